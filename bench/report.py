@@ -1,0 +1,230 @@
+"""Presenting benchmark results: console rows, ratios, results.json/.md and the plot."""
+
+import json
+import os
+
+# OpenStack Heat 27.0.1 legacy engine on this machine, dag 1000 (/work/shared/facts/heat.md).
+HEAT_DAG_1000 = {'create_s': 17.1, 'update_s': 37.3, 'delete_s': 9.8, 'peak_rss_mib': 465}
+HISTORY = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'history.md')
+
+
+def print_row(row):
+    """One line per case on the console."""
+    if row.get('error'):
+        print('%-22s %-5s %5d  ERROR %s' % (row['path'], row['shape'], row['n'], row['error']),
+              flush=True)
+        return
+    ops = ' '.join('%s %7.2fs %5.1f sql/r' % (op, row['%s_s' % op],
+                                              row['%s_sql_per_resource' % op])
+                   for op in ('create', 'update', 'delete') if '%s_s' % op in row)
+    if not ops:
+        ops = 'compile %6.2fs run %6.2fs' % (row['build_compile_s'], row['run_s'])
+    extra = ''
+    if row.get('kind') == 'latency':
+        extra = ' ideal %.2fs x%.2f' % (row['ideal_s'], row.get('create_vs_ideal', 0))
+    print('%-22s %-5s %5d  %s  %8.3f ms/r  %7.1f MiB%s' % (
+        row['path'], row['shape'], row['n'], ops, row['ms_per_resource'],
+        row['peak_rss_mib'], extra), flush=True)
+
+
+def _index(rows):
+    return {(r['path'], r['shape'], r['n']): r for r in rows
+            if r.get('kind') == 'scale' and not r.get('error')}
+
+
+def ratios(rows):
+    """Side-by-side ratios per (shape, N): legacy / plain TaskFlow, distributed / legacy."""
+    idx = _index(rows)
+    out = []
+    for (path, shape, n), row in sorted(idx.items(), key=lambda kv: (kv[0][1], kv[0][2])):
+        if path == 'legacy':
+            base = idx.get(('taskflow', shape, n))
+            if base:
+                out.append({'shape': shape, 'n': n, 'ratio': 'legacy / taskflow',
+                            'create': round(row['create_s'] / base['total_s'], 2),
+                            'peak_rss': round(row['peak_rss_mib'] / base['peak_rss_mib'], 2)})
+        elif path.startswith('distributed'):
+            base = idx.get(('legacy', shape, n))
+            if base:
+                out.append({'shape': shape, 'n': n, 'ratio': '%s / legacy' % path,
+                            'create': round(row['create_s'] / base['create_s'], 2),
+                            'total': round(row['total_s'] / base['total_s'], 2),
+                            'peak_rss': round(row['peak_rss_mib'] / base['peak_rss_mib'], 2)})
+    return out
+
+
+def targets(rows):
+    """The issue's targets for the legacy path, each with the measured figure and verdict."""
+    idx = _index(rows)
+    out = []
+    dag = idx.get(('legacy', 'dag', 1000))
+    if dag:
+        heat_total = sum(HEAT_DAG_1000[k] for k in ('create_s', 'update_s', 'delete_s'))
+        out.append(('dag 1000 total time <= Heat legacy / 10 (%.2f s)' % (heat_total / 10),
+                    '%.2f s (Heat / %.1f)' % (dag['total_s'], heat_total / dag['total_s']),
+                    dag['total_s'] <= heat_total / 10))
+        limit = HEAT_DAG_1000['peak_rss_mib'] / 5
+        out.append(('dag 1000 peak RSS <= Heat legacy / 5 (%.0f MiB)' % limit,
+                    '%.0f MiB (Heat / %.1f)' % (dag['peak_rss_mib'],
+                                                HEAT_DAG_1000['peak_rss_mib']
+                                                / dag['peak_rss_mib']),
+                    dag['peak_rss_mib'] <= limit))
+    for shape in ('indep', 'dag'):
+        small, large = idx.get(('legacy', shape, 500)), idx.get(('legacy', shape, 5000))
+        if small and large:
+            ratio = large['ms_per_resource'] / small['ms_per_resource']
+            out.append(('%s ms/resource at 5000 <= 1.3 x at 500' % shape,
+                        '%.3f / %.3f = %.2f x' % (large['ms_per_resource'],
+                                                  small['ms_per_resource'], ratio),
+                        ratio <= 1.3))
+    for row in rows:
+        if row.get('kind') == 'latency' and row['path'] == 'legacy' and 'create_s' in row:
+            out.append(('latency case create <= 1.2 x ideal (%.2f s)' % (1.2 * row['ideal_s']),
+                        '%.2f s = %.2f x ideal' % (row['create_s'], row['create_vs_ideal']),
+                        row['create_vs_ideal'] <= 1.2))
+    return out
+
+
+def markdown(results):
+    """results.md: the machine, the figures, the ratios, the targets, what is not measured."""
+    m = results['machine']
+    lines = ['# heat-taskflow benchmark results', '',
+             'Measured %s with `python -m bench.run %s`.' % (results['when'],
+                                                           ' '.join(results['argv'])),
+             '',
+             '**Machine:** %s cores, %s GiB memory, Python %s, %s.' % (
+                 m['cores'], m['memory_gib'], m['python'], m['platform']),
+             '**Packages:** %s.' % ', '.join('%s %s' % (k, v) for k, v in m['packages'].items()
+                                             if v),
+             '',
+             'Every case runs in a fresh process (peak RSS is per case). Stack paths create, '
+             'update (every resource\'s `value` changes) and delete one stack of '
+             'OS::Heat::TestResource (zero latency) through the StackService on a fresh SQLite '
+             'file database. `indep`: N independent resources; `dag`: layers of 50, each '
+             'resource reading two of the layer before (get_attr). ms/resource = '
+             '(create + update + delete) / N. SQL/r = statements per resource '
+             '(Database.count_statements).', '', '## Paths', '']
+    for name, info in results['paths'].items():
+        state = ('not measured: %s' % info['not_measured']) if info['not_measured'] else ''
+        lines.append('- `%s`: %s%s' % (name, info['description'], '. **' + state + '**'
+                                       if state else ''))
+    lines += ['', '## Scale', '',
+              '| path | shape | N | create s | update s | delete s | total s | ms/resource '
+              '| SQL/r create | SQL/r update | SQL/r delete | peak RSS MiB |',
+              '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: '
+              '| ---: |']
+    for r in results['results']:
+        if r.get('kind') != 'scale':
+            continue
+        if r.get('error'):
+            lines.append('| %s | %s | %d | error: %s |' % (r['path'], r['shape'], r['n'],
+                                                          r['error']))
+            continue
+        if r['path'] == 'taskflow':
+            lines.append('| taskflow | %s | %d | %.2f (compile %.2f) | | | %.2f | %.3f | | | '
+                         '| %.0f |' % (r['shape'], r['n'], r['total_s'], r['build_compile_s'],
+                                       r['total_s'], r['ms_per_resource'], r['peak_rss_mib']))
+            continue
+        lines.append('| %s | %s | %d | %.2f | %.2f | %.2f | %.2f | %.3f | %.1f | %.1f | %.1f '
+                     '| %.0f |' % (r['path'], r['shape'], r['n'], r['create_s'],
+                                   r['update_s'], r['delete_s'], r['total_s'],
+                                   r['ms_per_resource'], r['create_sql_per_resource'],
+                                   r['update_sql_per_resource'],
+                                   r['delete_sql_per_resource'], r['peak_rss_mib']))
+    if results['ratios']:
+        lines += ['', '## Ratios (measured side by side in this run)', '',
+                  '| shape | N | ratio | create | total | peak RSS |',
+                  '| --- | ---: | --- | ---: | ---: | ---: |']
+        for r in results['ratios']:
+            lines.append('| %s | %d | %s | %.2f | %s | %.2f |' % (
+                r['shape'], r['n'], r['ratio'], r['create'],
+                '%.2f' % r['total'] if 'total' in r else '', r['peak_rss']))
+    latency = [r for r in results['results'] if r.get('kind') == 'latency']
+    if latency:
+        lines += ['', '## Latency (500 resources, width 100, 0.2 s per create, 100 concurrent '
+                  'actions)', '',
+                  '| path | create s | ideal s (depth x 0.2) | x ideal |',
+                  '| --- | ---: | ---: | ---: |']
+        for r in latency:
+            if r.get('error'):
+                lines.append('| %s | error: %s | | |' % (r['path'], r['error']))
+            else:
+                lines.append('| %s | %.2f | %.2f | %.2f |' % (r['path'], r['create_s'],
+                                                            r['ideal_s'],
+                                                            r['create_vs_ideal']))
+    checks = targets(results['results'])
+    if checks:
+        lines += ['', '## Targets (issue "Benchmarks and scale")', '',
+                  '| target | measured | met |', '| --- | --- | --- |']
+        for what, measured, met in checks:
+            lines.append('| %s | %s | %s |' % (what, measured, 'yes' if met else '**no**'))
+    allocs = [r for r in results['results'] if r.get('top_allocations')]
+    if allocs:
+        lines += ['', '## Top allocations (tracemalloc, at the end of each case)', '']
+        for r in allocs:
+            lines.append('- %s %s %d: %s' % (r['path'], r['shape'], r['n'], '; '.join(
+                '%s %.1f MiB' % (a['where'], a['mib']) for a in r['top_allocations'][:5])))
+    missing = [(n, i['not_measured']) for n, i in results['paths'].items() if i['not_measured']]
+    lines += ['', '## Not yet measured', '']
+    heading = len(lines)
+    if missing:
+        for name, why in missing:
+            lines.append('- `%s`: %s.' % (name, why))
+        if 'distributed-zookeeper' in dict(missing):
+            lines.append('- failover (kill -9 the busier of two conductor processes '
+                         'mid-create; seconds until work resumes): needs the '
+                         'distributed-zookeeper entry.')
+    for name, info in results['paths'].items():
+        if info.get('sizes_not_measured'):
+            lines.append('- `%s` at N = %s (too slow for the default run; see bench/paths.py '
+                         'max_n).' % (name, ', '.join(map(str, info['sizes_not_measured']))))
+    if len(lines) == heading:
+        lines.append('- nothing: every path was measured.')
+    if os.path.exists(HISTORY):
+        with open(HISTORY) as f:
+            lines += ['', f.read().rstrip()]
+    return '\n'.join(lines) + '\n'
+
+
+def plot(results, filename):
+    """ms per resource against N, one line per path and shape."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    series = {}
+    for r in results['results']:
+        if r.get('kind') == 'scale' and not r.get('error'):
+            series.setdefault((r['path'], r['shape']), []).append((r['n'], r['ms_per_resource']))
+    fig, ax = plt.subplots(figsize=(8, 5))
+    for (path, shape), points in sorted(series.items()):
+        points.sort()
+        label = '%s %s%s' % (path, shape, ' (no-op tasks, one run)' if path == 'taskflow'
+                             else ' (create+update+delete)')
+        ax.plot([p[0] for p in points], [p[1] for p in points], marker='o',
+                linestyle='--' if shape == 'indep' else '-', label=label)
+    ax.set_xscale('log')
+    ax.set_yscale('log')
+    ax.set_xlabel('resources (N)')
+    ax.set_ylabel('ms per resource')
+    ax.set_title('heat-taskflow: ms per resource against N')
+    ax.grid(True, which='both', alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(filename, dpi=100)
+    plt.close(fig)
+
+
+def write(out_dir, results):
+    """Write results.json, results.md and ms_per_resource.png into out_dir."""
+    os.makedirs(out_dir, exist_ok=True)
+    with open(os.path.join(out_dir, 'results.json'), 'w') as f:
+        json.dump(results, f, indent=2, sort_keys=True)
+        f.write('\n')
+    with open(os.path.join(out_dir, 'results.md'), 'w') as f:
+        f.write(markdown(results))
+    try:
+        plot(results, os.path.join(out_dir, 'ms_per_resource.png'))
+    except ImportError as err:
+        print('no plot (%s): pip install matplotlib, or the bench extra' % err)
+    print('wrote %s' % out_dir)

@@ -1,0 +1,172 @@
+"""Pieces every heat-taskflow command shares: argument types, error mapping, output shaping."""
+
+import argparse
+import json
+import traceback
+
+import yaml
+from cliff import columns
+from oslo_config import cfg
+
+from heat_taskflow.cmd import template_files
+from heat_taskflow.engine.exceptions import EngineError
+from heat_taskflow.template.errors import TemplateError
+
+
+class UsageError(Exception):
+    """The command line asks for something inconsistent (exit 2)."""
+
+    exit_code = 2
+
+
+# Errors whose message is the whole story: printed as they are, mapped to an exit code.
+REPORTED_ERRORS = (EngineError, TemplateError, template_files.FileError, UsageError, cfg.Error)
+
+
+def exit_code_of(exc):
+    """The process exit code for a reported error: the error's own, else 2 (invalid input)."""
+    return getattr(exc, 'exit_code', 2)
+
+
+class EngineCommand:
+    """Mixin for cliff commands: reports engine and input errors as a message and exit code.
+
+    A command sets ``self.exit_status`` to 1 when the operation it ran left the stack FAILED;
+    output is still printed.
+    """
+
+    exit_status = 0
+
+    @property
+    def service(self):
+        return self.app.service
+
+    def run(self, parsed_args):
+        try:
+            result = super().run(parsed_args)
+        except REPORTED_ERRORS as exc:
+            if getattr(self.app.options, 'debug', False):
+                traceback.print_exc(file=self.app.stderr)
+            self.app.stderr.write('%s\n' % exc)
+            return exit_code_of(exc)
+        return result or self.exit_status
+
+
+def key_value(option):
+    """An argparse type turning KEY=VALUE into (key, value); the error names the option."""
+
+    def parse(text):
+        key, sep, value = text.partition('=')
+        if not sep or not key:
+            raise argparse.ArgumentTypeError(
+                'expected KEY=VALUE for %s, got "%s"' % (option, text))
+        return key, value
+
+    parse.__name__ = 'KEY=VALUE'
+    return parse
+
+
+def positive_int(text):
+    """An argparse type for a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError('expected a whole number >= 1, got "%s"' % text)
+    return value
+
+
+def non_negative_int(text):
+    """An argparse type for a whole number of at least 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError('expected a whole number >= 0, got "%s"' % text)
+    return value
+
+
+def json_object(text):
+    """An argparse type for a JSON object."""
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError('invalid JSON: %s' % exc)
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError('expected a JSON object, got %s' % text)
+    return value
+
+
+def add_template_args(parser, required):
+    """The -t/-e/--parameter/--parameter-file options shared by create, update and validate."""
+    parser.add_argument('-t', '--template', metavar='TEMPLATE', required=required,
+                        help='Path or file:// URL of the template')
+    parser.add_argument('-e', '--environment', metavar='ENV', action='append', default=[],
+                        help='Path or file:// URL of an environment file (repeatable; '
+                             'merged in the order given)')
+    parser.add_argument('--parameter', metavar='KEY=VALUE', action='append', default=[],
+                        type=key_value('--parameter'),
+                        help='Parameter value, a string (repeatable)')
+    parser.add_argument('--parameter-file', metavar='KEY=FILE', action='append', default=[],
+                        type=key_value('--parameter-file'),
+                        help='Parameter whose value is the content of FILE (repeatable)')
+
+
+def collect_parameters(parsed_args):
+    """{key: str value} from --parameter and --parameter-file; a key given twice is an error."""
+    params = {}
+    given = [(k, v, '--parameter') for k, v in parsed_args.parameter]
+    given += [(k, v, '--parameter-file') for k, v in parsed_args.parameter_file]
+    for key, value, option in given:
+        if key in params:
+            raise UsageError('parameter "%s" is given more than once' % key)
+        if option == '--parameter-file':
+            value = template_files.read_parameter_file(key, value)
+        params[key] = value
+    return params
+
+
+def operation_failed(stack):
+    """True when the operation did not do what was asked: the stack ended FAILED, or it
+    was rolled back (a create or update that failed and was undone)."""
+    status = str((stack or {}).get('stack_status', ''))
+    return status.endswith('_FAILED') or status.startswith('ROLLBACK_')
+
+
+def status_line(name, stack):
+    """The one-line summary of where an operation left a stack."""
+    if stack is None:
+        return 'Stack %s deleted' % name
+    line = 'Stack %s %s' % (stack.get('stack_name') or name, stack.get('stack_status'))
+    reason = stack.get('stack_status_reason')
+    if reason and operation_failed(stack):
+        line += ': %s' % reason
+    return line
+
+
+class DataColumn(columns.FormattableColumn):
+    """A structured value: YAML in tables, the data itself in json/yaml/value output."""
+
+    def human_readable(self):
+        return yaml.safe_dump(self._value, default_flow_style=False, sort_keys=False).rstrip()
+
+
+def cell(value):
+    """Wrap lists and dicts so each formatter renders them appropriately."""
+    if isinstance(value, (dict, list, tuple)):
+        return DataColumn(value)
+    return value
+
+
+def show_fields(data, order=()):
+    """(columns, values) for a ShowOne: known keys in ``order`` first, then the rest sorted."""
+    keys = [k for k in order if k in data]
+    keys += sorted(k for k in data if k not in keys)
+    return tuple(keys), tuple(cell(data[k]) for k in keys)
+
+
+def list_rows(items, keys):
+    """Rows for a Lister: each item's values at ``keys`` (None when missing)."""
+    return [tuple(cell(item.get(k)) for k in keys) for item in items]

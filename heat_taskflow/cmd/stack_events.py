@@ -1,0 +1,93 @@
+"""stack event list (with --follow)."""
+
+import time
+
+from cliff import lister
+
+from heat_taskflow.cmd import common
+from heat_taskflow.engine.exceptions import StackNotFound
+
+EVENT_KEYS = ('id', 'resource_name', 'resource_status', 'resource_status_reason', 'event_time')
+
+# Seconds between looks at the stack while following it.
+FOLLOW_POLL = 2.0
+
+
+class ListEvents(common.EngineCommand, lister.Lister):
+    """List a stack's events; with --follow keep printing new ones until it settles."""
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument('--resource', metavar='RESOURCE',
+                            help='Only the events of this resource')
+        parser.add_argument('--nested-depth', metavar='N', type=common.non_negative_int,
+                            default=0, help='Also list events of nested stacks N deep')
+        parser.add_argument('--follow', action='store_true',
+                            help='Print events as lines as they happen, until the stack is '
+                                 'no longer IN_PROGRESS (or Ctrl-C); exit 1 if it ended '
+                                 'FAILED or rolled back')
+        parser.add_argument('name', metavar='NAME', help='Name or ID of the stack')
+        return parser
+
+    def take_action(self, parsed_args):
+        depth = parsed_args.nested_depth
+        keys = EVENT_KEYS + (('stack_name',) if depth else ())
+        if parsed_args.follow:
+            self._follow(parsed_args)
+            return keys, []
+        events = self.service.list_events(parsed_args.name, resource_name=parsed_args.resource,
+                                          nested_depth=depth)
+        return keys, common.list_rows(events, keys)
+
+    def produce_output(self, parsed_args, column_names, data):
+        if parsed_args.follow:
+            return 0        # printed as they came
+        return super().produce_output(parsed_args, column_names, data)
+
+    def _follow(self, parsed_args):
+        name, depth = parsed_args.name, parsed_args.nested_depth
+        out = self.app.stdout
+        seen, since, started = set(), None, False
+        try:
+            while True:
+                try:
+                    # The status first: every event of an operation that has ended is
+                    # stored by the time its stack is seen settled.
+                    stack = self.service.get_stack(name)
+                    events = self.service.list_events(
+                        name, resource_name=parsed_args.resource,
+                        since_id=since if not depth else None, nested_depth=depth)
+                except StackNotFound:
+                    if not started:
+                        raise
+                    self.app.stderr.write('stack %s no longer exists\n' % name)
+                    return
+                started = True
+                for event in events:
+                    if event['id'] in seen:
+                        continue
+                    seen.add(event['id'])
+                    if not depth:
+                        since = event['id']
+                    out.write(_line(event, depth) + '\n')
+                out.flush()
+                if not str(stack.get('stack_status', '')).endswith('_IN_PROGRESS'):
+                    break
+                time.sleep(FOLLOW_POLL)
+        except KeyboardInterrupt:
+            self.app.stderr.write('interrupted; stack %s was not changed\n' % name)
+            self.exit_status = 130
+            return
+        if common.operation_failed(stack):
+            self.app.stderr.write(common.status_line(name, stack) + '\n')
+            self.exit_status = 1
+
+
+def _line(event, depth):
+    """One event as a log line: time [resource]: STATUS  reason."""
+    resource = event.get('resource_name') or event.get('stack_name')
+    if depth and event.get('stack_name'):
+        resource = '%s.%s' % (event['stack_name'], resource)
+    return '%s [%s]: %s  %s' % (event.get('event_time'), resource,
+                                event.get('resource_status'),
+                                event.get('resource_status_reason') or '')

@@ -1,0 +1,231 @@
+"""A conductor: claims the distributed path's node jobs from the job board and runs them.
+
+One TaskFlow non-blocking conductor per Conductor runs up to ``[conductor] jobs`` jobs at
+once, each in its own thread with TaskFlow's serial engine (a node flow is two tasks).
+Before a job runs, its attempt is counted on the node's sync point; a job claimed more than
+``[conductor] max_attempts`` times without finishing is moved to the board's trash and its
+stack fails with the reason, instead of cycling forever. ``stop()`` lets running actions
+end, then gives the claims back (abandon) so another conductor takes them at once.
+"""
+
+import concurrent.futures
+import contextlib
+import datetime
+import json
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+
+from taskflow import exceptions as tf_exc
+from taskflow.conductors.backends import impl_nonblocking
+
+from heat_taskflow.conductors import jobboard
+from heat_taskflow.engine import distributed
+from heat_taskflow.engine import nested as nested_mod
+from heat_taskflow.engine import operations as ops
+from heat_taskflow.flows import node_flow, sync_points
+
+LOG = logging.getLogger(__name__)
+
+
+class JobExhausted(Exception):
+    """A job used up its attempts (TaskFlow's conductor trashes a job whose dispatch
+    raises)."""
+
+
+class _NodeConductor(impl_nonblocking.NonBlockingConductor):
+    """TaskFlow's non-blocking conductor, with attempts counted before each dispatch."""
+
+    def __init__(self, owner, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._owner = owner
+
+    def _dispatch_job(self, job):
+        return self._owner._dispatch(job, super()._dispatch_job)
+
+
+def _now():
+    return datetime.datetime.now(datetime.timezone.utc).isoformat()
+
+
+class Conductor:
+    """Runs node jobs from the job board until stopped."""
+
+    def __init__(self, conf, database, name=None, health_file=None):
+        self.conf = conf
+        self.database = database
+        self.name = name or 'conductor-%s-%d-%s' % (socket.gethostname(), os.getpid(),
+                                                    uuid.uuid4().hex[:6])
+        self.health_file = conf.conductor.health_file if health_file is None else health_file
+        self.runner = distributed.DistributedRunner(conf, database)
+        self.engine = ops.StackEngine(conf, database, {'distributed': self.runner},
+                                      nested_factory=nested_mod.NestedStackService)
+        self.driver = distributed.NodeDriver(self.engine, self.runner)
+        self._persistence = database.taskflow_backend()
+        self._board = None
+        self._conductor = None
+        self._thread = None
+        self._health_thread = None
+        self._stopping = threading.Event()
+        self._held = {}
+        self._held_lock = threading.Lock()
+        self.started = None
+
+    # -- life cycle -------------------------------------------------------------------
+
+    def start(self):
+        """Connect to the job board and start claiming jobs (returns at once)."""
+        jb = self.conf.jobboard
+        self._board = jobboard.fetch(jb.url, self._persistence, name=self.name,
+                                     session_timeout=jb.session_timeout,
+                                     connect_timeout=jb.connect_timeout)
+        self._conductor = _NodeConductor(
+            self, self.name, self._board.board, persistence=self._persistence,
+            engine='serial', wait_timeout=self.conf.conductor.wait_timeout,
+            max_simultaneous_jobs=self.conf.conductor.jobs,
+            executor_factory=self._executor)
+        self._conductor.notifier.register('job_consumed', self._on_consumed)
+        distributed.activate(self.driver)
+        self.started = _now()
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+        self._thread.start()
+        if self.health_file:
+            self._write_health('running')
+            self._health_thread = threading.Thread(target=self._health_loop,
+                                                   name=self.name + '-health', daemon=True)
+            self._health_thread.start()
+        LOG.info('%s: claiming jobs from %s (%d at once)', self.name, jb.url,
+                 self.conf.conductor.jobs)
+        return self
+
+    def _executor(self, *args):
+        # The standard library's pool: futurist's makes every stop wait ~1 s for workers
+        # polling their queue.
+        return concurrent.futures.ThreadPoolExecutor(
+            max_workers=self.conf.conductor.jobs, thread_name_prefix=self.name + '-job')
+
+    def _run(self):
+        try:
+            self._conductor.run()
+        except Exception:  # noqa: BLE001 - logged; alive() then reports the death
+            LOG.exception('%s: conductor stopped on an error', self.name)
+
+    def alive(self):
+        """True while the conductor thread runs."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def stop(self, timeout=None):
+        """Stop claiming; running actions end, then their jobs are handed back (abandoned)
+        for another conductor. Returns whether everything stopped within timeout."""
+        if self._conductor is None:
+            return True
+        self._stopping.set()
+        self.driver.stopping.set()
+        self._conductor.stop()
+        stopped = self._conductor.wait(timeout)
+        if self._thread is not None:
+            self._thread.join(timeout)
+        distributed.deactivate(self.driver)
+        try:
+            self._board.close()
+        finally:
+            self.runner.close()
+        if self._health_thread is not None:
+            self._health_thread.join(timeout)
+        if self.health_file:
+            self._write_health('stopped')
+        self._conductor = None
+        LOG.info('%s: stopped', self.name)
+        return stopped
+
+    # -- jobs -------------------------------------------------------------------------
+
+    def _dispatch(self, job, run):
+        """Count the attempt, trash an exhausted job, else run it; True to consume."""
+        details = job.details or {}
+        key = details.get('node')
+        stack_id = details.get('stack_id')
+        traversal_id = details.get('traversal_id')
+        if not key:
+            return run(job)
+        where = 'stack %s resource %s (%s, traversal %s)' % (
+            details.get('stack_name'), key.split(':')[1], key, traversal_id)
+        state = sync_points.begin_attempt(self.database, traversal_id, key)
+        if state is None or state['done']:
+            LOG.info('%s: %s: nothing to do (%s)', self.name, where,
+                     'traversal over' if state is None else 'already done')
+            return True
+        attempts = state['attempts']
+        limit = self.conf.conductor.max_attempts
+        if attempts > limit:
+            reason = ("resource '%s': the job of %s did not finish in %d attempts "
+                      '([conductor] max_attempts)' % (key.split(':')[1], key, limit))
+            LOG.warning('%s: %s: %s; moving it to the trash', self.name, where, reason)
+            try:
+                distributed.fail_exhausted(self.driver, stack_id, traversal_id, key, reason)
+            except node_flow.NodeRetry as err:
+                LOG.info('%s: %s: handed back: %s', self.name, where, err)
+                return False
+            raise JobExhausted(reason)
+        LOG.info('%s: %s: running (attempt %d)', self.name, where, attempts)
+        with self._held_lock:
+            self._held[job.uuid] = {'job': job.uuid, 'stack_id': stack_id,
+                                    'stack_name': details.get('stack_name'), 'node': key,
+                                    'traversal_id': traversal_id, 'attempt': attempts,
+                                    'since': _now()}
+        try:
+            consume = run(job)
+        finally:
+            with self._held_lock:
+                self._held.pop(job.uuid, None)
+        if not consume and self._stopping.is_set():
+            # Handed back because we stop, not because it failed: not an attempt.
+            sync_points.give_back_attempt(self.database, traversal_id, key)
+            LOG.info('%s: %s: handed back (conductor stopping)', self.name, where)
+        elif not consume:
+            LOG.warning('%s: %s: attempt %d did not finish; handed back', self.name, where,
+                        attempts)
+        return consume
+
+    def _on_consumed(self, event_type, details):
+        # A consumed job is never resumed: drop its logbook so the database stays small.
+        job = details['job']
+        try:
+            with contextlib.closing(self._persistence.get_connection()) as conn:
+                conn.destroy_logbook(job.book_uuid)
+        except (tf_exc.NotFound, tf_exc.StorageFailure) as err:
+            LOG.debug('%s: logbook of job %s: %s', self.name, job.uuid, err)
+
+    def held(self):
+        """The jobs this conductor runs now."""
+        with self._held_lock:
+            return [dict(v) for v in self._held.values()]
+
+    # -- health -----------------------------------------------------------------------
+
+    def _health_loop(self):
+        interval = self.conf.conductor.health_interval
+        while not self._stopping.wait(interval):
+            try:
+                self._write_health('running')
+            except OSError as err:
+                LOG.warning('%s: cannot write health file %s: %s', self.name,
+                            self.health_file, err)
+
+    def health(self, state):
+        """The health record: pid, host, start, last heartbeat, jobs held."""
+        return {'name': self.name, 'state': state, 'pid': os.getpid(),
+                'host': socket.gethostname(), 'started': self.started,
+                'heartbeat': _now(), 'heartbeat_unix': time.time(),
+                'jobboard': self.conf.jobboard.url, 'jobs': self.held()}
+
+    def _write_health(self, state):
+        path = self.health_file
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        tmp = '%s.%d.tmp' % (path, os.getpid())
+        with open(tmp, 'w') as out:
+            json.dump(self.health(state), out, indent=1, sort_keys=True)
+        os.replace(tmp, path)     # readers never see half a file

@@ -1,0 +1,35 @@
+"""Job board backend: zake's fake ZooKeeper (``zake://NAME``), shared per NAME in-process.
+
+Every client of one NAME sees one FakeStorage, as several processes see one server; nothing
+outside this process can see it, and it vanishes with the process.
+"""
+
+import threading
+
+from kazoo.handlers import threading as k_threading
+from zake import fake_client, fake_storage
+
+_STORAGES = {}
+_LOCK = threading.Lock()
+
+
+def storage(name):
+    """The FakeStorage of a zake board name (created on first use)."""
+    with _LOCK:
+        found = _STORAGES.get(name)
+        if found is None:
+            found = fake_storage.FakeStorage(k_threading.SequentialThreadingHandler())
+            _STORAGES[name] = found
+        return found
+
+
+def forget(name):
+    """Drop the FakeStorage of a name (tests give each case a fresh one)."""
+    with _LOCK:
+        _STORAGES.pop(name, None)
+
+
+def make_client(parsed, session_timeout):
+    """An unstarted FakeClient on the shared storage of a zake:// URL's name."""
+    name = parsed.netloc or parsed.path.strip('/') or 'default'
+    return fake_client.FakeClient(storage=storage(name))

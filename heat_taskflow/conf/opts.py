@@ -1,0 +1,121 @@
+"""Every option heat-taskflow reads, grouped as in the sample config."""
+
+import os
+
+from oslo_config import cfg
+
+STATE_DIR_ENV = 'HEAT_TASKFLOW_STATE_DIR'
+
+
+def default_state_dir():
+    """The per-user state directory, or $HEAT_TASKFLOW_STATE_DIR when set."""
+    if os.environ.get(STATE_DIR_ENV):
+        return os.environ[STATE_DIR_ENV]
+    base = os.environ.get('XDG_STATE_HOME') or os.path.join(
+        os.path.expanduser('~'), '.local', 'state')
+    return os.path.join(base, 'heat-taskflow')
+
+
+default_opts = [
+    cfg.StrOpt('state_dir',
+               default=default_state_dir(),
+               sample_default='$XDG_STATE_HOME/heat-taskflow',
+               help='Directory holding local state (the default SQLite database). '
+                    'The environment variable %s overrides the default.' % STATE_DIR_ENV),
+    cfg.BoolOpt('convergence_engine',
+                default=False,
+                help='Create new stacks on the distributed (convergence) path, whose '
+                     'resource tasks are jobs on the job board run by conductors. '
+                     'The choice is recorded on each stack for its whole life.'),
+    cfg.IntOpt('max_resources_per_stack',
+               default=10000, min=-1,
+               help='Most resources one stack (not counting nested stacks) may hold; '
+                    '-1 for no limit.'),
+    cfg.IntOpt('max_nested_stack_depth',
+               default=5, min=0,
+               help='Deepest nesting of stacks (template resources, OS::Heat::Stack, '
+                    'resource groups).'),
+    cfg.IntOpt('max_template_size',
+               default=524288, min=1,
+               help='Largest template or environment accepted, in bytes.'),
+    cfg.IntOpt('max_template_depth',
+               default=100, min=1,
+               help='Deepest nesting of maps and lists accepted in a template.'),
+    cfg.IntOpt('default_timeout',
+               default=60, min=1,
+               help='Timeout of a stack operation in minutes when none is given.'),
+    cfg.IntOpt('max_concurrent_resource_actions',
+               default=16, min=1,
+               help='Resource actions run at the same time by one legacy operation '
+                    '(the size of the thread pool the engine owns).'),
+]
+
+database_opts = [
+    cfg.StrOpt('connection',
+               default='sqlite:///$state_dir/heat-taskflow.sqlite',
+               secret=True,
+               help='SQLAlchemy URL of the database holding stacks, resources, events '
+                    'and TaskFlow logbooks (sqlite://, postgresql+psycopg2://, '
+                    'mysql+pymysql://).'),
+]
+
+
+jobboard_opts = [
+    cfg.StrOpt('url',
+               default='zake://heat-taskflow',
+               help='Where the distributed path posts its jobs, chosen by scheme: '
+                    'zookeeper://HOST:PORT[,HOST:PORT...]/PATH for ZooKeeper, or '
+                    'zake://NAME for an in-process fake ZooKeeper shared by the '
+                    'conductors of one process only (the stack command line then runs '
+                    'a conductor itself, so it works on one host without a server).'),
+    cfg.FloatOpt('session_timeout',
+                 default=10.0, min=1.0,
+                 help='ZooKeeper session timeout in seconds: how long after a conductor '
+                      'dies its claims vanish and another conductor takes its jobs (the '
+                      'server clamps it to its own minimum and maximum).'),
+    cfg.FloatOpt('connect_timeout',
+                 default=10.0, min=0.1,
+                 help='Seconds to wait for the job board server when connecting.'),
+]
+
+conductor_opts = [
+    cfg.IntOpt('jobs',
+               default=8, min=1,
+               help='Jobs (resource actions) one conductor runs at the same time.'),
+    cfg.IntOpt('max_attempts',
+               default=3, min=1,
+               help='Times a job may be claimed and fail to finish (its conductor died, '
+                    'or its bookkeeping failed) before it is moved to the job board\'s '
+                    'trash and its stack fails. A resource action that fails is not '
+                    'retried: it fails the stack at once.'),
+    cfg.FloatOpt('wait_timeout',
+                 default=0.1, min=0.01,
+                 help='Seconds an idle conductor waits before it looks at the job board '
+                      'again (new jobs wait up to this long to be claimed).'),
+    cfg.StrOpt('health_file',
+               default='$state_dir/heat-taskflow-conductor.json',
+               help='JSON file the conductor daemon rewrites periodically with its pid, '
+                    'host, start time, last heartbeat and the jobs it holds (give each '
+                    'daemon on a host its own file). Empty: no health file.'),
+    cfg.FloatOpt('health_interval',
+                 default=5.0, min=0.1,
+                 help='Seconds between two refreshes of the health file.'),
+]
+
+
+def register_opts(conf):
+    """Register every option on conf."""
+    conf.register_opts(default_opts)
+    conf.register_opts(database_opts, group='database')
+    conf.register_opts(jobboard_opts, group='jobboard')
+    conf.register_opts(conductor_opts, group='conductor')
+
+
+def list_opts():
+    """Options for oslo-config-generator, by group."""
+    return [
+        ('DEFAULT', default_opts),
+        ('database', database_opts),
+        ('jobboard', jobboard_opts),
+        ('conductor', conductor_opts),
+    ]

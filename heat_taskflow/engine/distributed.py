@@ -1,0 +1,205 @@
+"""The distributed path: each node of a traversal is a job on the job board, run by conductors.
+
+``DistributedRunner.start`` creates the traversal's sync points and posts the root nodes, then
+returns: the stack stays IN_PROGRESS. Each job runs flows/node_flow.py's small flow (the
+node's resource action, then propagate); the node that completes the stack's inputs, or the
+first one that fails, ends the traversal through ``NodeDriver`` and the StackEngine of the
+process it runs in. Jobs' logbooks live in the stack database.
+"""
+
+import contextlib
+import logging
+import threading
+import time
+
+import taskflow.engines
+from oslo_utils import uuidutils
+from taskflow.persistence import models as tf_models
+
+from heat_taskflow.conductors import jobboard
+from heat_taskflow.flows import node_flow, sync_points
+from heat_taskflow.flows import runtime as rt
+from heat_taskflow.persistence import api as db
+
+LOG = logging.getLogger(__name__)
+
+# Seconds between looks at the nodes still running when a traversal fails.
+IN_FLIGHT_POLL = 0.2
+
+
+class TraversalFailed(Exception):
+    """A node of a distributed traversal failed; the message is the reason."""
+
+
+class DistributedRunner:
+    """Posts traversals and nodes to the job board (connected on first use)."""
+
+    path = 'distributed'
+    asynchronous = True
+
+    def __init__(self, conf, database, before_post=None):
+        self._conf = conf
+        self._database = database
+        self._before_post = before_post     # callable(stack_id), e.g. start a local conductor
+        self._board = None
+        self._backend = None
+        self._lock = threading.Lock()
+
+    def board(self):
+        """The connected job board (connecting, or reconnecting after close, on demand)."""
+        with self._lock:
+            if self._board is None:
+                self._backend = self._database.taskflow_backend()
+                self._board = jobboard.fetch(
+                    self._conf.jobboard.url, self._backend, name='heat-taskflow-poster',
+                    session_timeout=self._conf.jobboard.session_timeout,
+                    connect_timeout=self._conf.jobboard.connect_timeout)
+            return self._board
+
+    def close(self):
+        """Disconnect from the job board (a later post connects again)."""
+        with self._lock:
+            board, self._board = self._board, None
+        if board is not None:
+            board.close()
+
+    def start(self, runtime, graph):
+        """Create the traversal's sync points and post its root nodes."""
+        target = {
+            'action': runtime.action,
+            'template_id': (runtime.stack.raw_template_id
+                            if runtime.definition is not None else None),
+            'deadline': runtime.deadline,
+        }
+        sync_points.create(self._database, runtime.stack_id, runtime.traversal_id, graph,
+                           target)
+        self.post(runtime.stack_id, runtime.traversal_id,
+                  [node.key for node in graph.roots()], runtime.stack.name)
+
+    def post(self, stack_id, traversal_id, node_keys, stack_name):
+        """Post one job per node: a logbook of its own holding the node flow's factory."""
+        if self._before_post is not None:
+            self._before_post(stack_id)
+        board = self.board()
+        for key in node_keys:
+            book = tf_models.LogBook('stack-%s-node-%s' % (stack_id, key))
+            flow_detail = tf_models.FlowDetail(key, uuid=uuidutils.generate_uuid())
+            book.add(flow_detail)
+            taskflow.engines.save_factory_details(
+                flow_detail, node_flow.build, [stack_id, traversal_id, key], {})
+            with contextlib.closing(self._backend.get_connection()) as conn:
+                conn.save_logbook(book)
+            board.board.post('%s %s' % (stack_name, key), book=book, details={
+                'flow_uuid': flow_detail.uuid,
+                'stack_id': stack_id,
+                'stack_name': stack_name,
+                'traversal_id': traversal_id,
+                'node': key,
+            })
+            LOG.debug('stack %s traversal %s: posted %s', stack_name, traversal_id, key)
+
+    def repost_unstarted(self, stack_id, traversal_id):
+        """Post again the nodes a crash may have left posted-but-never-run; returns them.
+
+        Only for an operator who knows no job of them is on the board (posting twice is
+        safe - a node runs once, later jobs of it do nothing - but wasteful).
+        """
+        stack = db.stack_get(self._database, stack_id)
+        keys = sync_points.unstarted(self._database, stack_id, traversal_id)
+        if stack is not None and keys:
+            self.post(stack_id, traversal_id, keys, stack.name)
+        return keys
+
+
+class NodeDriver(node_flow.Driver):
+    """The engine services nodes use in a conductor's process: its StackEngine and poster."""
+
+    def __init__(self, engine, runner):
+        self.engine = engine
+        self.database = engine.database
+        self.runner = runner
+        self.stopping = threading.Event()
+
+    def load_runtime(self, stack_id, traversal_id):
+        """Rebuild a traversal's OperationRuntime from the stack row and its sync point."""
+        target = sync_points.stack(self.database, stack_id, traversal_id)
+        stack = db.stack_get(self.database, stack_id)
+        if target is None or stack is None:
+            raise LookupError('stack %s has no traversal %s in progress'
+                              % (stack_id, traversal_id))
+        defn = files = None
+        if target['template_id'] is not None:
+            raw = db.raw_template_get(self.database, target['template_id'])
+            defn = self.engine.stack_definition(stack, raw)
+        else:
+            files = db.raw_template_get(self.database, stack.raw_template_id).files
+        nested = (self.engine.nested_factory(self.engine, stack)
+                  if self.engine.nested_factory else None)
+        return rt.OperationRuntime(self.database, stack, target['action'], traversal_id, defn,
+                                   target['deadline'], self.engine.engine_id, nested=nested,
+                                   files=files)
+
+    def post(self, stack_id, traversal_id, node_keys):
+        """Post jobs for nodes whose inputs are all satisfied."""
+        runtime = rt.REGISTRY.get(stack_id, traversal_id)
+        self.runner.post(stack_id, traversal_id, node_keys, runtime.stack.name)
+
+    def traversal_completed(self, stack_id, traversal_id):
+        """Store outputs and mark the stack COMPLETE, then drop the traversal's sync points."""
+        runtime = rt.REGISTRY.get(stack_id, traversal_id)
+        self.engine.traversal_completed(stack_id, traversal_id, runtime.action,
+                                        runtime.definition)
+        sync_points.delete(self.database, stack_id, traversal_id)
+        rt.REGISTRY.discard(runtime)
+
+    def traversal_failed(self, stack_id, traversal_id, node_key, reason):
+        """Once the traversal's other running nodes have stopped, mark the stack FAILED and
+        start the rollback traversal (unless disabled), then drop the sync points."""
+        target = sync_points.stack(self.database, stack_id, traversal_id)
+        if target is None:
+            return
+        self._wait_in_flight(stack_id, traversal_id, node_key, target['deadline'])
+        self.engine.traversal_failed(stack_id, traversal_id, target['action'],
+                                     TraversalFailed(reason))
+        sync_points.delete(self.database, stack_id, traversal_id)
+
+    def _wait_in_flight(self, stack_id, traversal_id, node_key, deadline):
+        # As the legacy engine does before it reverts: let actions already running end, so
+        # the rollback never acts on a resource an old action still holds. A node that
+        # starts from now on finds the traversal failed and does nothing.
+        while True:
+            if self.stopping.is_set():
+                # Hand the job back: the conductor that takes it finishes the failure.
+                raise node_flow.NodeRetry('conductor stopping while %s fails its traversal'
+                                          % node_key)
+            running = [k for k in sync_points.in_flight(self.database, stack_id, traversal_id)
+                       if k != node_key]
+            if not running:
+                return
+            if deadline is not None and time.time() > deadline:
+                LOG.warning('stack %s traversal %s: failing with %s still running (timed '
+                            'out)', stack_id, traversal_id, ', '.join(running))
+                return
+            time.sleep(IN_FLIGHT_POLL)
+
+
+def fail_exhausted(driver, stack_id, traversal_id, node_key, reason):
+    """Fail a traversal because one node's job could not finish in its allowed attempts."""
+    if sync_points.claim_failure(driver.database, stack_id, traversal_id, node_key, reason):
+        driver.traversal_failed(stack_id, traversal_id, node_key, reason)
+    sync_points.mark_done(driver.database, traversal_id, node_key)
+
+
+def _load_runtime(stack_id, traversal_id):
+    return node_flow.DRIVERS.current().load_runtime(stack_id, traversal_id)
+
+
+def activate(driver):
+    """Let this process's nodes use a driver, and rebuild runtimes through it."""
+    node_flow.DRIVERS.activate(driver)
+    rt.REGISTRY.loader = _load_runtime
+
+
+def deactivate(driver):
+    """Stop using a driver (its conductor stopped)."""
+    node_flow.DRIVERS.deactivate(driver)

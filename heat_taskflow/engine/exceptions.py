@@ -1,0 +1,56 @@
+"""Errors the engine reports to its callers (the command line maps them to exit codes)."""
+
+
+class EngineError(Exception):
+    """Base of every error the engine service raises."""
+
+    exit_code = 1
+
+
+class InvalidInput(EngineError):
+    """The template, environment, parameters or request is invalid; nothing was stored."""
+
+    exit_code = 2
+
+
+class StackNotFound(InvalidInput):
+    """No stack of that name or id."""
+
+    def __init__(self, name):
+        super().__init__('stack "%s" not found' % name)
+        self.name = name
+
+
+class ResourceNotFound(InvalidInput):
+    """No resource of that name in the stack."""
+
+    def __init__(self, stack_name, resource_name):
+        super().__init__('resource "%s" not found in stack "%s"' % (resource_name, stack_name))
+        self.stack_name = stack_name
+        self.resource_name = resource_name
+
+
+class StackExists(InvalidInput):
+    """A live stack of that name already exists in the project."""
+
+    def __init__(self, name):
+        super().__init__('stack "%s" already exists' % name)
+        self.name = name
+
+
+class ActionInProgress(InvalidInput):
+    """The stack is busy with another operation and this path cannot redirect it."""
+
+    def __init__(self, name, action, hint=None):
+        msg = 'stack "%s" has an operation in progress (%s)' % (name, action)
+        if hint:
+            msg += '; %s' % hint
+        super().__init__(msg)
+        self.name = name
+        self.action = action
+
+
+class OperationFailed(EngineError):
+    """The operation ran and the stack ended FAILED."""
+
+    exit_code = 1

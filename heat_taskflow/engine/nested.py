@@ -1,0 +1,105 @@
+"""Nested stacks as the engine offers them to resource plugins (ResourceGroup, template
+resources, OS::Heat::Stack): child stack rows of their own, run on the parent's path."""
+
+import yaml
+
+from heat_taskflow.engine import exceptions as exc
+from heat_taskflow.engine import operations as ops
+from heat_taskflow.flows import runtime as rt
+from heat_taskflow.persistence import api as db
+from heat_taskflow.resources import base
+
+
+class NestedStackService:
+    """Hands out a per-resource NestedStackService for one parent stack's operation."""
+
+    def __init__(self, engine, parent):
+        self._engine = engine
+        self._parent = parent
+
+    def for_resource(self, resource_name):
+        """The service a plugin of resource ``resource_name`` sees as ``ctx.nested``."""
+        return ResourceNestedStacks(self._engine, self._parent, resource_name)
+
+
+class ResourceNestedStacks(base.NestedStackService):
+    """Child stacks of one resource. On the legacy path an operation runs to its end
+    before the call returns, so ``stack_status`` always reports a finished state."""
+
+    def __init__(self, engine, parent, resource_name):
+        self._engine = engine
+        self._parent = parent
+        self._resource_name = resource_name
+
+    def _source(self, template, files, environment, parameters):
+        env = [('environment.yaml', yaml.safe_dump(environment))] if environment else []
+        # A child stack sees its parent's files (as in Heat), so a group member or nested
+        # template may use get_file and template-resource types from the parent's files map.
+        merged = dict(self._parent_files())
+        merged.update(files or {})
+        return ops.Source(yaml.safe_dump(template, sort_keys=False), 'template.yaml',
+                          files=merged, environments=env, parameters=parameters)
+
+    def _parent_files(self):
+        raw = db.raw_template_get(self._engine.database, self._parent.raw_template_id)
+        return (raw.files or {}) if raw is not None else {}
+
+    def _stack(self, stack_id):
+        stack = db.stack_get(self._engine.database, stack_id)
+        if stack is None or stack.owner_id != self._parent.id:
+            return None
+        return stack
+
+    def create_stack(self, name, template, files=None, environment=None, parameters=None,
+                     timeout_mins=None):
+        """Create a child stack (or adopt the one an interrupted run created)."""
+        existing = db.stack_get_by_name(self._engine.database, name,
+                                        self._parent.project_id)
+        if existing is not None and existing.owner_id == self._parent.id:
+            return existing.id
+        stack = self._engine.create(
+            name, self._source(template, files, environment, parameters),
+            timeout_mins=timeout_mins or self._parent.timeout, disable_rollback=True,
+            owner=self._parent, parent_resource_name=self._resource_name,
+            project_id=self._parent.project_id)
+        return stack.id
+
+    def update_stack(self, stack_id, template, files=None, environment=None, parameters=None,
+                     timeout_mins=None):
+        """Update a child stack to a new template and parameters."""
+        stack = self._stack(stack_id)
+        if stack is None:
+            raise exc.StackNotFound(stack_id)
+        self._engine.update(stack, self._source(template, files, environment, parameters),
+                            timeout_mins=timeout_mins, disable_rollback=True)
+
+    def delete_stack(self, stack_id):
+        """Delete a child stack; one already gone is fine."""
+        stack = self._stack(stack_id)
+        if stack is None or stack.deleted_at is not None:
+            return
+        if stack.status == rt.IN_PROGRESS:
+            # Only an interrupted operation can leave a child busy while its parent acts.
+            db.stack_update(self._engine.database, stack.id,
+                            {'status': rt.FAILED, 'status_reason': 'interrupted'})
+            stack = db.stack_get(self._engine.database, stack.id)
+        self._engine.delete(stack)
+
+    def stack_status(self, stack_id):
+        """(action, status, reason) of a child stack; a gone one is DELETE COMPLETE."""
+        stack = self._stack(stack_id)
+        if stack is None or stack.deleted_at is not None:
+            return (rt.DELETE, rt.COMPLETE, 'stack does not exist')
+        return (stack.action, stack.status, stack.status_reason)
+
+    def stack_outputs(self, stack_id):
+        """{name: value} of a child stack's stored outputs."""
+        return {o.name: (None if o.error else o.value)
+                for o in db.output_list(self._engine.database, stack_id)}
+
+    def stack_resource_ids(self, stack_id):
+        """{name: reference id} of a child stack's current resources."""
+        return {r.name: r.reference_id
+                for r in db.resource_list(self._engine.database, stack_id)
+                if r.replaced_by is None}
+

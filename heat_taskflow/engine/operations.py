@@ -1,0 +1,422 @@
+"""Stack operations shared by both paths: validate, store, start a traversal, finish it.
+
+An operation validates everything it was given before it stores anything, then claims the
+stack by swapping in a new traversal id (a compare-and-swap on the stack row, so two
+operations can never both start), compiles the traversal's graph and hands it to the
+stack's path runner. What differs between the paths is only the runner.
+"""
+
+import logging
+import os
+import socket
+import time
+import uuid
+
+from heat_taskflow.engine import exceptions as exc
+from heat_taskflow.flows import actions
+from heat_taskflow.flows import graph as graph_mod
+from heat_taskflow.flows import runtime as rt
+from heat_taskflow.persistence import api as db
+from heat_taskflow.persistence import exceptions as db_exc
+from heat_taskflow.resources import exceptions as res_exc
+from heat_taskflow.template import (
+    Environment,
+    ResourceState,
+    StackDefinition,
+    StackIdentity,
+    Template,
+    TemplateError,
+)
+
+LOG = logging.getLogger(__name__)
+
+DEFAULT_PROJECT = 'default'
+
+
+def new_engine_id():
+    """An id naming this process as the holder of resource locks."""
+    return '%s:%d:%s' % (socket.gethostname(), os.getpid(), uuid.uuid4().hex[:8])
+
+
+class Source:
+    """What a user submits for a stack: template text, files map, environments, parameters."""
+
+    def __init__(self, text, filename, files=None, environments=None, parameters=None):
+        self.text = text
+        self.filename = filename or 'template.yaml'
+        self.files = dict(files or {})
+        self.environments = [tuple(e) for e in (environments or [])]
+        self.parameters = dict(parameters or {})
+
+    @classmethod
+    def from_raw(cls, raw):
+        """The Source stored in a raw template row."""
+        env = raw.environment or {}
+        return cls(raw.template['text'], raw.template.get('filename'), raw.files,
+                   env.get('files', []), env.get('parameters', {}))
+
+    def raw_values(self, description=None):
+        """Column values of the raw template row that stores this source."""
+        return dict(template={'text': self.text, 'filename': self.filename,
+                              'description': description},
+                    files=self.files,
+                    environment={'files': [list(e) for e in self.environments],
+                                 'parameters': self.parameters})
+
+
+class StackEngine:
+    """Creates, updates, deletes, rolls back and checks stacks on their recorded path."""
+
+    def __init__(self, conf, database, runners, nested_factory=None):
+        self.conf = conf
+        self.database = database
+        self.runners = runners                  # {'legacy': runner, 'distributed': runner}
+        self.engine_id = new_engine_id()
+        self.nested_factory = nested_factory    # callable(engine, stack) -> NestedStackService
+
+    # -- building and validating ------------------------------------------------------
+
+    def definition(self, source, name, stack_id, project_id=DEFAULT_PROJECT, facade=None):
+        """Parse and validate a source into a StackDefinition; raise on any bad input."""
+        tpl = Template.parse(source.text, filename=source.filename,
+                             max_size=self.conf.max_template_size,
+                             max_depth=self.conf.max_template_depth)
+        env = Environment.load(source.environments)
+        defn = StackDefinition(tpl, env, params=source.parameters, files=source.files,
+                               identity=StackIdentity(name, stack_id, project_id),
+                               facade=facade)
+        defn.validate()
+        limit = self.conf.max_resources_per_stack
+        if limit >= 0 and len(defn.resources) > limit:
+            raise exc.InvalidInput('template has %d resources; the limit per stack is %d '
+                                   '([DEFAULT] max_resources_per_stack)'
+                                   % (len(defn.resources), limit))
+        self._validate_resources(defn)
+        return defn
+
+    def _validate_resources(self, defn):
+        """Check every resource's type and properties against its plugin; errors are
+        TemplateErrors located at the resource's type or property (file, line, path)."""
+        for name in defn.resources:
+            rtype = defn.resource_type(name)
+            path = ('resources', name)
+            try:
+                cls = actions.plugin_class(rtype.type_name, rtype.template_file, defn.files)
+            except res_exc.ResourceTypeNotFound as err:
+                raise defn.template.locate(TemplateError(str(err), path + ('type',))) from err
+            try:
+                properties = defn.resolve_properties(name, {})
+                cls(name, properties, None).validate(partial=True)
+            except TemplateError:
+                raise
+            except res_exc.InvalidProperties as err:
+                located = TemplateError(err.message, path + ('properties',) + err.path)
+                raise defn.template.locate(located) from err
+            except res_exc.ResourceError as err:
+                raise defn.template.locate(TemplateError(err.message, path)) from err
+
+    def stack_definition(self, stack, raw):
+        """The definition a stored stack had with one of its raw templates."""
+        return self.definition(Source.from_raw(raw), stack.name, stack.id, stack.project_id,
+                               facade=self._facade(stack))
+
+    def _facade(self, stack):
+        if not stack.owner_id or not stack.parent_resource_name:
+            return None
+        parent = db.resource_get_by_name(self.database, stack.owner_id,
+                                         stack.parent_resource_name)
+        snippet = (parent.template or {}) if parent is not None else {}
+        return {'metadata': snippet.get('metadata') or {},
+                'deletion_policy': snippet.get('deletion_policy') or 'Delete',
+                'update_policy': snippet.get('update_policy') or {}}
+
+    # -- operations -------------------------------------------------------------------
+
+    def create(self, name, source, timeout_mins=None, disable_rollback=False, on_event=None,
+               owner=None, parent_resource_name=None, project_id=DEFAULT_PROJECT):
+        """Validate, store and run a new stack; return its final (or posted) row."""
+        if db.stack_get_by_name(self.database, name, project_id) is not None:
+            raise exc.StackExists(name)
+        depth = (owner.nested_depth or 0) + 1 if owner is not None else 0
+        if depth > self.conf.max_nested_stack_depth:
+            raise exc.InvalidInput('stack "%s": nesting depth %d exceeds the limit of %d '
+                                   '([DEFAULT] max_nested_stack_depth)'
+                                   % (name, depth, self.conf.max_nested_stack_depth))
+        stack_id = str(uuid.uuid4())
+        facade = None
+        if owner is not None and parent_resource_name:
+            facade = self._facade(_Owned(owner.id, parent_resource_name))
+        defn = self.definition(source, name, stack_id, project_id, facade=facade)
+        raw = db.raw_template_create(self.database,
+                                     **source.raw_values(defn.template.description))
+        convergence = owner.convergence if owner is not None else \
+            bool(self.conf.convergence_engine)
+        try:
+            stack = db.stack_create(
+                self.database, id=stack_id, name=name, project_id=project_id,
+                action=rt.CREATE, status=rt.IN_PROGRESS, status_reason='Stack CREATE started',
+                convergence=convergence, current_traversal=str(uuid.uuid4()),
+                raw_template_id=raw.id, parameters=defn.masked_parameters(),
+                timeout=timeout_mins or self.conf.default_timeout,
+                disable_rollback=bool(disable_rollback),
+                owner_id=owner.id if owner is not None else None,
+                parent_resource_name=parent_resource_name, nested_depth=depth,
+                root_stack_id=(owner.root_stack_id or owner.id) if owner is not None else None)
+        except db_exc.StackExists as err:
+            db.raw_template_delete(self.database, raw.id)
+            raise exc.StackExists(name) from err
+        return self._run(stack, rt.CREATE, defn, on_event)
+
+    def update(self, stack, source, timeout_mins=None, disable_rollback=None, on_event=None,
+               converge=False):
+        """Validate a new source for a stack and converge the stack to it.
+
+        With converge, every current resource's plugin first checks the real resource:
+        those that drifted (or vanished) are marked CHECK_FAILED, and the update replaces
+        them along with any already marked unhealthy.
+        """
+        self._refuse_if_busy(stack)
+        defn = self.definition(source, stack.name, stack.id, stack.project_id,
+                               facade=self._facade(stack))
+        raw = db.raw_template_create(self.database,
+                                     **source.raw_values(defn.template.description))
+        values = dict(action=rt.UPDATE, status=rt.IN_PROGRESS,
+                      status_reason='Stack UPDATE started', raw_template_id=raw.id,
+                      prev_raw_template_id=stack.raw_template_id,
+                      parameters=defn.masked_parameters())
+        if timeout_mins:
+            values['timeout'] = timeout_mins
+        if disable_rollback is not None:
+            values['disable_rollback'] = bool(disable_rollback)
+        stack = self._claim(stack, values)
+        if stack is None:
+            db.raw_template_delete(self.database, raw.id)
+            raise exc.ActionInProgress(stack.name, rt.UPDATE)
+        if converge:
+            try:
+                self._mark_drifted(stack, defn, on_event)
+            except Exception as err:  # noqa: BLE001 - any failure fails the stack
+                return self._failed(stack, rt.UPDATE, defn, err, on_event)
+        return self._run(stack, rt.UPDATE, defn, on_event)
+
+    def _mark_drifted(self, stack, defn, on_event):
+        """Check each current resource the new definition keeps (in this process, before
+        the traversal starts, so both paths see the marks); returns {name: reason}."""
+        names = [r.name for r in db.resource_list(self.database, stack.id, current_only=True)
+                 if r.name in defn.resources]
+        deadline = time.time() + 60 * (stack.timeout or self.conf.default_timeout)
+        nested = self.nested_factory(self, stack) if self.nested_factory else None
+        runtime = rt.OperationRuntime(self.database, stack, rt.CHECK, stack.current_traversal,
+                                      defn, deadline, self.engine_id, nested=nested,
+                                      on_event=on_event, progress_total=len(names))
+        drifted = {}
+        for name in names:
+            reason = actions.mark_if_drifted(runtime, name)
+            if reason is not None:
+                drifted[name] = reason
+        if drifted:
+            LOG.info('stack %s: converge replaces %s', stack.name, ', '.join(sorted(drifted)))
+        return drifted
+
+    def delete(self, stack, on_event=None):
+        """Delete every resource of a stack, in reverse dependency order, then the stack."""
+        self._refuse_if_busy(stack)
+        stack = self._claim(stack, dict(action=rt.DELETE, status=rt.IN_PROGRESS,
+                                        status_reason='Stack DELETE started'))
+        if stack is None:
+            raise exc.ActionInProgress(stack.name, rt.DELETE)
+        return self._run(stack, rt.DELETE, None, on_event)
+
+    def check(self, stack, on_event=None):
+        """Ask every resource's plugin to check the real resource."""
+        self._refuse_if_busy(stack)
+        raw = db.raw_template_get(self.database, stack.raw_template_id)
+        defn = self.stack_definition(stack, raw)
+        stack = self._claim(stack, dict(action=rt.CHECK, status=rt.IN_PROGRESS,
+                                        status_reason='Stack CHECK started'))
+        if stack is None:
+            raise exc.ActionInProgress(stack.name, rt.CHECK)
+        return self._run(stack, rt.CHECK, defn, on_event)
+
+    def _refuse_if_busy(self, stack):
+        if stack.status == rt.IN_PROGRESS:
+            raise exc.ActionInProgress(
+                stack.name, stack.action,
+                hint='wait for it to finish, or run "heat-taskflow stack cancel %s"'
+                     % stack.name)
+
+    def _claim(self, stack, values):
+        """Start a new traversal on a stack row; None if another operation got there first."""
+        values = dict(values, current_traversal=str(uuid.uuid4()))
+        if not db.stack_update(self.database, stack.id, values,
+                               expected_traversal=stack.current_traversal):
+            return None
+        return db.stack_get(self.database, stack.id)
+
+    # -- running a traversal ----------------------------------------------------------
+
+    def _runner(self, stack):
+        path = 'distributed' if stack.convergence else 'legacy'
+        runner = self.runners.get(path)
+        if runner is None:
+            raise exc.InvalidInput('stack "%s" is on the %s path, which this process cannot '
+                                   'run' % (stack.name, path))
+        return runner
+
+    def _graph(self, stack, action, defn):
+        rows = db.resource_list(self.database, stack.id)
+        if action == rt.CHECK:
+            current = {r.name: r for r in rows if r.replaced_by is None}
+            by_id = {r.id: r.name for r in rows}
+            deps = {name: [by_id[i] for i in (r.requires or []) if by_id.get(i) in current]
+                    for name, r in current.items()}
+            return graph_mod.compile_check(deps)
+        stored = [graph_mod.StoredResource(r.id, r.name, tuple(r.requires or ()),
+                                           r.replaced_by is None) for r in rows]
+        return graph_mod.compile_converge(defn.dependencies() if defn is not None else {},
+                                          stored)
+
+    def _run(self, stack, action, defn, on_event):
+        graph = self._graph(stack, action, defn)
+        deadline = time.time() + 60 * (stack.timeout or self.conf.default_timeout)
+        nested = self.nested_factory(self, stack) if self.nested_factory else None
+        files = None
+        if defn is None:
+            files = db.raw_template_get(self.database, stack.raw_template_id).files
+        runtime = rt.OperationRuntime(self.database, stack, action, stack.current_traversal,
+                                      defn, deadline, self.engine_id, nested=nested,
+                                      on_event=on_event, progress_total=len(graph),
+                                      files=files)
+        LOG.info('stack %s (%s): %s traversal %s: %d resource actions', stack.name, stack.id,
+                 action, stack.current_traversal, len(graph))
+        try:
+            runner = self._runner(stack)
+            if getattr(runner, 'asynchronous', False):
+                # Post and return: the stack stays IN_PROGRESS and whichever conductor ends
+                # the traversal calls traversal_completed / traversal_failed. Conductors
+                # rebuild the runtime from the database (on_event is not theirs to call).
+                if len(graph):
+                    runner.start(runtime, graph)
+                    return db.stack_get(self.database, stack.id)
+            else:
+                rt.REGISTRY.register(runtime)
+                try:
+                    runner.run(runtime, graph)
+                finally:
+                    rt.REGISTRY.discard(runtime)
+        except Exception as err:  # noqa: BLE001 - any failure fails the stack
+            LOG.info('stack %s: %s failed: %s', stack.name, action, err)
+            return self._failed(stack, action, defn, err, on_event)
+        return self._completed(stack, action, defn)
+
+    def _live(self, stack_id, traversal_id):
+        """The stack row while the traversal is its current one and in progress, else None."""
+        stack = db.stack_get(self.database, stack_id)
+        if (stack is None or stack.current_traversal != traversal_id
+                or stack.status != rt.IN_PROGRESS):
+            return None
+        return stack
+
+    def traversal_completed(self, stack_id, traversal_id, action, defn):
+        """End an asynchronous traversal whose every action succeeded (once; later calls
+        find it ended and return None)."""
+        stack = self._live(stack_id, traversal_id)
+        if stack is None:
+            return None
+        LOG.info('stack %s (%s): %s traversal %s complete', stack.name, stack.id, action,
+                 traversal_id)
+        return self._completed(stack, action, defn)
+
+    def traversal_failed(self, stack_id, traversal_id, action, err):
+        """Fail an asynchronous traversal: stack FAILED, then the rollback traversal unless
+        rollback is disabled (once; later calls find it ended and return None)."""
+        stack = self._live(stack_id, traversal_id)
+        if stack is None:
+            return None
+        LOG.info('stack %s (%s): %s traversal %s failed: %s', stack.name, stack.id, action,
+                 traversal_id, err)
+        reason = '%s failed: %s' % (action.capitalize(), _failure_reason(err))
+        if action in (rt.CREATE, rt.UPDATE) and not stack.disable_rollback:
+            # Straight from IN_PROGRESS to the rollback's IN_PROGRESS: whoever polls the
+            # stack never sees a FAILED that is not final.
+            stack.status_reason = reason
+            try:
+                return self._rollback(stack, action, None)
+            except Exception as rb_err:  # noqa: BLE001 - the stack must not stay busy
+                LOG.warning('stack %s: rollback could not start: %s', stack.name, rb_err)
+                reason += '; rollback could not start: %s' % rb_err
+        db.stack_update(self.database, stack_id, {'status': rt.FAILED, 'status_reason': reason},
+                        expected_traversal=traversal_id)
+        return db.stack_get(self.database, stack_id)
+
+    def _set_status(self, stack, status, reason, extra=None):
+        values = dict(extra or {}, status=status, status_reason=reason)
+        db.stack_update(self.database, stack.id, values)
+        return db.stack_get(self.database, stack.id)
+
+    def _completed(self, stack, action, defn):
+        done = 'Stack %s completed successfully' % action
+        if action == rt.ROLLBACK:
+            # Keep the cause: a rolled-back stack is the trace of a failed operation.
+            done += ' (%s)' % stack.status_reason.replace('Rolling back: ', '', 1)
+        if action in (rt.DELETE,) or (action == rt.ROLLBACK and defn is None):
+            if action == rt.DELETE:
+                db.stack_mark_deleted(self.database, stack.id)
+            db.output_set_all(self.database, stack.id, {})
+            return self._set_status(stack, rt.COMPLETE, done)
+        if defn is not None and action != rt.CHECK:
+            self.store_outputs(stack, defn)
+        if action == rt.CHECK:
+            failed = [r.name for r in db.resource_list(self.database, stack.id)
+                      if r.action == rt.CHECK and r.status == rt.FAILED]
+            if failed:
+                return self._set_status(stack, rt.FAILED, 'Check failed for resources: %s'
+                                        % ', '.join(sorted(failed)))
+        return self._set_status(stack, rt.COMPLETE, done)
+
+    def store_outputs(self, stack, defn):
+        """Resolve the outputs from stored attribute values and store them."""
+        rows = [r for r in db.resource_list(self.database, stack.id) if r.replaced_by is None]
+        states = {r.name: ResourceState(r.reference_id, dict(r.attributes or {})) for r in rows}
+        db.output_set_all(self.database, stack.id, defn.resolve_outputs(states))
+
+    def _failed(self, stack, action, defn, err, on_event):
+        reason = _failure_reason(err)
+        stack = self._set_status(stack, rt.FAILED, '%s failed: %s' % (action.capitalize(),
+                                                                      reason))
+        if action not in (rt.CREATE, rt.UPDATE) or stack.disable_rollback:
+            return stack
+        return self._rollback(stack, action, on_event)
+
+    def _rollback(self, stack, failed_action, on_event):
+        """Converge a failed stack back: to nothing after a create, to the previous template
+        after an update."""
+        values = dict(action=rt.ROLLBACK, status=rt.IN_PROGRESS,
+                      status_reason='Rolling back: %s' % stack.status_reason)
+        defn = None
+        if failed_action == rt.UPDATE and stack.prev_raw_template_id:
+            raw = db.raw_template_get(self.database, stack.prev_raw_template_id)
+            defn = self.stack_definition(stack, raw)
+            values.update(raw_template_id=raw.id, prev_raw_template_id=None,
+                          parameters=defn.masked_parameters())
+        claimed = self._claim(stack, values)
+        if claimed is None:
+            return db.stack_get(self.database, stack.id)
+        return self._run(claimed, rt.ROLLBACK, defn, on_event)
+
+
+class _Owned:
+    """The minimal stack-like view _facade needs for a stack not stored yet."""
+
+    def __init__(self, owner_id, parent_resource_name):
+        self.owner_id = owner_id
+        self.parent_resource_name = parent_resource_name
+
+
+def _failure_reason(err):
+    """A one-line reason from an engine failure (TaskFlow may wrap several)."""
+    causes = getattr(err, '_causes', None)
+    if causes:
+        return '; '.join(str(c.exception) if c.exception is not None else str(c)
+                         for c in causes)
+    return str(err) or err.__class__.__name__

@@ -1,0 +1,383 @@
+"""The stack service: what the command line calls. It posts work and reads state."""
+
+import threading
+import time
+import uuid
+
+from heat_taskflow.conductors import jobboard
+from heat_taskflow.engine import distributed, legacy
+from heat_taskflow.engine import exceptions as exc
+from heat_taskflow.engine import nested as nested_mod
+from heat_taskflow.engine import operations as ops
+from heat_taskflow.flows import context as ctx_mod
+from heat_taskflow.flows import runtime as rt
+from heat_taskflow.persistence import api as db
+from heat_taskflow.persistence import database as database_mod
+from heat_taskflow.template import Template
+
+_SHARED = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def _shared(conf):
+    """The process's Database and thread pools for a database URL (built once)."""
+    url = conf.database.connection
+    with _SHARED_LOCK:
+        entry = _SHARED.get(url)
+        if entry is None:
+            database = database_mod.Database(url)
+            database.sync()
+            entry = (database, legacy.ExecutorPool(conf.max_concurrent_resource_actions))
+            _SHARED[url] = entry
+        return entry
+
+
+def _time(value):
+    return value.isoformat() if value is not None else None
+
+
+class StackService:
+    """Stack operations and read-only views, as dicts with Heat's field names."""
+
+    def __init__(self, conf, database=None, executors=None, run_conductor=None):
+        self.conf = conf
+        if database is None:
+            database, shared_pools = _shared(conf)
+            executors = executors or shared_pools
+        self.database = database
+        executors = executors or legacy.ExecutorPool(conf.max_concurrent_resource_actions)
+        # A zake board exists only inside this process: nobody else can run its jobs, so
+        # this service runs a conductor itself (started with the first post).
+        if run_conductor is None:
+            run_conductor = jobboard.in_process(conf.jobboard.url)
+        self._run_conductor = run_conductor
+        self._conductor = None
+        self._conductor_lock = threading.Lock()
+        self._posted = set()
+        self.distributed = distributed.DistributedRunner(conf, database,
+                                                         before_post=self._before_post)
+        runners = {'legacy': legacy.LegacyRunner(database, executors),
+                   'distributed': self.distributed}
+        self.engine = ops.StackEngine(conf, database, runners,
+                                      nested_factory=nested_mod.NestedStackService)
+
+    def _before_post(self, stack_id):
+        self._posted.add(stack_id)
+        if self._run_conductor:
+            with self._conductor_lock:
+                if self._conductor is None:
+                    from heat_taskflow.conductors import conductor
+                    self._conductor = conductor.Conductor(self.conf, self.database,
+                                                          health_file='').start()
+
+    def close(self, poll=0.2):
+        """Release the job board. With an in-process conductor, first wait until the stacks
+        this service posted work for have settled (their jobs die with the process)."""
+        if self._conductor is not None:
+            while any(self._busy(stack_id) for stack_id in list(self._posted)):
+                time.sleep(poll)
+            self._conductor.stop()
+            self._conductor = None
+        self.distributed.close()
+
+    def _busy(self, stack_id):
+        stack = db.stack_get(self.database, stack_id)
+        return stack is not None and stack.status == rt.IN_PROGRESS
+
+    # -- lookups ----------------------------------------------------------------------
+
+    def _stack(self, name):
+        stack = db.stack_get_by_name(self.database, name, ops.DEFAULT_PROJECT)
+        if stack is None:
+            try:
+                uuid.UUID(str(name))
+            except ValueError:
+                raise exc.StackNotFound(name) from None
+            stack = db.stack_get(self.database, str(name))
+            if stack is None or stack.deleted_at is not None:
+                raise exc.StackNotFound(name)
+        return stack
+
+    def _row(self, stack, resource_name):
+        row = db.resource_get_by_name(self.database, stack.id, resource_name)
+        if row is None:
+            raise exc.ResourceNotFound(stack.name, resource_name)
+        return row
+
+    # -- operations -------------------------------------------------------------------
+
+    def create_stack(self, name, template, template_filename, files=None, environments=None,
+                     parameters=None, timeout_mins=None, disable_rollback=False,
+                     on_event=None):
+        """Create a stack; on the legacy path this returns when the operation has ended."""
+        source = ops.Source(template, template_filename, files, environments, parameters)
+        stack = self.engine.create(name, source, timeout_mins=timeout_mins,
+                                   disable_rollback=disable_rollback, on_event=on_event)
+        return self.stack_view(stack)
+
+    def update_stack(self, name, template=None, template_filename=None, files=None,
+                     environments=None, parameters=None, existing=False, timeout_mins=None,
+                     disable_rollback=None, converge=False, on_event=None):
+        """Update a stack to a new template, or (existing) patch its current one."""
+        stack = self._stack(name)
+        current = ops.Source.from_raw(db.raw_template_get(self.database,
+                                                          stack.raw_template_id))
+        if template is None and not existing:
+            raise exc.InvalidInput('stack update needs a template, or --existing to reuse '
+                                   'the current one')
+        if existing:
+            params = dict(current.parameters)
+            params.update(parameters or {})
+            source = ops.Source(
+                template if template is not None else current.text,
+                template_filename if template is not None else current.filename,
+                dict(current.files, **(files or {})),
+                current.environments + [tuple(e) for e in (environments or [])], params)
+        else:
+            source = ops.Source(template, template_filename, files, environments, parameters)
+        stack = self.engine.update(stack, source, timeout_mins=timeout_mins,
+                                   disable_rollback=disable_rollback, on_event=on_event,
+                                   converge=converge)
+        return self.stack_view(stack)
+
+    def delete_stack(self, name, on_event=None):
+        """Delete a stack and every resource in it."""
+        stack = self.engine.delete(self._stack(name), on_event=on_event)
+        return self.stack_view(stack)
+
+    def check_stack(self, name, on_event=None):
+        """Check every resource of a stack against reality."""
+        return self.stack_view(self.engine.check(self._stack(name), on_event=on_event))
+
+    def wait(self, name, on_event=None, poll=0.5):
+        """Block until the stack is no longer IN_PROGRESS (None once it is gone)."""
+        try:
+            stack = self._stack(name)
+        except exc.StackNotFound:
+            return None
+        since = None
+        while True:
+            if on_event is not None:
+                # Straight from the table: a stack being deleted is no longer found by name.
+                for event in db.event_list(self.database, stack.id, since_id=since):
+                    since = event.id
+                    on_event(rt.event_view(event, stack.name))
+            stack = db.stack_get(self.database, stack.id)
+            if stack is None:
+                return None
+            if stack.status != rt.IN_PROGRESS:
+                return self.stack_view(stack)
+            time.sleep(poll)
+
+    def signal_resource(self, name, resource_name, data=None):
+        """Store a signal for a resource (a wait condition handle reads it)."""
+        stack = self._stack(name)
+        row = self._row(stack, resource_name)
+        key = '%s%020d-%s' % (ctx_mod.SIGNAL_PREFIX, time.time_ns(), uuid.uuid4().hex[:8])
+        db.resource_data_set(self.database, row.id, key, dict(data or {}))
+
+    def mark_resource_unhealthy(self, name, resource_name, reset=False, reason=''):
+        """Mark a resource's current row CHECK_FAILED (the next converge replaces it), or
+        with reset put a CHECK_FAILED one back to CHECK_COMPLETE; records an event.
+
+        Refused while the stack has an operation in progress. Returns the resource view.
+        """
+        stack = self._stack(name)
+        if stack.status == rt.IN_PROGRESS:
+            raise exc.ActionInProgress(stack.name, stack.action,
+                                       hint='mark resources once it has finished')
+        row = self._row(stack, resource_name)
+        if reset:
+            if (row.action, row.status) != (rt.CHECK, rt.FAILED):
+                return self.resource_view(stack, row)    # not marked: nothing to undo
+            status, reason = rt.COMPLETE, reason or 'marked healthy by operator'
+        else:
+            status, reason = rt.FAILED, reason or 'marked unhealthy by operator'
+        values = dict(action=rt.CHECK, status=status, status_reason=reason)
+        if not db.resource_update(self.database, row.id, values,
+                                  expected_atomic_key=row.atomic_key):
+            raise exc.ActionInProgress(stack.name, stack.action,
+                                       hint='resource "%s" changed meanwhile' % row.name)
+        db.event_create(self.database, stack_id=stack.id, resource_name=row.name,
+                        physical_resource_id=row.physical_resource_id, resource_type=row.type,
+                        resource_action=rt.CHECK, resource_status=status,
+                        resource_status_reason=reason)
+        return self.resource_view(stack, self._row(stack, resource_name))
+
+    def validate_template(self, template, template_filename, files=None, environments=None,
+                          parameters=None):
+        """Validate a template without storing anything; describe its parameters."""
+        source = ops.Source(template, template_filename, files, environments, parameters)
+        defn = self.engine.definition(source, 'validate', str(uuid.uuid4()))
+        return describe(defn)
+
+    # -- views ------------------------------------------------------------------------
+
+    def get_stack(self, name):
+        """A stack with its outputs."""
+        return self.stack_view(self._stack(name))
+
+    def list_stacks(self):
+        """Every live top-level stack."""
+        return [self.stack_view(s, outputs=False)
+                for s in db.stack_list(self.database, ops.DEFAULT_PROJECT)]
+
+    def list_outputs(self, name):
+        """Output names and descriptions (stored values only)."""
+        return [{'output_key': o.name, 'description': o.description}
+                for o in db.output_list(self.database, self._stack(name).id)]
+
+    def show_output(self, name, key):
+        """One stored output value."""
+        stack = self._stack(name)
+        out = db.output_get(self.database, stack.id, key)
+        if out is None:
+            raise exc.InvalidInput('stack "%s" has no output "%s"' % (stack.name, key))
+        return _output_view(out)
+
+    def list_resources(self, name, nested_depth=0):
+        """Current resources of a stack (and of nested stacks, down to nested_depth)."""
+        stack = self._stack(name)
+        return self._resources(stack, nested_depth)
+
+    def _resources(self, stack, depth):
+        rows = [r for r in db.resource_list(self.database, stack.id) if r.replaced_by is None]
+        out = [self.resource_view(stack, r) for r in rows]
+        if depth > 0:
+            for child in db.stack_list(self.database, ops.DEFAULT_PROJECT, owner_id=stack.id):
+                out.extend(self._resources(child, depth - 1))
+        return out
+
+    def list_failures(self, name):
+        """Failed resources of a stack and its nested stacks, from stored state only.
+
+        Each has ``resource_path``: resource names from the top stack down, dotted
+        (``group.0.member``). A failed nested-stack resource whose nested stack has failed
+        resources of its own is left out: those are the causes and are listed instead.
+        """
+        return self._failures(self._stack(name), ())
+
+    def _failures(self, stack, prefix):
+        children = {c.parent_resource_name: c for c in
+                    db.stack_list(self.database, ops.DEFAULT_PROJECT, owner_id=stack.id)}
+        out = []
+        for row in db.resource_list(self.database, stack.id, current_only=True):
+            path = prefix + (row.name,)
+            child = children.pop(row.name, None)
+            below = self._failures(child, path) if child is not None else []
+            if row.status == rt.FAILED and not below:
+                view = self.resource_view(stack, row)
+                view['resource_path'] = '.'.join(path)
+                out.append(view)
+            out.extend(below)
+        for child in children.values():     # a nested stack whose resource row is gone
+            out.extend(self._failures(child, prefix + (child.parent_resource_name or
+                                                        child.name,)))
+        return out
+
+    def show_resource(self, name, resource_name):
+        """One resource with its stored attributes."""
+        stack = self._stack(name)
+        return self.resource_view(stack, self._row(stack, resource_name), full=True)
+
+    def list_events(self, name, resource_name=None, since_id=None, nested_depth=0):
+        """Events of a stack in the order they happened."""
+        stack = self._stack(name)
+        events = [rt.event_view(e, stack.name)
+                  for e in db.event_list(self.database, stack.id, since_id=since_id,
+                                         resource_name=resource_name)]
+        if nested_depth > 0:
+            for child in db.stack_list(self.database, ops.DEFAULT_PROJECT, owner_id=stack.id):
+                events.extend(self.list_events(child.id, resource_name, None,
+                                               nested_depth - 1))
+            events.sort(key=lambda e: (e['event_time'] or '', e['id']))
+        return events
+
+    def get_template(self, name):
+        """The template the stack currently converges to, as a dict.
+
+        Parsed as the engine parses templates (scalars such as heat_template_version stay
+        the text written, not dates), so every output format can render it.
+        """
+        raw = db.raw_template_get(self.database, self._stack(name).raw_template_id)
+        return Template.parse(raw.template['text'],
+                              filename=raw.template.get('filename') or 'template.yaml',
+                              max_size=self.conf.max_template_size,
+                              max_depth=self.conf.max_template_depth).raw
+
+    def stack_view(self, stack, outputs=True):
+        """The API dict of a stack row."""
+        view = {
+            'id': stack.id,
+            'stack_name': stack.name,
+            'description': None,            # filled in below for a full view
+            'stack_status': '%s_%s' % (stack.action, stack.status),
+            'stack_status_reason': stack.status_reason,
+            'action': stack.action,
+            'status': stack.status,
+            'creation_time': _time(stack.created_at),
+            'updated_time': _time(stack.updated_at),
+            'parameters': dict(stack.parameters or {}),  # stored masked
+            'timeout_mins': stack.timeout,
+            'disable_rollback': stack.disable_rollback,
+            'parent': stack.owner_id,
+            'path': 'distributed' if stack.convergence else 'legacy',
+        }
+        if outputs:
+            view['outputs'] = [_output_view(o) for o in db.output_list(self.database, stack.id)]
+            raw = db.raw_template_get(self.database, stack.raw_template_id)
+            if raw is not None:
+                view['description'] = (raw.template or {}).get('description')
+        return view
+
+    def resource_view(self, stack, row, full=False):
+        """The API dict of a resource row."""
+        view = {
+            'resource_name': row.name,
+            'physical_resource_id': row.physical_resource_id,
+            'resource_type': row.type,
+            'resource_status': '%s_%s' % (row.action, row.status),
+            'resource_status_reason': row.status_reason,
+            'creation_time': _time(row.created_at),
+            'updated_time': _time(row.updated_at),
+            'required_by': list(row.needed_by or []),
+            'stack_name': stack.name,
+        }
+        if full:
+            view['attributes'] = dict(row.attributes or {})
+        return view
+
+
+def describe(defn):
+    """What `template validate` shows: description, parameters (hidden defaults masked)
+    and parameter groups, with Heat's field names."""
+    tpl = defn.template
+    declared = (tpl.raw or {}).get('parameters') or {}
+    params = {}
+    for name, schema in tpl.parameter_schemas.items():
+        entry = {
+            'Type': _HEAT_TYPES.get(schema.type, schema.type),
+            'Description': schema.description or '',
+            'Label': schema.label or name,
+            'NoEcho': 'true' if schema.hidden else 'false',
+        }
+        if schema.default is not None:
+            entry['Default'] = MASK if schema.hidden else schema.default
+        constraints = (declared.get(name) or {}).get('constraints')
+        if constraints:
+            entry['Constraints'] = constraints
+        if schema.immutable:
+            entry['Immutable'] = True
+        params[name] = entry
+    return {'Description': tpl.description or '', 'Parameters': params,
+            'ParameterGroups': list(tpl.parameter_groups or [])}
+
+
+MASK = '******'
+_HEAT_TYPES = {'string': 'String', 'number': 'Number', 'json': 'Json',
+               'comma_delimited_list': 'CommaDelimitedList', 'boolean': 'Boolean'}
+
+
+def _output_view(out):
+    return {'output_key': out.name, 'output_value': out.value,
+            'description': out.description, 'output_error': out.error}

@@ -1,0 +1,340 @@
+"""The resource actions a node of an operation graph performs: converge, cleanup and check.
+
+Both paths run exactly this code; they differ only in who calls it (a TaskFlow engine in the
+calling process, or a conductor that claimed the node's job). Every action is safe to run
+twice: it starts from the stored state of the resource, which each step updates before the
+next one calls out, and the plugins follow the idempotency contract of resources/base.py.
+"""
+
+import logging
+import time
+
+from heat_taskflow.flows import context as ctx_mod
+from heat_taskflow.flows import runtime as rt_mod
+from heat_taskflow.persistence import api as db
+from heat_taskflow.resources import exceptions as res_exc
+from heat_taskflow.resources import registry
+from heat_taskflow.template import ResourceState
+
+LOG = logging.getLogger(__name__)
+
+POLL_START = 0.005
+POLL_MAX = 0.5
+
+
+class ResourceActionFailed(Exception):
+    """A resource action failed; the message names the resource and the action."""
+
+    def __init__(self, name, action, reason):
+        super().__init__('Resource %s failed: %s' % (action, reason))
+        self.resource_name = name
+        self.action = action
+        self.reason = reason
+
+
+class OperationTimeout(ResourceActionFailed):
+    """The stack operation's timeout passed while a resource action was running."""
+
+
+def plugin_class(type_name, template_file=None, files=None):
+    """The plugin class for a resolved resource type (a template resource's file must be in
+    the files map)."""
+    if template_file:
+        if template_file not in (files or {}):
+            raise res_exc.ResourceTypeNotFound(
+                '%s (template file "%s" is not in the files map)' % (type_name, template_file))
+        return registry.get_template_resource_class(type_name, template_file,
+                                                    files[template_file], files)
+    return registry.get_class(type_name)
+
+
+def _states(runtime, names):
+    """ResourceState of the current rows of the named resources, and the rows themselves."""
+    rows = db.resource_get_current_by_names(runtime.database, runtime.stack_id, names)
+    states = {row.name: ResourceState(row.reference_id, dict(row.attributes or {}))
+              for row in rows}
+    return states, rows
+
+
+def _wait(runtime, row, action, plugin, check, cookie):
+    """Poll a plugin's check_*_complete until it answers True, honouring the deadline."""
+    started = time.monotonic()
+    delay = POLL_START
+    while not check(cookie):
+        if runtime.timed_out():
+            raise OperationTimeout(row.name, action,
+                                   "resource '%s': the stack operation timed out" % row.name)
+        time.sleep(delay)
+        # Back off, but never sleep more than a tenth of the time waited so far: an action
+        # that completes after t seconds is seen by about 1.1 t (plain doubling: up to 2 t).
+        delay = min(delay * 2, POLL_MAX,
+                    max(POLL_START, (time.monotonic() - started) / 10))
+
+
+def _stored_attributes(runtime, name, plugin):
+    """The attribute values other resources and outputs read from this resource."""
+    # What dependents and outputs read, plus the type's own attributes so that
+    # "resource show" can present them without calling the plugin again.
+    wanted = set(runtime.definition.required_attributes(name)) - {None}
+    wanted |= set(plugin.attributes_schema or ())
+    values = {}
+    for attr in sorted(wanted):
+        try:
+            values[attr] = plugin.get_attribute(attr)
+        except Exception as exc:  # noqa: BLE001 - an attribute error must not fail the action
+            LOG.warning('stack %s resource %s: attribute %s unavailable: %s',
+                        runtime.stack.name, name, attr, exc)
+            values[attr] = None
+    return values
+
+
+def _set_state(runtime, row, action, status, reason='', values=None):
+    """Persist a resource state change and record its event."""
+    update = dict(values or {})
+    update.update(action=action, status=status, status_reason=reason)
+    if status == rt_mod.IN_PROGRESS:
+        update['engine_id'] = runtime.engine_id
+    else:
+        update['engine_id'] = None
+    for key, value in update.items():
+        setattr(row, key, value)
+    # One transaction for the row and its event (was two).
+    runtime.record_event(row, action, status, reason, resource_update=update)
+
+
+def _fail(runtime, row, action, exc):
+    reason = getattr(exc, 'reason', None) or str(exc) or exc.__class__.__name__
+    if row.name not in reason:
+        reason = "resource '%s': %s" % (row.name, reason)
+    _set_state(runtime, row, action, rt_mod.FAILED, reason)
+    if isinstance(exc, ResourceActionFailed):
+        raise exc
+    raise ResourceActionFailed(row.name, action, reason) from exc
+
+
+def converge(runtime, name):
+    """Bring resource *name* to its definition in the runtime's target template."""
+    defn = runtime.definition
+    rdef = defn.resources[name]
+    rtype = defn.resource_type(name)
+    requires = sorted(runtime.requires(name))
+    states, dep_rows = _states(runtime, requires)
+    try:
+        properties = defn.resolve_properties(name, states)
+    except Exception as exc:
+        row = db.resource_get_by_name(runtime.database, runtime.stack_id, name)
+        if row is None:
+            row = _new_row(runtime, name, rtype, rdef)
+        _fail(runtime, row, rt_mod.CREATE if row.action is None else row.action, exc)
+    cls = plugin_class(rtype.type_name, rtype.template_file, defn.files)
+    snippet = _snippet(runtime, name, rdef, rtype, states)
+    requires_ids = sorted(r.id for r in dep_rows)
+    row = db.resource_get_by_name(runtime.database, runtime.stack_id, name)
+
+    if row is None:
+        row = _new_row(runtime, name, rtype, rdef)
+        return _create(runtime, row, cls, properties, snippet, requires_ids)
+    if row.status == rt_mod.IN_PROGRESS and row.action == rt_mod.CREATE:
+        # Interrupted create (the process running it died): run it again; the plugin adopts
+        # what it recorded before calling out.
+        return _create(runtime, row, cls, properties, snippet, requires_ids)
+    if row.status != rt_mod.COMPLETE and row.replaces is not None:
+        restored = _restore(runtime, row, snippet, properties)
+        if restored is not None:
+            return restored
+    if row.action in (rt_mod.CREATE, None) and row.status != rt_mod.COMPLETE:
+        return _replace(runtime, row, name, rtype, rdef, cls, properties, snippet,
+                        requires_ids)
+    if (row.status == rt_mod.COMPLETE and row.action != rt_mod.CHECK
+            and row.template == snippet and row.properties_data == properties):
+        if list(row.requires or []) != requires_ids:
+            db.resource_update(runtime.database, row.id, {'requires': requires_ids})
+        return row
+    if row.action == rt_mod.CHECK and row.status == rt_mod.FAILED:
+        return _replace(runtime, row, name, rtype, rdef, cls, properties, snippet,
+                        requires_ids)
+    if row.type != _type_label(rtype):
+        return _replace(runtime, row, name, rtype, rdef, cls, properties, snippet,
+                        requires_ids)
+    try:
+        _plugin(runtime, row, cls, properties).validate()
+    except res_exc.ResourceError as exc:
+        _fail(runtime, row, rt_mod.UPDATE, exc)
+    old = _plugin(runtime, row, cls, dict(row.properties_data or {}))
+    if old.update_requires_replacement(properties):
+        return _replace(runtime, row, name, rtype, rdef, cls, properties, snippet,
+                        requires_ids)
+    return _update(runtime, row, cls, old, properties, snippet, requires_ids)
+
+
+def _restore(runtime, row, snippet, properties):
+    """After a failed replacement, bring back the resource it was replacing when that one
+    already matches the target (the rollback case); None when it does not."""
+    previous = db.resource_get(runtime.database, row.replaces)
+    if (previous is None or previous.status != rt_mod.COMPLETE
+            or previous.template != snippet or previous.properties_data != properties):
+        return None
+    if not db.resource_restore(runtime.database, previous.id, row.id):
+        return None
+    runtime.record_event(previous, previous.action, rt_mod.COMPLETE,
+                         'restored in place of resource %d' % row.id)
+    return previous
+
+
+def _type_label(rtype):
+    return rtype.template_file or rtype.type_name
+
+
+def _snippet(runtime, name, rdef, rtype, states):
+    """What is stored of a definition: enough to compare it later and to serve as a facade."""
+    try:
+        metadata = runtime.definition.resolve_metadata(name, states)
+    except Exception:  # noqa: BLE001 - metadata is informational here
+        metadata = None
+    return {
+        'type': _type_label(rtype),
+        'raw': rdef.raw,
+        'metadata': metadata,
+        'deletion_policy': runtime.definition.resolve_field(name, 'deletion_policy', states),
+        'update_policy': runtime.definition.resolve_field(name, 'update_policy', states),
+    }
+
+
+def _new_row(runtime, name, rtype, rdef, replaces=None):
+    values = dict(stack_id=runtime.stack_id, name=name, type=_type_label(rtype),
+                  action=rt_mod.CREATE, status='INIT', status_reason='',
+                  root_stack_id=runtime.stack.root_stack_id or runtime.stack_id)
+    if replaces is not None:
+        return db.resource_create_replacement(runtime.database, replaces.id, **values)
+    return db.resource_create(runtime.database, **values)
+
+
+def _plugin(runtime, row, cls, properties):
+    policy = (row.template or {}).get('deletion_policy') or 'Delete'
+    return cls(row.name, properties, ctx_mod.StoredResourceContext(runtime, row),
+               physical_id=row.physical_resource_id, deletion_policy=policy)
+
+
+def _create(runtime, row, cls, properties, snippet, requires_ids):
+    plugin = _plugin(runtime, row, cls, properties)
+    # Store the properties first: a cleanup of a create that failed half-way needs them.
+    _set_state(runtime, row, rt_mod.CREATE, rt_mod.IN_PROGRESS, 'state changed',
+               {'properties_data': properties, 'requires': requires_ids})
+    try:
+        plugin.validate()
+        cookie = plugin.handle_create()
+        _wait(runtime, row, rt_mod.CREATE, plugin, plugin.check_create_complete, cookie)
+        values = _completed_values(runtime, row, plugin, properties, snippet, requires_ids)
+    except Exception as exc:
+        _fail(runtime, row, rt_mod.CREATE, exc)
+    _set_state(runtime, row, rt_mod.CREATE, rt_mod.COMPLETE, 'state changed', values)
+    return row
+
+
+def _update(runtime, row, cls, plugin, properties, snippet, requires_ids):
+    _set_state(runtime, row, rt_mod.UPDATE, rt_mod.IN_PROGRESS, 'state changed')
+    try:
+        cookie = plugin.handle_update(properties, plugin.property_diff(properties))
+        _wait(runtime, row, rt_mod.UPDATE, plugin, plugin.check_update_complete, cookie)
+        # Attributes are read from the resource as it now is: a plugin built on the new
+        # properties (everything else it knows is in its stored data).
+        updated = _plugin(runtime, row, cls, properties)
+        values = _completed_values(runtime, row, updated, properties, snippet, requires_ids)
+    except Exception as exc:
+        _fail(runtime, row, rt_mod.UPDATE, exc)
+    _set_state(runtime, row, rt_mod.UPDATE, rt_mod.COMPLETE, 'state changed', values)
+    return row
+
+
+def _replace(runtime, row, name, rtype, rdef, cls, properties, snippet, requires_ids):
+    new_row = _new_row(runtime, name, rtype, rdef, replaces=row)
+    runtime.record_event(row, rt_mod.UPDATE, rt_mod.IN_PROGRESS,
+                         'replacing with resource %d' % new_row.id)
+    return _create(runtime, new_row, cls, properties, snippet, requires_ids)
+
+
+def _completed_values(runtime, row, plugin, properties, snippet, requires_ids):
+    return {
+        'physical_resource_id': plugin.physical_id,
+        'reference_id': plugin.get_reference_id(),
+        'attributes': _stored_attributes(runtime, row.name, plugin),
+        'properties_data': properties,
+        'template': snippet,
+        'requires': requires_ids,
+    }
+
+
+def cleanup(runtime, name, row_id):
+    """Delete a stored row's real resource when the row is no longer current; else nothing."""
+    row = db.resource_get(runtime.database, row_id)
+    if row is None or row.stack_id != runtime.stack_id:
+        return None
+    if row.replaced_by is None and name in runtime.target_names():
+        return row
+    if row.replaced_by is not None:
+        successor = db.resource_get(runtime.database, row.replaced_by)
+        if successor is not None and successor.status != rt_mod.COMPLETE:
+            # The replacement did not finish (a rollback may restore this row): keep it.
+            return row
+    policy = (row.template or {}).get('deletion_policy') or 'Delete'
+    _set_state(runtime, row, rt_mod.DELETE, rt_mod.IN_PROGRESS, 'state changed')
+    try:
+        cls = plugin_class(*_type_of_row(row), files=runtime.files)
+        # The plugin honours the deletion policy (Retain leaves the real thing alone).
+        plugin = _plugin(runtime, row, cls, dict(row.properties_data or {}))
+        cookie = plugin.handle_delete()
+        _wait(runtime, row, rt_mod.DELETE, plugin, plugin.check_delete_complete, cookie)
+    except Exception as exc:
+        _fail(runtime, row, rt_mod.DELETE, exc)
+    reason = 'retained' if policy == 'Retain' else 'state changed'
+    runtime.record_event(row, rt_mod.DELETE, rt_mod.COMPLETE, reason)
+    db.resource_delete(runtime.database, row.id)
+    return None
+
+
+def _type_of_row(row):
+    label = row.type
+    if label and (label.endswith(('.yaml', '.yml', '.template')) or '/' in label):
+        return label, label
+    return label, None
+
+
+def check(runtime, name):
+    """Ask the plugin to observe the real resource; drift marks it CHECK_FAILED, not fatal."""
+    row = db.resource_get_by_name(runtime.database, runtime.stack_id, name)
+    if row is None:
+        return None
+    cls = plugin_class(*_type_of_row(row), files=runtime.files)
+    plugin = _plugin(runtime, row, cls, dict(row.properties_data or {}))
+    _set_state(runtime, row, rt_mod.CHECK, rt_mod.IN_PROGRESS, 'state changed')
+    try:
+        plugin.handle_check()
+    except res_exc.ResourceCheckFailed as exc:
+        _set_state(runtime, row, rt_mod.CHECK, rt_mod.FAILED, getattr(exc, 'reason', str(exc)))
+        return row
+    except Exception as exc:  # noqa: BLE001 - a broken check is a failed check
+        _set_state(runtime, row, rt_mod.CHECK, rt_mod.FAILED, str(exc))
+        return row
+    _set_state(runtime, row, rt_mod.CHECK, rt_mod.COMPLETE, 'state changed')
+    return row
+
+
+def mark_if_drifted(runtime, name):
+    """Before a converging update: ask the plugin to check the real resource behind the
+    current row of *name*; on drift (or a check that cannot run) mark the row CHECK_FAILED,
+    which the update's converge then replaces. A healthy row is left as it is (no state
+    change, no event). Returns the drift reason, or None."""
+    row = db.resource_get_by_name(runtime.database, runtime.stack_id, name)
+    if row is None or row.status != rt_mod.COMPLETE:
+        return None     # missing or failed rows are created or replaced by converge anyway
+    try:
+        cls = plugin_class(*_type_of_row(row), files=runtime.files)
+        _plugin(runtime, row, cls, dict(row.properties_data or {})).handle_check()
+    except res_exc.ResourceCheckFailed as exc:
+        reason = getattr(exc, 'reason', None) or str(exc)
+    except Exception as exc:  # noqa: BLE001 - a broken check is a failed check
+        reason = str(exc) or exc.__class__.__name__
+    else:
+        return None
+    _set_state(runtime, row, rt_mod.CHECK, rt_mod.FAILED, reason)
+    return reason

@@ -1,0 +1,184 @@
+"""The small TaskFlow flow one job of the distributed path runs: one node of a traversal.
+
+``build(stack_id, traversal_id, node_key)`` is the flow factory a conductor imports (by its
+module path, stored in the flow detail) to rebuild the flow in any process. The flow is
+linear: the node's resource action, then ``propagate``, which tells the node's dependents
+(or the stack) through their sync points and posts those whose last input this was.
+
+Everything here may run twice (claims are not pre-emptive): a node already ``done`` does
+nothing, the resource actions adopt what a previous run recorded, and every propagation
+step is an idempotent compare-and-swap. A node of a traversal that is over (superseded by a
+newer one, failed, complete) does nothing and propagates nothing.
+
+What the engine layer provides - posting jobs, finishing or failing a traversal - comes
+through the process's active ``Driver`` (see DRIVERS), so flows/ never imports engine/.
+"""
+
+import logging
+import threading
+
+from taskflow import exceptions as tf_exc
+from taskflow import task
+from taskflow.patterns import linear_flow
+
+from heat_taskflow.flows import sync_points, tasks
+
+LOG = logging.getLogger(__name__)
+
+# What the action step tells propagate.
+RAN = 'ran'              # the action succeeded: propagate to the dependents
+SKIP = 'skip'            # the traversal is over, or the node already done: do nothing
+FAILED = 'failed'        # the action failed: fail the traversal
+
+
+class NodeRetry(tf_exc.ExecutionFailure):
+    """Bookkeeping of a node failed (database, job board): hand the job back to be retried.
+
+    An ExecutionFailure: TaskFlow's conductor then abandons the job instead of consuming
+    it, and the conductor counts the attempt against ``[conductor] max_attempts``.
+    """
+
+
+class Driver:
+    """What a node needs of the engine layer (implemented by engine/distributed.py)."""
+
+    database = None
+
+    def post(self, stack_id, traversal_id, node_keys):
+        """Post jobs for nodes of a traversal."""
+        raise NotImplementedError
+
+    def traversal_completed(self, stack_id, traversal_id):
+        """Finish a traversal whose every node is done (outputs, stack COMPLETE)."""
+        raise NotImplementedError
+
+    def traversal_failed(self, stack_id, traversal_id, node_key, reason):
+        """Fail a traversal because of one node (stack FAILED, maybe a rollback)."""
+        raise NotImplementedError
+
+
+class Drivers:
+    """The drivers of the conductors running in this process; the newest one serves."""
+
+    def __init__(self):
+        self._drivers = []
+        self._lock = threading.Lock()
+
+    def activate(self, driver):
+        """Make a driver the one nodes use."""
+        with self._lock:
+            self._drivers.append(driver)
+
+    def deactivate(self, driver):
+        """Forget a driver (its conductor stopped)."""
+        with self._lock:
+            if driver in self._drivers:
+                self._drivers.remove(driver)
+
+    def current(self):
+        """The driver nodes use; raises NodeRetry when no conductor runs here."""
+        with self._lock:
+            if not self._drivers:
+                raise NodeRetry('no distributed-path driver is active in this process')
+            return self._drivers[-1]
+
+
+DRIVERS = Drivers()
+
+
+class NodeActionTask(tasks.ResourceActionTask):
+    """The resource action of one node, run only while its traversal is live."""
+
+    default_provides = 'outcome'
+
+    def execute(self):
+        driver = DRIVERS.current()
+        database = driver.database
+        key = self.node.key
+        try:
+            state = sync_points.node(database, self.stack_id, self.traversal_id, key)
+            target = sync_points.stack(database, self.stack_id, self.traversal_id)
+        except Exception as err:
+            raise NodeRetry('node %s: reading sync points: %s' % (key, err)) from err
+        if state is None or target is None or state['done']:
+            return {'result': SKIP}
+        outcome = target['outcome']
+        if outcome is not None:
+            if outcome['status'] == sync_points.FAILED and outcome['by'] == key:
+                # This node failed the traversal before a crash: finish that job.
+                return {'result': FAILED, 'reason': outcome['reason']}
+            return {'result': SKIP}
+        try:
+            runtime = self._registry.get(self.stack_id, self.traversal_id)
+            superseded = runtime.superseded()
+        except Exception as err:
+            raise NodeRetry('node %s: loading traversal %s: %s'
+                            % (key, self.traversal_id, err)) from err
+        if superseded:
+            LOG.info('stack %s traversal %s superseded: %s does nothing',
+                     runtime.stack.name, self.traversal_id, key)
+            return {'result': SKIP}
+        try:
+            super().execute()
+        except Exception as err:  # noqa: BLE001 - any action failure fails the traversal
+            LOG.info('stack %s traversal %s: %s failed: %s', runtime.stack.name,
+                     self.traversal_id, key, err)
+            return {'result': FAILED, 'reason': str(err) or err.__class__.__name__}
+        return {'result': RAN}
+
+
+class PropagateTask(task.Task):
+    """Tells the node's dependents (or the stack) that it is done, posting the ready ones."""
+
+    def __init__(self, stack_id, traversal_id, node_key):
+        super().__init__(name='propagate')
+        self.stack_id = stack_id
+        self.traversal_id = traversal_id
+        self.node_key = node_key
+
+    def execute(self, outcome):
+        try:
+            self._propagate(outcome)
+        except NodeRetry:
+            raise
+        except Exception as err:
+            raise NodeRetry('node %s: propagating: %s' % (self.node_key, err)) from err
+
+    def _propagate(self, outcome):
+        result = outcome['result']
+        driver = DRIVERS.current()
+        database = driver.database
+        key = self.node_key
+        if result == SKIP:
+            sync_points.mark_done(database, self.traversal_id, key)
+            return
+        if result == FAILED:
+            if sync_points.claim_failure(database, self.stack_id, self.traversal_id, key,
+                                         outcome['reason']):
+                driver.traversal_failed(self.stack_id, self.traversal_id, key,
+                                        outcome['reason'])
+            sync_points.mark_done(database, self.traversal_id, key)
+            return
+        state = sync_points.node(database, self.stack_id, self.traversal_id, key)
+        if state is None:
+            return
+        ready = [dep for dep in state['dependents']
+                 if sync_points.satisfy(database, self.traversal_id, dep, key)]
+        if ready:
+            driver.post(self.stack_id, self.traversal_id, ready)
+        if not state['dependents'] and sync_points.satisfy_stack(
+                database, self.stack_id, self.traversal_id, key):
+            driver.traversal_completed(self.stack_id, self.traversal_id)
+        sync_points.mark_done(database, self.traversal_id, key)
+
+    def revert(self, *args, **kwargs):
+        return None
+
+
+def build(stack_id, traversal_id, node_key):
+    """The flow of one node's job (a flow factory: plain arguments only)."""
+    flow = linear_flow.Flow('node-%s' % node_key)
+    flow.add(NodeActionTask(stack_id, traversal_id, node_key),
+             PropagateTask(stack_id, traversal_id, node_key))
+    return flow
+

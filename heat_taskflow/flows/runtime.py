@@ -1,0 +1,190 @@
+"""What a resource action needs to run, rebuilt from the database alone.
+
+A legacy operation builds one OperationRuntime and hands it to every task in its flow; a
+conductor that claims a job for a stack it has never seen rebuilds the same runtime from the
+stack row and its raw template. Either way the runtime is cached per (stack, traversal).
+"""
+
+import collections
+import threading
+import time
+
+from heat_taskflow.persistence import api as db
+from heat_taskflow.template import Environment, StackDefinition, StackIdentity, Template
+
+# Actions of a stack operation, as Heat names them.
+CREATE = 'CREATE'
+UPDATE = 'UPDATE'
+DELETE = 'DELETE'
+ROLLBACK = 'ROLLBACK'
+CHECK = 'CHECK'
+
+IN_PROGRESS = 'IN_PROGRESS'
+COMPLETE = 'COMPLETE'
+FAILED = 'FAILED'
+
+
+def build_definition(stack, raw_template, facade=None, max_size=None, max_depth=None):
+    """The StackDefinition of a stored stack and one of its stored raw templates.
+
+    A raw template stores the template text as submitted (so errors keep their line
+    numbers), the environment files in merge order, and the files map. ``facade`` is what
+    resource_facade answers in a nested stack: the parent resource's metadata and policies.
+    """
+    source = raw_template.template
+    kwargs = {k: v for k, v in (('max_size', max_size), ('max_depth', max_depth)) if v}
+    tpl = Template.parse(source['text'], filename=source.get('filename') or 'template',
+                         **kwargs)
+    env = Environment.load([tuple(pair) for pair in
+                            (raw_template.environment or {}).get('files', [])])
+    identity = StackIdentity(stack.name, stack.id, stack.project_id)
+    return StackDefinition(tpl, env, params=dict(stack.parameters or {}),
+                           files=dict(raw_template.files or {}), identity=identity,
+                           facade=facade)
+
+
+class OperationRuntime:
+    """One traversal of one stack: the target definition and the services its actions use."""
+
+    def __init__(self, database, stack, action, traversal_id, definition, deadline,
+                 engine_id, nested=None, on_event=None, progress_total=None, files=None):
+        self.database = database
+        self.stack = stack
+        self.stack_id = stack.id
+        self.action = action
+        self.traversal_id = traversal_id
+        self.definition = definition          # None when converging to nothing (delete)
+        # Template resources need their template files, also when deleting.
+        self.files = definition.files if definition is not None else dict(files or {})
+        self.deadline = deadline              # time.time() value, or None
+        self.engine_id = engine_id
+        self.nested = nested
+        self.on_event = on_event
+        self.progress_total = progress_total
+        self._done = 0
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self._deps = definition.dependencies() if definition is not None else {}
+
+    def target_names(self):
+        """Names of the resources in the target definition."""
+        return set(self._deps)
+
+    def requires(self, name):
+        """Names the resource requires in the target definition."""
+        return self._deps.get(name, frozenset())
+
+    def timed_out(self):
+        """True once the operation's deadline has passed."""
+        return self.deadline is not None and time.time() > self.deadline
+
+    def superseded(self):
+        """True when another traversal has replaced this one on the stack row."""
+        stack = db.stack_get(self.database, self.stack_id)
+        return stack is None or stack.current_traversal != self.traversal_id
+
+    def start_node(self):
+        """Note that this thread starts a node (progress counts nodes that ended)."""
+        self._local.ended = False
+
+    def node_done(self):
+        """A node finished; one that changed nothing shrinks the total instead."""
+        if not getattr(self._local, 'ended', False):
+            with self._lock:
+                if self.progress_total:
+                    self.progress_total -= 1
+
+    def record_event(self, row_or_name, action, status, reason='', physical_id=None,
+                     resource_type=None, resource_update=None):
+        """Store an event for a resource state change and tell the live listener.
+
+        ``resource_update``: column values to set on the row in the same transaction.
+        """
+        if isinstance(row_or_name, str):
+            name = row_or_name
+        else:
+            name = row_or_name.name
+            physical_id = physical_id or row_or_name.physical_resource_id
+            resource_type = resource_type or row_or_name.type
+        if status in (COMPLETE, FAILED):
+            with self._lock:
+                self._done += 1
+            self._local.ended = True
+        event_values = dict(stack_id=self.stack_id, resource_name=name,
+                            physical_resource_id=physical_id, resource_type=resource_type,
+                            resource_action=action, resource_status=status,
+                            resource_status_reason=reason)
+        if resource_update is not None:
+            event = db.resource_update_with_event(self.database, row_or_name.id,
+                                                  resource_update, **event_values)
+        else:
+            event = db.event_create(self.database, **event_values)
+        if self.on_event is not None:
+            self.on_event(event_view(event, self.stack.name,
+                                     (self._done, self.progress_total)))
+        return event
+
+
+def event_view(event, stack_name, progress=None):
+    """The API dict of a stored event."""
+    view = {
+        'id': event.id,
+        'stack_name': stack_name,
+        'resource_name': event.resource_name,
+        'physical_resource_id': event.physical_resource_id,
+        'resource_type': event.resource_type,
+        'resource_status': '%s_%s' % (event.resource_action, event.resource_status),
+        'resource_status_reason': event.resource_status_reason,
+        'event_time': event.created_at.isoformat() if event.created_at else None,
+    }
+    if progress is not None:
+        view['progress'] = progress
+    return view
+
+
+class RuntimeRegistry:
+    """Runtimes by (stack id, traversal id), so every task of a traversal shares one."""
+
+    # Runtimes the loader rebuilt are dropped oldest first beyond this many: a conductor
+    # only discards the traversals it finishes itself, and runs for weeks.
+    MAX_LOADED = 256
+
+    def __init__(self):
+        self._runtimes = {}
+        self._loaded = collections.OrderedDict()
+        self._lock = threading.Lock()
+        self.loader = None        # callable(stack_id, traversal_id) -> OperationRuntime
+
+    def register(self, runtime):
+        """Make a runtime available to the tasks of its traversal."""
+        with self._lock:
+            self._runtimes[(runtime.stack_id, runtime.traversal_id)] = runtime
+
+    def discard(self, runtime):
+        """Forget a finished traversal's runtime."""
+        with self._lock:
+            self._runtimes.pop((runtime.stack_id, runtime.traversal_id), None)
+            self._loaded.pop((runtime.stack_id, runtime.traversal_id), None)
+
+    def get(self, stack_id, traversal_id):
+        """The runtime of a traversal, loading it from the database when unknown."""
+        with self._lock:
+            runtime = self._runtimes.get((stack_id, traversal_id))
+        if runtime is not None:
+            return runtime
+        if self.loader is None:
+            raise LookupError('no runtime for stack %s traversal %s' % (stack_id, traversal_id))
+        runtime = self.loader(stack_id, traversal_id)
+        key = (stack_id, traversal_id)
+        with self._lock:
+            if key in self._runtimes:       # another thread loaded it meanwhile
+                return self._runtimes[key]
+            self._runtimes[key] = runtime
+            self._loaded[key] = True
+            while len(self._loaded) > self.MAX_LOADED:
+                old, _ = self._loaded.popitem(last=False)
+                self._runtimes.pop(old, None)
+        return runtime
+
+
+REGISTRY = RuntimeRegistry()

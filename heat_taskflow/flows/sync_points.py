@@ -1,0 +1,214 @@
+"""Where the nodes of a distributed traversal meet: one sync point row per node, one per stack.
+
+A traversal of the distributed path runs every node of its operation graph as a job of its
+own. The database, not the job board, decides what runs next, by compare-and-swap steps on
+the sync point rows (as Heat's convergence engine does):
+
+- a node's sync point holds the keys it requires, the keys already satisfied, the keys that
+  depend on it, ``posted`` (its job was posted), ``attempts`` (claims of its job) and
+  ``done`` (it ran and propagated);
+- the stack's sync point (entity id = stack id) holds the leaf keys it waits for, what the
+  traversal converges to (action, raw template id, deadline) so any process can rebuild the
+  runtime, and ``outcome``: the one node that ends the traversal, as COMPLETE or FAILED.
+
+``satisfy`` records one input and flips ``posted`` in the same swap when the node's last
+input arrives: exactly one caller ever sees the flip, so a node is posted at most once. A
+crash between the flip and the post loses the post (the node stays posted-but-never-run and
+the traversal waits); ``unstarted`` lists such nodes so an operator command can post them
+again.
+"""
+
+import copy
+import uuid
+
+import sqlalchemy as sa
+
+from heat_taskflow.flows import graph as graph_mod
+from heat_taskflow.persistence import api as db
+from heat_taskflow.persistence.models import SyncPoint
+
+# Entity ids are 36 characters: node keys (which hold resource names) are hashed into them.
+_NAMESPACE = uuid.UUID('5c4d0a5e-7b44-4bb4-9a57-0e8f3f7f2d11')
+
+COMPLETE = 'COMPLETE'
+FAILED = 'FAILED'
+
+
+def entity_id(node_key):
+    """The sync point entity id of a node key."""
+    return str(uuid.uuid5(_NAMESPACE, node_key))
+
+
+def _is_update(node_key):
+    return not node_key.startswith(graph_mod.CLEANUP + ':')
+
+
+def create(database, stack_id, traversal_id, graph, target):
+    """Create the sync points of a traversal in one transaction.
+
+    ``target``: what the traversal converges to, kept on the stack's sync point:
+    {'action', 'template_id' (None when converging to nothing), 'deadline'}.
+    """
+    dependents = graph.dependents()
+    rows = []
+    leaves = []
+    for node, reqs in graph.requires.items():
+        deps = sorted(d.key for d in dependents[node])
+        if not deps:
+            leaves.append(node.key)
+        data = {'key': node.key, 'requires': sorted(r.key for r in reqs), 'satisfied': [],
+                'dependents': deps, 'posted': not reqs, 'attempts': 0, 'done': False}
+        rows.append(SyncPoint(entity_id=entity_id(node.key), traversal_id=traversal_id,
+                              is_update=_is_update(node.key), stack_id=stack_id,
+                              input_data=data))
+    stack_data = dict(target, key='stack', requires=sorted(leaves), satisfied=[],
+                      outcome=None)
+    rows.append(SyncPoint(entity_id=stack_id, traversal_id=traversal_id, is_update=True,
+                          stack_id=stack_id, input_data=stack_data))
+    # One transaction for the whole traversal (api.sync_point_create is one per row).
+    with database.session() as session:
+        session.add_all(rows)
+
+
+def node(database, stack_id, traversal_id, node_key):
+    """A node's sync point data, or None once the traversal's sync points are gone."""
+    row = db.sync_point_get(database, entity_id(node_key), traversal_id, _is_update(node_key))
+    return dict(row.input_data) if row is not None else None
+
+
+def stack(database, stack_id, traversal_id):
+    """The stack's sync point data of a traversal, or None once it is gone."""
+    row = db.sync_point_get(database, stack_id, traversal_id, True)
+    return dict(row.input_data) if row is not None else None
+
+
+def _swap(database, ident, traversal_id, is_update, change):
+    """Apply change(data) -> (new data or None for no write, result) by compare-and-swap,
+    retrying on a stale read; returns (True, result), or (False, None) if the row is gone."""
+    while True:
+        row = db.sync_point_get(database, ident, traversal_id, is_update)
+        if row is None:
+            return False, None
+        data = copy.deepcopy(row.input_data)
+        new, result = change(data)
+        if new is None or new == row.input_data:
+            return True, result
+        if db.sync_point_update_input(database, ident, traversal_id, is_update, new,
+                                      row.atomic_key):
+            return True, result
+
+
+def _node_swap(database, traversal_id, node_key, change):
+    return _swap(database, entity_id(node_key), traversal_id, _is_update(node_key), change)
+
+
+def begin_attempt(database, traversal_id, node_key):
+    """Count one more claim of a node's job; returns the node's data after it, or None when
+    the traversal is over. A node already done is returned unchanged."""
+
+    def change(data):
+        if data['done']:
+            return None, data
+        data['attempts'] += 1
+        return data, data
+
+    return _node_swap(database, traversal_id, node_key, change)[1]
+
+
+def give_back_attempt(database, traversal_id, node_key):
+    """Uncount a claim that was handed back on purpose (a conductor stopping)."""
+
+    def change(data):
+        if data['done'] or data['attempts'] <= 0:
+            return None, None
+        data['attempts'] -= 1
+        return data, None
+
+    _node_swap(database, traversal_id, node_key, change)
+
+
+def mark_done(database, traversal_id, node_key):
+    """Record that a node ran and propagated (a later job of it does nothing)."""
+
+    def change(data):
+        if data['done']:
+            return None, None
+        data['done'] = True
+        return data, None
+
+    _node_swap(database, traversal_id, node_key, change)
+
+
+def satisfy(database, traversal_id, node_key, by_key):
+    """Record by_key as done for node_key; True for the one caller that must post it."""
+
+    def change(data):
+        satisfied = set(data['satisfied'])
+        satisfied.add(by_key)
+        data['satisfied'] = sorted(satisfied)
+        if data['posted'] or not satisfied.issuperset(data['requires']):
+            return data, False
+        data['posted'] = True
+        return data, True
+
+    return bool(_node_swap(database, traversal_id, node_key, change)[1])
+
+
+def satisfy_stack(database, stack_id, traversal_id, by_key):
+    """Record a leaf as done; True when the traversal is complete and by_key is the node
+    that must finish it (also on a re-run of that node after a crash)."""
+
+    def change(data):
+        outcome = data['outcome']
+        if outcome is not None:
+            return None, outcome['status'] == COMPLETE and outcome['by'] == by_key
+        satisfied = set(data['satisfied'])
+        satisfied.add(by_key)
+        data['satisfied'] = sorted(satisfied)
+        if not satisfied.issuperset(data['requires']):
+            return data, False
+        data['outcome'] = {'status': COMPLETE, 'by': by_key, 'reason': None}
+        return data, True
+
+    return bool(_swap(database, stack_id, traversal_id, True, change)[1])
+
+
+def claim_failure(database, stack_id, traversal_id, by_key, reason):
+    """Make by_key the node that failed the traversal; True if it is (first, or again on a
+    re-run), False when the traversal already ended otherwise or is gone."""
+
+    def change(data):
+        outcome = data['outcome']
+        if outcome is not None:
+            return None, outcome['status'] == FAILED and outcome['by'] == by_key
+        data['outcome'] = {'status': FAILED, 'by': by_key, 'reason': reason}
+        return data, True
+
+    return bool(_swap(database, stack_id, traversal_id, True, change)[1])
+
+
+def _nodes(database, stack_id, traversal_id):
+    # A listing api.py does not offer yet: every node sync point of one traversal.
+    query = sa.select(SyncPoint.input_data).where(
+        SyncPoint.stack_id == stack_id, SyncPoint.traversal_id == traversal_id,
+        SyncPoint.entity_id != stack_id)
+    with database.session() as session:
+        return list(session.scalars(query))
+
+
+def in_flight(database, stack_id, traversal_id):
+    """Keys of nodes whose job started and has not finished."""
+    return sorted(d['key'] for d in _nodes(database, stack_id, traversal_id)
+                  if d['attempts'] > 0 and not d['done'])
+
+
+def unstarted(database, stack_id, traversal_id):
+    """Keys of nodes posted (or due to be) whose job never started: what a crash between
+    flipping ``posted`` and posting can leave behind, to be posted again."""
+    return sorted(d['key'] for d in _nodes(database, stack_id, traversal_id)
+                  if d['posted'] and d['attempts'] == 0 and not d['done'])
+
+
+def delete(database, stack_id, traversal_id):
+    """Remove a finished traversal's sync points (late jobs of it then do nothing)."""
+    return db.sync_point_delete_all(database, stack_id, traversal_id)

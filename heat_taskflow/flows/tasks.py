@@ -1,0 +1,139 @@
+"""The TaskFlow task that performs one node of an operation graph, and the flows made of them."""
+
+from taskflow import task
+from taskflow.patterns import graph_flow
+from taskflow.types import graph as tf_graph
+
+from heat_taskflow.flows import actions
+from heat_taskflow.flows import graph as graph_mod
+from heat_taskflow.flows import runtime as rt_mod
+
+_ACTIONS = {
+    graph_mod.CONVERGE: lambda rt, node: actions.converge(rt, node.name),
+    graph_mod.CLEANUP: lambda rt, node: actions.cleanup(rt, node.name, node.row_id),
+    graph_mod.CHECK: lambda rt, node: actions.check(rt, node.name),
+}
+
+
+class ResourceActionTask(task.Task):
+    """Performs one resource action of one traversal.
+
+    The task holds only plain values (stack id, traversal id, node key), so TaskFlow can
+    rebuild it from a stored flow detail in another process; the runtime comes from the
+    process-wide registry, which loads it from the database when it is not there yet.
+    """
+
+    def __init__(self, stack_id, traversal_id, node_key, registry=None):
+        super().__init__(name=node_key)
+        self.stack_id = stack_id
+        self.traversal_id = traversal_id
+        self.node = graph_mod.Node.from_key(node_key)
+        self._registry = registry or rt_mod.REGISTRY
+
+    def execute(self):
+        runtime = self._registry.get(self.stack_id, self.traversal_id)
+        runtime.start_node()
+        try:
+            _ACTIONS[self.node.kind](runtime, self.node)
+        finally:
+            runtime.node_done()
+
+    def revert(self, *args, **kwargs):
+        # Stored state already says what happened; rollback is a traversal of its own
+        # (converge to the previous template), never an undo of single tasks.
+        return None
+
+
+def graph_spec(graph):
+    """A JSON-able form of an operation graph: [[node key, [required keys]], ...]."""
+    return [[node.key, sorted(req.key for req in reqs)] for node, reqs in graph.requires.items()]
+
+
+# Most nodes one TaskFlow flow holds. TaskFlow's compile merges a flow's children one at a
+# time (quadratic in them) and its scheduler walks every descendant of a finished task, so a
+# traversal runs as a sequence of flows of whole dependency levels of at most this many nodes
+# (bench/history.md has the figures that chose it).
+CHUNK_SIZE = 250
+
+
+class ResourceGraphFlow(graph_flow.Flow):
+    """A graph flow that takes all its links at once: one graph copy and one acyclicity
+    check, where graph_flow.Flow.link() copies the graph and checks it for every edge."""
+
+    def link_all(self, edges):
+        """Link every (u, v) pair: v runs after u."""
+        graph = tf_graph.DiGraph(self._graph)
+        for u, v in edges:
+            self._link(u, v, graph=graph, manual=True)
+        self._swap(graph)
+        return self
+
+
+def build_flow(stack_id, traversal_id, spec, part=None):
+    """The TaskFlow graph flow of a traversal or of one part of it (a flow factory: plain
+    arguments only). Requirements on nodes outside ``spec`` are satisfied beforehand."""
+    name = 'stack-%s-traversal-%s' % (stack_id, traversal_id)
+    if part is not None:
+        name += '-part-%d' % part
+    flow = ResourceGraphFlow(name)
+    tasks = {key: ResourceActionTask(stack_id, traversal_id, key) for key, _ in spec}
+    flow.add(*tasks.values(), resolve_requires=False, resolve_existing=False)
+    flow.link_all((tasks[req], tasks[key]) for key, reqs in spec for req in reqs
+                  if req in tasks)
+    return flow
+
+
+def levels(spec):
+    """The spec's nodes by dependency level (a node's level is one more than the highest
+    level it requires), in spec order within a level."""
+    requires = {key: reqs for key, reqs in spec}
+    level = {}
+    for key in _topological(requires):
+        level[key] = 1 + max((level[r] for r in requires[key]), default=-1)
+    out = [[] for _ in range(1 + max(level.values(), default=-1))]
+    for key, _ in spec:
+        out[level[key]].append(key)
+    return out
+
+
+def _topological(requires):
+    remaining = {key: len(reqs) for key, reqs in requires.items()}
+    dependents = {key: [] for key in requires}
+    for key, reqs in requires.items():
+        for req in reqs:
+            dependents[req].append(key)
+    ready = [key for key, count in remaining.items() if count == 0]
+    out = []
+    while ready:
+        key = ready.pop()
+        out.append(key)
+        for dep in dependents[key]:
+            remaining[dep] -= 1
+            if remaining[dep] == 0:
+                ready.append(dep)
+    if len(out) != len(requires):
+        raise ValueError('operation graph has a cycle')
+    return out
+
+
+def split_spec(spec, size=None):
+    """The spec as consecutive parts of at most ``size`` nodes, each made of whole levels
+    (a level larger than ``size`` is cut: its nodes do not require one another). Running
+    the parts in order satisfies every requirement."""
+    size = size or CHUNK_SIZE
+    requires = dict((key, reqs) for key, reqs in spec)
+    parts, current = [], []
+    for level in levels(spec):
+        if current and len(current) + len(level) > size:
+            parts.append(current)
+            current = []
+        for start in range(0, len(level), size):
+            piece = level[start:start + size]
+            if current and len(current) + len(piece) > size:
+                parts.append(current)
+                current = []
+            current.extend(piece)
+    if current:
+        parts.append(current)
+    return [[[key, [r for r in requires[key] if r in members]] for key in part]
+            for part, members in ((p, set(p)) for p in parts)]

@@ -1,0 +1,540 @@
+"""Data access: one function per operation, each in its own transaction.
+
+Every function takes the process's Database first. Functions returning rows return detached
+model objects (see database.py). A *_get* function returns None when nothing matches.
+*_update, *_lock, *_unlock and *_delete return whether a row changed, which is False when a
+compare-and-swap expectation was stale. A write naming a missing parent raises a NotFound
+subclass of persistence.exceptions; a uniqueness violation raises a Conflict subclass.
+"""
+
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql as mysql_dialect
+from sqlalchemy.dialects import postgresql as postgresql_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
+
+from heat_taskflow.persistence import exceptions
+from heat_taskflow.persistence.database import Database  # noqa: F401  (callers build it here)
+from heat_taskflow.persistence.models import (
+    Event,
+    RawTemplate,
+    Resource,
+    ResourceData,
+    Stack,
+    StackOutput,
+    SyncPoint,
+    utcnow,
+)
+
+# Columns the engine may not set through stack_update: identity, and what only
+# stack_create/stack_mark_deleted keep consistent (live_name follows name and deleted_at).
+_STACK_FIXED = frozenset(['id', 'live_name', 'deleted_at', 'created_at'])
+_RESOURCE_FIXED = frozenset(['id', 'stack_id', 'atomic_key', 'created_at'])
+
+
+def _check_values(model, values, fixed):
+    unknown = set(values) - set(model.__table__.c.keys())
+    if unknown:
+        raise exceptions.InvalidValues('%s has no column %s' % (
+            model.__tablename__, ', '.join(sorted(unknown))))
+    forbidden = set(values) & fixed
+    if forbidden:
+        raise exceptions.InvalidValues('%s.%s cannot be updated this way' % (
+            model.__tablename__, ', '.join(sorted(forbidden))))
+
+
+def _integrity_error(error):
+    return exceptions.MissingReference(str(error.orig))
+
+
+# raw_template
+
+def raw_template_create(db, template, files=None, environment=None):
+    """Store a template with its files and environment; returns the RawTemplate."""
+    row = RawTemplate(template=template, files=files, environment=environment)
+    with db.session() as session:
+        session.add(row)
+    return row
+
+
+def raw_template_get(db, template_id):
+    """The RawTemplate of that id, or None."""
+    with db.session() as session:
+        return session.get(RawTemplate, template_id)
+
+
+def raw_template_delete(db, template_id):
+    """Delete a raw template no stack or resource refers to; returns False if it was gone.
+
+    Raises Conflict while a stack still refers to it.
+    """
+    try:
+        with db.session() as session:
+            return session.execute(
+                sa.delete(RawTemplate).where(RawTemplate.id == template_id)).rowcount == 1
+    except sa.exc.IntegrityError as e:
+        raise exceptions.Conflict('raw template %s is in use: %s' % (template_id, e.orig)) from e
+
+
+# stack
+
+def stack_create(db, **values):
+    """Create a stack from column values; raises StackExists if a live stack has its name."""
+    values.setdefault('id', None)
+    if values['id'] is None:
+        del values['id']
+    values['live_name'] = None if values.get('deleted_at') else values.get('name')
+    row = Stack(**values)
+    try:
+        with db.session() as session:
+            session.add(row)
+    except sa.exc.IntegrityError as e:
+        if _is_live_name_conflict(e):
+            raise exceptions.StackExists(values.get('name'), values.get('project_id')) from e
+        raise _integrity_error(e) from e
+    return row
+
+
+def _is_live_name_conflict(error):
+    """Whether an IntegrityError is the (project_id, live_name) constraint failing."""
+    text = str(error.orig)
+    # PostgreSQL and MySQL name the constraint; SQLite names the columns.
+    return 'uq_stack_project_id_live_name' in text or 'stack.live_name' in text
+
+
+def stack_get(db, stack_id, show_deleted=True):
+    """The Stack of that id (deleted ones too unless show_deleted=False), or None."""
+    with db.session() as session:
+        row = session.get(Stack, stack_id)
+    if row is not None and row.deleted_at is not None and not show_deleted:
+        return None
+    return row
+
+
+def stack_get_by_name(db, name, project_id):
+    """The live Stack of that name in the project, or None."""
+    query = sa.select(Stack).where(Stack.project_id == project_id, Stack.live_name == name)
+    with db.session() as session:
+        return session.scalars(query).first()
+
+
+def stack_list(db, project_id, include_nested=False, owner_id=None, show_deleted=False):
+    """Stacks of a project (every project if None), oldest first.
+
+    Only top-level stacks unless include_nested; only children of owner_id when it is given.
+    """
+    query = sa.select(Stack)
+    if project_id is not None:
+        query = query.where(Stack.project_id == project_id)
+    if owner_id is not None:
+        query = query.where(Stack.owner_id == owner_id)
+    elif not include_nested:
+        query = query.where(Stack.owner_id.is_(None))
+    if not show_deleted:
+        query = query.where(Stack.deleted_at.is_(None))
+    query = query.order_by(Stack.created_at, Stack.id)
+    with db.session() as session:
+        return list(session.scalars(query))
+
+
+def stack_update(db, stack_id, values, expected_traversal=None):
+    """Set column values on a stack; returns False if it is gone or, when expected_traversal
+    is given, if its current_traversal is not that (a compare-and-swap)."""
+    _check_values(Stack, values, _STACK_FIXED)
+    values = dict(values)
+    if 'name' in values:
+        values['live_name'] = sa.case((Stack.deleted_at.is_(None), values['name']), else_=None)
+    query = sa.update(Stack).where(Stack.id == stack_id).values(**values)
+    if expected_traversal is not None:
+        query = query.where(Stack.current_traversal == expected_traversal)
+    try:
+        with db.session() as session:
+            return session.execute(query).rowcount == 1
+    except sa.exc.IntegrityError as e:
+        if _is_live_name_conflict(e):
+            raise exceptions.StackExists(values['name'], None) from e
+        raise _integrity_error(e) from e
+
+
+def stack_mark_deleted(db, stack_id):
+    """Mark a stack deleted (its name becomes free); returns False if missing or already so."""
+    query = (sa.update(Stack)
+             .where(Stack.id == stack_id, Stack.deleted_at.is_(None))
+             .values(deleted_at=utcnow(), live_name=None))
+    with db.session() as session:
+        return session.execute(query).rowcount == 1
+
+
+def stack_reset_in_progress(db, stack_ids, reason):
+    """Mark the given stacks, where IN_PROGRESS, and their IN_PROGRESS resources FAILED, in
+    one transaction; each reset stack gets a new traversal id so that any work still running
+    for the old one stops. Returns the number of stacks reset."""
+    with db.session() as session:
+        reset = 0
+        for stack_id in stack_ids:
+            reset += session.execute(
+                sa.update(Stack)
+                .where(Stack.id == stack_id, Stack.status == 'IN_PROGRESS')
+                .values(status='FAILED', status_reason=reason,
+                        current_traversal=str(uuid.uuid4()), updated_at=utcnow())).rowcount
+            session.execute(
+                sa.update(Resource)
+                .where(Resource.stack_id == stack_id, Resource.status == 'IN_PROGRESS')
+                .values(status='FAILED', status_reason=reason, engine_id=None,
+                        atomic_key=Resource.atomic_key + 1, updated_at=utcnow()))
+    return reset
+
+
+class _StaleFamily(Exception):
+    """Raised inside stack_set_convergence's transaction to roll it back."""
+
+
+def stack_set_convergence(db, expected, states):
+    """Move a family of stacks to the distributed path, all or nothing, in one transaction.
+
+    ``expected``: {stack id: current_traversal it must still have}; each stack must also be
+    live, on the legacy path and in one of ``states`` ((action, status) pairs). Returns
+    False (changing nothing) when any of them no longer is.
+    """
+    allowed = sa.or_(*[sa.and_(Stack.action == a, Stack.status == s) for a, s in states])
+    try:
+        with db.session() as session:
+            for stack_id, traversal in expected.items():
+                changed = session.execute(
+                    sa.update(Stack)
+                    .where(Stack.id == stack_id, Stack.current_traversal == traversal,
+                           Stack.convergence.is_(False), Stack.deleted_at.is_(None),
+                           allowed)
+                    .values(convergence=True, updated_at=utcnow())).rowcount
+                if changed != 1:
+                    raise _StaleFamily(stack_id)
+    except _StaleFamily:
+        return False
+    return True
+
+
+def stack_delete(db, stack_id):
+    """Delete a stack, its nested stacks and everything theirs; returns False if it was gone.
+
+    Raw templates only these stacks and their resources used are deleted too.
+    """
+    with db.session() as session:
+        stack_ids = [stack_id]
+        level = [stack_id]
+        while level:    # one query per nesting level, not per stack
+            level = list(session.scalars(sa.select(Stack.id).where(Stack.owner_id.in_(level))))
+            stack_ids.extend(level)
+        template_ids = set()
+        for a, b in session.execute(
+                sa.select(Stack.raw_template_id, Stack.prev_raw_template_id)
+                .where(Stack.id.in_(stack_ids))):
+            template_ids.update((a, b))
+        template_ids.update(session.scalars(
+            sa.select(Resource.current_template_id).distinct()
+            .where(Resource.stack_id.in_(stack_ids))))
+        template_ids.discard(None)
+        # ON DELETE CASCADE removes nested stacks, resources, events, outputs, sync points.
+        deleted = session.execute(sa.delete(Stack).where(Stack.id == stack_id)).rowcount
+        if template_ids:
+            session.execute(
+                sa.delete(RawTemplate)
+                .where(RawTemplate.id.in_(template_ids))
+                .where(~sa.exists().where(sa.or_(
+                    Stack.raw_template_id == RawTemplate.id,
+                    Stack.prev_raw_template_id == RawTemplate.id)))
+                .where(~sa.exists().where(Resource.current_template_id == RawTemplate.id)))
+    return deleted == 1
+
+
+# resource
+
+def resource_create(db, **values):
+    """Create a resource from column values; returns the Resource with its id."""
+    row = Resource(**values)
+    try:
+        with db.session() as session:
+            session.add(row)
+    except sa.exc.IntegrityError as e:
+        raise _integrity_error(e) from e
+    return row
+
+
+def resource_create_replacement(db, replaces_id, **values):
+    """Create the replacement of a resource and link the two (replaces / replaced_by) in one
+    transaction; raises ResourceNotFound if the replaced row is gone."""
+    row = Resource(replaces=replaces_id, **values)
+    try:
+        with db.session() as session:
+            session.add(row)
+            session.flush()
+            linked = session.execute(
+                sa.update(Resource).where(Resource.id == replaces_id)
+                .values(replaced_by=row.id, atomic_key=Resource.atomic_key + 1)).rowcount
+            if linked != 1:
+                raise exceptions.ResourceNotFound(replaces_id)
+    except sa.exc.IntegrityError as e:
+        raise _integrity_error(e) from e
+    return row
+
+
+def resource_restore(db, restored_id, replacement_id):
+    """Make a replaced resource current again and its failed replacement the replaced one,
+    in one transaction (a rollback after a failed replacement); False if either is gone."""
+    try:
+        with db.session() as session:
+            for row_id, successor in ((replacement_id, restored_id), (restored_id, None)):
+                changed = session.execute(
+                    sa.update(Resource).where(Resource.id == row_id)
+                    .values(replaced_by=successor,
+                            atomic_key=Resource.atomic_key + 1)).rowcount
+                if changed != 1:
+                    raise exceptions.ResourceNotFound(row_id)   # rolls both back
+    except exceptions.ResourceNotFound:
+        return False
+    return True
+
+
+def resource_get(db, resource_id):
+    """The Resource of that id, or None."""
+    with db.session() as session:
+        return session.get(Resource, resource_id)
+
+
+def resource_get_by_name(db, stack_id, name):
+    """The current Resource (not replaced) of that name in the stack, or None."""
+    query = (sa.select(Resource)
+             .where(Resource.stack_id == stack_id, Resource.name == name,
+                    Resource.replaced_by.is_(None))
+             .order_by(Resource.id.desc()).limit(1))
+    with db.session() as session:
+        return session.scalars(query).first()
+
+
+def resource_get_current_by_names(db, stack_id, names):
+    """The current Resources of those names in the stack (one query; missing names are
+    absent)."""
+    names = list(names)
+    if not names:
+        return []
+    query = (sa.select(Resource)
+             .where(Resource.stack_id == stack_id, Resource.name.in_(names),
+                    Resource.replaced_by.is_(None))
+             .order_by(Resource.id))
+    with db.session() as session:
+        # Newest wins should two unreplaced rows share a name mid-replacement.
+        return list({row.name: row for row in session.scalars(query)}.values())
+
+
+def resource_list(db, stack_id, current_only=False):
+    """The stack's resources in creation order (replaced ones too unless current_only)."""
+    query = sa.select(Resource).where(Resource.stack_id == stack_id)
+    if current_only:
+        query = query.where(Resource.replaced_by.is_(None))
+    with db.session() as session:
+        return list(session.scalars(query.order_by(Resource.id)))
+
+
+def resource_update(db, resource_id, values, expected_atomic_key=None):
+    """Set column values and bump atomic_key; returns False if the resource is gone or, when
+    expected_atomic_key is given, if its atomic_key is not that (a compare-and-swap)."""
+    _check_values(Resource, values, _RESOURCE_FIXED)
+    query = (sa.update(Resource).where(Resource.id == resource_id)
+             .values(atomic_key=Resource.atomic_key + 1, **values))
+    if expected_atomic_key is not None:
+        query = query.where(Resource.atomic_key == expected_atomic_key)
+    try:
+        with db.session() as session:
+            return session.execute(query).rowcount == 1
+    except sa.exc.IntegrityError as e:
+        raise _integrity_error(e) from e
+
+
+def resource_update_with_event(db, resource_id, values, **event_values):
+    """resource_update and event_create in one transaction; returns the Event (the update
+    changes nothing if the resource is gone, as resource_update)."""
+    _check_values(Resource, values, _RESOURCE_FIXED)
+    query = (sa.update(Resource).where(Resource.id == resource_id)
+             .values(atomic_key=Resource.atomic_key + 1, **values))
+    event = Event(**event_values)
+    try:
+        with db.session() as session:
+            session.execute(query)
+            session.add(event)
+    except sa.exc.IntegrityError as e:
+        raise _integrity_error(e) from e
+    return event
+
+
+def resource_lock(db, resource_id, engine_id):
+    """Take the resource for engine_id if it is free or already ours; returns whether we hold
+    it."""
+    query = (sa.update(Resource)
+             .where(Resource.id == resource_id)
+             .where(sa.or_(Resource.engine_id.is_(None), Resource.engine_id == engine_id))
+             .values(engine_id=engine_id))
+    with db.session() as session:
+        return session.execute(query).rowcount == 1
+
+
+def resource_unlock(db, resource_id, engine_id):
+    """Release the resource if engine_id holds it; returns whether it did."""
+    query = (sa.update(Resource)
+             .where(Resource.id == resource_id, Resource.engine_id == engine_id)
+             .values(engine_id=None))
+    with db.session() as session:
+        return session.execute(query).rowcount == 1
+
+
+def resource_delete(db, resource_id):
+    """Delete a resource and its data; returns False if it was gone."""
+    with db.session() as session:
+        return session.execute(
+            sa.delete(Resource).where(Resource.id == resource_id)).rowcount == 1
+
+
+# resource_data
+
+_INSERT = {
+    'sqlite': sqlite_dialect.insert,
+    'postgresql': postgresql_dialect.insert,
+    'mysql': mysql_dialect.insert,
+}
+
+
+def resource_data_set(db, resource_id, key, value):
+    """Store value under key for the resource, replacing any earlier value (one upsert)."""
+    insert = _INSERT[db.dialect](ResourceData).values(
+        resource_id=resource_id, key=key, value=value)
+    if db.dialect == 'mysql':
+        query = insert.on_duplicate_key_update(value=insert.inserted.value)
+    else:
+        query = insert.on_conflict_do_update(
+            index_elements=['resource_id', 'key'], set_={'value': insert.excluded.value})
+    try:
+        with db.session() as session:
+            session.execute(query)
+    except sa.exc.IntegrityError as e:
+        raise exceptions.ResourceNotFound(resource_id) from e
+
+
+def resource_data_get(db, resource_id):
+    """Every key/value stored for the resource, as a dict (empty if none)."""
+    query = sa.select(ResourceData.key, ResourceData.value).where(
+        ResourceData.resource_id == resource_id)
+    with db.session() as session:
+        return {key: value for key, value in session.execute(query)}
+
+
+# event
+
+def event_create(db, stack_id, resource_name=None, physical_resource_id=None,
+                 resource_type=None, resource_action=None, resource_status=None,
+                 resource_status_reason=None):
+    """Record an event; returns the Event with its id (ids give the order)."""
+    row = Event(stack_id=stack_id, resource_name=resource_name,
+                physical_resource_id=physical_resource_id, resource_type=resource_type,
+                resource_action=resource_action, resource_status=resource_status,
+                resource_status_reason=resource_status_reason)
+    try:
+        with db.session() as session:
+            session.add(row)
+    except sa.exc.IntegrityError as e:
+        raise exceptions.StackNotFound(stack_id) from e
+    return row
+
+
+def event_list(db, stack_id, since_id=None, resource_name=None, limit=None):
+    """The stack's events in order, only those after since_id and of resource_name if given."""
+    query = sa.select(Event).where(Event.stack_id == stack_id)
+    if since_id is not None:
+        query = query.where(Event.id > since_id)
+    if resource_name is not None:
+        query = query.where(Event.resource_name == resource_name)
+    query = query.order_by(Event.id)
+    if limit is not None:
+        query = query.limit(limit)
+    with db.session() as session:
+        return list(session.scalars(query))
+
+
+# stack_output
+
+def output_set_all(db, stack_id, outputs):
+    """Replace the stack's stored outputs by outputs: {name: {'value', 'description',
+    'error'}}."""
+    rows = [{'stack_id': stack_id, 'name': name, 'value': output.get('value'),
+             'description': output.get('description'), 'error': output.get('error')}
+            for name, output in outputs.items()]
+    try:
+        with db.session() as session:
+            session.execute(sa.delete(StackOutput).where(StackOutput.stack_id == stack_id))
+            if rows:
+                session.execute(sa.insert(StackOutput), rows)
+    except sa.exc.IntegrityError as e:
+        raise exceptions.StackNotFound(stack_id) from e
+
+
+def output_list(db, stack_id):
+    """The stack's stored outputs ordered by name."""
+    query = (sa.select(StackOutput).where(StackOutput.stack_id == stack_id)
+             .order_by(StackOutput.name))
+    with db.session() as session:
+        return list(session.scalars(query))
+
+
+def output_get(db, stack_id, name):
+    """The stack's stored output of that name, or None."""
+    query = sa.select(StackOutput).where(StackOutput.stack_id == stack_id,
+                                         StackOutput.name == name)
+    with db.session() as session:
+        return session.scalars(query).first()
+
+
+# sync_point
+
+def sync_point_create(db, entity_id, traversal_id, is_update, stack_id, input_data=None):
+    """Create a sync point; raises SyncPointExists if that key is taken."""
+    row = SyncPoint(entity_id=str(entity_id), traversal_id=traversal_id, is_update=is_update,
+                    stack_id=stack_id, input_data=input_data)
+    try:
+        with db.session() as session:
+            session.add(row)
+    except sa.exc.IntegrityError as e:
+        if _sync_point_exists(db, entity_id, traversal_id, is_update):
+            raise exceptions.SyncPointExists((entity_id, traversal_id, is_update)) from e
+        raise exceptions.StackNotFound(stack_id) from e
+    return row
+
+
+def _sync_point_exists(db, entity_id, traversal_id, is_update):
+    with db.session() as session:
+        return session.get(SyncPoint, (str(entity_id), traversal_id, is_update)) is not None
+
+
+def sync_point_get(db, entity_id, traversal_id, is_update):
+    """The SyncPoint of that key, or None."""
+    with db.session() as session:
+        return session.get(SyncPoint, (str(entity_id), traversal_id, is_update))
+
+
+def sync_point_update_input(db, entity_id, traversal_id, is_update, input_data,
+                            expected_atomic_key):
+    """Replace input_data and bump atomic_key if atomic_key is still expected_atomic_key;
+    returns whether it was."""
+    query = (sa.update(SyncPoint)
+             .where(SyncPoint.entity_id == str(entity_id),
+                    SyncPoint.traversal_id == traversal_id,
+                    SyncPoint.is_update == is_update,
+                    SyncPoint.atomic_key == expected_atomic_key)
+             .values(input_data=input_data, atomic_key=SyncPoint.atomic_key + 1))
+    with db.session() as session:
+        return session.execute(query).rowcount == 1
+
+
+def sync_point_delete_all(db, stack_id, traversal_id):
+    """Delete the sync points of one traversal of a stack; returns how many there were."""
+    query = sa.delete(SyncPoint).where(SyncPoint.stack_id == stack_id,
+                                       SyncPoint.traversal_id == traversal_id)
+    with db.session() as session:
+        return session.execute(query).rowcount

@@ -1,0 +1,243 @@
+"""SQLAlchemy models of stacks, resources, events, outputs and sync points.
+
+The alembic revisions in migrations/versions/ must create exactly this schema: a test compares
+them on every database. Change a model, then add a revision.
+"""
+
+import datetime
+import json
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Explicit constraint names so alembic revisions can refer to them on every database.
+NAMING_CONVENTION = {
+    'ix': 'ix_%(table_name)s_%(column_0_N_name)s',
+    'uq': 'uq_%(table_name)s_%(column_0_N_name)s',
+    'ck': 'ck_%(table_name)s_%(constraint_name)s',
+    'fk': 'fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s',
+    'pk': 'pk_%(table_name)s',
+}
+
+# utf8mb4_bin: names compare case-sensitively on MySQL/MariaDB too, as on SQLite and PostgreSQL.
+MYSQL_TABLE_ARGS = {
+    'mysql_engine': 'InnoDB',
+    'mysql_charset': 'utf8mb4',
+    'mysql_collate': 'utf8mb4_bin',
+}
+
+# Text is 64 KiB on MySQL; templates may be 512 KiB.
+LongText = sa.Text().with_variant(mysql.LONGTEXT(), 'mysql', 'mariadb')
+
+# Microseconds on MySQL too (its DATETIME drops them by default): events order by time.
+Timestamp = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), 'mysql', 'mariadb')
+
+
+class JSONEncoded(sa.types.TypeDecorator):
+    """Any JSON value stored as text: identical behaviour on SQLite, PostgreSQL and MariaDB.
+
+    None is stored as SQL NULL and read back as None.
+    """
+
+    impl = LongText
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        """Serialise a Python value to JSON text."""
+        if value is None:
+            return None
+        return json.dumps(value, separators=(',', ':'), sort_keys=True)
+
+    def process_result_value(self, value, dialect):
+        """Parse JSON text back to a Python value."""
+        if value is None:
+            return None
+        return json.loads(value)
+
+
+def utcnow():
+    """The current UTC time, naive (every database stores naive UTC)."""
+    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+
+
+def new_uuid():
+    """A new random UUID as a 36-character string."""
+    return str(uuid.uuid4())
+
+
+class Base(DeclarativeBase):
+    """Declarative base holding the shared MetaData."""
+
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+    def to_dict(self):
+        """The row's columns as a plain dict."""
+        return {c.key: getattr(self, c.key) for c in sa.inspect(type(self)).column_attrs}
+
+    def __repr__(self):
+        pk = sa.inspect(self).identity
+        return '<%s %s>' % (type(self).__name__, pk[0] if pk and len(pk) == 1 else pk)
+
+
+class RawTemplate(Base):
+    """A template as submitted, with its files and environment."""
+
+    __tablename__ = 'raw_template'
+    __table_args__ = (MYSQL_TABLE_ARGS,)
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    template = mapped_column(JSONEncoded, nullable=False)
+    files = mapped_column(JSONEncoded, nullable=True)
+    environment = mapped_column(JSONEncoded, nullable=True)
+    created_at = mapped_column(Timestamp, nullable=False, default=utcnow)
+
+
+class Stack(Base):
+    """A stack; live_name is name while the stack is not deleted, NULL once it is."""
+
+    __tablename__ = 'stack'
+    __table_args__ = (
+        sa.UniqueConstraint('project_id', 'live_name'),
+        sa.Index(None, 'owner_id'),
+        MYSQL_TABLE_ARGS,
+    )
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_uuid)
+    name = mapped_column(sa.String(255), nullable=False)
+    project_id = mapped_column(sa.String(64), nullable=False)
+    live_name = mapped_column(sa.String(255), nullable=True)
+    owner_id = mapped_column(
+        sa.String(36), sa.ForeignKey('stack.id', ondelete='CASCADE'), nullable=True)
+    parent_resource_name = mapped_column(sa.String(255), nullable=True)
+    nested_depth = mapped_column(sa.Integer, nullable=False, default=0)
+    root_stack_id = mapped_column(sa.String(36), nullable=True)
+    action = mapped_column(sa.String(32), nullable=False, default='INIT')
+    status = mapped_column(sa.String(32), nullable=False, default='COMPLETE')
+    status_reason = mapped_column(sa.Text, nullable=True)
+    convergence = mapped_column(sa.Boolean, nullable=False, default=False)
+    current_traversal = mapped_column(sa.String(36), nullable=True)
+    raw_template_id = mapped_column(
+        sa.Integer, sa.ForeignKey('raw_template.id'), nullable=False, index=True)
+    prev_raw_template_id = mapped_column(
+        sa.Integer, sa.ForeignKey('raw_template.id', ondelete='SET NULL'), nullable=True,
+        index=True)
+    parameters = mapped_column(JSONEncoded, nullable=True)
+    timeout = mapped_column(sa.Integer, nullable=True)
+    disable_rollback = mapped_column(sa.Boolean, nullable=False, default=True)
+    created_at = mapped_column(Timestamp, nullable=False, default=utcnow)
+    updated_at = mapped_column(Timestamp, nullable=True, onupdate=utcnow)
+    deleted_at = mapped_column(Timestamp, nullable=True)
+
+
+class Resource(Base):
+    """One resource of a stack; a replacement is a second row linked by replaces/replaced_by."""
+
+    __tablename__ = 'resource'
+    __table_args__ = (
+        sa.Index(None, 'stack_id', 'name'),
+        MYSQL_TABLE_ARGS,
+    )
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    uuid = mapped_column(sa.String(36), nullable=False, unique=True, default=new_uuid)
+    stack_id = mapped_column(
+        sa.String(36), sa.ForeignKey('stack.id', ondelete='CASCADE'), nullable=False,
+        index=True)
+    name = mapped_column(sa.String(255), nullable=False)
+    type = mapped_column(sa.String(255), nullable=True)
+    physical_resource_id = mapped_column(sa.String(255), nullable=True)
+    action = mapped_column(sa.String(32), nullable=False, default='INIT')
+    status = mapped_column(sa.String(32), nullable=False, default='COMPLETE')
+    status_reason = mapped_column(sa.Text, nullable=True)
+    reference_id = mapped_column(sa.Text, nullable=True)
+    attributes = mapped_column(JSONEncoded, nullable=True)
+    properties_data = mapped_column(JSONEncoded, nullable=True)
+    template = mapped_column(JSONEncoded, nullable=True)
+    current_template_id = mapped_column(
+        sa.Integer, sa.ForeignKey('raw_template.id', ondelete='SET NULL'), nullable=True,
+        index=True)
+    requires = mapped_column(JSONEncoded, nullable=False, default=list)
+    needed_by = mapped_column(JSONEncoded, nullable=False, default=list)
+    replaces = mapped_column(sa.Integer, nullable=True)
+    replaced_by = mapped_column(sa.Integer, nullable=True)
+    engine_id = mapped_column(sa.String(64), nullable=True)
+    atomic_key = mapped_column(sa.Integer, nullable=False, default=0)
+    root_stack_id = mapped_column(sa.String(36), nullable=True)
+    created_at = mapped_column(Timestamp, nullable=False, default=utcnow)
+    updated_at = mapped_column(Timestamp, nullable=True, onupdate=utcnow)
+
+
+class ResourceData(Base):
+    """A key/value record a resource plugin keeps (e.g. what it is about to create)."""
+
+    __tablename__ = 'resource_data'
+    __table_args__ = (
+        sa.UniqueConstraint('resource_id', 'key'),
+        MYSQL_TABLE_ARGS,
+    )
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    resource_id = mapped_column(
+        sa.Integer, sa.ForeignKey('resource.id', ondelete='CASCADE'), nullable=False)
+    key = mapped_column(sa.String(255), nullable=False)
+    value = mapped_column(JSONEncoded, nullable=True)
+
+
+class Event(Base):
+    """A resource or stack state change; id gives the order."""
+
+    __tablename__ = 'event'
+    __table_args__ = (MYSQL_TABLE_ARGS,)
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    uuid = mapped_column(sa.String(36), nullable=False, unique=True, default=new_uuid)
+    stack_id = mapped_column(
+        sa.String(36), sa.ForeignKey('stack.id', ondelete='CASCADE'), nullable=False,
+        index=True)
+    resource_name = mapped_column(sa.String(255), nullable=True)
+    physical_resource_id = mapped_column(sa.String(255), nullable=True)
+    resource_type = mapped_column(sa.String(255), nullable=True)
+    resource_action = mapped_column(sa.String(32), nullable=True)
+    resource_status = mapped_column(sa.String(32), nullable=True)
+    resource_status_reason = mapped_column(sa.Text, nullable=True)
+    created_at = mapped_column(Timestamp, nullable=False, default=utcnow)
+
+
+class StackOutput(Base):
+    """A resolved output of a stack (error set when it failed to resolve)."""
+
+    __tablename__ = 'stack_output'
+    __table_args__ = (
+        sa.UniqueConstraint('stack_id', 'name'),
+        MYSQL_TABLE_ARGS,
+    )
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    stack_id = mapped_column(
+        sa.String(36), sa.ForeignKey('stack.id', ondelete='CASCADE'), nullable=False)
+    name = mapped_column(sa.String(255), nullable=False)
+    value = mapped_column(JSONEncoded, nullable=True)
+    description = mapped_column(sa.Text, nullable=True)
+    error = mapped_column(sa.Text, nullable=True)
+
+
+class SyncPoint(Base):
+    """Where a traversal of the distributed path gathers the inputs of an entity."""
+
+    __tablename__ = 'sync_point'
+    __table_args__ = (
+        sa.Index(None, 'stack_id', 'traversal_id'),
+        MYSQL_TABLE_ARGS,
+    )
+
+    entity_id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    traversal_id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    is_update: Mapped[bool] = mapped_column(sa.Boolean, primary_key=True)
+    stack_id = mapped_column(
+        sa.String(36), sa.ForeignKey('stack.id', ondelete='CASCADE'), nullable=False)
+    atomic_key = mapped_column(sa.Integer, nullable=False, default=0)
+    input_data = mapped_column(JSONEncoded, nullable=True)
+    created_at = mapped_column(Timestamp, nullable=False, default=utcnow)
+    updated_at = mapped_column(Timestamp, nullable=True, onupdate=utcnow)

@@ -1,0 +1,1 @@
+"""OpenStack resource types (OS::Nova::*, OS::Neutron::*, OS::Cinder::*) over resources.cloud."""

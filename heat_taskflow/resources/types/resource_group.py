@@ -1,0 +1,174 @@
+"""OS::Heat::ResourceGroup: ``count`` copies of one resource definition, as a nested stack.
+
+Members are named "0", "1", ...; a name listed in removal_policies is removed and never used
+again (the list of removed names is recorded with data_set before the child stack changes).
+The child template has an output ``refs_map`` (name -> reference id) and, for each member
+N, an output ``member.N`` holding all of that member's attributes, which is where the
+group's attributes come from.
+"""
+
+import copy
+import itertools
+
+from heat_taskflow.resources import attributes
+from heat_taskflow.resources import constraints as constr
+from heat_taskflow.resources.properties import Schema
+from heat_taskflow.resources.types.nested import NestedStackResource
+
+TEMPLATE_VERSION = '2016-10-14'
+MEMBER_OUTPUT = 'member.%s'
+REMOVAL_MODES = (APPEND, UPDATE) = ('append', 'update')
+
+
+class ResourceGroup(NestedStackResource):
+    """Creates one or more identically configured nested resources."""
+
+    type_name = 'OS::Heat::ResourceGroup'
+
+    properties_schema = {
+        'count': Schema(Schema.INTEGER, 'The number of resources to create.', default=1,
+                        update_allowed=True, constraints=[constr.Range(min=0)]),
+        'index_var': Schema(Schema.STRING, 'A variable replaced by the index of each '
+                            'resource in the group, in its properties.', default='%index%',
+                            constraints=[constr.Length(min=3)]),
+        'resource_def': Schema(
+            Schema.MAP, 'Resource definition for the resources in the group, as if it had '
+            'been declared in the template itself.', required=True, update_allowed=True,
+            schema={
+                'type': Schema(Schema.STRING, 'The type of the resources in the group.',
+                               required=True),
+                'properties': Schema(Schema.MAP, 'Property values for the resources in the '
+                                     'group.'),
+                'metadata': Schema(Schema.MAP, 'Supplied metadata for the resources in the '
+                                   'group.'),
+            }),
+        'removal_policies': Schema(
+            Schema.LIST, 'Policies for removal of resources on update.', default=[],
+            update_allowed=True,
+            schema=Schema(Schema.MAP, 'A policy naming resources to remove.', schema={
+                'resource_list': Schema(Schema.LIST, 'Names or reference ids of resources to '
+                                        'remove; a removed name is never reused.',
+                                        default=[]),
+            })),
+        'removal_policies_mode': Schema(
+            Schema.STRING, 'How changes to removal_policies apply on update: "append" adds '
+            'to the recorded list, "update" replaces it.', default=APPEND,
+            update_allowed=True, constraints=[constr.AllowedValues(REMOVAL_MODES)]),
+    }
+
+    attributes_schema = {
+        'refs': attributes.Schema('A list of resource IDs for the resources in the group.',
+                                  attributes.Schema.LIST),
+        'refs_map': attributes.Schema('A map of resource names to IDs for the resources in '
+                                      'the group.', attributes.Schema.MAP),
+        'attributes': attributes.Schema('A map of resource names to the specified attribute '
+                                        'of each individual resource.', attributes.Schema.MAP),
+        'removed_rsrc_list': attributes.Schema('A list of removed resource names.',
+                                               attributes.Schema.LIST),
+    }
+
+    @classmethod
+    def has_attribute(cls, name):
+        """Any name: besides its own, a group mirrors its members' attributes."""
+        return True
+
+    # -- names -----------------------------------------------------------------------------
+
+    def removed_names(self):
+        """Names removed by removal_policies so far (recorded), sorted."""
+        return sorted(self.data_get('name_blacklist') or [])
+
+    def member_names(self, count=None):
+        """The names of the members for ``count`` (default: the count property)."""
+        removed = set(self.removed_names())
+        count = self.properties['count'] if count is None else count
+        candidates = (str(i) for i in itertools.count())
+        return list(itertools.islice((n for n in candidates if n not in removed), count))
+
+    def prepare_child(self):
+        """Record the names removal_policies remove before the child stack changes."""
+        current = set(self.removed_names())
+        keep = set() if self.properties['removal_policies_mode'] == UPDATE else current
+        refs = self.member_ids()
+        names_by_ref = {str(ref): name for name, ref in refs.items()}
+        removed = set()
+        for policy in self.properties['removal_policies'] or []:
+            for entry in policy.get('resource_list') or []:
+                entry = str(entry)
+                if entry in current or self.physical_id is None or entry in refs:
+                    removed.add(entry)
+                elif entry in names_by_ref:
+                    removed.add(names_by_ref[entry])
+        blacklist = keep | removed
+        if blacklist != current:
+            self.data_set('name_blacklist', sorted(blacklist))
+
+    # -- the child template ----------------------------------------------------------------
+
+    def member_definition(self, name):
+        """The definition of member ``name``: resource_def with index_var replaced."""
+        res_def = self.properties['resource_def']
+        out = {'type': res_def['type']}
+        props = {k: v for k, v in (res_def.get('properties') or {}).items() if v is not None}
+        out['properties'] = self._replace_index(copy.deepcopy(props), name)
+        if res_def.get('metadata') is not None:
+            out['metadata'] = copy.deepcopy(res_def['metadata'])
+        return out
+
+    def _replace_index(self, value, name):
+        index_var = self.properties['index_var']
+        if isinstance(value, str):
+            return value.replace(index_var, name)
+        if isinstance(value, dict):
+            return {k: self._replace_index(v, name) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._replace_index(v, name) for v in value]
+        return value
+
+    def child_template(self):
+        """A template of the members, with outputs for their ids and attributes."""
+        names = self.member_names()
+        outputs = {'refs_map': {'value': {n: {'get_resource': n} for n in names}}}
+        for n in names:
+            outputs[MEMBER_OUTPUT % n] = {'value': {'get_attr': [n]}}
+        return {'heat_template_version': TEMPLATE_VERSION,
+                'resources': {n: self.member_definition(n) for n in names},
+                'outputs': outputs}
+
+    # -- attributes ------------------------------------------------------------------------
+
+    def get_attribute(self, name, *path):
+        """refs, refs_map, attributes (path: attribute name), removed_rsrc_list,
+        resource.N, resource.N.ATTR, or any member attribute as a list over the members."""
+        if name == 'removed_rsrc_list':
+            return attributes.select(self.removed_names(), path)
+        if name == attributes.SHOW:
+            return super().get_attribute(name, *path)
+        outputs = self.outputs()
+        refs = outputs.get('refs_map') or {}
+        names = self.member_names()
+
+        def member_attr(member, attr, sub_path=()):
+            values = outputs.get(MEMBER_OUTPUT % member) or {}
+            return attributes.select(values.get(attr), sub_path)
+
+        if name == 'refs':
+            return attributes.select([refs.get(n) for n in names], path)
+        if name == 'refs_map':
+            return attributes.select({n: refs.get(n) for n in names}, path)
+        if name == 'attributes':
+            if not path:
+                return {n: outputs.get(MEMBER_OUTPUT % n) for n in names}
+            return {n: member_attr(n, path[0], path[1:]) for n in names}
+        if name.startswith('resource.'):
+            parts = name.split('.', 2)
+            if len(parts) == 2:
+                return attributes.select(refs.get(parts[1]), path)
+            return member_attr(parts[1], parts[2], path)
+        return [member_attr(n, name, path) for n in names]
+
+    def show(self):
+        """The group's id, its members' reference ids and the removed names."""
+        return {'id': self.physical_id, 'name': self.name,
+                'attributes': {'refs_map': self.get_attribute('refs_map'),
+                               'removed_rsrc_list': self.removed_names()}}

@@ -1,0 +1,96 @@
+"""The simulated cloud's HTTP server: the standard library's ThreadingHTTPServer over ``api``.
+
+One thread per connection (HTTP/1.1 keep-alive); every request is answered by ``Cloud.handle``.
+"""
+
+import http.server
+import json
+import logging
+import threading
+import urllib.parse
+
+from heat_taskflow.simcloud import api, storage
+
+LOG = logging.getLogger(__name__)
+MAX_BODY = 16 * 1024 * 1024
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    """Turns an HTTP request into a ``Cloud.handle`` call and writes its JSON answer."""
+
+    protocol_version = 'HTTP/1.1'
+    server_version = 'simcloud/1'
+
+    def _dispatch(self):
+        length = int(self.headers.get('Content-Length') or 0)
+        if length > MAX_BODY:
+            return self._send(413, {'error': {'code': 'RequestTooLarge',
+                                              'message': 'body larger than %d' % MAX_BODY}})
+        raw = self.rfile.read(length) if length else b''
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError as exc:
+            return self._send(400, {'error': {'code': 'BadRequest',
+                                              'message': 'malformed JSON: %s' % exc}})
+        url = urllib.parse.urlsplit(self.path)
+        query = dict(urllib.parse.parse_qsl(url.query, keep_blank_values=True))
+        try:
+            status, payload, headers = self.server.cloud.handle(
+                self.command, url.path, query, body, self.headers)
+        except Exception as exc:  # noqa: BLE001 - a bug answers 500 instead of a dead socket
+            LOG.exception('simcloud: %s %s failed', self.command, self.path)
+            status, payload, headers = 500, {'error': {'code': 'InternalError',
+                                                       'message': str(exc)}}, {}
+        self._send(status, payload, headers)
+
+    def _send(self, status, payload, headers=None):
+        data = b'' if payload is None else json.dumps(payload).encode()
+        self.send_response(status)
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        if payload is not None:
+            self.send_header('Content-Type', 'application/json')
+        self.send_header('Content-Length', str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _dispatch
+
+    def log_message(self, format, *args):
+        LOG.debug('simcloud: %s - %s', self.address_string(), format % args)
+
+
+class SimCloudServer(http.server.ThreadingHTTPServer):
+    """The HTTP server of one simulated cloud, over the SQLite database at ``db_path``."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, host='127.0.0.1', port=0, db_path=':memory:', defaults=None,
+                 seed=None):
+        self.store = storage.Store(db_path)
+        self.cloud = api.Cloud(self.store, defaults=defaults, seed=seed)
+        super().__init__((host, port), Handler)
+        self._thread = None
+
+    @property
+    def url(self):
+        """``http://HOST:PORT`` the server listens on."""
+        host, port = self.server_address[:2]
+        return 'http://%s:%d' % (host, port)
+
+    def start(self):
+        """Serve in a background thread (tests); returns self."""
+        self._thread = threading.Thread(target=self.serve_forever, name='simcloud',
+                                        daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self):
+        """Stop serving, close the socket and the database."""
+        if self._thread is not None:
+            self.shutdown()
+            self._thread.join()
+            self._thread = None
+        self.server_close()
+        self.store.close()

@@ -1,0 +1,182 @@
+"""The simulated cloud's state in SQLite: objects by kind, the creation audit, behaviour, quotas.
+
+Every request runs in one transaction under one process-wide lock (``Store.tx()``): SQLite
+serialises writers anyway, and the lock keeps read-modify-write sequences (allocating an IP,
+taking an injected failure) atomic across the server's threads. Latency is slept outside it.
+"""
+
+import contextlib
+import threading
+import time
+import uuid
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+objects = sa.Table(
+    'objects', metadata,
+    sa.Column('id', sa.String(36), primary_key=True),
+    sa.Column('kind', sa.String(32), nullable=False, index=True),
+    sa.Column('token', sa.String(255), index=True),
+    sa.Column('parent', sa.String(36), index=True),
+    sa.Column('body', sa.JSON, nullable=False),
+    sa.Column('created_at', sa.Float, nullable=False),
+)
+
+audit = sa.Table(
+    'audit', metadata,
+    sa.Column('seq', sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column('kind', sa.String(32), nullable=False),
+    sa.Column('id', sa.String(36), nullable=False, index=True),
+    sa.Column('token', sa.String(255), index=True),
+    sa.Column('parent', sa.String(36)),
+    sa.Column('created_at', sa.Float, nullable=False),
+    sa.Column('deleted_at', sa.Float),
+    sa.Column('deleted_by', sa.String(16)),
+)
+
+behaviour = sa.Table(
+    'behaviour', metadata,
+    sa.Column('op', sa.String(64), primary_key=True),
+    sa.Column('settings', sa.JSON, nullable=False),
+)
+
+quotas = sa.Table(
+    'quotas', metadata,
+    sa.Column('kind', sa.String(32), primary_key=True),
+    sa.Column('quota', sa.Integer, nullable=False),
+)
+
+
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    cursor = dbapi_connection.cursor()
+    cursor.execute('PRAGMA journal_mode=WAL')
+    cursor.execute('PRAGMA synchronous=NORMAL')
+    cursor.close()
+
+
+class Store:
+    """The SQLite database of one simulated cloud (a file, so it survives restarts)."""
+
+    def __init__(self, path):
+        self.path = path
+        url = 'sqlite://' if path in (None, ':memory:') else 'sqlite:///%s' % path
+        kwargs = {'connect_args': {'check_same_thread': False}}
+        if url == 'sqlite://':
+            kwargs['poolclass'] = sa.pool.StaticPool
+        self.engine = sa.create_engine(url, **kwargs)
+        if url != 'sqlite://':
+            sa.event.listen(self.engine, 'connect', _sqlite_pragmas)
+        metadata.create_all(self.engine)
+        self._lock = threading.RLock()
+
+    @contextlib.contextmanager
+    def tx(self):
+        """One transaction, holding the store's lock: yields a Tx."""
+        with self._lock, self.engine.begin() as connection:
+            yield Tx(connection)
+
+    def close(self):
+        """Release the database."""
+        self.engine.dispose()
+
+
+class Tx:
+    """Reads and writes inside one transaction."""
+
+    def __init__(self, connection):
+        self.connection = connection
+        self.now = time.time()
+
+    # -- objects ---------------------------------------------------------------------------
+
+    def get(self, kind, obj_id):
+        """The body of an object, or None."""
+        row = self.connection.execute(
+            sa.select(objects.c.body).where(objects.c.kind == kind,
+                                            objects.c.id == obj_id)).first()
+        return None if row is None else dict(row.body)
+
+    def find(self, kind, token=None, parent=None, **fields):
+        """Bodies of the objects of a kind whose token, parent and body fields match."""
+        query = sa.select(objects.c.body).where(objects.c.kind == kind)
+        if token is not None:
+            query = query.where(objects.c.token == token)
+        if parent is not None:
+            query = query.where(objects.c.parent == parent)
+        for key, value in fields.items():
+            query = query.where(sa.func.json_extract(objects.c.body, '$."%s"' % key) == value)
+        query = query.order_by(objects.c.created_at, objects.c.id)
+        return [dict(row.body) for row in self.connection.execute(query)]
+
+    def count(self, kind):
+        """How many objects of a kind exist."""
+        return self.connection.execute(
+            sa.select(sa.func.count()).select_from(objects).where(
+                objects.c.kind == kind)).scalar_one()
+
+    def token_of(self, kind, obj_id):
+        """The idempotency token an object was created with, or None."""
+        return self.connection.execute(
+            sa.select(objects.c.token).where(objects.c.kind == kind,
+                                             objects.c.id == obj_id)).scalar()
+
+    def insert(self, kind, body, token=None, parent=None):
+        """Store a new object (its id is made when the body has none) and audit its creation."""
+        body = dict(body)
+        body.setdefault('id', str(uuid.uuid4()))
+        self.connection.execute(objects.insert().values(
+            id=body['id'], kind=kind, token=token, parent=parent, body=body,
+            created_at=self.now))
+        self.connection.execute(audit.insert().values(
+            kind=kind, id=body['id'], token=token, parent=parent, created_at=self.now))
+        return body
+
+    def update(self, kind, body):
+        """Replace the stored body of an object."""
+        self.connection.execute(objects.update().where(
+            objects.c.kind == kind, objects.c.id == body['id']).values(body=dict(body)))
+        return body
+
+    def delete(self, kind, obj_id, by='api'):
+        """Remove an object and mark its creation deleted in the audit."""
+        self.connection.execute(objects.delete().where(objects.c.kind == kind,
+                                                       objects.c.id == obj_id))
+        self.connection.execute(audit.update().where(
+            audit.c.id == obj_id, audit.c.deleted_at.is_(None)).values(
+                deleted_at=self.now, deleted_by=by))
+
+    # -- audit -----------------------------------------------------------------------------
+
+    def creations(self, kind=None, token_prefix=None):
+        """Every creation, oldest first, as dicts."""
+        query = sa.select(audit).order_by(audit.c.seq)
+        if kind is not None:
+            query = query.where(audit.c.kind == kind)
+        if token_prefix is not None:
+            query = query.where(audit.c.token.startswith(token_prefix, autoescape=True))
+        return [dict(row._mapping) for row in self.connection.execute(query)]
+
+    # -- behaviour and quotas --------------------------------------------------------------
+
+    def behaviours(self):
+        """``{op: settings}`` of every operation with its own settings."""
+        return {row.op: dict(row.settings) for row in self.connection.execute(
+            sa.select(behaviour))}
+
+    def set_behaviour(self, op, settings):
+        """Replace the settings of one operation (None removes them)."""
+        self.connection.execute(behaviour.delete().where(behaviour.c.op == op))
+        if settings is not None:
+            self.connection.execute(behaviour.insert().values(op=op, settings=dict(settings)))
+
+    def quotas(self):
+        """``{kind: limit}``."""
+        return {row.kind: row.quota for row in self.connection.execute(sa.select(quotas))}
+
+    def set_quota(self, kind, limit):
+        """Set the limit of a kind (None or -1 removes it)."""
+        self.connection.execute(quotas.delete().where(quotas.c.kind == kind))
+        if limit is not None and limit >= 0:
+            self.connection.execute(quotas.insert().values(kind=kind, quota=int(limit)))

@@ -1,0 +1,255 @@
+"""Intrinsic functions for conditions and choices (equals, not, and, or, if, contains) and yaql.
+
+A condition argument (of not, and, or, if) is a condition name, a boolean, or
+a condition function; names are looked up with ``ctx.condition(name)``.
+"""
+
+import collections.abc  # noqa: F401  yaql 3 uses collections.abc without importing it
+import threading
+
+import yaql
+from yaql.language import exceptions as yaql_exceptions
+
+from heat_taskflow.template.errors import TemplateError
+from heat_taskflow.template.functions import (
+    OMITTED,
+    Function,
+    _parse,
+    is_list,
+    is_static,
+    resolve,
+    resolve_each,
+    resolve_nullable,
+)
+
+__all__ = ['Equals', 'Not', 'And', 'Or', 'If', 'IfNullable', 'Contains', 'Yaql',
+           'condition_value']
+
+
+def condition_value(fn, arg, ctx, subpath=()):
+    """The boolean value of a condition argument (name, boolean or function)."""
+    if isinstance(arg, Function):
+        arg = resolve(arg, ctx)
+    if isinstance(arg, bool):
+        return arg
+    if isinstance(arg, str):
+        return bool(ctx.condition(arg))
+    if arg is None:
+        return None
+    raise fn.error('a condition must be a condition name, a boolean or a condition '
+                   'function, not %r' % (arg,), subpath)
+
+
+def _check_condition_arg(fn, arg, subpath):
+    if not isinstance(arg, (str, bool, Function)):
+        raise fn.error('a condition must be a condition name, a boolean or a condition '
+                       'function', subpath)
+
+
+class Equals(Function):
+    """equals: [value1, value2] is true when both are equal."""
+
+    def validate(self):
+        """Exactly two values."""
+        if not is_list(self.args) or len(self.args) != 2:
+            raise self.error('arguments must be of the form [value_1, value_2]')
+
+    def result(self, ctx):
+        """Whether the two values are equal."""
+        first, second = resolve_each(self.args, ctx)
+        return first == second
+
+
+class Not(Function):
+    """not: <condition> negates a condition."""
+
+    def validate(self):
+        """One condition."""
+        _check_condition_arg(self, self.args, ())
+
+    def result(self, ctx):
+        """The negation; None while the condition is unknown."""
+        value = condition_value(self, self.args, ctx)
+        return None if value is None else not value
+
+
+class And(Function):
+    """and: [cond, cond, ...] is true when every condition is."""
+
+    combine = staticmethod(all)
+
+    def validate(self):
+        """At least two conditions."""
+        if not is_list(self.args):
+            raise self.error('arguments must be a list of conditions')
+        if len(self.args) < 2:
+            raise self.error('the minimum number of conditions is 2')
+        for i, arg in enumerate(self.args):
+            _check_condition_arg(self, arg, (i,))
+
+    def result(self, ctx):
+        """The combined value (every condition is evaluated)."""
+        values = [condition_value(self, a, ctx, (i,)) for i, a in enumerate(self.args)]
+        if any(v is None for v in values):
+            return None
+        return self.combine(values)
+
+
+class Or(And):
+    """or: [cond, cond, ...] is true when any condition is."""
+
+    combine = staticmethod(any)
+
+
+class If(Function):
+    """if: [condition, value_if_true, value_if_false]; only the chosen value is resolved."""
+
+    min_args = 3
+    usage = '[condition, value_if_true, value_if_false]'
+
+    @classmethod
+    def parse_args(cls, value, version, table, path):
+        """The condition is parsed with the condition functions, the values normally."""
+        if not is_list(value) or not value:
+            return _parse(value, version, table, path)
+        condition = _parse(value[0], version, version.condition_functions, path + (0,))
+        rest = [_parse(v, version, table, path + (i,)) for i, v in enumerate(value[1:], 1)]
+        return [condition] + rest
+
+    def validate(self):
+        """A condition and the values to choose from."""
+        if not is_list(self.args) or not self.min_args <= len(self.args) <= 3:
+            raise self.error('arguments must be of the form %s' % self.usage)
+        _check_condition_arg(self, self.args[0], (0,))
+
+    def branch(self, ctx):
+        """The parsed snippet the condition chooses (OMITTED for a missing false branch)."""
+        value = condition_value(self, self.args[0], ctx, (0,))
+        if value is None:
+            return None
+        if value:
+            return self.args[1]
+        return self.args[2] if len(self.args) > 2 else OMITTED
+
+    def resource_refs(self):
+        """Nothing of its own; the branches' functions report theirs."""
+        return ()
+
+    def result(self, ctx):
+        """The chosen value, resolved; None while the condition is unknown."""
+        return resolve_nullable(self.branch(ctx), ctx)
+
+
+class IfNullable(If):
+    """if from 2021-04-16: without a false value, a false condition omits the enclosing item.
+
+    In a list the item is dropped, in a map the key is dropped; elsewhere it reads None.
+    """
+
+    min_args = 2
+    usage = '[condition, value_if_true, (value_if_false)]'
+
+
+class Contains(Function):
+    """contains: [value, sequence] is true when the value is in the sequence."""
+
+    def validate(self):
+        """Exactly two arguments."""
+        if not is_list(self.args) or len(self.args) != 2:
+            raise self.error('arguments must be of the form [value, [value1, value2, ...]]')
+        seq = self.args[1]
+        if not isinstance(seq, (list, str, Function)):
+            raise self.error('the second argument must be a sequence', (1,))
+
+    def result(self, ctx):
+        """Membership (a string as the sequence means a substring test, as in Heat)."""
+        value, sequence = resolve_each(self.args, ctx)
+        if sequence is None:
+            return None
+        if not isinstance(sequence, (list, tuple, str)):
+            raise self.error('the second argument must be a sequence, not %r' % (sequence,))
+        if isinstance(sequence, str) and not isinstance(value, str):
+            return False
+        return value in sequence
+
+
+class Yaql(Function):
+    """yaql: {expression, data} evaluates a yaql expression over ``$.data``."""
+
+    # Bounds on what a template may make the engine do: the expression length,
+    # the number of items any collection may hold, and memory per evaluation
+    # (the last two are yaql's own limitIterators and memoryQuota options).
+    MAX_EXPRESSION_LENGTH = 10000
+    LIMIT_ITERATORS = 200
+    MEMORY_QUOTA = 10000
+
+    _engine = None
+    _root_context = None
+    _lock = threading.Lock()
+
+    @classmethod
+    def engine(cls):
+        """The shared yaql parser (built once; parsing the grammar is slow)."""
+        with cls._lock:
+            if cls._engine is None:
+                cls._engine = yaql.YaqlFactory().create({
+                    'yaql.limitIterators': cls.LIMIT_ITERATORS,
+                    'yaql.memoryQuota': cls.MEMORY_QUOTA,
+                    'yaql.convertOutputData': True,
+                })
+                cls._root_context = yaql.create_context()
+        return cls._engine
+
+    def validate(self):
+        """A map with expression (and optional data); a literal expression must parse."""
+        if not isinstance(self.args, collections.abc.Mapping):
+            raise self.error('arguments must be a map: {expression: ..., data: {...}}')
+        if 'expression' not in self.args:
+            raise self.error('missing "expression"; the form is {expression: ..., data: {...}}')
+        extra = sorted(set(self.args) - {'expression', 'data'})
+        if extra:
+            raise self.error('unknown key "%s"; only "expression" and "data" are allowed'
+                             % extra[0], (extra[0],))
+        expression = self.args['expression']
+        if not isinstance(expression, Function):
+            self._compile(expression)
+
+    def _compile(self, expression):
+        if not isinstance(expression, str):
+            raise self.error('"expression" must be a string', ('expression',))
+        if len(expression) > self.MAX_EXPRESSION_LENGTH:
+            raise self.error('expression is longer than %d characters'
+                             % self.MAX_EXPRESSION_LENGTH, ('expression',))
+        engine = self.engine()
+        try:
+            with self._lock:        # yaql's ply parser keeps state while parsing
+                return engine(expression)
+        except yaql_exceptions.YaqlException as exc:
+            raise self.error('bad expression: %s' % exc, ('expression',))
+
+    def result(self, ctx):
+        """The value of the expression."""
+        expression = resolve(self.args['expression'], ctx)
+        if expression is None:
+            return None
+        statement = self._compile(expression)
+        data = resolve(self.args.get('data', {}), ctx)
+        try:
+            return statement.evaluate({'data': data}, self._root_context.create_child_context())
+        except TemplateError:
+            raise
+        except Exception as exc:  # yaql raises many kinds (ZeroDivisionError, TypeError, ...)
+            if not is_static(self.args.get('data')) and _has_none(data):
+                # Data from functions not resolvable yet (validation): not an error.
+                return None
+            raise self.error('evaluation failed: %s' % exc)
+
+
+def _has_none(value):
+    if value is None:
+        return True
+    if isinstance(value, collections.abc.Mapping):
+        return any(_has_none(v) for v in value.values())
+    if is_list(value):
+        return any(_has_none(v) for v in value)
+    return False

@@ -1,0 +1,299 @@
+"""Template parameters: schemas from the parameters section, values with Heat's conversions.
+
+Types: string, number, json, comma_delimited_list, boolean. A value comes from the
+user (explicit values, then environment ``parameters``), else from the environment's
+``parameter_defaults``, else from the template default. Hidden values print as '******'.
+"""
+
+import collections.abc
+import copy
+import json
+
+from oslo_utils import strutils
+
+from heat_taskflow.template import constraints as constr
+from heat_taskflow.template.errors import TemplateError
+
+MASK = '******'
+
+TYPES = (constr.STRING, constr.NUMBER, constr.JSON, constr.LIST, constr.BOOLEAN)
+
+_KEYS = ('type', 'description', 'default', 'constraints', 'hidden', 'label', 'immutable')
+_KEYS_20180302 = _KEYS + ('tags',)
+
+# The pseudo parameters every stack has, and the StackIdentity field each reads.
+PSEUDO_PARAMETERS = {
+    'OS::stack_name': 'stack_name',
+    'OS::stack_id': 'stack_id',
+    'OS::project_id': 'project_id',
+}
+
+
+def _flag(value, key):
+    if isinstance(value, bool):
+        return value
+    try:
+        return strutils.bool_from_string(str(value), strict=True)
+    except ValueError:
+        raise ValueError('"%s" must be true or false, not %r' % (key, value))
+
+
+class ParamSchema:
+    """The declaration of one parameter."""
+
+    __slots__ = ('name', 'type', 'default', 'description', 'label', 'hidden', 'immutable',
+                 'tags', 'constraints', 'path')
+
+    def __init__(self, name, param_type, default=None, description=None, label=None,
+                 hidden=False, immutable=False, tags=None, constraints=(), path=()):
+        self.name = name
+        self.type = param_type
+        self.default = default
+        self.description = description
+        self.label = label
+        self.hidden = hidden
+        self.immutable = immutable
+        self.tags = tags
+        self.constraints = tuple(constraints)
+        self.path = tuple(path)
+
+    @classmethod
+    def from_dict(cls, name, data, version_name, path=None):
+        """Build from the template's declaration; TemplateError names the parameter."""
+        path = tuple(path) if path is not None else ('parameters', name)
+
+        def fail(message, sub=()):
+            return TemplateError("parameter '%s': %s" % (name, message), path + tuple(sub))
+
+        if not isinstance(data, dict):
+            raise fail('declaration must be a map with at least a "type"')
+        allowed = _KEYS_20180302 if version_name >= '2018-03-02' else _KEYS
+        for key in data:
+            if key not in allowed:
+                raise fail('"%s" is not a valid parameter key; valid keys: %s'
+                           % (key, ', '.join(allowed)), (key,))
+        if 'type' not in data:
+            raise fail('missing "type"')
+        ptype = data['type']
+        if ptype not in TYPES:
+            raise fail('invalid type %r; valid types: %s' % (ptype, ', '.join(TYPES)),
+                       ('type',))
+        try:
+            hidden = _flag(data.get('hidden', False), 'hidden')
+        except ValueError as exc:
+            raise fail(str(exc), ('hidden',))
+        try:
+            immutable = _flag(data.get('immutable', False), 'immutable')
+        except ValueError as exc:
+            raise fail(str(exc), ('immutable',))
+        tags = data.get('tags')
+        if tags is not None and not isinstance(tags, list):
+            raise fail('"tags" must be a list', ('tags',))
+        raw_constraints = data.get('constraints')
+        if raw_constraints is None:
+            raw_constraints = []
+        if not isinstance(raw_constraints, list):
+            raise fail('"constraints" must be a list', ('constraints',))
+        built = []
+        for i, definition in enumerate(raw_constraints):
+            try:
+                c = constr.from_definition(definition, version_name)
+            except ValueError as exc:
+                raise fail(str(exc), ('constraints', i))
+            if ptype not in c.types:
+                raise fail('%s constraint is not valid for a %s parameter' % (c.kind, ptype),
+                           ('constraints', i))
+            built.append(c)
+        schema = cls(name, ptype, default=data.get('default'),
+                     description=data.get('description'), label=data.get('label'),
+                     hidden=hidden, immutable=immutable, tags=tags, constraints=built,
+                     path=path)
+        if schema.default is not None:
+            schema.check(schema.default, is_default=True, error_path=path + ('default',))
+        return schema
+
+    def show(self, value):
+        """``value`` as it may be printed: masked when the parameter is hidden."""
+        return MASK if self.hidden else value
+
+    def convert(self, value):
+        """``value`` in this parameter's type, as Heat converts it; raises ValueError."""
+        return _CONVERTERS[self.type](value)
+
+    def check(self, value, is_default=False, error_path=None):
+        """Convert ``value`` and check every constraint; TemplateError names the parameter."""
+        error_path = self.path if error_path is None else error_path
+        what = 'default' if is_default else 'value'
+        try:
+            typed = self.convert(value)
+        except ValueError as exc:
+            shown = '' if self.hidden else ' %s' % _short(value)
+            detail = '' if self.hidden else ': %s' % exc
+            raise TemplateError("parameter '%s': %s%s is not a valid %s%s"
+                                % (self.name, what, shown, self.type, detail), error_path)
+        for c in self.constraints:
+            if is_default and not c.applies_to_default():
+                continue
+            message = c.check(typed, self.type)
+            if message is None:
+                continue
+            if self.hidden:
+                message = 'the %s does not satisfy its %s constraint' % (what, c.kind)
+            if c.description:
+                message = (c.description if self.hidden
+                           else '%s (%s)' % (c.description, message))
+            raise TemplateError("parameter '%s': %s%s" % (
+                self.name, 'default ' if is_default and not self.hidden else '', message),
+                error_path)
+        return typed
+
+    def __repr__(self):
+        return 'ParamSchema(%r, %r)' % (self.name, self.type)
+
+
+def _short(value, limit=80):
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + '...'
+
+
+def _to_string(value):
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (bool, int, float)):
+        return str(value)
+    raise ValueError('expected a string, got %s' % type(value).__name__)
+
+
+def _to_number(value):
+    return constr.to_number(value)
+
+
+def _to_list(value):
+    if isinstance(value, (list, tuple)):
+        return [x if isinstance(x, str) else str(x) for x in value]
+    if isinstance(value, str):
+        if value == '':
+            return []
+        return [x.strip() for x in value.split(',')]
+    raise ValueError('expected a comma-delimited list string or a list')
+
+
+def _to_json(value):
+    if isinstance(value, str):
+        if not value.strip():
+            return {}
+        try:
+            value = json.loads(value)
+        except ValueError as exc:
+            raise ValueError('not valid JSON: %s' % exc)
+    elif isinstance(value, (dict, list)):
+        value = copy.deepcopy(value)
+    if not isinstance(value, (dict, list)):
+        raise ValueError('expected a JSON map or list')
+    return value
+
+
+def _to_bool(value):
+    if isinstance(value, bool):
+        return value
+    try:
+        return strutils.bool_from_string(str(value), strict=True)
+    except ValueError:
+        raise ValueError('expected a boolean (true/false, yes/no, on/off, 1/0)')
+
+
+_CONVERTERS = {
+    constr.STRING: _to_string,
+    constr.NUMBER: _to_number,
+    constr.LIST: _to_list,
+    constr.JSON: _to_json,
+    constr.BOOLEAN: _to_bool,
+}
+
+
+def parse_schemas(section, version_name):
+    """{name: ParamSchema} from a template's parameters section."""
+    if section is None:
+        return {}
+    if not isinstance(section, dict):
+        raise TemplateError('the parameters section must be a map', ('parameters',))
+    out = {}
+    for name, data in section.items():
+        if not isinstance(name, str) or not name:
+            raise TemplateError('parameter names must be non-empty strings, not %r' % (name,),
+                                ('parameters', name))
+        out[name] = ParamSchema.from_dict(name, data, version_name)
+    return out
+
+
+class Parameters(collections.abc.Mapping):
+    """The parameter values of a stack: a read-only {name: typed value} map.
+
+    Pseudo parameters (OS::stack_name, OS::stack_id, OS::project_id) are not in the
+    map (they are not user input) but are answered by ``pseudo``.
+    """
+
+    def __init__(self, schemas, values=None, defaults=None, identity=None):
+        """Compute every value; raises TemplateError for unknown, missing or bad values."""
+        self.schemas = dict(schemas)
+        values = dict(values or {})
+        defaults = dict(defaults or {})
+        for name in values:
+            if name not in self.schemas:
+                raise TemplateError("parameter '%s' is given a value but is not defined in "
+                                    "the template" % (name,), ())
+        self._values = {}
+        for name, schema in self.schemas.items():
+            raw = values.get(name)
+            if raw is not None:
+                self._values[name] = schema.check(raw)
+                continue
+            if defaults.get(name) is not None:
+                self._values[name] = schema.check(defaults[name], is_default=True)
+                continue
+            if schema.default is None:
+                raise TemplateError("parameter '%s': no value given and it has no default"
+                                    % name, schema.path)
+            self._values[name] = schema.check(schema.default, is_default=True)
+        self.pseudo = {key: getattr(identity, field, None) if identity is not None else None
+                       for key, field in PSEUDO_PARAMETERS.items()}
+
+    def __getitem__(self, name):
+        return self._values[name]
+
+    def __iter__(self):
+        return iter(self._values)
+
+    def __len__(self):
+        return len(self._values)
+
+    def value(self, name):
+        """A parameter or pseudo parameter value; KeyError when there is no such name."""
+        if name in self._values:
+            return self._values[name]
+        if name in self.pseudo:
+            return self.pseudo[name]
+        raise KeyError(name)
+
+    def hidden_names(self):
+        """Names of the hidden parameters."""
+        return frozenset(n for n, s in self.schemas.items() if s.hidden)
+
+    def masked(self):
+        """The values with every hidden one replaced by '******'."""
+        return {n: self.schemas[n].show(v) for n, v in self._values.items()}
+
+    def __repr__(self):
+        return 'Parameters(%r)' % (self.masked(),)
+
+
+def immutable_changes(old, new):
+    """Sorted names of immutable parameters (per the new template) whose value an update changes.
+
+    Only parameters present in both the old and new stacks count, as in Heat.
+    """
+    changed = []
+    for name, schema in new.schemas.items():
+        if schema.immutable and name in old and old[name] != new[name]:
+            changed.append(name)
+    return sorted(changed)

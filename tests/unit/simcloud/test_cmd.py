@@ -1,0 +1,67 @@
+"""heat-taskflow-simcloud as a process: ready line, free port, SIGTERM, state kept."""
+
+import json
+import re
+import signal
+import subprocess
+import sys
+import urllib.request
+
+READY = re.compile(r'simcloud ready at (http://127\.0\.0\.1:\d+) \(db (.+)\)')
+
+
+def start(db_path, *args):
+    proc = subprocess.Popen([sys.executable, '-m', 'heat_taskflow.cmd.simcloud', '--port', '0',
+                             '--db', db_path, *args], stdout=subprocess.PIPE, text=True)
+    line = proc.stdout.readline()
+    match = READY.match(line)
+    assert match, line
+    return proc, match.group(1)
+
+
+def call(url, method='GET', body=None):
+    request = urllib.request.Request(url, method=method,
+                                     data=None if body is None else json.dumps(body).encode(),
+                                     headers={'Content-Type': 'application/json'})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        raw = response.read()
+        return json.loads(raw) if raw else None
+
+
+def stop(proc):
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=20)
+    return proc.returncode, out
+
+
+def test_serves_on_a_free_port_stops_on_sigterm_and_keeps_its_state(tmp_path):
+    db_path = str(tmp_path / 'cloud.sqlite')
+    proc, url = start(db_path, '--failure-rate', '0', '--latency', '0')
+    try:
+        assert call(url + '/healthz') == {'status': 'ok'}
+        net = call(url + '/v1/networks', 'POST', {'name': 'survivor'})
+    finally:
+        code, out = stop(proc)
+    assert code == 0 and 'simcloud stopped' in out
+    proc, url = start(db_path)
+    try:
+        assert call(url + '/v1/networks/%s' % net['id'])['name'] == 'survivor'
+    finally:
+        stop(proc)
+
+
+def test_command_line_defaults_become_the_behaviour_defaults(tmp_path):
+    proc, url = start(str(tmp_path / 'c.sqlite'), '--build-time', '7', '--failure-status',
+                      '500')
+    try:
+        faults = call(url + '/admin/faults')
+    finally:
+        stop(proc)
+    assert faults['defaults']['build_time'] == 7 and faults['defaults']['failure_status'] == 500
+
+
+def test_bad_options_are_usage_errors(tmp_path):
+    result = subprocess.run([sys.executable, '-m', 'heat_taskflow.cmd.simcloud',
+                             '--failure-rate', '3'], capture_output=True, text=True,
+                            timeout=30)
+    assert result.returncode == 2 and 'between 0 and 1' in result.stderr
