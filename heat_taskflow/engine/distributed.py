@@ -98,17 +98,40 @@ class DistributedRunner:
             })
             LOG.debug('stack %s traversal %s: posted %s', stack_name, traversal_id, key)
 
-    def repost_unstarted(self, stack_id, traversal_id):
-        """Post again the nodes a crash may have left posted-but-never-run; returns them.
-
-        Only for an operator who knows no job of them is on the board (posting twice is
-        safe - a node runs once, later jobs of it do nothing - but wasteful).
-        """
-        stack = db.stack_get(self._database, stack_id)
-        keys = sync_points.unstarted(self._database, stack_id, traversal_id)
-        if stack is not None and keys:
-            self.post(stack_id, traversal_id, keys, stack.name)
+    def jobs_on_board(self, traversal_id):
+        """Node keys of a traversal that have a job on the board (claimed or not)."""
+        board = self.board()
+        keys = set()
+        for job in board.board.iterjobs(ensure_fresh=True):
+            details = job.details or {}
+            if details.get('traversal_id') == traversal_id and details.get('node'):
+                keys.add(details['node'])
         return keys
+
+    def post_missing(self, stack_id, traversal_id, node_keys, stack_name):
+        """Post the nodes among node_keys that have no job on the board; returns them.
+
+        Posting a node twice is safe (its second job finds it done and does nothing) but
+        two jobs of one node could run its action at the same time, so a node that still
+        has a job is left to it.
+        """
+        on_board = self.jobs_on_board(traversal_id)
+        missing = [key for key in node_keys if key not in on_board]
+        if missing:
+            LOG.warning('stack %s traversal %s: re-posting %s (no job on the board)',
+                        stack_name, traversal_id, ', '.join(missing))
+            self.post(stack_id, traversal_id, missing, stack_name)
+        return missing
+
+    def repost_missing(self, stack_id, traversal_id):
+        """Post again every node of a traversal that should have a job and has none (a
+        crash between a sync point's flip and the post, or a job board that lost its
+        data); returns the keys posted."""
+        stack = db.stack_get(self._database, stack_id)
+        keys = sync_points.pending(self._database, stack_id, traversal_id)
+        if stack is None or not keys:
+            return []
+        return self.post_missing(stack_id, traversal_id, keys, stack.name)
 
 
 class NodeDriver(node_flow.Driver):
@@ -143,6 +166,11 @@ class NodeDriver(node_flow.Driver):
         """Post jobs for nodes whose inputs are all satisfied."""
         runtime = rt.REGISTRY.get(stack_id, traversal_id)
         self.runner.post(stack_id, traversal_id, node_keys, runtime.stack.name)
+
+    def post_missing(self, stack_id, traversal_id, node_keys):
+        """Post those of the nodes that have no job on the board."""
+        runtime = rt.REGISTRY.get(stack_id, traversal_id)
+        self.runner.post_missing(stack_id, traversal_id, node_keys, runtime.stack.name)
 
     def traversal_completed(self, stack_id, traversal_id):
         """Store outputs and mark the stack COMPLETE, then drop the traversal's sync points."""

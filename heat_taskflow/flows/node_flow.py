@@ -48,6 +48,10 @@ class Driver:
         """Post jobs for nodes of a traversal."""
         raise NotImplementedError
 
+    def post_missing(self, stack_id, traversal_id, node_keys):
+        """Post jobs for those of the nodes that have no job on the board."""
+        raise NotImplementedError
+
     def traversal_completed(self, stack_id, traversal_id):
         """Finish a traversal whose every node is done (outputs, stack COMPLETE)."""
         raise NotImplementedError
@@ -162,10 +166,19 @@ class PropagateTask(task.Task):
         state = sync_points.node(database, self.stack_id, self.traversal_id, key)
         if state is None:
             return
-        ready = [dep for dep in state['dependents']
-                 if sync_points.satisfy(database, self.traversal_id, dep, key)]
+        ready, maybe_lost = [], []
+        for dep in state['dependents']:
+            verdict = sync_points.satisfy(database, self.traversal_id, dep, key)
+            if verdict == sync_points.POST:
+                ready.append(dep)
+            elif verdict == sync_points.MAYBE_LOST:
+                maybe_lost.append(dep)
         if ready:
             driver.post(self.stack_id, self.traversal_id, ready)
+        if maybe_lost:
+            # A re-run: an earlier run of this node flipped these, then may have died
+            # before posting them.
+            driver.post_missing(self.stack_id, self.traversal_id, maybe_lost)
         if not state['dependents'] and sync_points.satisfy_stack(
                 database, self.stack_id, self.traversal_id, key):
             driver.traversal_completed(self.stack_id, self.traversal_id)

@@ -12,10 +12,12 @@ the sync point rows (as Heat's convergence engine does):
   runtime, and ``outcome``: the one node that ends the traversal, as COMPLETE or FAILED.
 
 ``satisfy`` records one input and flips ``posted`` in the same swap when the node's last
-input arrives: exactly one caller ever sees the flip, so a node is posted at most once. A
-crash between the flip and the post loses the post (the node stays posted-but-never-run and
-the traversal waits); ``unstarted`` lists such nodes so an operator command can post them
-again.
+input arrives (noting which node flipped it in ``posted_by``): exactly one caller sees the
+flip, so in the normal course a node is posted once. A crash between the flip and the post
+would lose the post; the re-run of the crashed node (its job is claimed again) calls
+``satisfy`` again and learns that it flipped the node before and that the node never
+started (MAYBE_LOST), so it posts it again unless the job board already holds a job of it.
+``missing`` lists every node that should have a job, for ``stack resume``.
 """
 
 import copy
@@ -32,6 +34,12 @@ _NAMESPACE = uuid.UUID('5c4d0a5e-7b44-4bb4-9a57-0e8f3f7f2d11')
 
 COMPLETE = 'COMPLETE'
 FAILED = 'FAILED'
+
+# What satisfy() tells its caller about the dependent it satisfied.
+WAIT = 'wait'              # the dependent still waits for other inputs (or is not ours)
+POST = 'post'              # this call flipped it: post it now
+MAYBE_LOST = 'maybe-lost'  # we flipped it before, and it never started: a crash may have
+                           # lost the post; post it unless the board holds a job of it
 
 
 def entity_id(node_key):
@@ -140,18 +148,24 @@ def mark_done(database, traversal_id, node_key):
 
 
 def satisfy(database, traversal_id, node_key, by_key):
-    """Record by_key as done for node_key; True for the one caller that must post it."""
+    """Record by_key as done for node_key; POST for the one caller that must post it,
+    MAYBE_LOST when by_key flipped it earlier (a re-run) and it never started, else WAIT."""
 
     def change(data):
         satisfied = set(data['satisfied'])
         satisfied.add(by_key)
         data['satisfied'] = sorted(satisfied)
-        if data['posted'] or not satisfied.issuperset(data['requires']):
-            return data, False
+        if data['posted']:
+            lost = (data.get('posted_by') == by_key and data['attempts'] == 0
+                    and not data['done'])
+            return data, MAYBE_LOST if lost else WAIT
+        if not satisfied.issuperset(data['requires']):
+            return data, WAIT
         data['posted'] = True
-        return data, True
+        data['posted_by'] = by_key
+        return data, POST
 
-    return bool(_node_swap(database, traversal_id, node_key, change)[1])
+    return _node_swap(database, traversal_id, node_key, change)[1] or WAIT
 
 
 def satisfy_stack(database, stack_id, traversal_id, by_key):
@@ -202,11 +216,11 @@ def in_flight(database, stack_id, traversal_id):
                   if d['attempts'] > 0 and not d['done'])
 
 
-def unstarted(database, stack_id, traversal_id):
-    """Keys of nodes posted (or due to be) whose job never started: what a crash between
-    flipping ``posted`` and posting can leave behind, to be posted again."""
+def pending(database, stack_id, traversal_id):
+    """Keys of every node that should have a job now: posted and not done (whether or not
+    it started). A node without a job on the board among these is lost."""
     return sorted(d['key'] for d in _nodes(database, stack_id, traversal_id)
-                  if d['posted'] and d['attempts'] == 0 and not d['done'])
+                  if d['posted'] and not d['done'])
 
 
 def delete(database, stack_id, traversal_id):

@@ -104,6 +104,31 @@ def test_a_node_run_again_mid_traversal_does_not_double_propagate(dist, database
     assert events(service, 'mid').count(('c', 'CREATE_COMPLETE')) == 1
 
 
+def test_a_post_lost_in_a_crash_is_made_by_the_re_run(dist, database, monkeypatch):
+    # A conductor flips b's sync point to posted, then dies before b's job is on the
+    # board. When a's job runs again, it must post b, or the traversal waits forever.
+    from heat_taskflow.engine import distributed
+    conf, service = dist
+    original = distributed.DistributedRunner.post
+    lost = []
+
+    def post(self, stack_id, traversal_id, node_keys, stack_name):
+        if 'converge:b' in node_keys and not lost:
+            lost.append(node_keys)
+            raise RuntimeError('conductor died before posting')
+        return original(self, stack_id, traversal_id, node_keys, stack_name)
+
+    monkeypatch.setattr(distributed.DistributedRunner, 'post', post)
+    with harness.conductors(conf, database):
+        stack = service.create_stack('lost-post', CHAIN, 't.yaml')
+        final = harness.settle(service, 'lost-post')
+    assert lost == [['converge:b']]
+    assert final['stack_status'] == 'CREATE_COMPLETE', final['stack_status_reason']
+    assert events(service, 'lost-post').count(('b', 'CREATE_COMPLETE')) == 1
+    assert events(service, 'lost-post').count(('a', 'CREATE_IN_PROGRESS')) == 1
+    assert db.stack_get(database, stack['id']).status == 'COMPLETE'
+
+
 def test_jobs_of_a_superseded_traversal_do_nothing(dist, database, monkeypatch):
     from heat_taskflow.engine import distributed
     conf, service = dist
@@ -162,7 +187,7 @@ def test_sync_point_cas_posts_each_dependent_once_under_threads(database):
 
     def satisfy(key):
         barrier.wait()
-        if sync_points.satisfy(database, 't1', 'converge:sink', key):
+        if sync_points.satisfy(database, 't1', 'converge:sink', key) == sync_points.POST:
             wins.append(key)
 
     threads = [threading.Thread(target=satisfy, args=(key,)) for key in inputs * 2]
@@ -172,6 +197,13 @@ def test_sync_point_cas_posts_each_dependent_once_under_threads(database):
         thread.join(harness.TIMEOUT)
     assert len(wins) == 1
     state = sync_points.node(database, stack.id, 't1', 'converge:sink')
+    assert state['posted_by'] == wins[0]
+    # Only the node that flipped it, calling again while it never started, is told the
+    # post may have been lost.
+    assert sync_points.satisfy(database, 't1', 'converge:sink', wins[0]) == \
+        sync_points.MAYBE_LOST
+    other = next(k for k in inputs if k != wins[0])
+    assert sync_points.satisfy(database, 't1', 'converge:sink', other) == sync_points.WAIT
     assert state['posted'] and state['satisfied'] == sorted(inputs)
     # Leaves report to the stack: exactly one of them completes it.
     done = [k for k in ['converge:sink', 'converge:sink'] if
