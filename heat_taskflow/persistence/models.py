@@ -126,6 +126,12 @@ class Stack(Base):
     parameters = mapped_column(JSONEncoded, nullable=True)
     timeout = mapped_column(sa.Integer, nullable=True)
     disable_rollback = mapped_column(sa.Boolean, nullable=False, default=True)
+    # The legacy process running the current traversal and its last sign of life.
+    engine_id = mapped_column(sa.String(255), nullable=True)
+    heartbeat_at = mapped_column(Timestamp, nullable=True)
+    # The observer repairs drift on this stack by itself.
+    auto_converge = mapped_column(sa.Boolean, nullable=False, default=False,
+                                  server_default=sa.false())
     created_at = mapped_column(Timestamp, nullable=False, default=utcnow)
     updated_at = mapped_column(Timestamp, nullable=True, onupdate=utcnow)
     deleted_at = mapped_column(Timestamp, nullable=True)
