@@ -149,13 +149,15 @@ class StackService:
         """Check every resource of a stack against reality."""
         return self.stack_view(self.engine.check(self._stack(name), on_event=on_event))
 
-    def wait(self, name, on_event=None, poll=0.5):
-        """Block until the stack is no longer IN_PROGRESS (None once it is gone)."""
+    def wait(self, name, on_event=None, poll=0.5, timeout=None):
+        """Block until the stack is no longer IN_PROGRESS (None once it is gone); with a
+        timeout (seconds), raise TimeoutError if it is still in progress then."""
         try:
             stack = self._stack(name)
         except exc.StackNotFound:
             return None
         since = None
+        deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             if on_event is not None:
                 # Straight from the table: a stack being deleted is no longer found by name.
@@ -167,6 +169,9 @@ class StackService:
                 return None
             if stack.status != rt.IN_PROGRESS:
                 return self.stack_view(stack)
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError('stack %s is still %s_IN_PROGRESS after %.0f s'
+                                   % (stack.name, stack.action, timeout))
             time.sleep(poll)
 
     def signal_resource(self, name, resource_name, data=None):

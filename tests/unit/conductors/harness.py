@@ -48,9 +48,9 @@ def wait_for(predicate, timeout=TIMEOUT, poll=0.02, what='condition'):
 
 
 def settle(service, name):
-    """The stack view once its operation (and any rollback) has ended."""
-    stack = service.wait(name, poll=0.02)
-    return stack
+    """The stack view once its operation (and any rollback) has ended; fails the test if
+    it has not ended within TIMEOUT."""
+    return service.wait(name, poll=0.02, timeout=TIMEOUT)
 
 
 def board_jobs(board, only_unclaimed=False):
