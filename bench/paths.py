@@ -2,8 +2,9 @@
 
 A path entry says whether it can run here (``unavailable()`` returns the reason it cannot,
 or None) and measures one case, returning a dict of figures. The stack paths (legacy, and
-the distributed paths once they exist) share ``StackPath``: they differ only in the
-configuration they set and what they start around the stack operations (conductors).
+the distributed paths) share ``StackPath``: they differ only in the configuration they set
+and what they start around the stack operations (a ZooKeeper server and conductor
+processes, bench/cluster.py). ``distributed-zookeeper`` also measures the failover case.
 """
 
 import concurrent.futures
@@ -18,6 +19,7 @@ import tracemalloc
 from bench import shapes
 
 MAX_WORKERS = 16      # [DEFAULT] max_concurrent_resource_actions default
+MAX_TEMPLATE_SIZE = 64 * 2 ** 20
 
 
 def peak_rss_mib():
@@ -106,59 +108,80 @@ class StackPath(Path):
         return dict(self.overrides)
 
     @contextlib.contextmanager
-    def running(self, conf):
-        """What the path needs running around the operations (nothing for legacy)."""
-        yield
+    def environment(self, tmp, case):
+        """Start what the path needs around the operations (servers, conductor processes)
+        and yield the configuration overrides that point the StackService at them."""
+        yield {}
 
-    def measure(self, case):
+    def counters(self):
+        """Extra counters read before and after each operation: {name: callable}."""
+        return {}
+
+    def _service(self, tmp, case, extra):
         from oslo_config import cfg
 
         from heat_taskflow.conf import opts
         from heat_taskflow.engine import service as service_mod
 
+        conf = cfg.ConfigOpts()
+        opts.register_opts(conf)
+        conf([], default_config_files=[], default_config_dirs=[])
+        conf.set_override('state_dir', tmp)
+        conf.set_override('max_template_size', MAX_TEMPLATE_SIZE)
+        overrides = self.conf_overrides()
+        if case.get('concurrency'):
+            overrides[(None, 'max_concurrent_resource_actions')] = case['concurrency']
+        overrides.update(extra)
+        for (group, option), value in overrides.items():
+            conf.set_override(option, value, group=group)
+        return service_mod.StackService(conf)
+
+    def measure(self, case):
+        if case.get('kind') == 'failover':
+            return self.measure_failover(case)
         tmp = tempfile.mkdtemp(prefix='heat-taskflow-bench-')
         try:
-            conf = cfg.ConfigOpts()
-            opts.register_opts(conf)
-            conf([], default_config_files=[], default_config_dirs=[])
-            conf.set_override('state_dir', tmp)
-            conf.set_override('max_template_size', 64 * 2 ** 20)
-            overrides = self.conf_overrides()
-            if case.get('concurrency'):
-                overrides[(None, 'max_concurrent_resource_actions')] = case['concurrency']
-            for (group, option), value in overrides.items():
-                conf.set_override(option, value, group=group)
-            n, shape, width = case['n'], case['shape'], case['width']
-            texts = {'create': shapes.template(shape, n, 1, width, case.get('create_wait')),
-                     'update': shapes.template(shape, n, 2, width, case.get('create_wait'))}
-            service = service_mod.StackService(conf)
-            database = service.database
-            rss_before = peak_rss_mib()
-            out = {'ops': {}, 'rss_before_mib': rss_before}
-            if case['tracemalloc']:
-                tracemalloc.start()
-            with self.running(conf):
-                for op in case['ops']:
-                    with database.count_statements() as counter:
-                        t0, c0 = time.perf_counter(), time.process_time()
-                        view = self._operation(service, op, texts)
-                        wall = time.perf_counter() - t0
-                        cpu = time.process_time() - c0
-                    expected = '%s_COMPLETE' % op.upper()
-                    status = view['stack_status'] if view else 'DELETE_COMPLETE'
-                    if status != expected:
-                        raise RuntimeError('%s ended %s: %s' % (
-                            op, status, view.get('stack_status_reason')))
-                    out['ops'][op] = {'s': wall, 'cpu_s': cpu, 'statements': counter.count}
-            self.close(service)
-            out['peak_rss_mib'] = peak_rss_mib()
-            if case['tracemalloc']:
-                out['top_allocations'] = _top_allocations(tracemalloc.take_snapshot())
-                tracemalloc.stop()
-            database.dispose()
-            return out
+            with self.environment(tmp, case) as extra:
+                return self._measure(tmp, case, extra)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+
+    def measure_failover(self, case):
+        raise NotImplementedError('%s has no failover case' % self.name)
+
+    def _measure(self, tmp, case, extra):
+        n, shape, width = case['n'], case['shape'], case['width']
+        texts = {'create': shapes.template(shape, n, 1, width, case.get('create_wait')),
+                 'update': shapes.template(shape, n, 2, width, case.get('create_wait'))}
+        service = self._service(tmp, case, extra)
+        database = service.database
+        rss_before = peak_rss_mib()
+        out = {'ops': {}, 'rss_before_mib': rss_before}
+        if case['tracemalloc']:
+            tracemalloc.start()
+        counters = self.counters()
+        for op in case['ops']:
+            before = {k: f() for k, f in counters.items()}
+            with database.count_statements() as counter:
+                t0, c0 = time.perf_counter(), time.process_time()
+                view = self._operation(service, op, texts)
+                wall = time.perf_counter() - t0
+                cpu = time.process_time() - c0
+            expected = '%s_COMPLETE' % op.upper()
+            status = view['stack_status'] if view else 'DELETE_COMPLETE'
+            if status != expected:
+                raise RuntimeError('%s ended %s: %s' % (
+                    op, status, view.get('stack_status_reason')))
+            out['ops'][op] = {'s': wall, 'cpu_s': cpu, 'statements': counter.count}
+            for k, f in counters.items():
+                out['ops'][op][k] = f() - before[k]
+        self.close(service)
+        out['peak_rss_mib'] = peak_rss_mib()
+        if case['tracemalloc']:
+            out['top_allocations'] = _top_allocations(tracemalloc.take_snapshot())
+            tracemalloc.stop()
+        database.dispose()
+        return out
 
     @staticmethod
     def _operation(service, op, texts):
@@ -215,17 +238,146 @@ class DistributedZake(Distributed):
 
 
 class DistributedZooKeeper(Distributed):
-    """The distributed path on a real ZooKeeper with two heat-taskflow-conductor processes."""
+    """The distributed path on a real ZooKeeper with two heat-taskflow-conductor processes:
+    a private server and the daemons are started per case (bench/cluster.py); the measuring
+    process only posts jobs and polls the database, as the command line does."""
 
     name = 'distributed-zookeeper'
-    description = ('distributed path, real ZooKeeper, two heat-taskflow-conductor '
-                   'processes')
-    jobboard_url = 'zookeeper://127.0.0.1:2181'
+    description = ('distributed path: a private ZooKeeper server, two heat-taskflow-conductor '
+                   'processes (8 jobs each), same SQLite file database; SQL/r counts only '
+                   'the measuring process (the conductors\' statements run in theirs); ZK '
+                   'ops = requests the server received from every client (srvr)')
+    conductors = 2
+    session_timeout = 4.0
 
     def unavailable(self):
-        why = super().unavailable()
-        return why or ('not in the harness yet: it needs a ZooKeeper server and two '
-                       'heat-taskflow-conductor processes started and stopped per case')
+        from bench import cluster
+        return super().unavailable() or cluster.zookeeper_missing()
+
+    def counters(self):
+        return {'zk_ops': self._server.received}
+
+    @contextlib.contextmanager
+    def environment(self, tmp, case):
+        from bench import cluster
+        from heat_taskflow.persistence import database as database_mod
+
+        server = cluster.ZooKeeper(tmp)
+        address = server.start()
+        db_url = 'sqlite:///%s/heat-taskflow.sqlite' % tmp
+        database = database_mod.Database(db_url)
+        try:
+            database.sync()     # before the daemons start, so none of them races to create it
+        finally:
+            database.dispose()
+        url = 'zookeeper://%s/heat-taskflow-bench' % address
+        jobs = max(1, (case.get('concurrency') or MAX_WORKERS) // self.conductors)
+        config = ('[DEFAULT]\nstate_dir = %s\nconvergence_engine = True\n'
+                  'max_template_size = %d\n[database]\nconnection = %s\n'
+                  '[jobboard]\nurl = %s\nsession_timeout = %s\n'
+                  '[conductor]\njobs = %d\n'
+                  % (tmp, MAX_TEMPLATE_SIZE, db_url, url, self.session_timeout, jobs))
+        daemons = cluster.Conductors(tmp, config)
+        self._server, self.daemons = server, daemons
+        try:
+            daemons.start(self.conductors)
+            daemons.wait_ready()
+            yield {('database', 'connection'): db_url, ('jobboard', 'url'): url,
+                   ('jobboard', 'session_timeout'): self.session_timeout}
+        finally:
+            daemons.stop()
+            server.stop()
+
+    def measure_failover(self, case):
+        """Create a layered stack twice: undisturbed, then kill -9 the conductor holding
+        the most resource actions once the first layer is complete. Reports the seconds
+        from the kill until a survivor re-runs one of the killed conductor's actions
+        (its IN_PROGRESS event) and the seconds the create took longer than undisturbed."""
+        import signal
+
+        from heat_taskflow.persistence import api as db
+
+        tmp = tempfile.mkdtemp(prefix='heat-taskflow-bench-')
+        try:
+            with self.environment(tmp, case) as extra:
+                service = self._service(tmp, case, extra)
+                text = shapes.template(case['shape'], case['n'], 1, case['width'],
+                                       case.get('create_wait'))
+                t0 = time.perf_counter()
+                view = service.create_stack('base', text, 'bench.yaml')
+                view = service.wait('base', poll=0.02, timeout=CHILD_BOUND)
+                undisturbed = time.perf_counter() - t0
+                _expect(view, 'CREATE_COMPLETE')
+                service.delete_stack('base')
+                service.wait('base', poll=0.02, timeout=CHILD_BOUND)
+
+                t0 = time.perf_counter()
+                view = service.create_stack('failover', text, 'bench.yaml')
+                stack_id = view['id']
+                victim, held, killed_at, since = self._kill_busiest(
+                    service, stack_id, case['width'], signal.SIGKILL)
+                resumed_at = None
+                while time.perf_counter() - killed_at < CHILD_BOUND:
+                    for event in db.event_list(service.database, stack_id, since_id=since):
+                        since = event.id
+                        if resumed_at is None and event.resource_name in held:
+                            resumed_at = time.perf_counter()
+                    if resumed_at is not None:
+                        break
+                    time.sleep(0.02)
+                view = service.wait('failover', poll=0.02, timeout=CHILD_BOUND)
+                disturbed = time.perf_counter() - t0
+                _expect(view, 'CREATE_COMPLETE')
+                self.close(service)
+                service.database.dispose()
+                return {'undisturbed_s': undisturbed, 'disturbed_s': disturbed,
+                        'lost_s': disturbed - undisturbed,
+                        'killed_after_s': killed_at - t0, 'victim_held': sorted(held),
+                        'resume_s': None if resumed_at is None else resumed_at - killed_at,
+                        'session_timeout_s': self.session_timeout,
+                        'victim_pid': victim.pid, 'peak_rss_mib': peak_rss_mib()}
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def _kill_busiest(self, service, stack_id, after, sig):
+        """Once ``after`` resources are complete, kill the conductor that holds the most
+        resource actions still in progress. Returns (victim, their resource names, time,
+        the newest event id at the kill)."""
+        import os
+
+        from heat_taskflow.persistence import api as db
+
+        deadline = time.perf_counter() + CHILD_BOUND
+        while time.perf_counter() < deadline:
+            rows = db.resource_list(service.database, stack_id)
+            done = sum(1 for r in rows if r.status == 'COMPLETE')
+            running = {r.name for r in rows if r.status == 'IN_PROGRESS'}
+            if done >= after and running:
+                held = {}
+                for proc in self.daemons.alive():
+                    names = {job['node'].split(':')[1] for job in self.daemons.held(proc)
+                             if job.get('node', '').startswith('converge:')}
+                    held[proc] = names & running
+                victim = max(held, key=lambda p: len(held[p]))
+                if held[victim]:
+                    events = db.event_list(service.database, stack_id)
+                    since = events[-1].id if events else None
+                    os.kill(victim.pid, sig)
+                    killed_at = time.perf_counter()
+                    victim.wait()
+                    return victim, held[victim], killed_at, since
+            time.sleep(0.02)
+        raise RuntimeError('never saw a conductor holding an action in progress')
+
+
+def _expect(view, status):
+    got = view['stack_status'] if view else 'DELETE_COMPLETE'
+    if got != status:
+        raise RuntimeError('ended %s, expected %s: %s' % (
+            got, status, (view or {}).get('stack_status_reason')))
+
+
+CHILD_BOUND = 600.0    # seconds: a guard against a hung case, not a measurement
 
 
 PATHS = {p.name: p for p in (PlainTaskFlow(), Legacy(), DistributedZake(),

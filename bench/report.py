@@ -14,6 +14,12 @@ def print_row(row):
         print('%-22s %-5s %5d  ERROR %s' % (row['path'], row['shape'], row['n'], row['error']),
               flush=True)
         return
+    if row.get('kind') == 'failover':
+        print('%-22s %-5s %5d  failover: kill -9 after %.2fs, resumed after %s s, lost %.2fs '
+              '(undisturbed %.2fs)' % (row['path'], row['shape'], row['n'],
+                                       row['killed_after_s'], _num(row['resume_s']),
+                                       row['lost_s'], row['undisturbed_s']), flush=True)
+        return
     ops = ' '.join('%s %7.2fs %5.1f sql/r' % (op, row['%s_s' % op],
                                               row['%s_sql_per_resource' % op])
                    for op in ('create', 'update', 'delete') if '%s_s' % op in row)
@@ -25,6 +31,10 @@ def print_row(row):
     print('%-22s %-5s %5d  %s  %8.3f ms/r  %7.1f MiB%s' % (
         row['path'], row['shape'], row['n'], ops, row['ms_per_resource'],
         row['peak_rss_mib'], extra), flush=True)
+
+
+def _num(value, fmt='%.2f'):
+    return 'n/a' if value is None else fmt % value
 
 
 def _index(rows):
@@ -77,6 +87,20 @@ def targets(rows):
                         '%.3f / %.3f = %.2f x' % (large['ms_per_resource'],
                                                   small['ms_per_resource'], ratio),
                         ratio <= 1.3))
+    for shape in ('dag', 'indep'):
+        zk, legacy = idx.get(('distributed-zookeeper', shape, 1000)), idx.get(
+            ('legacy', shape, 1000))
+        if zk and legacy:
+            ratio = zk['total_s'] / legacy['total_s']
+            out.append(('%s 1000: distributed (real ZooKeeper, 2 conductors) total <= 1.5 x '
+                        'legacy' % shape, '%.2f s / %.2f s = %.2f x' % (
+                            zk['total_s'], legacy['total_s'], ratio), ratio <= 1.5))
+    for row in rows:
+        if row.get('kind') == 'failover' and not row.get('error'):
+            limit = row['session_timeout_s'] + 1
+            out.append(('failover: work resumes <= session timeout + 1 s (%.1f s)' % limit,
+                        '%s s (%.2f s lost)' % (_num(row['resume_s']), row['lost_s']),
+                        row['resume_s'] is not None and row['resume_s'] <= limit))
     for row in rows:
         if row.get('kind') == 'latency' and row['path'] == 'legacy' and 'create_s' in row:
             out.append(('latency case create <= 1.2 x ideal (%.2f s)' % (1.2 * row['ideal_s']),
@@ -110,9 +134,9 @@ def markdown(results):
                                        if state else ''))
     lines += ['', '## Scale', '',
               '| path | shape | N | create s | update s | delete s | total s | ms/resource '
-              '| SQL/r create | SQL/r update | SQL/r delete | peak RSS MiB |',
+              '| SQL/r create | SQL/r update | SQL/r delete | ZK ops/r c/u/d | peak RSS MiB |',
               '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: '
-              '| ---: |']
+              '| ---: | ---: |']
     for r in results['results']:
         if r.get('kind') != 'scale':
             continue
@@ -122,15 +146,19 @@ def markdown(results):
             continue
         if r['path'] == 'taskflow':
             lines.append('| taskflow | %s | %d | %.2f (compile %.2f) | | | %.2f | %.3f | | | '
-                         '| %.0f |' % (r['shape'], r['n'], r['total_s'], r['build_compile_s'],
+                         '| | %.0f |' % (r['shape'], r['n'], r['total_s'], r['build_compile_s'],
                                        r['total_s'], r['ms_per_resource'], r['peak_rss_mib']))
             continue
+        zk = ''
+        if 'create_zk_ops_per_resource' in r:
+            zk = ' / '.join('%.1f' % r.get('%s_zk_ops_per_resource' % op, 0)
+                            for op in ('create', 'update', 'delete'))
         lines.append('| %s | %s | %d | %.2f | %.2f | %.2f | %.2f | %.3f | %.1f | %.1f | %.1f '
-                     '| %.0f |' % (r['path'], r['shape'], r['n'], r['create_s'],
-                                   r['update_s'], r['delete_s'], r['total_s'],
-                                   r['ms_per_resource'], r['create_sql_per_resource'],
-                                   r['update_sql_per_resource'],
-                                   r['delete_sql_per_resource'], r['peak_rss_mib']))
+                     '| %s | %.0f |' % (r['path'], r['shape'], r['n'], r['create_s'],
+                                        r['update_s'], r['delete_s'], r['total_s'],
+                                        r['ms_per_resource'], r['create_sql_per_resource'],
+                                        r['update_sql_per_resource'],
+                                        r['delete_sql_per_resource'], zk, r['peak_rss_mib']))
     if results['ratios']:
         lines += ['', '## Ratios (measured side by side in this run)', '',
                   '| shape | N | ratio | create | total | peak RSS |',
@@ -152,6 +180,26 @@ def markdown(results):
                 lines.append('| %s | %.2f | %.2f | %.2f |' % (r['path'], r['create_s'],
                                                             r['ideal_s'],
                                                             r['create_vs_ideal']))
+    failover = [r for r in results['results'] if r.get('kind') == 'failover']
+    if failover:
+        lines += ['', '## Failover (distributed-zookeeper, two conductor processes)', '',
+                  'dag of %d resources (width 50), 0.5 s per create, ZooKeeper session '
+                  'timeout %s s. The same create runs undisturbed first; then, once the first '
+                  'layer is complete, the conductor holding the most actions in progress is '
+                  'killed -9. "Resumed" = seconds from the kill until a surviving conductor '
+                  're-ran one of those actions (its IN_PROGRESS event); "lost" = the create\'s '
+                  'wall time minus the undisturbed one.' % (
+                      failover[0]['n'], failover[0].get('session_timeout_s', '?')), '',
+                  '| undisturbed create s | killed after s | actions in flight on it '
+                  '| resumed after s | create with kill s | lost s |',
+                  '| ---: | ---: | ---: | ---: | ---: | ---: |']
+        for r in failover:
+            if r.get('error'):
+                lines.append('| error: %s | | | | | |' % r['error'])
+            else:
+                lines.append('| %.2f | %.2f | %d | %s | %.2f | %.2f |' % (
+                    r['undisturbed_s'], r['killed_after_s'], len(r['victim_held']),
+                    _num(r['resume_s']), r['disturbed_s'], r['lost_s']))
     checks = targets(results['results'])
     if checks:
         lines += ['', '## Targets (issue "Benchmarks and scale")', '',
@@ -170,10 +218,9 @@ def markdown(results):
     if missing:
         for name, why in missing:
             lines.append('- `%s`: %s.' % (name, why))
-        if 'distributed-zookeeper' in dict(missing):
-            lines.append('- failover (kill -9 the busier of two conductor processes '
-                         'mid-create; seconds until work resumes): needs the '
-                         'distributed-zookeeper entry.')
+    if results.get('failover_not_measured'):
+        lines.append('- failover (kill -9 the busier of two conductor processes mid-create): '
+                     '%s.' % results['failover_not_measured'])
     for name, info in results['paths'].items():
         if info.get('sizes_not_measured'):
             lines.append('- `%s` at N = %s (too slow for the default run; see bench/paths.py '

@@ -1,14 +1,18 @@
 """Benchmark heat-taskflow's paths against plain TaskFlow: wall time, memory, SQL statements.
 
     python -m bench.run [--large] [--paths legacy taskflow ...] [--sizes 100 500 1000]
-                        [--shapes indep dag] [--tracemalloc] [--out bench/results]
+                        [--shapes indep dag] [--tracemalloc] [--no-latency] [--no-failover]
+                        [--no-zookeeper] [--out bench/results]
 
 Every case (path, shape, N) runs in a fresh subprocess so that peak RSS is per case. Stack
 paths create, update (a property of every resource changes) and delete a stack through the
 StackService on a fresh SQLite file database; the ``taskflow`` path runs a graph of no-op
 tasks of the same shape on TaskFlow's parallel engine in memory, as the baseline. A latency
 case (500 resources, width 100, 0.2 s per create) compares the create's wall time with the
-ideal (depth x 0.2 s). Writes results.json, results.md and ms_per_resource.png to --out.
+ideal (depth x 0.2 s). ``distributed-zookeeper`` starts a private ZooKeeper server and two
+``heat-taskflow-conductor`` processes per case (skipped, with the reason, when java or the
+ZooKeeper jar is missing: tools/ensure-zookeeper); the failover case kills the busier of the
+two mid-create. Writes results.json, results.md and ms_per_resource.png to --out.
 """
 
 import argparse
@@ -28,6 +32,11 @@ OPS = ('create', 'update', 'delete')
 # Run with as many concurrent actions as a level is wide: at the default 16 the floor is
 # 500 x 0.2 s / 16 = 6.25 s, whatever the engine does.
 LATENCY = {'shape': 'dag', 'n': 500, 'width': 100, 'create_wait': 0.2, 'concurrency': 100}
+# Failover: two conductor processes on a real ZooKeeper (session timeout 4 s); the busier one
+# is killed -9 once the first layer is complete; each action waits 0.5 s, so some are always
+# in flight.
+FAILOVER = {'path': 'distributed-zookeeper', 'shape': 'dag', 'n': 200, 'width': 50,
+            'create_wait': 0.5, 'kind': 'failover', 'tracemalloc': False}
 CHILD_TIMEOUT = 3600
 
 
@@ -66,6 +75,8 @@ def summarise(case, figures):
         for op, fig in figures['ops'].items():
             row['%s_s' % op] = round(fig['s'], 3)
             row['%s_sql_per_resource' % op] = round(fig['statements'] / n, 2)
+            if 'zk_ops' in fig:
+                row['%s_zk_ops_per_resource' % op] = round(fig['zk_ops'] / n, 2)
             total += fig['s']
         row['total_s'] = round(total, 3)
         row['ms_per_resource'] = round(1000 * total / n, 3)
@@ -112,6 +123,10 @@ def main(argv=None):
     ap.add_argument('--sizes', type=int, nargs='+')
     ap.add_argument('--shapes', nargs='+', default=list(shapes.SHAPES), choices=shapes.SHAPES)
     ap.add_argument('--no-latency', action='store_true', help='skip the latency case')
+    ap.add_argument('--no-failover', action='store_true', help='skip the failover case')
+    ap.add_argument('--no-zookeeper', action='store_true',
+                    help='skip the real-ZooKeeper path and the failover case (they are '
+                         'skipped anyway, with the reason, when no server can be started)')
     ap.add_argument('--tracemalloc', action='store_true',
                     help='record top allocations (slows every case down)')
     ap.add_argument('--out', default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -125,6 +140,8 @@ def main(argv=None):
     rows, skipped, skipped_sizes = [], {}, {}
     for name in args.paths:
         why = paths_mod.PATHS[name].unavailable()
+        if name == 'distributed-zookeeper' and args.no_zookeeper:
+            why = 'skipped (--no-zookeeper)'
         if why:
             skipped[name] = why
             print('%-22s not measured: %s' % (name, why), flush=True)
@@ -155,12 +172,22 @@ def main(argv=None):
                 row['create_vs_ideal'] = round(row['create_s'] / row['ideal_s'], 3)
             rows.append(row)
             report.print_row(row)
+    failover_why = skipped.get(FAILOVER['path'])
+    if FAILOVER['path'] not in args.paths:
+        failover_why = 'skipped (%s not among --paths)' % FAILOVER['path']
+    elif args.no_failover:
+        failover_why = 'skipped (--no-failover)'
+    if failover_why is None:
+        row = dict(FAILOVER, **run_child(FAILOVER))
+        rows.append(row)
+        report.print_row(row)
     results = {'machine': machine(), 'when': time.strftime('%Y-%m-%d %H:%M:%S %Z'),
                'argv': sys.argv[1:], 'paths': {
                    name: {'description': paths_mod.PATHS[name].description,
                           'not_measured': skipped.get(name),
                           'sizes_not_measured': sorted(set(skipped_sizes.get(name, [])))}
                    for name in args.paths},
+               'failover_not_measured': failover_why,
                'results': rows, 'ratios': report.ratios(rows)}
     report.write(args.out, results)
     return 0
