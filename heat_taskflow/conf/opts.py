@@ -48,6 +48,11 @@ default_opts = [
                default=16, min=1,
                help='Resource actions run at the same time by one legacy operation '
                     '(the size of the thread pool the engine owns).'),
+    cfg.FloatOpt('legacy_heartbeat_interval',
+                 default=5.0, min=0.1,
+                 help='Seconds between the heartbeats a process records on each legacy '
+                      'stack whose operation it runs. "heat-taskflow stack resume" treats '
+                      'an operation as interrupted once its heartbeat is 3 intervals old.'),
 ]
 
 database_opts = [

@@ -7,8 +7,10 @@ import threading
 
 import taskflow.engines
 from taskflow import exceptions as tf_exc
+from taskflow import states as tf_states
 from taskflow.persistence import models as tf_models
 
+from heat_taskflow.engine import resume as resume_mod
 from heat_taskflow.flows import tasks
 
 LOG = logging.getLogger(__name__)
@@ -51,9 +53,12 @@ class LegacyRunner:
 
     path = 'legacy'
 
-    def __init__(self, database, executors):
+    def __init__(self, database, executors, heartbeat_interval=None):
         self._database = database
         self._executors = executors
+        # Tells an interrupted traversal from a running one (engine/resume.py).
+        self._heartbeat = resume_mod.Heartbeat(database, heartbeat_interval)
+        self.heartbeat_interval = self._heartbeat.interval
 
     def run(self, runtime, graph):
         """Run every node of the graph; raise the failure of the first action that failed.
@@ -63,24 +68,98 @@ class LegacyRunner:
         compile and scheduler grow quadratically with a flow's size, so small flows keep the
         traversal linear. A failed part stops the traversal before the next one starts.
         """
-        backend = self._database.taskflow_backend()
-        book = _logbook(backend, runtime)
-        executor = self._executors.get(runtime.stack.nested_depth or 0)
-        parts = tasks.split_spec(tasks.graph_spec(graph))
-        for number, spec in enumerate(parts):
-            engine = taskflow.engines.load_from_factory(
-                tasks.build_flow,
-                factory_args=[runtime.stack_id, runtime.traversal_id, spec],
-                factory_kwargs={'part': number} if len(parts) > 1 else None,
-                backend=backend, book=book, engine='parallel', executor=executor)
-            engine.run()
+        parts = self.parts(graph)
+        with self._heartbeat.beat(runtime.stack_id, runtime.engine_id):
+            backend = self._database.taskflow_backend()
+            book = _logbook(backend, runtime, parts)
+            executor = self._executors.get(runtime.stack.nested_depth or 0)
+            for number, spec in enumerate(parts):
+                engine = taskflow.engines.load_from_factory(
+                    tasks.build_flow,
+                    factory_args=[runtime.stack_id, runtime.traversal_id, spec],
+                    factory_kwargs={'part': number} if len(parts) > 1 else None,
+                    backend=backend, book=book, engine='parallel', executor=executor)
+                engine.run()
         # A finished traversal is never resumed: drop its logbook so the database stays small.
         destroy_logbook(self._database, runtime.traversal_id)
 
+    @staticmethod
+    def parts(graph):
+        """The graph as the specs of the flows that run it, in order."""
+        return tasks.split_spec(tasks.graph_spec(graph))
 
-def _logbook(backend, runtime):
-    """A new logbook for one traversal (its uuid is the traversal id, so resume finds it)."""
+    def recorded_target(self, traversal_id):
+        """What the traversal's logbook recorded of it (action, template_id, parts), or
+        None when it has no logbook (its process died before writing one)."""
+        backend = self._database.taskflow_backend()
+        with contextlib.closing(backend.get_connection()) as conn:
+            try:
+                book = conn.get_logbook(traversal_id, lazy=True)
+            except tf_exc.NotFound:
+                return None
+        return dict(book.meta or {}).get('target')
+
+    def resume(self, runtime, parts):
+        """Run an interrupted traversal again from its logbook (engine/resume.py): a part
+        whose flow detail succeeded is skipped, one left running goes on from its stored
+        task states (TaskFlow re-runs only the tasks that had not finished), and the parts
+        not started yet run as run() would run them."""
+        with self._heartbeat.beat(runtime.stack_id, runtime.engine_id):
+            backend = self._database.taskflow_backend()
+            with contextlib.closing(backend.get_connection()) as conn:
+                try:
+                    book = conn.get_logbook(runtime.traversal_id)
+                except tf_exc.NotFound:
+                    book = None
+            if book is None:
+                book = _logbook(backend, runtime, parts)
+            started = {}
+            for detail in book:
+                factory = (detail.meta or {}).get('factory') or {}
+                started[(factory.get('kwargs') or {}).get('part', 0)] = detail
+            executor = self._executors.get(runtime.stack.nested_depth or 0)
+            for number, spec in enumerate(parts):
+                detail = started.get(number)
+                if detail is None:
+                    engine = taskflow.engines.load_from_factory(
+                        tasks.build_flow,
+                        factory_args=[runtime.stack_id, runtime.traversal_id, spec],
+                        factory_kwargs={'part': number} if len(parts) > 1 else None,
+                        backend=backend, book=book, engine='parallel', executor=executor)
+                elif detail.state == tf_states.SUCCESS:
+                    LOG.info('stack %s: resume skips part %d (done)', runtime.stack_id,
+                             number)
+                    continue
+                elif detail.state in (tf_states.FAILURE, tf_states.REVERTED,
+                                      tf_states.REVERTING):
+                    raise PartFailed(_failures(detail))
+                else:
+                    engine = taskflow.engines.load_from_detail(
+                        detail, backend=backend, engine='parallel', executor=executor)
+                engine.run()
+        destroy_logbook(self._database, runtime.traversal_id)
+
+
+class PartFailed(Exception):
+    """A part of the traversal had failed before it was interrupted."""
+
+
+def _failures(detail):
+    reasons = [atom.failure.exception_str for atom in detail
+               if atom.failure is not None]
+    return '; '.join(reasons) or 'flow %s had failed' % detail.name
+
+
+def _logbook(backend, runtime, parts):
+    """A new logbook for one traversal (its uuid is the traversal id, so resume finds it);
+    it records the traversal's target and parts, which a resume rebuilds it from."""
     book = tf_models.LogBook('stack-%s' % runtime.stack_id, uuid=runtime.traversal_id)
+    book.meta = {'target': {
+        'action': runtime.action,
+        'template_id': (runtime.stack.raw_template_id
+                        if runtime.definition is not None else None),
+        'parts': parts,
+    }}
     with contextlib.closing(backend.get_connection()) as conn:
         conn.save_logbook(book)
     return book

@@ -56,6 +56,7 @@ class ResourceNestedStacks(base.NestedStackService):
         existing = db.stack_get_by_name(self._engine.database, name,
                                         self._parent.project_id)
         if existing is not None and existing.owner_id == self._parent.id:
+            self._resume_if_interrupted(existing)
             return existing.id
         stack = self._engine.create(
             name, self._source(template, files, environment, parameters),
@@ -64,12 +65,26 @@ class ResourceNestedStacks(base.NestedStackService):
             project_id=self._parent.project_id)
         return stack.id
 
+    def _resume_if_interrupted(self, stack):
+        """A legacy child left IN_PROGRESS by a dead process (its parent's action is being
+        resumed): finish the child's operation here, as the dead process would have."""
+        if stack.status != rt.IN_PROGRESS or stack.convergence:
+            return
+        from heat_taskflow.engine import resume as resume_mod
+        try:
+            self._engine.resume(stack)
+        except resume_mod.StillRunning:
+            pass        # its process lives: the plugin polls the child until it ends
+
     def update_stack(self, stack_id, template, files=None, environment=None, parameters=None,
                      timeout_mins=None):
         """Update a child stack to a new template and parameters."""
         stack = self._stack(stack_id)
         if stack is None:
             raise exc.StackNotFound(stack_id)
+        if stack.status == rt.IN_PROGRESS:
+            self._resume_if_interrupted(stack)
+            stack = self._stack(stack_id)
         self._engine.update(stack, self._source(template, files, environment, parameters),
                             timeout_mins=timeout_mins, disable_rollback=True)
 

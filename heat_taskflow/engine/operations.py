@@ -238,6 +238,12 @@ class StackEngine:
             raise exc.ActionInProgress(stack.name, rt.CHECK)
         return self._run(stack, rt.CHECK, defn, on_event)
 
+    def resume(self, stack, on_event=None):
+        """Resume the stack's interrupted operation (engine/resume.py); returns (stack row,
+        node keys re-posted on the distributed path or None on the legacy path)."""
+        from heat_taskflow.engine import resume as resume_mod
+        return resume_mod.resume(self, stack, on_event)
+
     def _refuse_if_busy(self, stack):
         if stack.status == rt.IN_PROGRESS:
             raise exc.ActionInProgress(

@@ -56,7 +56,9 @@ class StackService:
         self._posted = set()
         self.distributed = distributed.DistributedRunner(conf, database,
                                                          before_post=self._before_post)
-        runners = {'legacy': legacy.LegacyRunner(database, executors),
+        runners = {'legacy': legacy.LegacyRunner(
+                       database, executors,
+                       heartbeat_interval=conf.legacy_heartbeat_interval),
                    'distributed': self.distributed}
         self.engine = ops.StackEngine(conf, database, runners,
                                       nested_factory=nested_mod.NestedStackService)
@@ -148,6 +150,16 @@ class StackService:
     def check_stack(self, name, on_event=None):
         """Check every resource of a stack against reality."""
         return self.stack_view(self.engine.check(self._stack(name), on_event=on_event))
+
+    def resume_stack(self, name, on_event=None):
+        """Resume a stack's interrupted operation. Legacy: finishes it in this process and
+        returns the final stack. Distributed: re-posts the jobs the board lacks and returns
+        the stack (still IN_PROGRESS) with 'reposted': the node keys posted again."""
+        stack, reposted = self.engine.resume(self._stack(name), on_event=on_event)
+        view = self.stack_view(stack)
+        if reposted is not None:
+            view['reposted'] = list(reposted)
+        return view
 
     def wait(self, name, on_event=None, poll=0.5, timeout=None):
         """Block until the stack is no longer IN_PROGRESS (None once it is gone); with a

@@ -1,0 +1,247 @@
+"""Resuming an interrupted operation (``heat-taskflow stack resume``), and the heartbeat that
+tells an interrupted legacy operation from a running one.
+
+Legacy liveness. While a legacy traversal runs, the stack row names the process running it
+(``engine_id``, the StackEngine's id: host:pid:random) and ``heartbeat_at`` is refreshed every
+``[DEFAULT] legacy_heartbeat_interval`` seconds by one daemon thread per LegacyRunner (so one
+per process), which beats for every stack that process runs at once: a root stack and each
+nested stack its resources run get a beat of their own, as each is a traversal of its own.
+When the traversal ends ``engine_id`` is cleared. A legacy stack IN_PROGRESS whose last sign
+of life (the latest of heartbeat_at and updated_at, else created_at) is older than
+STALE_INTERVALS intervals is interrupted: its process died (or hangs).
+
+Legacy resume runs in the calling process. It takes the stack over with a compare-and-swap
+on ``engine_id`` (two resumers cannot both win), rebuilds the traversal's runtime from the
+target recorded in the traversal's logbook (action, raw template, the graph parts), and
+runs the traversal again from that logbook: TaskFlow skips every task its flow detail records
+as done, re-runs those left RUNNING (the resource actions are safe to run twice and adopt
+what the dead process created), and runs the parts not started yet. Then the stack ends as
+the dead process would have ended it (outputs and COMPLETE, or FAILED and rollback).
+
+Distributed resume posts again every pending node of the current traversal that has no job
+on the board (a lost post, or a job board that lost its data); conductors do the rest.
+"""
+
+import contextlib
+import logging
+import threading
+import time
+
+import sqlalchemy as sa
+
+from heat_taskflow.engine import exceptions as exc
+from heat_taskflow.flows import runtime as rt
+from heat_taskflow.persistence import api as db
+from heat_taskflow.persistence.models import Stack, utcnow
+
+LOG = logging.getLogger(__name__)
+
+# A legacy stack is interrupted once its last heartbeat is older than this many intervals.
+STALE_INTERVALS = 3
+DEFAULT_INTERVAL = 5.0
+
+
+class NothingToResume(exc.InvalidInput):
+    """The stack has no operation in progress."""
+
+    def __init__(self, stack):
+        super().__init__('stack "%s" is %s_%s: nothing to resume (only an interrupted '
+                         'operation, IN_PROGRESS, can be resumed)'
+                         % (stack.name, stack.action, stack.status))
+        self.name = stack.name
+
+
+class StillRunning(exc.InvalidInput):
+    """The legacy process running the stack's operation is alive."""
+
+    def __init__(self, stack, detail):
+        super().__init__('stack "%s" is not interrupted: %s; wait for it to finish, or run '
+                         '"heat-taskflow stack cancel %s"' % (stack.name, detail, stack.name))
+        self.name = stack.name
+
+
+# -- heartbeat --------------------------------------------------------------------------
+
+class Heartbeat:
+    """Records which process runs which legacy stacks, and refreshes their heartbeat."""
+
+    def __init__(self, database, interval=None):
+        self._database = database
+        self.interval = float(interval or DEFAULT_INTERVAL)
+        self._active = {}             # stack id -> [engine id, count]
+        self._lock = threading.Lock()
+        self._thread = None
+        self._wake = None
+
+    @contextlib.contextmanager
+    def beat(self, stack_id, engine_id):
+        """Mark the stack as run by engine_id for the duration of the block."""
+        _set(self._database, stack_id, {'engine_id': engine_id, 'heartbeat_at': utcnow()})
+        with self._lock:
+            entry = self._active.setdefault(stack_id, [engine_id, 0])
+            entry[0] = engine_id
+            entry[1] += 1
+            if self._thread is None:
+                self._wake = threading.Event()
+                self._thread = threading.Thread(target=self._loop, args=(self._wake,),
+                                                daemon=True, name='heat-taskflow-heartbeat')
+                self._thread.start()
+        try:
+            yield
+        finally:
+            with self._lock:
+                entry = self._active.get(stack_id)
+                if entry is not None:
+                    entry[1] -= 1
+                    if entry[1] <= 0:
+                        del self._active[stack_id]
+                if not self._active and self._thread is not None:
+                    self._thread = None
+                    self._wake.set()
+            _set(self._database, stack_id, {'engine_id': None}, engine_id=engine_id)
+
+    def _loop(self, wake):
+        while not wake.wait(self.interval):
+            with self._lock:
+                active = {sid: entry[0] for sid, entry in self._active.items()}
+            try:
+                refresh(self._database, active)
+            except Exception as err:  # noqa: BLE001 - a missed beat is not fatal
+                LOG.warning('heartbeat not recorded: %s', err)
+
+
+def _set(database, stack_id, values, engine_id=None):
+    # Heartbeats are not stack changes: updated_at keeps its value.
+    query = (sa.update(Stack).where(Stack.id == stack_id)
+             .values(updated_at=Stack.updated_at, **values))
+    if engine_id is not None:
+        query = query.where(Stack.engine_id == engine_id)
+    with database.session() as session:
+        return session.execute(query).rowcount == 1
+
+
+def refresh(database, active):
+    """Refresh the heartbeat of every stack in {stack id: engine id} still held by that id."""
+    by_engine = {}
+    for stack_id, engine_id in active.items():
+        by_engine.setdefault(engine_id, []).append(stack_id)
+    now = utcnow()
+    with database.session() as session:
+        for engine_id, ids in by_engine.items():
+            session.execute(sa.update(Stack)
+                            .where(Stack.id.in_(ids), Stack.engine_id == engine_id)
+                            .values(heartbeat_at=now, updated_at=Stack.updated_at))
+
+
+def last_seen(stack):
+    """The latest sign of life of a stack's legacy operation (naive UTC datetime)."""
+    times = [t for t in (stack.heartbeat_at, stack.updated_at) if t]
+    return max(times) if times else stack.created_at
+
+
+def legacy_liveness(stack, interval, now=None):
+    """(interrupted, age in seconds of the last sign of life) of a legacy stack IN_PROGRESS."""
+    seen = last_seen(stack)
+    if seen is None:
+        return True, None
+    age = ((now or utcnow()) - seen).total_seconds()
+    return age > STALE_INTERVALS * interval, age
+
+
+def take_over(database, stack, engine_id):
+    """Make engine_id the runner of the stack's current traversal, unless someone changed
+    the stack (another resumer, a new operation) since it was read; returns whether it did."""
+    query = (sa.update(Stack)
+             .where(Stack.id == stack.id, Stack.status == rt.IN_PROGRESS,
+                    Stack.current_traversal == stack.current_traversal)
+             .values(engine_id=engine_id, heartbeat_at=utcnow(), updated_at=Stack.updated_at))
+    if stack.engine_id is None:
+        query = query.where(Stack.engine_id.is_(None))
+    else:
+        query = query.where(Stack.engine_id == stack.engine_id)
+    with database.session() as session:
+        return session.execute(query).rowcount == 1
+
+
+# -- resume -----------------------------------------------------------------------------
+
+def resume(engine, stack, on_event=None):
+    """Resume a stack's interrupted operation; returns (stack row, reposted node keys or
+    None on the legacy path)."""
+    if stack.status != rt.IN_PROGRESS:
+        raise NothingToResume(stack)
+    runner = engine._runner(stack)
+    if getattr(runner, 'asynchronous', False):
+        keys = runner.repost_missing(stack.id, stack.current_traversal)
+        LOG.info('stack %s: resume re-posted %d node(s) of traversal %s', stack.name,
+                 len(keys), stack.current_traversal)
+        return db.stack_get(engine.database, stack.id), keys
+    return resume_legacy(engine, runner, stack, on_event), None
+
+
+def resume_legacy(engine, runner, stack, on_event=None):
+    """Take an interrupted legacy stack over and finish its traversal in this process."""
+    interval = getattr(runner, 'heartbeat_interval', DEFAULT_INTERVAL)
+    interrupted, age = legacy_liveness(stack, interval)
+    if not interrupted:
+        if stack.engine_id:
+            detail = ('its %s is run by engine %s, whose last heartbeat was %.1f s ago '
+                      '(interrupted after %.0f s without one)'
+                      % (stack.action, stack.engine_id, age, STALE_INTERVALS * interval))
+        else:
+            detail = ('its %s changed %.1f s ago and may still be running (interrupted '
+                      'after %.0f s without a heartbeat)'
+                      % (stack.action, age, STALE_INTERVALS * interval))
+        raise StillRunning(stack, detail)
+    if not take_over(engine.database, stack, engine.engine_id):
+        raise StillRunning(stack, 'another process took it over or changed it just now')
+    LOG.warning('stack %s (%s): resuming %s traversal %s (previous engine %s, last sign of '
+                'life %s s ago)', stack.name, stack.id, stack.action, stack.current_traversal,
+                stack.engine_id, 'unknown' if age is None else '%.1f' % age)
+    stack = db.stack_get(engine.database, stack.id)
+    target = runner.recorded_target(stack.current_traversal)
+    action = stack.action
+    defn = files = None
+    try:
+        template_id = _template_id(stack, target)
+        if template_id is not None:
+            defn = engine.stack_definition(stack, db.raw_template_get(engine.database,
+                                                                      template_id))
+        else:
+            files = db.raw_template_get(engine.database, stack.raw_template_id).files
+    except Exception as err:  # noqa: BLE001 - the stack must not stay IN_PROGRESS
+        return engine._failed(stack, action, defn, err, on_event)
+    parts = target.get('parts') if target else None
+    if parts is None:
+        # Died before the logbook was written: nothing of this traversal ran yet.
+        graph = engine._graph(stack, action, defn)
+        parts = runner.parts(graph)
+    total = sum(len(part) for part in parts)
+    deadline = time.time() + 60 * (stack.timeout or engine.conf.default_timeout)
+    nested = engine.nested_factory(engine, stack) if engine.nested_factory else None
+    runtime = rt.OperationRuntime(engine.database, stack, action, stack.current_traversal,
+                                  defn, deadline, engine.engine_id, nested=nested,
+                                  on_event=on_event, progress_total=total, files=files)
+    rt.REGISTRY.register(runtime)
+    try:
+        runner.resume(runtime, parts)
+    except Exception as err:  # noqa: BLE001 - any failure fails the stack
+        LOG.info('stack %s: resumed %s failed: %s', stack.name, action, err)
+        return engine._failed(stack, action, defn, err, on_event)
+    finally:
+        rt.REGISTRY.discard(runtime)
+    return engine._completed(stack, action, defn)
+
+
+def _template_id(stack, target):
+    """The raw template the traversal converges to (None: to nothing)."""
+    if target is not None and 'template_id' in target:
+        return target['template_id']
+    if stack.action == rt.DELETE:
+        return None
+    if stack.action == rt.ROLLBACK:
+        # Only an update's rollback has a template to go back to (the claim made it the
+        # stack's template); a create's rollback converges to nothing.
+        reason = stack.status_reason or ''
+        return stack.raw_template_id if reason.startswith('Rolling back: Update') else None
+    return stack.raw_template_id

@@ -1,0 +1,296 @@
+"""stack resume: refusals, legacy liveness, legacy resume after a death, distributed re-post."""
+
+import datetime
+
+import pytest
+import yaml
+
+from heat_taskflow.engine import legacy
+from heat_taskflow.engine import resume as resume_mod
+from heat_taskflow.flows import actions, tasks
+from heat_taskflow.persistence import api as db
+from heat_taskflow.persistence.models import utcnow
+from heat_taskflow.resources.types import test_ledger
+from tests.unit.conductors import harness
+
+
+class Died(BaseException):
+    """The process running the operation stops here (nothing after it runs)."""
+
+
+def tmpl(resources, outputs=None):
+    doc = {'heat_template_version': '2018-08-31', 'resources': resources}
+    if outputs:
+        doc['outputs'] = outputs
+    return yaml.safe_dump(doc, sort_keys=False)
+
+
+def ledger_res(ledger, value, **props):
+    props.update(ledger=str(ledger), value=value)
+    return {'type': 'OS::Heat::TestLedger', 'properties': props}
+
+
+def chain(ledger):
+    """a -> b -> c, and d on its own; c reads b, the output reads c."""
+    return tmpl({'a': ledger_res(ledger, 'A'),
+                 'b': ledger_res(ledger, {'get_attr': ['a', 'output']}),
+                 'c': ledger_res(ledger, {'get_attr': ['b', 'output']}),
+                 'd': ledger_res(ledger, 'D')},
+                outputs={'last': {'value': {'get_attr': ['c', 'output']}}})
+
+
+def die_when(monkeypatch, name, status):
+    """Kill the operation when resource ``name`` is about to be recorded ``status`` (for
+    COMPLETE: after its physical create, before the engine recorded it)."""
+    original = actions._set_state
+
+    def set_state(runtime, row, action, st, *args, **kwargs):
+        if row.name == name and st == status:
+            raise Died()
+        return original(runtime, row, action, st, *args, **kwargs)
+
+    monkeypatch.setattr(actions, '_set_state', set_state)
+
+
+def make_stale(database, stack_id):
+    """Time passes: the dead process's last signs of life become old."""
+    old = utcnow() - datetime.timedelta(hours=1)
+    db.stack_update(database, stack_id, {'heartbeat_at': old, 'updated_at': old})
+
+
+def creates(ledger):
+    return sorted(line['resource'] for line in test_ledger.read_ledger(str(ledger))
+                  if line['event'] == test_ledger.CREATE)
+
+
+def events(service, name, resource):
+    return [e['resource_status'] for e in service.list_events(name)
+            if e['resource_name'] == resource]
+
+
+def dead_create(service, monkeypatch, name, text, resource='c', status='COMPLETE'):
+    """Start a create that dies at ``resource``; returns the stack row it left behind."""
+    with monkeypatch.context() as patch:
+        die_when(patch, resource, status)
+        with pytest.raises(Died):
+            service.create_stack(name, text, 't.yaml')
+    stack = service._stack(name)
+    assert stack.status == 'IN_PROGRESS' and stack.action == 'CREATE'
+    return stack
+
+
+# -- refusals ---------------------------------------------------------------------------
+
+def test_a_stack_not_in_progress_has_nothing_to_resume(service, tmp_path):
+    service.create_stack('done', chain(tmp_path / 'l'), 't.yaml')
+    with pytest.raises(resume_mod.NothingToResume) as err:
+        service.resume_stack('done')
+    assert err.value.exit_code == 2
+    assert 'stack "done" is CREATE_COMPLETE: nothing to resume' in str(err.value)
+
+
+def test_a_legacy_stack_whose_process_lives_is_refused(service, database, tmp_path,
+                                                       monkeypatch):
+    stack = dead_create(service, monkeypatch, 'alive', chain(tmp_path / 'l'))
+    # Another process holds it and beat a moment ago.
+    db.stack_update(database, stack.id, {'engine_id': 'otherhost:4242:abcd',
+                                         'heartbeat_at': utcnow()})
+    with pytest.raises(resume_mod.StillRunning) as err:
+        service.resume_stack('alive')
+    message = str(err.value)
+    assert err.value.exit_code == 2
+    assert 'stack "alive" is not interrupted' in message
+    assert 'otherhost:4242:abcd' in message and 'last heartbeat was' in message
+    assert 'heat-taskflow stack cancel alive' in message
+    assert service._stack('alive').status == 'IN_PROGRESS'
+    assert creates(tmp_path / 'l') == ['a', 'b', 'c', 'd']     # nothing more ran
+
+
+def test_only_one_resumer_takes_a_stack_over(service, database, tmp_path, monkeypatch):
+    stack = dead_create(service, monkeypatch, 'race', chain(tmp_path / 'l'))
+    make_stale(database, stack.id)
+    stale = db.stack_get(database, stack.id)
+    assert resume_mod.legacy_liveness(stale, 5.0)[0] is True
+    assert resume_mod.take_over(database, stale, 'first:1:a') is True
+    # The second read the same row before the first took it: its swap fails.
+    assert resume_mod.take_over(database, stale, 'second:2:b') is False
+    assert db.stack_get(database, stack.id).engine_id == 'first:1:a'
+
+
+# -- legacy liveness --------------------------------------------------------------------
+
+def test_a_running_legacy_stack_names_its_engine_and_clears_it_at_the_end(service, database,
+                                                                          tmp_path):
+    seen = []
+
+    def on_event(event):
+        row = service._stack('beat')
+        seen.append((row.engine_id, row.heartbeat_at))
+
+    service.create_stack('beat', chain(tmp_path / 'l'), 't.yaml', on_event=on_event)
+    assert seen and all(engine == service.engine.engine_id and at is not None
+                        for engine, at in seen)
+    final = service._stack('beat')
+    assert final.engine_id is None and final.status == 'COMPLETE'
+
+
+def test_the_heartbeat_is_refreshed_while_the_stack_runs(service, database, tmp_path,
+                                                         monkeypatch):
+    stack = dead_create(service, monkeypatch, 'hb', chain(tmp_path / 'l'))
+    make_stale(database, stack.id)
+    stale = db.stack_get(database, stack.id)
+    beat = resume_mod.Heartbeat(database, interval=0.02)
+    with beat.beat(stack.id, 'me:1:x'):
+        first = db.stack_get(database, stack.id).heartbeat_at
+        harness.wait_for(lambda: db.stack_get(database, stack.id).heartbeat_at > first,
+                         what='a refreshed heartbeat')
+        assert db.stack_get(database, stack.id).engine_id == 'me:1:x'
+    row = db.stack_get(database, stack.id)
+    assert row.engine_id is None
+    assert row.updated_at == stale.updated_at      # heartbeats are no stack changes
+
+
+# -- legacy resume ----------------------------------------------------------------------
+
+@pytest.mark.parametrize('chunk', [None, 2], ids=['one-part', 'parts-of-two'])
+def test_legacy_resume_finishes_without_redoing_completed_resources(
+        service, database, tmp_path, monkeypatch, chunk):
+    if chunk:
+        monkeypatch.setattr(tasks, 'CHUNK_SIZE', chunk)
+    ledger = tmp_path / 'ledger'
+    # c dies after its physical create and before the engine recorded it.
+    stack = dead_create(service, monkeypatch, 'r', chain(ledger))
+    done_before = {r.name for r in db.resource_list(database, stack.id)
+                   if r.status == 'COMPLETE'}
+    assert {'a', 'b'} <= done_before and 'c' not in done_before
+    with pytest.raises(resume_mod.StillRunning):
+        service.resume_stack('r')          # it just "died": not yet known to be dead
+    make_stale(database, stack.id)
+
+    calls = []
+    original = actions.converge
+
+    def converge(runtime, name):
+        calls.append(name)
+        return original(runtime, name)
+
+    monkeypatch.setattr(actions, 'converge', converge)
+    seen = []
+    view = service.resume_stack('r', on_event=seen.append)
+
+    assert view['stack_status'] == 'CREATE_COMPLETE', view['stack_status_reason']
+    assert {o['output_key']: o['output_value'] for o in view['outputs']} == {'last': 'A'}
+    # Completed resources were not run again: no action, no event, no physical create.
+    assert not set(calls) & done_before
+    assert 'c' in calls
+    for name in done_before:
+        assert events(service, 'r', name) == ['CREATE_IN_PROGRESS', 'CREATE_COMPLETE']
+    assert {e['resource_name'] for e in seen} == {'a', 'b', 'c', 'd'} - done_before
+    assert creates(ledger) == ['a', 'b', 'c', 'd']
+    adopted = [line['resource'] for line in test_ledger.read_ledger(str(ledger))
+               if line['event'] == test_ledger.ADOPT]
+    assert adopted == ['c']
+    row = service._stack('r')
+    assert row.engine_id is None
+    # The finished traversal's logbook is gone, like after any legacy traversal.
+    assert legacy.LegacyRunner(database, None).recorded_target(row.current_traversal) is None
+
+
+def test_legacy_resume_runs_the_parts_that_had_not_started(service, database, tmp_path,
+                                                           monkeypatch):
+    monkeypatch.setattr(tasks, 'CHUNK_SIZE', 1)
+    ledger = tmp_path / 'ledger'
+    # b dies as it starts (before its IN_PROGRESS state): parts after it never began.
+    stack = dead_create(service, monkeypatch, 'p', chain(ledger), resource='b',
+                        status='IN_PROGRESS')
+    target = legacy.LegacyRunner(database, None).recorded_target(stack.current_traversal)
+    assert target['action'] == 'CREATE' and len(target['parts']) == 4
+    make_stale(database, stack.id)
+    view = service.resume_stack('p')
+    assert view['stack_status'] == 'CREATE_COMPLETE', view['stack_status_reason']
+    assert creates(ledger) == ['a', 'b', 'c', 'd']
+    assert events(service, 'p', 'a') == ['CREATE_IN_PROGRESS', 'CREATE_COMPLETE']
+
+
+def test_legacy_resume_of_a_failing_create_rolls_back(service, database, tmp_path,
+                                                      monkeypatch):
+    ledger = tmp_path / 'ledger'
+    text = tmpl({'a': ledger_res(ledger, 'A'),
+                 'b': ledger_res(ledger, {'get_attr': ['a', 'output']}, fail=True)})
+    stack = dead_create(service, monkeypatch, 'f', text, resource='b', status='IN_PROGRESS')
+    make_stale(database, stack.id)
+    view = service.resume_stack('f')
+    assert view['stack_status'] == 'ROLLBACK_COMPLETE'
+    assert 'Test Ledger failed b' in view['stack_status_reason']
+    lines = test_ledger.read_ledger(str(ledger))
+    assert [(x['event'], x['resource']) for x in lines] == [('create', 'a'), ('delete', 'a')]
+
+
+def test_legacy_resume_of_a_nested_stack_resumes_the_child(service, database, tmp_path,
+                                                            monkeypatch):
+    ledger = tmp_path / 'ledger'
+    child = {'heat_template_version': '2018-08-31', 'resources': {
+        'x': ledger_res(ledger, 'X'),
+        'y': ledger_res(ledger, {'get_attr': ['x', 'output']})}}
+    text = tmpl({'first': ledger_res(ledger, 'F'),
+                 'inner': {'type': 'OS::Heat::Stack', 'depends_on': ['first'],
+                           'properties': {'template': yaml.safe_dump(child)}}})
+    # The process dies inside the child, after y's physical create.
+    stack = dead_create(service, monkeypatch, 'n', text, resource='y')
+    children = db.stack_list(database, stack.project_id, include_nested=True,
+                             owner_id=stack.id)
+    assert [c.status for c in children] == ['IN_PROGRESS']
+    make_stale(database, stack.id)
+    make_stale(database, children[0].id)
+    view = service.resume_stack('n')
+    assert view['stack_status'] == 'CREATE_COMPLETE', view['stack_status_reason']
+    assert creates(ledger) == ['first', 'x', 'y']
+    assert events(service, 'n', 'first') == ['CREATE_IN_PROGRESS', 'CREATE_COMPLETE']
+    child = db.stack_get(database, children[0].id)
+    assert (child.action, child.status) == ('CREATE', 'COMPLETE')
+    child_events = [(e.resource_name, e.resource_status)
+                    for e in db.event_list(database, child.id)]
+    assert child_events.count(('x', 'IN_PROGRESS')) == 1      # done before the death
+    assert child_events.count(('y', 'COMPLETE')) == 1
+
+
+# -- distributed resume -----------------------------------------------------------------
+
+@pytest.fixture
+def dist(conf, database):
+    """(conf, service) on a private zake board; the test starts the conductors."""
+    board = harness.distributed_conf(conf)
+    executors = legacy.ExecutorPool(2)
+    service = harness.make_service(conf, database, executors)
+    try:
+        yield conf, service
+    finally:
+        service.close()
+        executors.shutdown()
+        harness.forget_board(board)
+
+
+def test_distributed_resume_reposts_the_jobs_the_board_lost(dist, database, tmp_path):
+    conf, service = dist
+    ledger = tmp_path / 'ledger'
+    stack = service.create_stack('d', chain(ledger), 't.yaml')
+    assert stack['stack_status'] == 'CREATE_IN_PROGRESS'
+    board = service.distributed.board()
+    jobs = harness.board_jobs(board)
+    assert sorted(job.details['node'] for job in jobs) == ['converge:a', 'converge:d']
+
+    # Nothing lost: nothing to post, the conductors will run what is there.
+    assert service.resume_stack('d')['reposted'] == []
+    assert len(harness.board_jobs(board)) == 2
+
+    # The board loses its data (ZooKeeper wiped): the jobs are gone.
+    for job in jobs:
+        board.client.delete(job.path, recursive=True)
+    assert harness.board_jobs(board) == []
+    view = service.resume_stack('d')
+    assert sorted(view['reposted']) == ['converge:a', 'converge:d']
+    assert view['stack_status'] == 'CREATE_IN_PROGRESS'
+    with harness.conductors(conf, database, count=1):
+        final = harness.settle(service, 'd')
+    assert final['stack_status'] == 'CREATE_COMPLETE', final['stack_status_reason']
+    assert creates(ledger) == ['a', 'b', 'c', 'd']
