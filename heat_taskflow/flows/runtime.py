@@ -65,10 +65,12 @@ class OperationRuntime:
         self._lock = threading.Lock()
         self._local = threading.local()
         self._deps = definition.dependencies() if definition is not None else {}
+        self._names = frozenset(self._deps)
 
     def target_names(self):
-        """Names of the resources in the target definition."""
-        return set(self._deps)
+        """Names of the resources in the target definition (built once: every cleanup
+        asks, so a set per call made an update or delete quadratic in N)."""
+        return self._names
 
     def requires(self, name):
         """Names the resource requires in the target definition."""
