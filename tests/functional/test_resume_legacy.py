@@ -93,3 +93,103 @@ def test_resume_finishes_a_killed_legacy_create_creating_everything_once(tmp_pat
 
     refused = cli('stack', 'resume', 'killed', expect=2)
     assert 'stack "killed" is CREATE_COMPLETE: nothing to resume' in refused.stderr
+
+
+# -- issue 7: the same against the simulated cloud --------------------------------------------
+
+NODES = 6
+
+
+def cloud_template():
+    resources = {
+        'net': {'type': 'OS::Neutron::Net', 'properties': {'name': 'ctlplane'}},
+        'subnet': {'type': 'OS::Neutron::Subnet',
+                   'properties': {'name': 'ctlplane-subnet', 'network': {'get_resource': 'net'},
+                                  'cidr': '192.168.0.0/20'}},
+    }
+    for i in range(NODES):
+        resources['port%d' % i] = {
+            'type': 'OS::Neutron::Port',
+            'properties': {'name': 'node%d-ctlplane' % i, 'network': {'get_resource': 'net'},
+                           'fixed_ips': [{'subnet': {'get_resource': 'subnet'}}]}}
+        resources['server%d' % i] = {
+            'type': 'OS::Nova::Server',
+            'properties': {'name': 'node%d' % i, 'image': 'overcloud-full',
+                           'flavor': 'compute',
+                           'networks': [{'port': {'get_resource': 'port%d' % i}}]}}
+    return yaml.safe_dump({'heat_template_version': '2018-08-31', 'resources': resources})
+
+
+def _audit(simcloud):
+    import json
+    import urllib.request
+    with urllib.request.urlopen(simcloud + '/admin/audit', timeout=30) as response:
+        return json.loads(response.read())
+
+
+@pytest.fixture
+def simcloud(tmp_path):
+    import re
+    import signal
+    import subprocess
+    ready = re.compile(r'simcloud ready at (http://127\.0\.0\.1:\d+)')
+    proc = subprocess.Popen([cli_mod.script('heat-taskflow-simcloud'), '--port', '0',
+                             '--db', str(tmp_path / 'simcloud.sqlite'),
+                             '--build-time', '0.5'], stdout=subprocess.PIPE, text=True)
+    try:
+        match = ready.match(proc.stdout.readline())
+        assert match, 'simcloud did not start'
+        yield match.group(1)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+
+
+def test_resume_of_a_killed_create_on_the_simcloud_makes_each_resource_once(tmp_path,
+                                                                           simcloud):
+    state = tmp_path / 'state'
+    state.mkdir()
+    config = tmp_path / 'heat-taskflow.conf'
+    config.write_text('[DEFAULT]\nstate_dir = %s\nlegacy_heartbeat_interval = 0.2\n\n'
+                      '[database]\nconnection = sqlite:///%s\n\n'
+                      '[cloud]\nurl = %s\nretry_delay = 0.01\n'
+                      % (state, tmp_path / 'heat.sqlite', simcloud))
+    cli = cli_mod.Cli(config, state)
+    path = tmp_path / 'nodes.yaml'
+    path.write_text(cloud_template())
+
+    started = cli.popen('stack', 'create', '-t', path, '--wait', 'nodes')
+    _, proc = started
+    deadline = time.monotonic() + BOUND
+
+    def servers():
+        return [c for c in _audit(simcloud)['creations'] if c['kind'] == 'servers']
+
+    # Kill it while servers are being built (requested, not ACTIVE yet for most).
+    while not servers():
+        assert proc.poll() is None, cli.finish(started, expect=None)
+        assert time.monotonic() < deadline, 'the create never reached the servers'
+        time.sleep(0.02)
+    proc.kill()
+    proc.wait(timeout=BOUND)
+    assert cli.value('stack', 'show', 'nodes', column='stack_status') == \
+        'CREATE_IN_PROGRESS'
+
+    result = cli.retry('stack', 'resume', '--wait', 'nodes',
+                       until=lambda r: r.returncode != 2, deadline=BOUND, pause=0.3)
+    assert result.returncode == 0, result
+    assert 'Stack nodes CREATE_COMPLETE' in result.stderr
+
+    audit = _audit(simcloud)
+    assert audit['summary']['duplicate_tokens'] == {}
+    # Objects the plugins asked for (Neutron's own carry TOKEN#suffix).
+    made = [c for c in audit['creations'] if c['token'] and '#' not in c['token']]
+    kinds = {}
+    for c in made:
+        kinds[c['kind']] = kinds.get(c['kind'], 0) + 1
+    assert kinds == {'networks': 1, 'subnets': 1, 'ports': NODES, 'servers': NODES}
+    per_resource = {}
+    for c in made:
+        key = c['token'].rsplit('/', 1)[0]
+        per_resource[key] = per_resource.get(key, 0) + 1
+    assert sorted(per_resource.values()) == [1] * (2 + 2 * NODES), per_resource
