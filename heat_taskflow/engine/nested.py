@@ -5,6 +5,7 @@ import yaml
 
 from heat_taskflow.engine import exceptions as exc
 from heat_taskflow.engine import operations as ops
+from heat_taskflow.flows import actions
 from heat_taskflow.flows import runtime as rt
 from heat_taskflow.persistence import api as db
 from heat_taskflow.resources import base
@@ -118,3 +119,51 @@ class ResourceNestedStacks(base.NestedStackService):
                 for r in db.resource_list(self._engine.database, stack_id)
                 if r.replaced_by is None}
 
+    def check_stack(self, stack_id):
+        """Start a check of a child stack (on the legacy path it has ended on return)."""
+        stack = self._stack(stack_id)
+        if stack is None or stack.deleted_at is not None:
+            raise exc.StackNotFound(stack_id)
+        self._engine.check(stack)
+
+    def drifted(self, stack_id, mark=False):
+        """Check a child stack's resources now, in this process (descending into its own
+        nested stacks), without a stack operation; with ``mark`` the drifted ones are marked
+        CHECK_FAILED (before the parent's converging update). Returns ``{name: reason}`` of
+        every current resource of the child that needs repair (drifted now, or unhealthy
+        already)."""
+        stack = self._stack(stack_id)
+        if stack is None or stack.deleted_at is not None:
+            raise exc.StackNotFound(stack_id)
+        if stack.status == rt.IN_PROGRESS:
+            raise exc.ActionInProgress(stack.name, stack.action)
+        raw = db.raw_template_get(self._engine.database, stack.raw_template_id)
+        defn = self._engine.stack_definition(stack, raw)
+        if mark:
+            self._engine._mark_drifted(stack, defn, None)
+            return self._unhealthy(stack_id, lambda r: r.status != rt.COMPLETE)
+        runtime = rt.OperationRuntime(self._engine.database, stack, rt.CHECK,
+                                      stack.current_traversal, defn, None,
+                                      self._engine.engine_id,
+                                      nested=NestedStackService(self._engine, stack))
+        found = {}
+        for row in db.resource_list(self._engine.database, stack_id, current_only=True):
+            if row.name not in defn.resources:
+                continue
+            if row.status != rt.COMPLETE:
+                found[row.name] = '%s_%s: %s' % (row.action, row.status,
+                                                 row.status_reason or 'no reason')
+                continue
+            reason = actions.drift(runtime, row)
+            if reason is not None:
+                found[row.name] = reason
+        return found
+
+    def failed_resources(self, stack_id):
+        """``{name: 'ACTION_FAILED: reason'}`` of a child stack's failed current resources."""
+        return self._unhealthy(stack_id, lambda r: r.status == rt.FAILED)
+
+    def _unhealthy(self, stack_id, pick):
+        return {r.name: '%s_%s: %s' % (r.action, r.status, r.status_reason or 'no reason')
+                for r in db.resource_list(self._engine.database, stack_id, current_only=True)
+                if pick(r)}

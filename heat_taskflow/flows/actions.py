@@ -150,7 +150,8 @@ def converge(runtime, name):
         if list(row.requires or []) != requires_ids:
             db.resource_update(runtime.database, row.id, {'requires': requires_ids})
         return row
-    if row.action == rt_mod.CHECK and row.status == rt_mod.FAILED:
+    if (row.action == rt_mod.CHECK and row.status == rt_mod.FAILED
+            and not _repairs_in_place(runtime, row, cls)):
         return _replace(runtime, row, name, rtype, rdef, cls, properties, snippet,
                         requires_ids)
     if row.type != _type_label(rtype):
@@ -165,6 +166,15 @@ def converge(runtime, name):
         return _replace(runtime, row, name, rtype, rdef, cls, properties, snippet,
                         requires_ids)
     return _update(runtime, row, cls, old, properties, snippet, requires_ids)
+
+
+def _repairs_in_place(runtime, row, cls):
+    """Whether a CHECK_FAILED row is repaired by an update in place rather than replaced:
+    a nested stack resource whose child stack still exists updates the child, which
+    replaces the unhealthy resources inside it."""
+    if getattr(cls, 'repairs_in_place', None) is None:
+        return False
+    return _plugin(runtime, row, cls, dict(row.properties_data or {})).repairs_in_place()
 
 
 def _restore(runtime, row, snippet, properties):
@@ -308,7 +318,9 @@ def check(runtime, name):
     plugin = _plugin(runtime, row, cls, dict(row.properties_data or {}))
     _set_state(runtime, row, rt_mod.CHECK, rt_mod.IN_PROGRESS, 'state changed')
     try:
-        plugin.handle_check()
+        cookie = plugin.handle_check()
+        if cookie is not None:      # a nested stack's check runs as an operation of its own
+            _wait(runtime, row, rt_mod.CHECK, plugin, plugin.check_check_complete, cookie)
     except res_exc.ResourceCheckFailed as exc:
         _set_state(runtime, row, rt_mod.CHECK, rt_mod.FAILED, getattr(exc, 'reason', str(exc)))
         return row
@@ -327,14 +339,32 @@ def mark_if_drifted(runtime, name):
     row = db.resource_get_by_name(runtime.database, runtime.stack_id, name)
     if row is None or row.status != rt_mod.COMPLETE:
         return None     # missing or failed rows are created or replaced by converge anyway
+    reason = drift(runtime, row, mark=True)
+    if reason is not None:
+        _set_state(runtime, row, rt_mod.CHECK, rt_mod.FAILED, reason)
+    return reason
+
+
+def drift(runtime, row, mark=False):
+    """Ask the plugin to check the real resource behind a stored row; the drift reason (also
+    when the check cannot run), or None. Changes nothing, records nothing (the observer).
+    A nested stack resource looks inside its child stack; with ``mark`` it marks the
+    drifted resources in there CHECK_FAILED (for the converging update that follows)."""
     try:
         cls = plugin_class(*_type_of_row(row), files=runtime.files)
-        _plugin(runtime, row, cls, dict(row.properties_data or {})).handle_check()
+        _observe(_plugin(runtime, row, cls, dict(row.properties_data or {})), mark)
     except res_exc.ResourceCheckFailed as exc:
-        reason = getattr(exc, 'reason', None) or str(exc)
+        return getattr(exc, 'reason', None) or str(exc)
     except Exception as exc:  # noqa: BLE001 - a broken check is a failed check
-        reason = str(exc) or exc.__class__.__name__
+        return str(exc) or exc.__class__.__name__
+    return None
+
+
+def _observe(plugin, mark):
+    """A plugin's drift check: handle_drift_check where it has one (nested stacks: it does
+    not start a check operation of the child stack), else handle_check."""
+    drift_check = getattr(plugin, 'handle_drift_check', None)
+    if drift_check is None:
+        plugin.handle_check()
     else:
-        return None
-    _set_state(runtime, row, rt_mod.CHECK, rt_mod.FAILED, reason)
-    return reason
+        drift_check(mark=mark)

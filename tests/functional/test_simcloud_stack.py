@@ -147,3 +147,44 @@ def test_small_overcloud_create_audit_drift_delete(heat, simcloud):
     audit = _call(simcloud + '/admin/audit')
     assert _live(audit) == [], _live(audit)
     assert audit['summary']['duplicate_tokens'] == {}
+
+
+NESTED_SERVER = '''
+heat_template_version: 2018-08-31
+resources:
+  inner:
+    type: OS::Heat::Stack
+    properties:
+      template: |
+        heat_template_version: 2018-08-31
+        resources:
+          server:
+            type: OS::Nova::Server
+            properties: {name: nested-server, flavor: m1.small, image: overcloud-full}
+          keep:
+            type: OS::Nova::Server
+            properties: {name: kept-server, flavor: m1.small, image: overcloud-full}
+'''
+
+
+def test_drift_inside_a_nested_stack_is_checked_and_converged(heat, simcloud, tmp_path):
+    template = tmp_path / 'nested.yaml'
+    template.write_text(NESTED_SERVER)
+    heat('stack', 'create', '--wait', '-t', str(template), 'nest')
+    servers = {s['name']: s for s in _call(simcloud + '/v1/servers')['servers']}
+    gone, kept = servers['nested-server'], servers['kept-server']
+    _call(simcloud + '/admin/servers/%s' % gone['id'], 'DELETE')     # behind the engine
+
+    checked = _check_stack(heat, heat.conf, 'nest')
+    assert json.loads(checked.stdout)['stack_status'] == 'CHECK_FAILED', checked.stderr
+    shown = json.loads(heat('stack', 'resource', 'show', 'nest', 'inner', '-f', 'json').stdout)
+    assert shown['resource_status'] == 'CHECK_FAILED'
+    assert "resource 'server'" in shown['resource_status_reason']
+    assert 'servers %s no longer exists' % gone['id'] in shown['resource_status_reason']
+    assert "'keep'" not in shown['resource_status_reason']
+
+    heat('stack', 'update', '--existing', '--converge', '--wait', 'nest')
+    servers = {s['name']: s for s in _call(simcloud + '/v1/servers')['servers']}
+    assert servers['nested-server']['id'] != gone['id']          # recreated
+    assert servers['kept-server']['id'] == kept['id']              # left alone
+    assert set(servers) == {'nested-server', 'kept-server'}

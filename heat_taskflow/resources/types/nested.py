@@ -89,16 +89,73 @@ class NestedStackResource(base.Resource):
         return self._poll(cookie)
 
     def handle_check(self):
-        """The child stack must exist and not be FAILED."""
+        """The child stack must exist and not be FAILED; then its own resources are checked
+        (a check of the child stack, polled by ``check_check_complete``), so drift inside a
+        nested stack fails this resource's check with a reason naming the inner resource."""
+        self._check_child_exists()
+        start = getattr(self.ctx.nested, 'check_stack', None)
+        if start is None:           # a service that cannot check nested stacks: shallow
+            return None
+        start(self.physical_id)
+        return self._cookie(base.CHECK)
+
+    def check_check_complete(self, cookie):
+        """Poll the child stack's check; raise ResourceCheckFailed naming the inner
+        resources whose check failed."""
+        if cookie is None:
+            return True
+        action, status, reason = self.ctx.nested.stack_status(cookie['stack_id'])
+        if status == base.IN_PROGRESS:
+            return False
+        if (action, status) == (base.CHECK, base.COMPLETE):
+            return True
+        raise ResourceCheckFailed(self.name, self._inner_failures(cookie['stack_id'], action,
+                                                                  status, reason))
+
+    def handle_drift_check(self, mark=False):
+        """Drift without a check operation: the child stack must exist; then its resources
+        are checked in turn (descending further), and with ``mark`` the drifted ones are
+        marked CHECK_FAILED, so the child's next update replaces them (``update
+        --converge``). Raise ResourceCheckFailed naming what inside needs repair: the engine
+        then updates this resource in place (see repairs_in_place)."""
+        self._check_child_exists(allow_failed=True)
+        drifted = getattr(self.ctx.nested, 'drifted', None)
+        if drifted is None:         # a service that cannot look inside: shallow
+            return
+        inner = drifted(self.physical_id, mark=mark)
+        if inner:
+            raise ResourceCheckFailed(self.name, 'nested stack %s: %s' % (
+                self.physical_id, _describe(inner)))
+
+    def repairs_in_place(self):
+        """A CHECK_FAILED nested stack resource whose child stack still exists is repaired
+        by updating the child (which replaces its unhealthy resources), not by replacing
+        the whole child stack."""
+        if self.physical_id is None or self.ctx is None or self.ctx.nested is None:
+            return False
+        action, status, _ = self.ctx.nested.stack_status(self.physical_id)
+        return not (action == base.DELETE and status == base.COMPLETE) and \
+            status != base.IN_PROGRESS
+
+    def _check_child_exists(self, allow_failed=False):
         if self.physical_id is None:
             raise ResourceCheckFailed(self.name, 'no nested stack was ever created')
         action, status, reason = self.ctx.nested.stack_status(self.physical_id)
         if action == base.DELETE and status == base.COMPLETE:
             raise ResourceCheckFailed(self.name, 'nested stack %s does not exist'
                                       % self.physical_id)
-        if status == base.FAILED:
+        # A child whose last check failed is checked again (that is what is asked).
+        if status == base.FAILED and action != base.CHECK and not allow_failed:
             raise ResourceCheckFailed(self.name, 'nested stack %s is %s_%s: %s'
                                       % (self.physical_id, action, status, reason))
+
+    def _inner_failures(self, stack_id, action, status, reason):
+        failed = getattr(self.ctx.nested, 'failed_resources', None)
+        inner = failed(stack_id) if failed is not None else {}
+        if inner:
+            return 'nested stack %s: %s' % (stack_id, _describe(inner))
+        return 'nested stack %s is %s_%s: %s' % (stack_id, action, status,
+                                                 reason or 'no reason given')
 
     def prepare_child(self):
         """Record what the child template depends on before it is built (subclass hook)."""
@@ -124,3 +181,8 @@ class NestedStackResource(base.Resource):
         if self.physical_id is None or self.ctx is None:
             return {}
         return self.ctx.nested.stack_resource_ids(self.physical_id)
+
+
+def _describe(inner):
+    """``{name: reason}`` of a nested stack's unhealthy resources, as one line."""
+    return '; '.join("resource '%s': %s" % (name, inner[name]) for name in sorted(inner))

@@ -343,3 +343,119 @@ def test_migrate_convergence_moves_a_finished_legacy_family(conf, tmp_path):
     finally:
         executors.shutdown()
         database.dispose()
+
+
+# -- 7. check and --converge descend into nested stacks ------------------------------------
+
+def _child(paths, stack_name, resource_name):
+    parent = paths.service._stack(stack_name)
+    return next(s for s in db.stack_list(paths.database, 'default', owner_id=parent.id)
+                if s.parent_resource_name == resource_name)
+
+
+def _drift(paths, stack_id, name):
+    """Make a TestResource in a (nested) stack differ from what the engine stored."""
+    row = db.resource_get_by_name(paths.database, stack_id, name)
+    db.resource_data_set(paths.database, row.id, 'value', 'drifted')
+    return row
+
+
+def nested_family():
+    member = yaml.safe_dump({'heat_template_version': '2018-08-31',
+                             'parameters': {'idx': {'type': 'string'}},
+                             'resources': {'leaf': res({'get_param': 'idx'})},
+                             'outputs': {'v': {'value': {'get_attr': ['leaf', 'output']}}}})
+    text = tmpl({'top': res('t'),
+                 'n': {'type': 'OS::Heat::Stack',
+                       'properties': {'template': yaml.safe_dump(
+                           {'heat_template_version': '2018-08-31',
+                            'resources': {'inner': res('i'), 'peer': res('p')},
+                            'outputs': {'v': {'value': {'get_attr': ['inner', 'output']}}}})}},
+                 'group': {'type': 'OS::Heat::ResourceGroup',
+                           'properties': {'count': 2, 'resource_def': {
+                               'type': 'member.yaml', 'properties': {'idx': 'm%index%'}}}}},
+                outputs={'v': {'value': {'get_attr': ['n', 'outputs', 'v']}}})
+    return text, {'member.yaml': member}
+
+
+# The engine logic under test does not depend on the database backend: SQLite only.
+sqlite_only = pytest.mark.parametrize('db_url', ['sqlite'], indirect=True)
+
+
+@sqlite_only
+def test_check_descends_into_nested_stacks(paths):
+    text, files = nested_family()
+    assert paths.create('nc', text, 't.yaml', files=files)['stack_status'] == \
+        'CREATE_COMPLETE'
+    assert paths.check('nc')['stack_status'] == 'CHECK_COMPLETE'
+    child = _child(paths, 'nc', 'n')
+    _drift(paths, child.id, 'inner')
+    # Two levels down: the group's member 1 is a template resource whose leaf drifted.
+    group = _child(paths, 'nc', 'group')
+    member = next(s for s in db.stack_list(paths.database, 'default', owner_id=group.id)
+                  if s.parent_resource_name == '1')
+    _drift(paths, member.id, 'leaf')
+
+    stack = paths.check('nc')
+    assert stack['stack_status'] == 'CHECK_FAILED'
+    assert stack['stack_status_reason'] == 'Check failed for resources: group, n'
+    top = rows(paths, 'nc')
+    assert (top['top'].action, top['top'].status) == ('CHECK', 'COMPLETE')
+    assert (top['n'].action, top['n'].status) == ('CHECK', 'FAILED')
+    assert "resource 'inner'" in top['n'].status_reason
+    assert "'peer'" not in top['n'].status_reason
+    assert "resource '1'" in top['group'].status_reason
+    assert "resource 'leaf'" in top['group'].status_reason
+    assert "'0'" not in top['group'].status_reason
+    inner = {r.name: r for r in db.resource_list(paths.database, child.id)}
+    assert (inner['inner'].action, inner['inner'].status) == ('CHECK', 'FAILED')
+    assert (inner['peer'].action, inner['peer'].status) == ('CHECK', 'COMPLETE')
+    assert db.stack_get(paths.database, child.id).status == 'FAILED'
+
+    # An update repairs the marked resources inside, in place: the nested stacks stay.
+    stack = paths.update('nc', existing=True)
+    assert stack['stack_status'] == 'UPDATE_COMPLETE', stack['stack_status_reason']
+    assert _child(paths, 'nc', 'n').id == child.id
+    assert _child(paths, 'nc', 'group').id == group.id
+    assert paths.check('nc')['stack_status'] == 'CHECK_COMPLETE'
+
+
+@sqlite_only
+def test_update_converge_repairs_drift_inside_nested_stacks(paths):
+    text, files = nested_family()
+    assert paths.create('nv', text, 't.yaml', files=files)['stack_status'] == \
+        'CREATE_COMPLETE'
+    child = _child(paths, 'nv', 'n')
+    group = _child(paths, 'nv', 'group')
+    member = next(s for s in db.stack_list(paths.database, 'default', owner_id=group.id)
+                  if s.parent_resource_name == '0')
+    inner_before = {r.name: r for r in db.resource_list(paths.database, child.id)}
+    leaf_before = _drift(paths, member.id, 'leaf')
+    _drift(paths, child.id, 'inner')
+    paths.mark_resource_unhealthy(child.id, 'peer', reason='operator says so')
+
+    # A plain update does not look inside.
+    assert paths.update('nv', existing=True)['stack_status'] == 'UPDATE_COMPLETE'
+    assert db.resource_get_by_name(paths.database, child.id, 'inner').id == \
+        inner_before['inner'].id
+
+    stack = paths.update('nv', existing=True, converge=True)
+    assert stack['stack_status'] == 'UPDATE_COMPLETE', stack['stack_status_reason']
+    assert _child(paths, 'nv', 'n').id == child.id
+    assert _child(paths, 'nv', 'group').id == group.id
+    after = {r.name: r for r in db.resource_list(paths.database, child.id,
+                                                   current_only=True)}
+    for name in ('inner', 'peer'):
+        assert after[name].physical_resource_id != \
+            inner_before[name].physical_resource_id, name
+        assert (after[name].action, after[name].status) == ('CREATE', 'COMPLETE'), name
+    leaf = db.resource_get_by_name(paths.database, member.id, 'leaf')
+    assert leaf.physical_resource_id != leaf_before.physical_resource_id
+    assert leaf.attributes['output'] == 'm0'
+    events = [(e['resource_name'], e['resource_status'], e['resource_status_reason'])
+              for e in paths.list_events('nv')]
+    assert any(n == 'n' and s == 'CHECK_FAILED' and "resource 'inner'" in r
+               for n, s, r in events), events
+    assert ('top', 'CHECK_FAILED') not in {(n, s) for n, s, _ in events}
+    assert {o['output_key']: o['output_value'] for o in stack['outputs']} == {'v': 'i'}
+    assert paths.check('nv')['stack_status'] == 'CHECK_COMPLETE'
