@@ -6,7 +6,7 @@ from heat_taskflow.cmd import common, progress, template_files
 
 STACK_FIELDS = ('id', 'stack_name', 'description', 'stack_status', 'stack_status_reason',
                 'creation_time', 'updated_time', 'parameters', 'outputs', 'timeout_mins',
-                'disable_rollback', 'parent', 'path')
+                'disable_rollback', 'auto_converge', 'parent', 'path')
 LIST_COLUMNS = ('ID', 'Stack Name', 'Stack Status', 'Creation Time', 'Updated Time')
 LIST_KEYS = ('id', 'stack_name', 'stack_status', 'creation_time', 'updated_time')
 
@@ -57,6 +57,7 @@ class CreateStack(StackOperation, show.ShowOne):
                             help='Stack operation timeout in minutes')
         parser.add_argument('--disable-rollback', action='store_true',
                             help='Leave a failed create as it is instead of rolling back')
+        _add_auto_converge(parser, default=False)
         parser.add_argument('--wait', action='store_true',
                             help='Wait until the stack is created, showing its events')
         parser.add_argument('name', metavar='NAME', help='Name of the stack to create')
@@ -71,13 +72,26 @@ class CreateStack(StackOperation, show.ShowOne):
             return self.service.create_stack(
                 parsed_args.name, text, filename, files, envs, params,
                 timeout_mins=parsed_args.timeout,
-                disable_rollback=parsed_args.disable_rollback, on_event=on_event)
+                disable_rollback=parsed_args.disable_rollback, on_event=on_event,
+                auto_converge=parsed_args.auto_converge)
 
         stack = self.run_operation(parsed_args.name, start, parsed_args.wait)
         return common.show_fields(stack or {}, STACK_FIELDS)
 
 
 ROLLBACK = {'enabled': False, 'disabled': True, 'keep': None}
+
+
+def _add_auto_converge(parser, default):
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument('--auto-converge', dest='auto_converge', action='store_true',
+                       default=default,
+                       help='Let the conductors\' observer repair drift it finds on this '
+                            'stack by itself (stack update --existing --converge). '
+                            'Distributed stacks only, with [observer] interval set')
+    group.add_argument('--no-auto-converge', dest='auto_converge', action='store_false',
+                       help='Only record drift the observer finds, as events%s'
+                            % (' (default)' if default is False else ''))
 
 
 class UpdateStack(StackOperation, show.ShowOne):
@@ -97,6 +111,7 @@ class UpdateStack(StackOperation, show.ShowOne):
         parser.add_argument('--converge', action='store_true',
                             help='Compare resources with their real state, not only the '
                                  'stored one')
+        _add_auto_converge(parser, default=None)
         parser.add_argument('--wait', action='store_true',
                             help='Wait until the update ends, showing its events')
         parser.add_argument('name', metavar='NAME', help='Name or ID of the stack')
@@ -119,7 +134,8 @@ class UpdateStack(StackOperation, show.ShowOne):
                 parameters=params or None, existing=parsed_args.existing,
                 timeout_mins=parsed_args.timeout,
                 disable_rollback=ROLLBACK[parsed_args.rollback],
-                converge=parsed_args.converge, on_event=on_event)
+                converge=parsed_args.converge, on_event=on_event,
+                auto_converge=parsed_args.auto_converge)
 
         stack = self.run_operation(parsed_args.name, start, parsed_args.wait)
         return common.show_fields(stack or {}, STACK_FIELDS)

@@ -6,6 +6,12 @@ Before a job runs, its attempt is counted on the node's sync point; a job claime
 ``[conductor] max_attempts`` times without finishing is moved to the board's trash and its
 stack fails with the reason, instead of cycling forever. ``stop()`` lets running actions
 end, then gives the claims back (abandon) so another conductor takes them at once.
+
+Beside the jobs, a conductor runs a watchdog thread (every ``[conductor] watchdog_interval``
+seconds): a distributed stack IN_PROGRESS past its traversal's deadline has its traversal
+failed, by the first conductor to claim that failure on the stack's sync point, even while
+a resource action of it hangs. With ``[observer] interval`` set it also runs the continuous
+observer (conductors/observer.py).
 """
 
 import concurrent.futures
@@ -19,14 +25,18 @@ import threading
 import time
 import uuid
 
+import sqlalchemy as sa
 from taskflow import exceptions as tf_exc
 from taskflow.conductors.backends import impl_nonblocking
 
 from heat_taskflow.conductors import jobboard
-from heat_taskflow.engine import distributed
+from heat_taskflow.conductors import observer as observer_mod
+from heat_taskflow.engine import distributed, watchdog
 from heat_taskflow.engine import nested as nested_mod
 from heat_taskflow.engine import operations as ops
 from heat_taskflow.flows import node_flow, sync_points
+from heat_taskflow.flows import runtime as rt
+from heat_taskflow.persistence.models import Stack
 
 LOG = logging.getLogger(__name__)
 
@@ -69,6 +79,11 @@ class Conductor:
         self._conductor = None
         self._thread = None
         self._health_thread = None
+        self._watchdog_thread = None
+        self._observer = None
+        # What this conductor's watchdog claims failures as (one name per conductor).
+        self.watchdog_key = 'watchdog:%s' % self.name
+        self._stuck = {}         # (stack id, traversal id): monotonic time first seen stuck
         self._stopping = threading.Event()
         self._held = {}
         self._held_lock = threading.Lock()
@@ -92,6 +107,12 @@ class Conductor:
         self.started = _now()
         self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
         self._thread.start()
+        self._watchdog_thread = threading.Thread(target=self._watchdog_loop,
+                                                 name=self.name + '-watchdog', daemon=True)
+        self._watchdog_thread.start()
+        if self.conf.observer.interval > 0:
+            self._observer = observer_mod.Observer(self.conf, self.database, self.engine,
+                                                   self.name, self._stopping).start()
         if self.health_file:
             self._write_health('running')
             self._health_thread = threading.Thread(target=self._health_loop,
@@ -128,6 +149,11 @@ class Conductor:
         stopped = self._conductor.wait(timeout)
         if self._thread is not None:
             self._thread.join(timeout)
+        # Before the poster closes: failing a traversal may post its rollback.
+        if self._watchdog_thread is not None:
+            self._watchdog_thread.join(timeout)
+        if self._observer is not None:
+            self._observer.join(timeout)
         distributed.deactivate(self.driver)
         try:
             self._board.close()
@@ -204,6 +230,75 @@ class Conductor:
         with self._held_lock:
             return [dict(v) for v in self._held.values()]
 
+    # -- watchdog ---------------------------------------------------------------------
+
+    def _watchdog_loop(self):
+        interval = self.conf.conductor.watchdog_interval
+        while not self._stopping.wait(interval):
+            try:
+                self.watchdog_pass()
+            except Exception:  # noqa: BLE001 - logged; the next pass tries again
+                LOG.exception('%s: watchdog pass failed', self.name)
+
+    def watchdog_pass(self):
+        """Fail the traversals of distributed stacks IN_PROGRESS past their deadline;
+        returns the (stack id, traversal id) pairs this pass failed."""
+        now = time.time()
+        failed, seen = [], set()
+        for stack in _in_progress(self.database):
+            if self._stopping.is_set():
+                break
+            traversal_id = stack.current_traversal
+            target = sync_points.stack(self.database, stack.id, traversal_id)
+            if target is None or target.get('deadline') is None or now <= target['deadline']:
+                continue
+            reason = watchdog.timeout_reason(stack.timeout)
+            outcome = target.get('outcome')
+            if outcome is None or outcome['by'] == self.watchdog_key:
+                # The compare-and-swap decides: one conductor fails it, once.
+                if sync_points.claim_failure(self.database, stack.id, traversal_id,
+                                             self.watchdog_key, reason):
+                    LOG.warning('%s: stack %s (%s) traversal %s: %s', self.name, stack.name,
+                                stack.id, traversal_id, reason)
+                    if self._fail(stack, traversal_id, self.watchdog_key, reason):
+                        failed.append((stack.id, traversal_id))
+                continue
+            if outcome['status'] != sync_points.FAILED:
+                continue
+            # Claimed by a node or another watchdog but still IN_PROGRESS: normally its
+            # failure is being finished right now. If it stays so, the claimer died
+            # (a watchdog's claim has no job to re-run): finish it; failing a traversal
+            # twice is harmless (the stack row's compare-and-swap keeps one rollback).
+            key = (stack.id, traversal_id)
+            seen.add(key)
+            first = self._stuck.setdefault(key, time.monotonic())
+            if time.monotonic() - first > self._stuck_grace():
+                LOG.warning('%s: stack %s traversal %s: failure claimed by %s never '
+                            'finished; finishing it', self.name, stack.name, traversal_id,
+                            outcome['by'])
+                if self._fail(stack, traversal_id, outcome['by'],
+                              outcome.get('reason') or reason):
+                    failed.append(key)
+        self._stuck = {k: v for k, v in self._stuck.items() if k in seen}
+        return failed
+
+    def _stuck_grace(self):
+        return (self.conf.jobboard.session_timeout
+                + 2 * self.conf.conductor.watchdog_interval)
+
+    def _fail(self, stack, traversal_id, by_key, reason):
+        # NodeDriver.traversal_failed lets the nodes in flight end first, but only until
+        # the deadline, which has passed: it returns at once (naming what still runs), so
+        # this thread never waits on a hung action. Those nodes, when (if) they return,
+        # find the traversal over and do nothing more.
+        try:
+            self.driver.traversal_failed(stack.id, traversal_id, by_key, reason)
+        except node_flow.NodeRetry as err:
+            LOG.info('%s: stack %s: left to another conductor: %s', self.name, stack.name,
+                     err)
+            return False
+        return True
+
     # -- health -----------------------------------------------------------------------
 
     def _health_loop(self):
@@ -229,3 +324,12 @@ class Conductor:
         with open(tmp, 'w') as out:
             json.dump(self.health(state), out, indent=1, sort_keys=True)
         os.replace(tmp, path)     # readers never see half a file
+
+
+def _in_progress(database):
+    """Live distributed stacks IN_PROGRESS (nested ones too: each has its own traversal)."""
+    query = sa.select(Stack).where(Stack.convergence.is_(True),
+                                   Stack.status == rt.IN_PROGRESS,
+                                   Stack.deleted_at.is_(None))
+    with database.session() as session:
+        return list(session.scalars(query))

@@ -105,6 +105,30 @@ conductor_opts = [
     cfg.FloatOpt('health_interval',
                  default=5.0, min=0.1,
                  help='Seconds between two refreshes of the health file.'),
+    cfg.FloatOpt('watchdog_interval',
+                 default=5.0, min=0.01,
+                 help='Seconds between two looks of the conductor\'s watchdog for '
+                      'distributed stacks IN_PROGRESS past their timeout. The first '
+                      'conductor to see one fails its traversal (then the rollback runs as '
+                      'for any failure), even if a resource action hangs: a stack never '
+                      'stays IN_PROGRESS much longer than its timeout.'),
+]
+
+observer_opts = [
+    cfg.FloatOpt('interval',
+                 default=0.0, min=0.0,
+                 help='Seconds between two checks of one stack by the continuous observer '
+                      'that runs on every conductor; 0 (the default) turns it off. The '
+                      'observer asks the plugin of each resource of a COMPLETE stack of the '
+                      'distributed path to check the real resource, records what drifted '
+                      'as events (CHECK_DRIFTED), and on stacks created or updated with '
+                      '--auto-converge starts "stack update --existing --converge". '
+                      'Stacks on the legacy path are not observed (no conductor runs '
+                      'them).'),
+    cfg.IntOpt('max_stacks_per_pass',
+               default=10, min=1,
+               help='Most stacks one conductor\'s observer checks in one pass; the '
+                    'conductors share the stacks due for a check.'),
 ]
 
 
@@ -114,6 +138,7 @@ def register_opts(conf):
     conf.register_opts(database_opts, group='database')
     conf.register_opts(jobboard_opts, group='jobboard')
     conf.register_opts(conductor_opts, group='conductor')
+    conf.register_opts(observer_opts, group='observer')
 
 
 def list_opts():
@@ -123,4 +148,5 @@ def list_opts():
         ('database', database_opts),
         ('jobboard', jobboard_opts),
         ('conductor', conductor_opts),
+        ('observer', observer_opts),
     ]

@@ -11,6 +11,7 @@ from taskflow import states as tf_states
 from taskflow.persistence import models as tf_models
 
 from heat_taskflow.engine import resume as resume_mod
+from heat_taskflow.engine import watchdog
 from heat_taskflow.flows import tasks
 
 LOG = logging.getLogger(__name__)
@@ -79,7 +80,7 @@ class LegacyRunner:
                     factory_args=[runtime.stack_id, runtime.traversal_id, spec],
                     factory_kwargs={'part': number} if len(parts) > 1 else None,
                     backend=backend, book=book, engine='parallel', executor=executor)
-                engine.run()
+                watchdog.run_flow(runtime, engine.run)   # raises at the deadline
         # A finished traversal is never resumed: drop its logbook so the database stays small.
         destroy_logbook(self._database, runtime.traversal_id)
 
@@ -136,7 +137,7 @@ class LegacyRunner:
                 else:
                     engine = taskflow.engines.load_from_detail(
                         detail, backend=backend, engine='parallel', executor=executor)
-                engine.run()
+                watchdog.run_flow(runtime, engine.run)   # raises at the deadline
         destroy_logbook(self._database, runtime.traversal_id)
 
 

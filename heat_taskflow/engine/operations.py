@@ -133,8 +133,13 @@ class StackEngine:
     # -- operations -------------------------------------------------------------------
 
     def create(self, name, source, timeout_mins=None, disable_rollback=False, on_event=None,
-               owner=None, parent_resource_name=None, project_id=DEFAULT_PROJECT):
-        """Validate, store and run a new stack; return its final (or posted) row."""
+               owner=None, parent_resource_name=None, project_id=DEFAULT_PROJECT,
+               auto_converge=False):
+        """Validate, store and run a new stack; return its final (or posted) row.
+
+        ``auto_converge``: the conductors' observer repairs drift it finds on the stack by
+        itself (distributed path; conductors/observer.py).
+        """
         if db.stack_get_by_name(self.database, name, project_id) is not None:
             raise exc.StackExists(name)
         depth = (owner.nested_depth or 0) + 1 if owner is not None else 0
@@ -158,7 +163,7 @@ class StackEngine:
                 convergence=convergence, current_traversal=str(uuid.uuid4()),
                 raw_template_id=raw.id, parameters=defn.masked_parameters(),
                 timeout=timeout_mins or self.conf.default_timeout,
-                disable_rollback=bool(disable_rollback),
+                disable_rollback=bool(disable_rollback), auto_converge=bool(auto_converge),
                 owner_id=owner.id if owner is not None else None,
                 parent_resource_name=parent_resource_name, nested_depth=depth,
                 root_stack_id=(owner.root_stack_id or owner.id) if owner is not None else None)
@@ -168,12 +173,13 @@ class StackEngine:
         return self._run(stack, rt.CREATE, defn, on_event)
 
     def update(self, stack, source, timeout_mins=None, disable_rollback=None, on_event=None,
-               converge=False):
+               converge=False, auto_converge=None):
         """Validate a new source for a stack and converge the stack to it.
 
         With converge, every current resource's plugin first checks the real resource:
         those that drifted (or vanished) are marked CHECK_FAILED, and the update replaces
-        them along with any already marked unhealthy.
+        them along with any already marked unhealthy. ``auto_converge`` (None: unchanged)
+        sets whether the observer repairs drift on the stack by itself.
         """
         self._refuse_if_busy(stack)
         defn = self.definition(source, stack.name, stack.id, stack.project_id,
@@ -188,6 +194,8 @@ class StackEngine:
             values['timeout'] = timeout_mins
         if disable_rollback is not None:
             values['disable_rollback'] = bool(disable_rollback)
+        if auto_converge is not None:
+            values['auto_converge'] = bool(auto_converge)
         stack = self._claim(stack, values)
         if stack is None:
             db.raw_template_delete(self.database, raw.id)
@@ -204,7 +212,7 @@ class StackEngine:
         the traversal starts, so both paths see the marks); returns {name: reason}."""
         names = [r.name for r in db.resource_list(self.database, stack.id, current_only=True)
                  if r.name in defn.resources]
-        deadline = time.time() + 60 * (stack.timeout or self.conf.default_timeout)
+        deadline = self.deadline(stack, rt.CHECK)
         nested = self.nested_factory(self, stack) if self.nested_factory else None
         runtime = rt.OperationRuntime(self.database, stack, rt.CHECK, stack.current_traversal,
                                       defn, deadline, self.engine_id, nested=nested,
@@ -284,7 +292,7 @@ class StackEngine:
 
     def _run(self, stack, action, defn, on_event):
         graph = self._graph(stack, action, defn)
-        deadline = time.time() + 60 * (stack.timeout or self.conf.default_timeout)
+        deadline = self.deadline(stack, action)
         nested = self.nested_factory(self, stack) if self.nested_factory else None
         files = None
         if defn is None:
@@ -314,6 +322,11 @@ class StackEngine:
             LOG.info('stack %s: %s failed: %s', stack.name, action, err)
             return self._failed(stack, action, defn, err, on_event)
         return self._completed(stack, action, defn)
+
+    def deadline(self, stack, action):
+        """The deadline (a time.time() value) of a traversal starting now: the stack's
+        timeout in minutes from now."""
+        return time.time() + 60 * (stack.timeout or self.conf.default_timeout)
 
     def _live(self, stack_id, traversal_id):
         """The stack row while the traversal is its current one and in progress, else None."""

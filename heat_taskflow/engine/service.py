@@ -110,16 +110,18 @@ class StackService:
 
     def create_stack(self, name, template, template_filename, files=None, environments=None,
                      parameters=None, timeout_mins=None, disable_rollback=False,
-                     on_event=None):
+                     on_event=None, auto_converge=False):
         """Create a stack; on the legacy path this returns when the operation has ended."""
         source = ops.Source(template, template_filename, files, environments, parameters)
         stack = self.engine.create(name, source, timeout_mins=timeout_mins,
-                                   disable_rollback=disable_rollback, on_event=on_event)
+                                   disable_rollback=disable_rollback, on_event=on_event,
+                                   auto_converge=auto_converge)
         return self.stack_view(stack)
 
     def update_stack(self, name, template=None, template_filename=None, files=None,
                      environments=None, parameters=None, existing=False, timeout_mins=None,
-                     disable_rollback=None, converge=False, on_event=None):
+                     disable_rollback=None, converge=False, on_event=None,
+                     auto_converge=None):
         """Update a stack to a new template, or (existing) patch its current one."""
         stack = self._stack(name)
         current = ops.Source.from_raw(db.raw_template_get(self.database,
@@ -139,7 +141,7 @@ class StackService:
             source = ops.Source(template, template_filename, files, environments, parameters)
         stack = self.engine.update(stack, source, timeout_mins=timeout_mins,
                                    disable_rollback=disable_rollback, on_event=on_event,
-                                   converge=converge)
+                                   converge=converge, auto_converge=auto_converge)
         return self.stack_view(stack)
 
     def delete_stack(self, name, on_event=None):
@@ -337,6 +339,7 @@ class StackService:
             'parameters': dict(stack.parameters or {}),  # stored masked
             'timeout_mins': stack.timeout,
             'disable_rollback': stack.disable_rollback,
+            'auto_converge': bool(stack.auto_converge),
             'parent': stack.owner_id,
             'path': 'distributed' if stack.convergence else 'legacy',
         }

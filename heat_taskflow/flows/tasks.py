@@ -32,6 +32,12 @@ class ResourceActionTask(task.Task):
 
     def execute(self):
         runtime = self._registry.get(self.stack_id, self.traversal_id)
+        if runtime.timed_out():
+            # Past the deadline no action starts (a watchdog fails the traversal, or has
+            # failed it already while an action of it hangs).
+            raise actions.OperationTimeout(
+                self.node.name, runtime.action,
+                "resource '%s' not started: the stack operation timed out" % self.node.name)
         runtime.start_node()
         try:
             _ACTIONS[self.node.kind](runtime, self.node)
