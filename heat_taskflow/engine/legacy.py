@@ -6,6 +6,7 @@ import logging
 import threading
 
 import taskflow.engines
+from oslo_utils import uuidutils
 from taskflow import exceptions as tf_exc
 from taskflow import states as tf_states
 from taskflow.persistence import models as tf_models
@@ -69,18 +70,10 @@ class LegacyRunner:
         compile and scheduler grow quadratically with a flow's size, so small flows keep the
         traversal linear. A failed part stops the traversal before the next one starts.
         """
-        parts = self.parts(graph)
         with self._heartbeat.beat(runtime.stack_id, runtime.engine_id):
             backend = self._database.taskflow_backend()
-            book = _logbook(backend, runtime, parts)
-            executor = self._executors.get(runtime.stack.nested_depth or 0)
-            for number, spec in enumerate(parts):
-                engine = taskflow.engines.load_from_factory(
-                    tasks.build_flow,
-                    factory_args=[runtime.stack_id, runtime.traversal_id, spec],
-                    factory_kwargs={'part': number} if len(parts) > 1 else None,
-                    backend=backend, book=book, engine='parallel', executor=executor)
-                watchdog.run_flow(runtime, engine.run)   # raises at the deadline
+            book = _logbook(backend, runtime, self.parts(graph))
+            self._run_parts(runtime, backend, book)
         # A finished traversal is never resumed: drop its logbook so the database stays small.
         destroy_logbook(self._database, runtime.traversal_id)
 
@@ -90,7 +83,7 @@ class LegacyRunner:
         return tasks.split_spec(tasks.graph_spec(graph))
 
     def recorded_target(self, traversal_id):
-        """What the traversal's logbook recorded of it (action, template_id, parts), or
+        """What the traversal's logbook recorded of it ({action, template_id, nodes}), or
         None when it has no logbook (its process died before writing one)."""
         backend = self._database.taskflow_backend()
         with contextlib.closing(backend.get_connection()) as conn:
@@ -100,11 +93,12 @@ class LegacyRunner:
                 return None
         return dict(book.meta or {}).get('target')
 
-    def resume(self, runtime, parts):
+    def resume(self, runtime, compile_graph):
         """Run an interrupted traversal again from its logbook (engine/resume.py): a part
         whose flow detail succeeded is skipped, one left running goes on from its stored
         task states (TaskFlow re-runs only the tasks that had not finished), and the parts
-        not started yet run as run() would run them."""
+        not started yet run as run() would run them. Without a logbook (the process died
+        before writing it, so nothing ran) the graph compile_graph() returns runs."""
         with self._heartbeat.beat(runtime.stack_id, runtime.engine_id):
             backend = self._database.taskflow_backend()
             with contextlib.closing(backend.get_connection()) as conn:
@@ -112,33 +106,26 @@ class LegacyRunner:
                     book = conn.get_logbook(runtime.traversal_id)
                 except tf_exc.NotFound:
                     book = None
-            if book is None:
-                book = _logbook(backend, runtime, parts)
-            started = {}
-            for detail in book:
-                factory = (detail.meta or {}).get('factory') or {}
-                started[(factory.get('kwargs') or {}).get('part', 0)] = detail
-            executor = self._executors.get(runtime.stack.nested_depth or 0)
-            for number, spec in enumerate(parts):
-                detail = started.get(number)
-                if detail is None:
-                    engine = taskflow.engines.load_from_factory(
-                        tasks.build_flow,
-                        factory_args=[runtime.stack_id, runtime.traversal_id, spec],
-                        factory_kwargs={'part': number} if len(parts) > 1 else None,
-                        backend=backend, book=book, engine='parallel', executor=executor)
-                elif detail.state == tf_states.SUCCESS:
-                    LOG.info('stack %s: resume skips part %d (done)', runtime.stack_id,
-                             number)
-                    continue
-                elif detail.state in (tf_states.FAILURE, tf_states.REVERTED,
-                                      tf_states.REVERTING):
-                    raise PartFailed(_failures(detail))
-                else:
-                    engine = taskflow.engines.load_from_detail(
-                        detail, backend=backend, engine='parallel', executor=executor)
-                watchdog.run_flow(runtime, engine.run)   # raises at the deadline
+            if book is None or not len(book):
+                if book is not None:
+                    destroy_logbook(self._database, runtime.traversal_id)
+                book = _logbook(backend, runtime, self.parts(compile_graph()))
+            self._run_parts(runtime, backend, book)
         destroy_logbook(self._database, runtime.traversal_id)
+
+    def _run_parts(self, runtime, backend, book):
+        """Run the logbook's flow details in order; those that succeeded are skipped."""
+        executor = self._executors.get(runtime.stack.nested_depth or 0)
+        for detail in sorted(book, key=_part_number):
+            if detail.state == tf_states.SUCCESS:
+                LOG.info('stack %s traversal %s: part %d already done', runtime.stack_id,
+                         runtime.traversal_id, _part_number(detail))
+                continue
+            if detail.state in (tf_states.FAILURE, tf_states.REVERTED, tf_states.REVERTING):
+                raise PartFailed(_failures(detail))
+            engine = taskflow.engines.load_from_detail(detail, backend=backend,
+                                                       engine='parallel', executor=executor)
+            watchdog.run_flow(runtime, engine.run)   # raises at the deadline
 
 
 class PartFailed(Exception):
@@ -151,16 +138,28 @@ def _failures(detail):
     return '; '.join(reasons) or 'flow %s had failed' % detail.name
 
 
+def _part_number(detail):
+    return (detail.meta or {}).get('part', 0)
+
+
 def _logbook(backend, runtime, parts):
-    """A new logbook for one traversal (its uuid is the traversal id, so resume finds it);
-    it records the traversal's target and parts, which a resume rebuilds it from."""
+    """A new logbook for one traversal (its uuid is the traversal id, so resume finds it):
+    its target (what a resume rebuilds the runtime from) and one flow detail per part,
+    holding that part's flow factory and spec, saved before any part runs."""
     book = tf_models.LogBook('stack-%s' % runtime.stack_id, uuid=runtime.traversal_id)
     book.meta = {'target': {
         'action': runtime.action,
         'template_id': (runtime.stack.raw_template_id
                         if runtime.definition is not None else None),
-        'parts': parts,
+        'nodes': sum(len(spec) for spec in parts),
     }}
+    for number, spec in enumerate(parts):
+        detail = tf_models.FlowDetail('part-%d' % number, uuid=uuidutils.generate_uuid())
+        detail.meta = {'part': number}
+        taskflow.engines.save_factory_details(
+            detail, tasks.build_flow, [runtime.stack_id, runtime.traversal_id, spec],
+            {'part': number} if len(parts) > 1 else None)
+        book.add(detail)
     with contextlib.closing(backend.get_connection()) as conn:
         conn.save_logbook(book)
     return book

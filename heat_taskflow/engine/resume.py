@@ -12,10 +12,11 @@ STALE_INTERVALS intervals is interrupted: its process died (or hangs).
 
 Legacy resume runs in the calling process. It takes the stack over with a compare-and-swap
 on ``engine_id`` (two resumers cannot both win), rebuilds the traversal's runtime from the
-target recorded in the traversal's logbook (action, raw template, the graph parts), and
-runs the traversal again from that logbook: TaskFlow skips every task its flow detail records
-as done, re-runs those left RUNNING (the resource actions are safe to run twice and adopt
-what the dead process created), and runs the parts not started yet. Then the stack ends as
+target recorded in the traversal's logbook (action, raw template) and runs the traversal
+again from that logbook, which holds one flow detail per part of the graph, all saved before
+any part ran: TaskFlow skips every task a flow detail records as done, re-runs those left
+RUNNING (the resource actions are safe to run twice and adopt what the dead process
+created), and runs the parts not started yet. Then the stack ends as
 the dead process would have ended it (outputs and COMPLETE, or FAILED and rollback).
 
 Distributed resume posts again every pending node of the current traversal that has no job
@@ -211,12 +212,7 @@ def resume_legacy(engine, runner, stack, on_event=None):
             files = db.raw_template_get(engine.database, stack.raw_template_id).files
     except Exception as err:  # noqa: BLE001 - the stack must not stay IN_PROGRESS
         return engine._failed(stack, action, defn, err, on_event)
-    parts = target.get('parts') if target else None
-    if parts is None:
-        # Died before the logbook was written: nothing of this traversal ran yet.
-        graph = engine._graph(stack, action, defn)
-        parts = runner.parts(graph)
-    total = sum(len(part) for part in parts)
+    total = target.get('nodes') if target else None
     deadline = time.time() + 60 * (stack.timeout or engine.conf.default_timeout)
     nested = engine.nested_factory(engine, stack) if engine.nested_factory else None
     runtime = rt.OperationRuntime(engine.database, stack, action, stack.current_traversal,
@@ -224,7 +220,7 @@ def resume_legacy(engine, runner, stack, on_event=None):
                                   on_event=on_event, progress_total=total, files=files)
     rt.REGISTRY.register(runtime)
     try:
-        runner.resume(runtime, parts)
+        runner.resume(runtime, lambda: engine._graph(stack, action, defn))
     except Exception as err:  # noqa: BLE001 - any failure fails the stack
         LOG.info('stack %s: resumed %s failed: %s', stack.name, action, err)
         return engine._failed(stack, action, defn, err, on_event)

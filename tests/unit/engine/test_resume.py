@@ -213,12 +213,26 @@ def test_legacy_resume_runs_the_parts_that_had_not_started(service, database, tm
     stack = dead_create(service, monkeypatch, 'p', chain(ledger), resource='b',
                         status='IN_PROGRESS')
     target = legacy.LegacyRunner(database, None).recorded_target(stack.current_traversal)
-    assert target['action'] == 'CREATE' and len(target['parts']) == 4
+    assert target['action'] == 'CREATE' and target['nodes'] == 4
     make_stale(database, stack.id)
     view = service.resume_stack('p')
     assert view['stack_status'] == 'CREATE_COMPLETE', view['stack_status_reason']
     assert creates(ledger) == ['a', 'b', 'c', 'd']
     assert events(service, 'p', 'a') == ['CREATE_IN_PROGRESS', 'CREATE_COMPLETE']
+
+
+def test_legacy_resume_without_a_logbook_compiles_the_graph_again(service, database,
+                                                                   tmp_path, monkeypatch):
+    sqlite_only(database)
+    ledger = tmp_path / 'ledger'
+    stack = dead_create(service, monkeypatch, 'nolog', chain(ledger))
+    # As if the process had died before it wrote the logbook (the done rows stay done).
+    legacy.destroy_logbook(database, stack.current_traversal)
+    make_stale(database, stack.id)
+    view = service.resume_stack('nolog')
+    assert view['stack_status'] == 'CREATE_COMPLETE', view['stack_status_reason']
+    assert creates(ledger) == ['a', 'b', 'c', 'd']
+    assert events(service, 'nolog', 'a') == ['CREATE_IN_PROGRESS', 'CREATE_COMPLETE']
 
 
 def test_legacy_resume_of_a_failing_create_rolls_back(service, database, tmp_path,
