@@ -21,7 +21,6 @@ from heat_taskflow.persistence import exceptions as db_exc
 from heat_taskflow.resources import exceptions as res_exc
 from heat_taskflow.template import (
     Environment,
-    ResourceState,
     StackDefinition,
     StackIdentity,
     Template,
@@ -396,7 +395,7 @@ class StackEngine:
     def store_outputs(self, stack, defn):
         """Resolve the outputs from stored attribute values and store them."""
         rows = [r for r in db.resource_list(self.database, stack.id) if r.replaced_by is None]
-        states = {r.name: ResourceState(r.reference_id, dict(r.attributes or {})) for r in rows}
+        states = {r.name: actions.stored_state(r) for r in rows}
         db.output_set_all(self.database, stack.id, defn.resolve_outputs(states))
 
     def _failed(self, stack, action, defn, err, on_event):

@@ -14,6 +14,7 @@ from heat_taskflow.flows import runtime as rt_mod
 from heat_taskflow.persistence import api as db
 from heat_taskflow.resources import exceptions as res_exc
 from heat_taskflow.resources import registry
+from heat_taskflow.resources.types import resource_group
 from heat_taskflow.template import ResourceState
 
 LOG = logging.getLogger(__name__)
@@ -51,9 +52,14 @@ def plugin_class(type_name, template_file=None, files=None):
 def _states(runtime, names):
     """ResourceState of the current rows of the named resources, and the rows themselves."""
     rows = db.resource_get_current_by_names(runtime.database, runtime.stack_id, names)
-    states = {row.name: ResourceState(row.reference_id, dict(row.attributes or {}))
-              for row in rows}
-    return states, rows
+    return {row.name: stored_state(row) for row in rows}, rows
+
+
+def stored_state(row):
+    """The ResourceState templates read of a stored row (stored values only: a group's
+    member paths are answered from what it stored, never by its plugin)."""
+    return ResourceState(row.reference_id,
+                         resource_group.stored_attributes(row.type, row.attributes))
 
 
 def _wait(runtime, row, action, plugin, check, cookie):

@@ -33,6 +33,18 @@ class ResolutionContext(abc.ABC):
     def resource_attribute(self, name, attribute):
         """A stored attribute value of a resource, or None when not available."""
 
+    def resource_attribute_path(self, name, attribute, path):
+        """A stored attribute value followed down ``path``; None when not available.
+
+        A resource's stored values may answer paths themselves (a ``get_path(attribute,
+        path)`` method: a ResourceGroup's member attributes); otherwise the path selects
+        keys and indexes in the stored value.
+        """
+        value = self.resource_attribute(name, attribute)
+        if value is None or any(p is None for p in path):
+            return None
+        return _traverse(value, path, None)
+
     @abc.abstractmethod
     def resource_attributes(self, name):
         """All stored attribute values of a resource, as a dict."""
@@ -367,10 +379,7 @@ class GetAttr(Function):
         if not isinstance(attribute, str):
             raise self.error('attribute name must be a string, not %r' % (attribute,), (1,))
         path = resolve_each(self.args[2:], ctx)
-        value = ctx.resource_attribute(self.resource_name, attribute)
-        if value is None or any(p is None for p in path):
-            return None
-        return _traverse(value, path, None)
+        return ctx.resource_attribute_path(self.resource_name, attribute, path)
 
 
 class GetAttrAll(GetAttr):

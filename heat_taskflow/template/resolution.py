@@ -44,6 +44,14 @@ class StackContext(functions.ResolutionContext):
             return None
         return state.attributes.get(attribute)
 
+    def resource_attribute_path(self, name, attribute, path):
+        """A stored attribute value followed down ``path`` (see the base class)."""
+        state = self._state(name)
+        get_path = getattr(state.attributes, 'get_path', None) if state is not None else None
+        if get_path is None or any(p is None for p in path):
+            return super().resource_attribute_path(name, attribute, path)
+        return get_path(attribute, list(path))
+
     def resource_attributes(self, name):
         """All stored attribute values of a resource (None while validating)."""
         if self._states is None:

@@ -145,30 +145,72 @@ class ResourceGroup(NestedStackResource):
         if name == attributes.SHOW:
             return super().get_attribute(name, *path)
         outputs = self.outputs()
-        refs = outputs.get('refs_map') or {}
         names = self.member_names()
-
-        def member_attr(member, attr, sub_path=()):
-            values = outputs.get(MEMBER_OUTPUT % member) or {}
-            return attributes.select(values.get(attr), sub_path)
-
-        if name == 'refs':
-            return attributes.select([refs.get(n) for n in names], path)
-        if name == 'refs_map':
-            return attributes.select({n: refs.get(n) for n in names}, path)
-        if name == 'attributes':
-            if not path:
-                return {n: outputs.get(MEMBER_OUTPUT % n) for n in names}
-            return {n: member_attr(n, path[0], path[1:]) for n in names}
-        if name.startswith('resource.'):
-            parts = name.split('.', 2)
-            if len(parts) == 2:
-                return attributes.select(refs.get(parts[1]), path)
-            return member_attr(parts[1], parts[2], path)
-        return [member_attr(n, name, path) for n in names]
+        refs = outputs.get('refs_map') or {}
+        members = {n: outputs.get(MEMBER_OUTPUT % n) for n in names}
+        return resolve(name, path, names, {n: refs.get(n) for n in names}, members)
 
     def show(self):
         """The group's id, its members' reference ids and the removed names."""
         return {'id': self.physical_id, 'name': self.name,
                 'attributes': {'refs_map': self.get_attribute('refs_map'),
                                'removed_rsrc_list': self.removed_names()}}
+
+
+def resolve(name, path, names, refs, members, removed=()):
+    """A group attribute followed down ``path``, as Heat answers get_attr on a group, from
+    plain data: member ``names`` in order, ``refs`` {name: reference id} and ``members``
+    {name: {attribute: value}} (each member's attributes). Path steps after a member
+    attribute name select inside each member's value, not inside the list of them."""
+    path = list(path)
+
+    def member_attr(member, attr, sub_path=()):
+        values = members.get(member) or {}
+        return attributes.select(values.get(attr), sub_path)
+
+    if name == 'removed_rsrc_list':
+        return attributes.select(list(removed), path)
+    if name == 'refs':
+        return attributes.select([refs.get(n) for n in names], path)
+    if name == 'refs_map':
+        return attributes.select({n: refs.get(n) for n in names}, path)
+    if name == 'attributes':
+        if not path:
+            return {n: members.get(n) for n in names}
+        return {n: member_attr(n, str(path[0]), path[1:]) for n in names}
+    if name.startswith('resource.'):
+        parts = name.split('.', 2)
+        if len(parts) == 3:
+            return member_attr(parts[1], parts[2], path)
+        if not path:
+            return refs.get(parts[1])
+        return member_attr(parts[1], str(path[0]), path[1:])
+    return [member_attr(n, name, path) for n in names]
+
+
+STORED_MEMBERS = 'attributes'
+
+
+class StoredAttributes(dict):
+    """A group's stored attribute values, answering every get_attr path the way the plugin
+    does (templates read it through ``get_path``) from what was stored when the group last
+    changed: the ``attributes`` (every member's attributes), ``refs_map`` and
+    ``removed_rsrc_list`` values; no plugin and no nested stack is asked."""
+
+    def get_path(self, name, path):
+        refs = self.get('refs_map') or {}
+        members = self.get(STORED_MEMBERS) or {}
+        names = sorted(set(refs) | set(members), key=_member_order)
+        return resolve(name, path, names, refs, members, self.get('removed_rsrc_list') or ())
+
+
+def _member_order(name):
+    return (0, int(name), '') if str(name).isdigit() else (1, 0, str(name))
+
+
+def stored_attributes(type_name, values):
+    """The stored attribute values of a resource, as templates should read them: a group's
+    answer member paths (StoredAttributes), anything else is a plain dict."""
+    if type_name == ResourceGroup.type_name:
+        return StoredAttributes(values or {})
+    return dict(values or {})

@@ -459,3 +459,46 @@ def test_update_converge_repairs_drift_inside_nested_stacks(paths):
     assert ('top', 'CHECK_FAILED') not in {(n, s) for n, s, _ in events}
     assert {o['output_key']: o['output_value'] for o in stack['outputs']} == {'v': 'i'}
     assert paths.check('nv')['stack_status'] == 'CHECK_COMPLETE'
+
+
+# -- 8. ResourceGroup attribute paths, from stored values ----------------------------------
+
+@sqlite_only
+def test_group_attribute_paths_resolve_from_stored_values(paths, monkeypatch):
+    member = yaml.safe_dump({'heat_template_version': '2018-08-31',
+                             'resources': {'r': res('in')},
+                             'outputs': {'key': {'value': {'get_attr': ['r', 'output']}},
+                                         'm': {'value': {'a': 'deep'}}}})
+    group = {'type': 'OS::Heat::ResourceGroup', 'properties': {'count': 2, 'resource_def': {
+        'type': 'OS::Heat::Stack', 'properties': {'template': member}}}}
+    wanted = {
+        'outputs_key': (['g', 'outputs', 'key'], ['in', 'in']),
+        'outputs_deep': (['g', 'outputs', 'm', 'a'], ['deep', 'deep']),
+        'attributes': (['g', 'attributes', 'outputs', 'key'], {'0': 'in', '1': 'in'}),
+        'resource_n_attr': (['g', 'resource.1.outputs', 'key'], 'in'),
+        'resource_n_path': (['g', 'resource.1', 'outputs', 'm', 'a'], 'deep'),
+        'removed': (['g', 'removed_rsrc_list'], []),
+        'refs_n': (['g', 'refs', 1], None),         # filled in below: member 1's stack id
+    }
+    text = tmpl({'g': group, 'v': {'type': 'OS::Heat::Value', 'properties': {
+        'value': {'get_attr': ['g', 'attributes', 'outputs', 'key']}}}},
+        outputs={k: {'value': {'get_attr': p}} for k, (p, _) in wanted.items()})
+    stack = paths.create('ga', text, 't.yaml')
+    assert stack['stack_status'] == 'CREATE_COMPLETE', stack['stack_status_reason']
+    grp = _child(paths, 'ga', 'g')
+    ids = {s.parent_resource_name: s.id
+           for s in db.stack_list(paths.database, 'default', owner_id=grp.id)}
+    expected = {k: v for k, (_, v) in wanted.items()}
+    expected['refs_n'] = ids['1']
+    # Another resource's properties read a member path too.
+    assert rows(paths, 'ga')['v'].attributes['value'] == {'0': 'in', '1': 'in'}
+    assert {o['output_key']: o['output_value']
+            for o in paths.get_stack('ga')['outputs']} == expected
+    stack_row = paths.service._stack('ga')
+    defn = paths.service.engine.stack_definition(
+        stack_row, db.raw_template_get(paths.database, stack_row.raw_template_id))
+    db.output_set_all(paths.database, stack_row.id, {})
+    with plugins_broken(monkeypatch):       # outputs are resolved from stored values only
+        paths.service.engine.store_outputs(stack_row, defn)
+        assert {o['output_key']: o['output_value']
+                for o in paths.get_stack('ga')['outputs']} == expected

@@ -330,3 +330,23 @@ def test_fake_nested_service_is_idempotent_by_name():
     first = nested.create_stack('n', {})
     assert nested.create_stack('n', {}) == first
     assert len(nested.stacks) == 1
+
+
+def test_group_stored_attributes_answer_member_paths():
+    from heat_taskflow.resources.types import resource_group as rg
+
+    stored = rg.stored_attributes('OS::Heat::ResourceGroup', {
+        'refs_map': {'10': 'id10', '0': 'id0', '2': 'id2'},
+        'attributes': {'0': {'out': {'k': 'a'}}, '2': {'out': {'k': 'b'}},
+                       '10': {'out': {'k': 'c'}}},
+        'removed_rsrc_list': ['1']})
+    assert stored.get_path('out', ['k']) == ['a', 'b', 'c']      # members in index order
+    assert stored.get_path('refs', []) == ['id0', 'id2', 'id10']
+    assert stored.get_path('refs', ['1']) == 'id2'
+    assert stored.get_path('attributes', ['out', 'k']) == {'0': 'a', '2': 'b', '10': 'c'}
+    assert stored.get_path('resource.2', []) == 'id2'
+    assert stored.get_path('resource.2', ['out', 'k']) == 'b'
+    assert stored.get_path('resource.10.out', ['k']) == 'c'
+    assert stored.get_path('removed_rsrc_list', []) == ['1']
+    assert stored.get_path('nope', []) == [None, None, None]
+    assert not hasattr(rg.stored_attributes('OS::Heat::Value', {'value': 1}), 'get_path')
