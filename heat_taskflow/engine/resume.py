@@ -32,6 +32,7 @@ import sqlalchemy as sa
 
 from heat_taskflow.engine import exceptions as exc
 from heat_taskflow.flows import runtime as rt
+from heat_taskflow.flows import sync_points
 from heat_taskflow.persistence import api as db
 from heat_taskflow.persistence.models import Stack, utcnow
 
@@ -173,11 +174,30 @@ def resume(engine, stack, on_event=None):
         raise NothingToResume(stack)
     runner = engine._runner(stack)
     if getattr(runner, 'asynchronous', False):
+        if sync_points.stack(engine.database, stack.id, stack.current_traversal) is None:
+            return _start_again(engine, runner, stack, on_event)
         keys = runner.repost_missing(stack.id, stack.current_traversal)
         LOG.info('stack %s: resume re-posted %d node(s) of traversal %s', stack.name,
                  len(keys), stack.current_traversal)
         return db.stack_get(engine.database, stack.id), keys
     return resume_legacy(engine, runner, stack, on_event), None
+
+
+def _start_again(engine, runner, stack, on_event):
+    """A distributed traversal whose poster died after claiming the stack and before it
+    stored the sync points: nothing of it ran, so start it (same traversal id)."""
+    LOG.warning('stack %s (%s): %s traversal %s never started; starting it', stack.name,
+                stack.id, stack.action, stack.current_traversal)
+    defn = None
+    try:
+        template_id = _template_id(stack, None)
+        if template_id is not None:
+            defn = engine.stack_definition(stack, db.raw_template_get(engine.database,
+                                                                      template_id))
+    except Exception as err:  # noqa: BLE001 - the stack must not stay IN_PROGRESS
+        return engine._failed(stack, stack.action, defn, err, on_event), []
+    row = engine._run(stack, stack.action, defn, on_event)
+    return row, sorted(runner.jobs_on_board(stack.current_traversal))
 
 
 def resume_legacy(engine, runner, stack, on_event=None):

@@ -7,7 +7,7 @@ import yaml
 
 from heat_taskflow.engine import legacy
 from heat_taskflow.engine import resume as resume_mod
-from heat_taskflow.flows import actions, tasks
+from heat_taskflow.flows import actions, sync_points, tasks
 from heat_taskflow.persistence import api as db
 from heat_taskflow.persistence.models import utcnow
 from heat_taskflow.resources.types import test_ledger
@@ -318,5 +318,24 @@ def test_distributed_resume_reposts_the_jobs_the_board_lost(dist, database, tmp_
     assert view['stack_status'] == 'CREATE_IN_PROGRESS'
     with harness.conductors(conf, database, count=1):
         final = harness.settle(service, 'd')
+    assert final['stack_status'] == 'CREATE_COMPLETE', final['stack_status_reason']
+    assert creates(ledger) == ['a', 'b', 'c', 'd']
+
+
+def test_distributed_resume_starts_a_traversal_that_never_started(dist, database, tmp_path):
+    sqlite_only(database)
+    conf, service = dist
+    ledger = tmp_path / 'ledger'
+    stack = service.create_stack('ns', chain(ledger), 't.yaml')
+    traversal = db.stack_get(database, stack['id']).current_traversal
+    # As if the poster had died between claiming the stack and storing its sync points.
+    board = service.distributed.board()
+    for job in harness.board_jobs(board):
+        board.client.delete(job.path, recursive=True)
+    sync_points.delete(database, stack['id'], traversal)
+    view = service.resume_stack('ns')
+    assert sorted(view['reposted']) == ['converge:a', 'converge:d']
+    with harness.conductors(conf, database, count=1):
+        final = harness.settle(service, 'ns')
     assert final['stack_status'] == 'CREATE_COMPLETE', final['stack_status_reason']
     assert creates(ledger) == ['a', 'b', 'c', 'd']
