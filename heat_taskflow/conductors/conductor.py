@@ -250,7 +250,11 @@ class Conductor:
                 break
             traversal_id = stack.current_traversal
             target = sync_points.stack(self.database, stack.id, traversal_id)
-            if target is None or target.get('deadline') is None or now <= target['deadline']:
+            if target is None:
+                if self._never_started(stack, now):
+                    failed.append((stack.id, traversal_id))
+                continue
+            if target.get('deadline') is None or now <= target['deadline']:
                 continue
             reason = watchdog.timeout_reason(stack.timeout)
             outcome = target.get('outcome')
@@ -281,6 +285,29 @@ class Conductor:
                     failed.append(key)
         self._stuck = {k: v for k, v in self._stuck.items() if k in seen}
         return failed
+
+    def _never_started(self, stack, now):
+        """Fail a traversal that has no sync points a stack timeout (and a grace) after
+        the stack was claimed for it: the process that claimed it died before it posted
+        anything. True if this call failed it."""
+        claimed = stack.updated_at or stack.created_at
+        if claimed is None:
+            return False
+        claimed = claimed.replace(tzinfo=datetime.timezone.utc).timestamp()
+        timeout = 60 * (stack.timeout or self.conf.default_timeout)
+        if now <= claimed + timeout + self._stuck_grace():
+            return False
+        # Check again: the traversal may have started (or ended) since the listing.
+        if sync_points.stack(self.database, stack.id, stack.current_traversal) is not None:
+            return False
+        reason = ('%s; none of them started (the process that began the operation may '
+                  'have died)' % watchdog.timeout_reason(stack.timeout))
+        LOG.warning('%s: stack %s (%s) traversal %s: %s', self.name, stack.name, stack.id,
+                    stack.current_traversal, reason)
+        # No sync point to claim on: the stack row's compare-and-swap (traversal, status)
+        # keeps a second watchdog's call from doing anything.
+        return self.engine.traversal_failed(stack.id, stack.current_traversal, stack.action,
+                                            distributed.TraversalFailed(reason)) is not None
 
     def _stuck_grace(self):
         return (self.conf.jobboard.session_timeout

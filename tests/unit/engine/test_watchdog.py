@@ -1,6 +1,7 @@
 """Stack timeouts enforced by a watchdog while a resource action hangs: the conductors'
 watchdog on the distributed path, engine/watchdog.py in the process on the legacy path."""
 
+import datetime
 import threading
 import time
 
@@ -237,3 +238,32 @@ def test_run_flow_returns_and_raises_what_the_flow_does():
     Runtime.deadline = None
     assert watchdog_mod.run_flow(Runtime, lambda: 'inline') == 'inline'
     assert watchdog_mod.timeout_reason(5).endswith('of 5 minutes')
+
+
+def test_watchdog_fails_a_traversal_whose_poster_died_before_posting(conf, database, hang,
+                                                                     monkeypatch):
+    # The process that claimed the stack for a traversal died before it stored the sync
+    # points: nothing would ever end the traversal.
+    monkeypatch.setattr(distributed.DistributedRunner, 'start', lambda self, rt, graph: None)
+    executors = legacy.ExecutorPool(conf.max_concurrent_resource_actions)
+    board = harness.distributed_conf(conf, watchdog_interval=3600)   # passes run by hand
+    service = harness.make_service(conf, database, executors)
+    try:
+        with harness.conductors(conf, database, count=1) as (cond,):
+            view = service.create_stack('orphan', tmpl({'a': res('a')}), 't.yaml',
+                                        timeout_mins=1)
+            assert view['stack_status'] == 'CREATE_IN_PROGRESS'
+            assert cond.watchdog_pass() == []          # claimed just now
+            stack = stack_row(service, 'orphan')
+            # A stack timeout (and the grace) after the claim:
+            old = (stack.updated_at or stack.created_at) - datetime.timedelta(
+                minutes=1, seconds=cond._stuck_grace() + 1)
+            assert db.stack_update(database, stack.id, {'updated_at': old})
+            assert cond.watchdog_pass() == [(stack.id, stack.current_traversal)]
+            final = service.get_stack('orphan')
+    finally:
+        service.close()
+        harness.forget_board(board)
+        executors.shutdown()
+    assert final['stack_status'] == 'ROLLBACK_COMPLETE', final
+    assert REASON + '; none of them started' in final['stack_status_reason']
