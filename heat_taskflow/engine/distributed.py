@@ -14,6 +14,7 @@ import time
 
 import taskflow.engines
 from oslo_utils import uuidutils
+from taskflow import states as tf_states
 from taskflow.persistence import models as tf_models
 
 from heat_taskflow.conductors import jobboard
@@ -108,6 +109,16 @@ class DistributedRunner:
                 keys.add(details['node'])
         return keys
 
+    def running_jobs(self, stack_id):
+        """(traversal id, node key) of the stack's jobs a conductor holds (claimed) now."""
+        board = self.board()
+        held = set()
+        for job in board.board.iterjobs(ensure_fresh=True):
+            details = job.details or {}
+            if details.get('stack_id') == stack_id and job.state == tf_states.CLAIMED:
+                held.add((details.get('traversal_id'), details.get('node')))
+        return held
+
     def post_missing(self, stack_id, traversal_id, node_keys, stack_name):
         """Post the nodes among node_keys that have no job on the board; returns them.
 
@@ -172,9 +183,36 @@ class NodeDriver(node_flow.Driver):
         runtime = rt.REGISTRY.get(stack_id, traversal_id)
         self.runner.post_missing(stack_id, traversal_id, node_keys, runtime.stack.name)
 
+    def running(self, stack_id, nodes):
+        """Those of the (traversal id, node key) pairs whose job is claimed on the board."""
+        held = self.runner.running_jobs(stack_id)
+        return [pair for pair in nodes if tuple(pair) in held]
+
     def traversal_completed(self, stack_id, traversal_id):
-        """Store outputs and mark the stack COMPLETE, then drop the traversal's sync points."""
+        """Store outputs and mark the stack COMPLETE, then drop the traversal's sync points.
+
+        After a redirect or cancel the stack's older traversals may still have an action
+        running on a resource this traversal never saw (a row created after its graph was
+        compiled): wait for them to end, drop their sync points, and if rows remain that
+        the target does not keep, converge again (a follow-up traversal to the same target,
+        compiled from the rows as they are now) instead of completing.
+        """
         runtime = rt.REGISTRY.get(stack_id, traversal_id)
+        others = sync_points.other_traversals(self.database, stack_id, traversal_id)
+        if others and not sync_points.superseded(self.database, stack_id, traversal_id):
+            self._wait_for_others(stack_id, traversal_id, runtime.deadline)
+            for other in others:
+                sync_points.delete(self.database, stack_id, other)
+            strays = (_strays(self.database, stack_id, runtime.definition)
+                      if runtime.action != rt.CHECK else [])
+            if strays:
+                LOG.info('stack %s traversal %s: rows %s left by earlier traversals: '
+                         'converging again', runtime.stack.name, traversal_id,
+                         ', '.join('%s:%d' % (r.name, r.id) for r in strays))
+                self._follow_up(stack_id, traversal_id, runtime)
+                sync_points.delete(self.database, stack_id, traversal_id)
+                rt.REGISTRY.discard(runtime)
+                return
         self.engine.traversal_completed(stack_id, traversal_id, runtime.action,
                                         runtime.definition)
         sync_points.delete(self.database, stack_id, traversal_id)
@@ -190,6 +228,32 @@ class NodeDriver(node_flow.Driver):
         self.engine.traversal_failed(stack_id, traversal_id, target['action'],
                                      TraversalFailed(reason))
         sync_points.delete(self.database, stack_id, traversal_id)
+
+    def _wait_for_others(self, stack_id, traversal_id, deadline):
+        # Older traversals' actions still running (claimed jobs) end first.
+        while True:
+            running = self.running(stack_id, sync_points.others_in_flight(
+                self.database, stack_id, traversal_id))
+            if not running:
+                return
+            if self.stopping.is_set():
+                raise node_flow.NodeRetry('conductor stopping while traversal %s waits for '
+                                          'older actions' % traversal_id)
+            if deadline is not None and time.time() > deadline:
+                LOG.warning('stack %s traversal %s: ending with %s of older traversals '
+                            'still running (timed out)', stack_id, traversal_id,
+                            ', '.join(k for _, k in running))
+                return
+            time.sleep(IN_FLIGHT_POLL)
+
+    def _follow_up(self, stack_id, traversal_id, runtime):
+        """Swap in a new traversal to the same target (while this one is the stack's)."""
+        stack = db.stack_get(self.database, stack_id)
+        if stack is None or stack.current_traversal != traversal_id:
+            return
+        claimed = self.engine._claim(stack, {}, expected_status=rt.IN_PROGRESS)
+        if claimed is not None:
+            self.engine._run(claimed, runtime.action, runtime.definition, None)
 
     def _wait_in_flight(self, stack_id, traversal_id, node_key, deadline):
         # As the legacy engine does before it reverts: let actions already running end, so
@@ -209,6 +273,15 @@ class NodeDriver(node_flow.Driver):
                             'out)', stack_id, traversal_id, ', '.join(running))
                 return
             time.sleep(IN_FLIGHT_POLL)
+
+
+def _strays(database, stack_id, definition):
+    """Rows of a stack that a traversal converged to definition should not have left:
+    replaced rows, and rows of names the target does not have (None: converging to
+    nothing, every row)."""
+    names = set(definition.resources) if definition is not None else set()
+    return [r for r in db.resource_list(database, stack_id)
+            if r.replaced_by is not None or r.name not in names]
 
 
 def fail_exhausted(driver, stack_id, traversal_id, node_key, reason):

@@ -180,14 +180,15 @@ class StackEngine:
         them along with any already marked unhealthy. ``auto_converge`` (None: unchanged)
         sets whether the observer repairs drift on the stack by itself.
         """
-        self._refuse_if_busy(stack)
+        if not self._redirectable(stack, converge):
+            self._refuse_if_busy(stack)
         defn = self.definition(source, stack.name, stack.id, stack.project_id,
                                facade=self._facade(stack))
         raw = db.raw_template_create(self.database,
                                      **source.raw_values(defn.template.description))
         values = dict(action=rt.UPDATE, status=rt.IN_PROGRESS,
                       status_reason='Stack UPDATE started', raw_template_id=raw.id,
-                      prev_raw_template_id=stack.raw_template_id,
+                      prev_raw_template_id=_previous_template(stack),
                       parameters=defn.masked_parameters())
         if timeout_mins:
             values['timeout'] = timeout_mins
@@ -195,10 +196,28 @@ class StackEngine:
             values['disable_rollback'] = bool(disable_rollback)
         if auto_converge is not None:
             values['auto_converge'] = bool(auto_converge)
-        stack = self._claim(stack, values)
-        if stack is None:
+        name = stack.name
+        claimed = self._claim(stack, values)
+        for _ in range(REDIRECT_RETRIES):
+            if claimed is not None or not stack.convergence:
+                break
+            # Another operation claimed the stack between our read and our swap (a storm
+            # of updates): read it again and redirect that one; the last to claim wins.
+            stack = db.stack_get(self.database, stack.id)
+            if stack is None or (stack.status == rt.IN_PROGRESS
+                                 and not self._redirectable(stack, converge)):
+                break
+            values['prev_raw_template_id'] = _previous_template(stack)
+            claimed = self._claim(stack, values)
+        if claimed is None:
             db.raw_template_delete(self.database, raw.id)
-            raise exc.ActionInProgress(stack.name, rt.UPDATE)
+            raise exc.ActionInProgress(name, rt.UPDATE,
+                                       hint='another operation started meanwhile')
+        if stack.status == rt.IN_PROGRESS:
+            LOG.info('stack %s: update redirects the %s in progress (traversal %s -> %s)',
+                     name, stack.action, stack.current_traversal,
+                     claimed.current_traversal)
+        stack = claimed
         if converge:
             try:
                 self._mark_drifted(stack, defn, on_event)
@@ -251,6 +270,61 @@ class StackEngine:
         from heat_taskflow.engine import resume as resume_mod
         return resume_mod.resume(self, stack, on_event)
 
+    def cancel(self, stack, rollback=True, on_event=None):
+        """Cancel the stack's operation in progress.
+
+        The stack's traversal is swapped away (compare-and-swap on the traversal id while
+        the stack is IN_PROGRESS): resource actions already running finish, nothing new
+        starts. Without rollback the stack is FAILED at once ("Update cancelled"). With
+        rollback (a create or update only) the rollback traversal is claimed as after a
+        failure - to the previous template, or to nothing after a create - whatever the
+        stack's disable_rollback says; on the distributed path it starts at once (its
+        nodes wait for the old running actions), on the legacy path the process running
+        the cancelled traversal runs it once its running actions have ended. A rollback,
+        delete or check in progress can only be cancelled without rollback.
+        """
+        if stack.status != rt.IN_PROGRESS:
+            raise exc.InvalidInput('stack "%s" is %s_%s: there is no operation in progress '
+                                   'to cancel' % (stack.name, stack.action, stack.status))
+        action = stack.action
+        reason = cancel_reason(action)
+        defn = None
+        if rollback:
+            if action not in (rt.CREATE, rt.UPDATE):
+                raise exc.InvalidInput(
+                    'stack "%s": a %s in progress cannot be rolled back; '
+                    '"heat-taskflow stack cancel --no-rollback %s" stops it'
+                    % (stack.name, action, stack.name))
+            values, defn = self._rollback_values(stack, action, reason)
+        else:
+            values = dict(status=rt.FAILED, status_reason=reason)
+        claimed = self._claim(stack, values, expected_status=rt.IN_PROGRESS)
+        if claimed is None:
+            now = db.stack_get(self.database, stack.id)
+            raise exc.InvalidInput('stack "%s": its %s ended or changed meanwhile (now '
+                                   '%s_%s); nothing was cancelled'
+                                   % (stack.name, action, now.action, now.status))
+        LOG.info('stack %s (%s): %s traversal %s cancelled%s', stack.name, stack.id, action,
+                 stack.current_traversal, ', rolling back' if rollback else '')
+        if rollback and claimed.convergence:
+            return self._run(claimed, rt.ROLLBACK, defn, on_event)
+        return claimed
+
+    def _redirectable(self, stack, converge=False):
+        """True when an update redirects the stack's operation in progress (the
+        distributed path) instead of being refused (the legacy path: see cancel)."""
+        if stack.status != rt.IN_PROGRESS or not stack.convergence:
+            return False
+        if stack.action == rt.DELETE:
+            raise exc.ActionInProgress(stack.name, stack.action,
+                                       hint='a stack being deleted cannot be updated')
+        if converge:
+            raise exc.ActionInProgress(
+                stack.name, stack.action,
+                hint='update --converge does not redirect an operation in progress; wait '
+                     'for it, or run "heat-taskflow stack cancel %s"' % stack.name)
+        return True
+
     def _refuse_if_busy(self, stack):
         if stack.status == rt.IN_PROGRESS:
             raise exc.ActionInProgress(
@@ -258,11 +332,13 @@ class StackEngine:
                 hint='wait for it to finish, or run "heat-taskflow stack cancel %s"'
                      % stack.name)
 
-    def _claim(self, stack, values):
-        """Start a new traversal on a stack row; None if another operation got there first."""
+    def _claim(self, stack, values, expected_status=None):
+        """Start a new traversal on a stack row; None if another operation got there first
+        (or, with expected_status, if the stack no longer has that status)."""
         values = dict(values, current_traversal=str(uuid.uuid4()))
         if not db.stack_update(self.database, stack.id, values,
-                               expected_traversal=stack.current_traversal):
+                               expected_traversal=stack.current_traversal,
+                               expected_status=expected_status):
             return None
         return db.stack_get(self.database, stack.id)
 
@@ -318,9 +394,31 @@ class StackEngine:
                 finally:
                     rt.REGISTRY.discard(runtime)
         except Exception as err:  # noqa: BLE001 - any failure fails the stack
+            if runtime.superseded():
+                return self._superseded(stack, action, on_event)
             LOG.info('stack %s: %s failed: %s', stack.name, action, err)
             return self._failed(stack, action, defn, err, on_event)
+        if runtime.superseded():
+            return self._superseded(stack, action, on_event)
         return self._completed(stack, action, defn)
+
+    def _superseded(self, stack, action, on_event):
+        """A traversal run in this process was swapped away while it ran (stack cancel):
+        its running actions have ended and it started no other. It writes no end; a
+        cancel with rollback of a legacy stack left the rollback traversal claimed for
+        this process to run now."""
+        current = db.stack_get(self.database, stack.id)
+        LOG.info('stack %s (%s): %s traversal %s was cancelled', stack.name, stack.id,
+                 action, stack.current_traversal)
+        if (current is None or current.convergence or current.status != rt.IN_PROGRESS
+                or current.action != rt.ROLLBACK
+                or current.status_reason != _rolling_back(cancel_reason(action))):
+            return current
+        defn = None
+        if action == rt.UPDATE and stack.prev_raw_template_id:
+            raw = db.raw_template_get(self.database, current.raw_template_id)
+            defn = self.stack_definition(current, raw)
+        return self._run(current, rt.ROLLBACK, defn, on_event)
 
     def deadline(self, stack, action):
         """The deadline (a time.time() value) of a traversal starting now: the stack's
@@ -369,7 +467,10 @@ class StackEngine:
 
     def _set_status(self, stack, status, reason, extra=None):
         values = dict(extra or {}, status=status, status_reason=reason)
-        db.stack_update(self.database, stack.id, values)
+        # Only while the traversal is still the stack's: a cancel (or a redirect) that
+        # swapped it away keeps what it wrote.
+        db.stack_update(self.database, stack.id, values,
+                        expected_traversal=stack.current_traversal)
         return db.stack_get(self.database, stack.id)
 
     def _completed(self, stack, action, defn):
@@ -400,27 +501,63 @@ class StackEngine:
 
     def _failed(self, stack, action, defn, err, on_event):
         reason = _failure_reason(err)
+        traversal = stack.current_traversal
         stack = self._set_status(stack, rt.FAILED, '%s failed: %s' % (action.capitalize(),
                                                                       reason))
-        if action not in (rt.CREATE, rt.UPDATE) or stack.disable_rollback:
+        if (action not in (rt.CREATE, rt.UPDATE) or stack.disable_rollback
+                or stack.current_traversal != traversal):
             return stack
         return self._rollback(stack, action, on_event)
 
     def _rollback(self, stack, failed_action, on_event):
         """Converge a failed stack back: to nothing after a create, to the previous template
         after an update."""
+        values, defn = self._rollback_values(stack, failed_action, stack.status_reason)
+        claimed = self._claim(stack, values)
+        if claimed is None:
+            return db.stack_get(self.database, stack.id)
+        return self._run(claimed, rt.ROLLBACK, defn, on_event)
+
+
+    def _rollback_values(self, stack, failed_action, reason):
+        """The stack row values that claim a rollback, and the definition it converges to
+        (None: to nothing)."""
         values = dict(action=rt.ROLLBACK, status=rt.IN_PROGRESS,
-                      status_reason='Rolling back: %s' % stack.status_reason)
+                      status_reason=_rolling_back(reason))
         defn = None
         if failed_action == rt.UPDATE and stack.prev_raw_template_id:
             raw = db.raw_template_get(self.database, stack.prev_raw_template_id)
             defn = self.stack_definition(stack, raw)
             values.update(raw_template_id=raw.id, prev_raw_template_id=None,
                           parameters=defn.masked_parameters())
-        claimed = self._claim(stack, values)
-        if claimed is None:
-            return db.stack_get(self.database, stack.id)
-        return self._run(claimed, rt.ROLLBACK, defn, on_event)
+        return values, defn
+
+
+# How often an update re-reads a stack whose operation another one swapped meanwhile.
+REDIRECT_RETRIES = 20
+
+
+def cancel_reason(action):
+    """The status reason of a cancelled operation ("Update cancelled")."""
+    return '%s cancelled' % action.capitalize()
+
+
+def _rolling_back(reason):
+    return 'Rolling back: %s' % reason
+
+
+def _previous_template(stack):
+    """The raw template id a failed update of the stack rolls back to: the stack's
+    template; when the update redirects an operation in progress, the last template the
+    stack reached instead (an update's previous one, a rollback's or check's target;
+    none during a create, whose failure rolls back to nothing)."""
+    if stack.status != rt.IN_PROGRESS:
+        return stack.raw_template_id
+    if stack.action == rt.UPDATE:
+        return stack.prev_raw_template_id
+    if stack.action == rt.CREATE:
+        return None
+    return stack.raw_template_id
 
 
 class _Owned:

@@ -153,6 +153,13 @@ class StackService:
         """Check every resource of a stack against reality."""
         return self.stack_view(self.engine.check(self._stack(name), on_event=on_event))
 
+    def cancel_stack(self, name, rollback=True, on_event=None):
+        """Cancel a stack's operation in progress: roll it back (a create or update), or
+        without rollback stop it (the stack FAILED "... cancelled"); see
+        StackEngine.cancel. Returns the stack as the cancel left it."""
+        return self.stack_view(self.engine.cancel(self._stack(name), rollback=rollback,
+                                                  on_event=on_event))
+
     def resume_stack(self, name, on_event=None):
         """Resume a stack's interrupted operation. Legacy: finishes it in this process and
         returns the final stack. Distributed: re-posts the jobs the board lacks and returns

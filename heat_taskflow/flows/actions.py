@@ -283,7 +283,8 @@ def _completed_values(runtime, row, plugin, properties, snippet, requires_ids):
 def cleanup(runtime, name, row_id):
     """Delete a stored row's real resource when the row is no longer current; else nothing."""
     row = db.resource_get(runtime.database, row_id)
-    if row is None or row.stack_id != runtime.stack_id:
+    if row is None or row.stack_id != runtime.stack_id or row.name != name:
+        # Gone (an earlier traversal's cleanup deleted it; the id may even be reused).
         return None
     if row.replaced_by is None and name in runtime.target_names():
         return row

@@ -16,6 +16,7 @@ through the process's active ``Driver`` (see DRIVERS), so flows/ never imports e
 
 import logging
 import threading
+import time
 
 from taskflow import exceptions as tf_exc
 from taskflow import task
@@ -29,6 +30,9 @@ LOG = logging.getLogger(__name__)
 RAN = 'ran'              # the action succeeded: propagate to the dependents
 SKIP = 'skip'            # the traversal is over, or the node already done: do nothing
 FAILED = 'failed'        # the action failed: fail the traversal
+
+# Seconds between looks at an older traversal's action this node waits for.
+LOCK_POLL = 0.05
 
 
 class NodeRetry(tf_exc.ExecutionFailure):
@@ -59,6 +63,12 @@ class Driver:
     def traversal_failed(self, stack_id, traversal_id, node_key, reason):
         """Fail a traversal because of one node (stack FAILED, maybe a rollback)."""
         raise NotImplementedError
+
+    def running(self, stack_id, nodes):
+        """Those of the (traversal id, node key) pairs whose job a conductor holds now
+        (claimed on the job board); the rest are not running, whatever their sync points
+        say (a conductor died, and its claim expired)."""
+        return list(nodes)
 
 
 class Drivers:
@@ -94,6 +104,7 @@ class NodeActionTask(tasks.ResourceActionTask):
     """The resource action of one node, run only while its traversal is live."""
 
     default_provides = 'outcome'
+    skip_if_superseded = False      # checked below, before waiting for older actions
 
     def execute(self):
         driver = DRIVERS.current()
@@ -123,12 +134,59 @@ class NodeActionTask(tasks.ResourceActionTask):
                      runtime.stack.name, self.traversal_id, key)
             return {'result': SKIP}
         try:
+            waited = self._wait_for_older(driver, database, runtime)
+        except NodeRetry:
+            raise
+        except Exception as err:
+            raise NodeRetry('node %s: waiting for older actions: %s' % (key, err)) from err
+        if waited is not None:
+            return waited
+        try:
             super().execute()
         except Exception as err:  # noqa: BLE001 - any action failure fails the traversal
             LOG.info('stack %s traversal %s: %s failed: %s', runtime.stack.name,
                      self.traversal_id, key, err)
             return {'result': FAILED, 'reason': str(err) or err.__class__.__name__}
         return {'result': RAN}
+
+    def _wait_for_older(self, driver, database, runtime):
+        """Wait while a node of an older traversal of the stack (one a redirect or cancel
+        swapped away) still acts on this node's resource: its action runs to its end, then
+        this node starts from the state it left. None to go on; a SKIP outcome when this
+        traversal is swapped away meanwhile, a FAILED one at the deadline.
+
+        The lock is the older node's sync point (job started, not done) together with its
+        job's claim on the board: a conductor that died leaves its sync point started, but
+        its claim expires, and whichever conductor claims the job again finds its traversal
+        superseded and does nothing - so the resource is free as soon as the claim is gone.
+        The wait holds this job (and its one attempt) in the conductor; a conductor that
+        stops hands it back without counting an attempt.
+        """
+        name = self.node.name
+        logged = False
+        while True:
+            busy = sync_points.others_in_flight(database, self.stack_id, self.traversal_id,
+                                                name)
+            if busy:
+                busy = driver.running(self.stack_id, busy)
+            if not busy:
+                return None
+            if not logged:
+                LOG.info('stack %s traversal %s: %s waits for %s to end', runtime.stack.name,
+                         self.traversal_id, self.node.key,
+                         ', '.join('%s (traversal %s)' % (k, t) for t, k in busy))
+                logged = True
+            stopping = getattr(driver, 'stopping', None)
+            if stopping is not None and stopping.is_set():
+                raise NodeRetry('conductor stopping while %s waits for %s'
+                                % (self.node.key, busy[0][1]))
+            if runtime.timed_out():
+                return {'result': FAILED,
+                        'reason': "resource '%s': the stack operation timed out waiting for "
+                                  'an earlier operation\'s %s' % (name, busy[0][1])}
+            time.sleep(LOCK_POLL)
+            if runtime.superseded():
+                return {'result': SKIP}
 
 
 class PropagateTask(task.Task):
@@ -153,6 +211,14 @@ class PropagateTask(task.Task):
         driver = DRIVERS.current()
         database = driver.database
         key = self.node_key
+        if sync_points.superseded(database, self.stack_id, self.traversal_id):
+            # Swapped away (redirect, cancel, rollback): propagate nothing, end nothing. The
+            # last of its nodes to finish drops the traversal's sync points (jobs of it not
+            # started yet then find nothing to do).
+            sync_points.mark_done(database, self.traversal_id, key)
+            if not sync_points.in_flight(database, self.stack_id, self.traversal_id):
+                sync_points.delete(database, self.stack_id, self.traversal_id)
+            return
         if result == SKIP:
             sync_points.mark_done(database, self.traversal_id, key)
             return

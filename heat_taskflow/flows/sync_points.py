@@ -223,6 +223,42 @@ def pending(database, stack_id, traversal_id):
                   if d['posted'] and not d['done'])
 
 
+def superseded(database, stack_id, traversal_id):
+    """True when the stack's current traversal is no longer this one (redirected by an
+    update, cancelled, rolled back, reset) or the stack is gone."""
+    row = db.stack_get(database, stack_id)
+    return row is None or row.current_traversal != traversal_id
+
+
+def _other_nodes(database, stack_id, traversal_id):
+    # Every node sync point of the stack's other traversals: (traversal id, data).
+    query = sa.select(SyncPoint.traversal_id, SyncPoint.input_data).where(
+        SyncPoint.stack_id == stack_id, SyncPoint.traversal_id != traversal_id,
+        SyncPoint.entity_id != stack_id)
+    with database.session() as session:
+        return list(session.execute(query))
+
+
+def others_in_flight(database, stack_id, traversal_id, name=None):
+    """(traversal id, key) of the nodes of the stack's other traversals (older ones a
+    redirect or cancel left behind) whose job started and has not finished; only those
+    acting on resource *name* when it is given."""
+    out = []
+    for other, data in _other_nodes(database, stack_id, traversal_id):
+        if data['attempts'] > 0 and not data['done'] and (
+                name is None or graph_mod.Node.from_key(data['key']).name == name):
+            out.append((other, data['key']))
+    return sorted(out)
+
+
+def other_traversals(database, stack_id, traversal_id):
+    """Ids of the stack's other traversals that still have sync points."""
+    query = sa.select(SyncPoint.traversal_id).where(
+        SyncPoint.stack_id == stack_id, SyncPoint.traversal_id != traversal_id).distinct()
+    with database.session() as session:
+        return sorted(session.scalars(query))
+
+
 def delete(database, stack_id, traversal_id):
     """Remove a finished traversal's sync points (late jobs of it then do nothing)."""
     return db.sync_point_delete_all(database, stack_id, traversal_id)

@@ -23,6 +23,10 @@ class ResourceActionTask(task.Task):
     process-wide registry, which loads it from the database when it is not there yet.
     """
 
+    # A legacy traversal swapped away (stack cancel) starts no action: each task looks at
+    # the stack row first. (A distributed node checks for itself, with its sync points.)
+    skip_if_superseded = True
+
     def __init__(self, stack_id, traversal_id, node_key, registry=None):
         super().__init__(name=node_key)
         self.stack_id = stack_id
@@ -38,6 +42,8 @@ class ResourceActionTask(task.Task):
             raise actions.OperationTimeout(
                 self.node.name, runtime.action,
                 "resource '%s' not started: the stack operation timed out" % self.node.name)
+        if self.skip_if_superseded and runtime.superseded():
+            return
         runtime.start_node()
         try:
             _ACTIONS[self.node.kind](runtime, self.node)

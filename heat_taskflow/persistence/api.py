@@ -138,9 +138,10 @@ def stack_list(db, project_id, include_nested=False, owner_id=None, show_deleted
         return list(session.scalars(query))
 
 
-def stack_update(db, stack_id, values, expected_traversal=None):
+def stack_update(db, stack_id, values, expected_traversal=None, expected_status=None):
     """Set column values on a stack; returns False if it is gone or, when expected_traversal
-    is given, if its current_traversal is not that (a compare-and-swap)."""
+    is given, if its current_traversal is not that (a compare-and-swap), or when
+    expected_status is given, if its status is not that."""
     _check_values(Stack, values, _STACK_FIXED)
     values = dict(values)
     if 'name' in values:
@@ -148,6 +149,8 @@ def stack_update(db, stack_id, values, expected_traversal=None):
     query = sa.update(Stack).where(Stack.id == stack_id).values(**values)
     if expected_traversal is not None:
         query = query.where(Stack.current_traversal == expected_traversal)
+    if expected_status is not None:
+        query = query.where(Stack.status == expected_status)
     try:
         with db.session() as session:
             return session.execute(query).rowcount == 1
