@@ -235,6 +235,33 @@ def test_legacy_resume_without_a_logbook_compiles_the_graph_again(service, datab
     assert events(service, 'nolog', 'a') == ['CREATE_IN_PROGRESS', 'CREATE_COMPLETE']
 
 
+def test_legacy_resume_of_an_update_converges_to_the_new_template(service, database,
+                                                                   tmp_path, monkeypatch):
+    sqlite_only(database)
+    ledger = tmp_path / 'ledger'
+    service.create_stack('u', chain(ledger), 't.yaml')
+    v2 = tmpl({'a': ledger_res(ledger, 'A2'),
+               'b': ledger_res(ledger, {'get_attr': ['a', 'output']}),
+               'c': ledger_res(ledger, {'get_attr': ['b', 'output']})},
+              outputs={'last': {'value': {'get_attr': ['c', 'output']}}})
+    with monkeypatch.context() as patch:
+        die_when(patch, 'c', 'COMPLETE')       # after c's physical update
+        with pytest.raises(Died):
+            service.update_stack('u', v2, 't.yaml')
+    stack = service._stack('u')
+    assert (stack.action, stack.status) == ('UPDATE', 'IN_PROGRESS')
+    make_stale(database, stack.id)
+    view = service.resume_stack('u')
+    assert view['stack_status'] == 'UPDATE_COMPLETE', view['stack_status_reason']
+    assert {o['output_key']: o['output_value'] for o in view['outputs']} == {'last': 'A2'}
+    lines = [(x['event'], x['resource'], x['value'])
+             for x in test_ledger.read_ledger(str(ledger)) if x['event'] != 'create']
+    # Each value changed once (c's re-run adopted its update); d, removed, deleted once.
+    assert sorted(lines) == sorted([('update', 'a', 'A2'), ('update', 'b', 'A2'),
+                                    ('update', 'c', 'A2'), ('adopt', 'c', 'A2'),
+                                    ('delete', 'd', 'D')])
+
+
 def test_legacy_resume_of_a_failing_create_rolls_back(service, database, tmp_path,
                                                       monkeypatch):
     sqlite_only(database)
