@@ -13,6 +13,8 @@ from heat_taskflow.flows import context as ctx_mod
 from heat_taskflow.flows import runtime as rt
 from heat_taskflow.persistence import api as db
 from heat_taskflow.persistence import database as database_mod
+from heat_taskflow.resources import exceptions as res_exc
+from heat_taskflow.resources import registry
 from heat_taskflow.template import Template
 
 _SHARED = {}
@@ -199,6 +201,9 @@ class StackService:
         """Store a signal for a resource (a wait condition handle reads it)."""
         stack = self._stack(name)
         row = self._row(stack, resource_name)
+        if not _takes_signals(row.type):
+            raise exc.InvalidInput('resource "%s" of stack "%s" is of type %s, which does not '
+                                   'take signals' % (row.name, stack.name, row.type))
         key = '%s%020d-%s' % (ctx_mod.SIGNAL_PREFIX, time.time_ns(), uuid.uuid4().hex[:8])
         db.resource_data_set(self.database, row.id, key, dict(data or {}))
 
@@ -373,6 +378,16 @@ class StackService:
         if full:
             view['attributes'] = dict(row.attributes or {})
         return view
+
+
+def _takes_signals(type_name):
+    """Whether resources of a stored type take signals (their plugin says takes_signals;
+    a template resource never does)."""
+    try:
+        cls = registry.get_class(type_name)
+    except res_exc.ResourceTypeNotFound:
+        return False
+    return bool(getattr(cls, 'takes_signals', False))
 
 
 def describe(defn):

@@ -38,6 +38,7 @@ class WaitConditionHandle(base.Resource):
     """Receives signals (``{"status": "SUCCESS"|"FAILURE", "data", "reason", "id"}``)."""
 
     type_name = 'OS::Heat::WaitConditionHandle'
+    takes_signals = True        # the engine stores signals only for types that take them
 
     properties_schema = {
         'signal_transport': Schema(Schema.STRING, 'How the client will signal the wait '

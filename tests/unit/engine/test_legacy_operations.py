@@ -281,3 +281,20 @@ def test_check_reports_drift_and_goes_on_through_the_rest(service):
     assert 'tampered' in after['b'].status_reason
     assert (after['a'].action, after['a'].status) == ('CHECK', 'COMPLETE')
     assert (after['c'].action, after['c'].status) == ('CHECK', 'COMPLETE')
+
+
+@pytest.mark.parametrize('db_url', ['sqlite'], indirect=True)
+def test_signal_is_refused_for_a_resource_that_takes_no_signals(service):
+    text = tmpl({'handle': {'type': 'OS::Heat::WaitConditionHandle'}, 'plain': res('p')})
+    assert service.create_stack('sig', text, 't.yaml')['stack_status'] == 'CREATE_COMPLETE'
+    with pytest.raises(exc.InvalidInput, match='resource "plain" of stack "sig" is of type '
+                       'OS::Heat::TestResource, which does not take signals') as err:
+        service.signal_resource('sig', 'plain', {'status': 'SUCCESS'})
+    assert err.value.exit_code == 2
+    plain = rows(service, 'sig')['plain']
+    assert not any(k.startswith('signal:') for k in db.resource_data_get(service.database,
+                                                                         plain.id))
+    service.signal_resource('sig', 'handle', {'status': 'SUCCESS'})
+    handle = rows(service, 'sig')['handle']
+    assert [v for k, v in db.resource_data_get(service.database, handle.id).items()
+            if k.startswith('signal:')] == [{'status': 'SUCCESS'}]
