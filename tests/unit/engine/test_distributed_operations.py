@@ -5,79 +5,21 @@ import pytest
 import yaml
 
 from heat_taskflow.engine import exceptions as exc
-from heat_taskflow.engine import legacy
 from heat_taskflow.persistence import api as db
-from tests.unit.conductors import harness
-
-
-def tmpl(resources, outputs=None):
-    doc = {'heat_template_version': '2018-08-31', 'resources': resources}
-    if outputs:
-        doc['outputs'] = outputs
-    return yaml.safe_dump(doc, sort_keys=False)
-
-
-def res(value, **props):
-    props['value'] = value
-    return {'type': 'OS::Heat::TestResource', 'properties': props}
-
-
-def rows(service, name):
-    stack = service._stack(name)
-    return {r.name: r for r in db.resource_list(service.database, stack.id)
-            if r.replaced_by is None}
-
-
-def outputs(view):
-    return {o['output_key']: o['output_value'] for o in view['outputs']}
-
-
-class Paths:
-    """One StackService on one path; every operation returns the settled stack view."""
-
-    def __init__(self, path, service):
-        self.path = path
-        self.service = service
-
-    def __getattr__(self, name):
-        return getattr(self.service, name)
-
-    def settled(self, view):
-        if view['stack_status'].endswith('_IN_PROGRESS'):
-            assert self.path == 'distributed'
-            return harness.settle(self.service, view['id'])
-        return view
-
-    def create(self, *args, **kwargs):
-        return self.settled(self.service.create_stack(*args, **kwargs))
-
-    def update(self, *args, **kwargs):
-        return self.settled(self.service.update_stack(*args, **kwargs))
-
-    def delete(self, name):
-        return self.settled(self.service.delete_stack(name))
-
-    def check(self, name):
-        return self.settled(self.service.check_stack(name))
+from tests.unit.engine.helpers import (
+    Paths,  # noqa: F401 - other modules import it here
+    outputs,
+    paths_on,
+    res,
+    rows,
+    tmpl,
+)
 
 
 @pytest.fixture(params=['legacy', 'distributed'])
 def paths(request, conf, database):
-    executors = legacy.ExecutorPool(conf.max_concurrent_resource_actions)
-    try:
-        if request.param == 'legacy':
-            yield Paths('legacy', harness.make_service(conf, database, executors))
-            return
-        board = harness.distributed_conf(conf)
-        service = harness.make_service(conf, database, executors)
-        try:
-            with harness.conductors(conf, database, count=2):
-                yield Paths('distributed', service)
-        finally:
-            service.close()
-            harness.forget_board(board)
-    finally:
-        executors.shutdown()
+    with paths_on(request.param, conf, database) as on_path:
+        yield on_path
 
 
 def test_create_in_dependency_order_with_outputs(paths):

@@ -8,30 +8,7 @@ import yaml
 from heat_taskflow.engine import exceptions as exc
 from heat_taskflow.persistence import api as db
 from heat_taskflow.template import TemplateError
-
-
-def tmpl(resources, outputs=None, parameters=None, version='2018-08-31'):
-    doc = {'heat_template_version': version, 'resources': resources}
-    if outputs:
-        doc['outputs'] = outputs
-    if parameters:
-        doc['parameters'] = parameters
-    return yaml.safe_dump(doc, sort_keys=False)
-
-
-def res(value, **props):
-    props['value'] = value
-    return {'type': 'OS::Heat::TestResource', 'properties': props}
-
-
-def rows(service, name):
-    stack = service._stack(name)
-    return {r.name: r for r in db.resource_list(service.database, stack.id)
-            if r.replaced_by is None}
-
-
-def outputs(stack_view):
-    return {o['output_key']: o['output_value'] for o in stack_view['outputs']}
+from tests.unit.engine.helpers import outputs, res, rows, sqlite_only, tmpl
 
 
 def test_create_in_dependency_order_with_outputs_and_events(service):
@@ -283,7 +260,7 @@ def test_check_reports_drift_and_goes_on_through_the_rest(service):
     assert (after['c'].action, after['c'].status) == ('CHECK', 'COMPLETE')
 
 
-@pytest.mark.parametrize('db_url', ['sqlite'], indirect=True)
+@sqlite_only
 def test_signal_is_refused_for_a_resource_that_takes_no_signals(service):
     text = tmpl({'handle': {'type': 'OS::Heat::WaitConditionHandle'}, 'plain': res('p')})
     assert service.create_stack('sig', text, 't.yaml')['stack_status'] == 'CREATE_COMPLETE'

@@ -13,44 +13,13 @@ from heat_taskflow.persistence import api as db
 from heat_taskflow.resources import base as res_base
 from heat_taskflow.resources import registry
 from tests.unit.conductors import harness
-from tests.unit.engine.test_distributed_operations import Paths
-
-
-def tmpl(resources, outputs=None):
-    doc = {'heat_template_version': '2018-08-31', 'resources': resources}
-    if outputs:
-        doc['outputs'] = outputs
-    return yaml.safe_dump(doc, sort_keys=False)
-
-
-def res(value, **props):
-    props['value'] = value
-    return {'type': 'OS::Heat::TestResource', 'properties': props}
-
-
-def rows(service, name):
-    stack = service._stack(name)
-    return {r.name: r for r in db.resource_list(service.database, stack.id)
-            if r.replaced_by is None}
+from tests.unit.engine.helpers import paths_on, res, rows, sqlite_only, tmpl
 
 
 @pytest.fixture(params=['legacy', 'distributed'])
 def paths(request, conf, database):
-    executors = legacy.ExecutorPool(conf.max_concurrent_resource_actions)
-    try:
-        if request.param == 'legacy':
-            yield Paths('legacy', harness.make_service(conf, database, executors))
-            return
-        board = harness.distributed_conf(conf)
-        service = harness.make_service(conf, database, executors)
-        try:
-            with harness.conductors(conf, database, count=2):
-                yield Paths('distributed', service)
-        finally:
-            service.close()
-            harness.forget_board(board)
-    finally:
-        executors.shutdown()
+    with paths_on(request.param, conf, database) as on_path:
+        yield on_path
 
 
 def cli(service, *argv):
@@ -376,10 +345,6 @@ def nested_family():
                                'type': 'member.yaml', 'properties': {'idx': 'm%index%'}}}}},
                 outputs={'v': {'value': {'get_attr': ['n', 'outputs', 'v']}}})
     return text, {'member.yaml': member}
-
-
-# The engine logic under test does not depend on the database backend: SQLite only.
-sqlite_only = pytest.mark.parametrize('db_url', ['sqlite'], indirect=True)
 
 
 @sqlite_only
