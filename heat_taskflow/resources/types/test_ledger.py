@@ -23,8 +23,8 @@ import os
 import time
 
 from heat_taskflow.resources import attributes, base
-from heat_taskflow.resources.exceptions import ResourceFailure
 from heat_taskflow.resources.properties import Schema
+from heat_taskflow.resources.types.polled_wait import PolledWait
 
 EVENTS = (CREATE, UPDATE, DELETE, ADOPT) = ('create', 'update', 'delete', 'adopt')
 
@@ -49,7 +49,7 @@ def _locked(path):
         os.close(fd)    # releases the lock
 
 
-class TestLedger(base.Resource):
+class TestLedger(PolledWait, base.Resource):
     """Stores a string; records each physical create, update and delete in a ledger file."""
 
     __test__ = False  # not a pytest test class, despite its name
@@ -125,9 +125,11 @@ class TestLedger(base.Resource):
 
     # -- actions -----------------------------------------------------------------------
 
-    def _cookie(self, action):
-        return {'action': action, 'started': self.now(),
-                'wait_secs': self.properties['%s_wait_secs' % action]}
+    failure_label = 'Test Ledger'
+
+    def wait_secs(self, action):
+        """The ``<action>_wait_secs`` property."""
+        return self.properties['%s_wait_secs' % action]
 
     def handle_create(self):
         """Record the token, then create (one ledger line), or adopt what a crashed run made."""
@@ -175,14 +177,6 @@ class TestLedger(base.Resource):
     def check_delete_complete(self, cookie):
         """True once the wait has passed."""
         return cookie is None or self._check(cookie)
-
-    def _check(self, cookie):
-        if self.now() - cookie['started'] < cookie['wait_secs']:
-            return False
-        if self.properties['fail'] and cookie['action'] != 'delete':
-            raise ResourceFailure(self.name, 'Test Ledger failed %s' % self.name,
-                                  cookie['action'].upper())
-        return True
 
     def resolve_attribute(self, name):
         """``output``: the stored value."""

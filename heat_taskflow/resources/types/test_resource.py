@@ -5,11 +5,12 @@ Waits are polled through check_*_complete, never slept, so the engine can cancel
 
 from heat_taskflow.resources import attributes, base
 from heat_taskflow.resources import constraints as constr
-from heat_taskflow.resources.exceptions import ResourceCheckFailed, ResourceFailure
+from heat_taskflow.resources.exceptions import ResourceCheckFailed
 from heat_taskflow.resources.properties import Schema
+from heat_taskflow.resources.types.polled_wait import PolledWait
 
 
-class TestResource(base.Resource):
+class TestResource(PolledWait, base.Resource):
     """A resource that stores the string it is given; knobs make it wait, fail or replace."""
 
     __test__ = False  # not a pytest test class, despite its (Heat's) name
@@ -48,13 +49,14 @@ class TestResource(base.Resource):
                                     attributes.Schema.STRING),
     }
 
-    def _wait_secs(self, action):
+    failure_label = 'Test Resource'
+    negative_waits_forever = True          # wait_secs -1 is infinite
+
+    def wait_secs(self, action):
+        """``action_wait_secs`` for the action, else ``wait_secs``."""
         per_action = self.properties['action_wait_secs'] or {}
         secs = per_action.get(action)
         return self.properties['wait_secs'] if secs is None else secs
-
-    def _cookie(self, action):
-        return {'action': action, 'started': self.now(), 'wait_secs': self._wait_secs(action)}
 
     def handle_create(self):
         """Record the physical id, then "create" (store the value); waits are polled."""
@@ -94,15 +96,6 @@ class TestResource(base.Resource):
     def check_delete_complete(self, cookie):
         """True once the wait has passed."""
         return self._check(cookie)
-
-    def _check(self, cookie):
-        wait_secs = cookie['wait_secs']
-        if wait_secs < 0 or self.now() - cookie['started'] < wait_secs:
-            return False
-        if self.properties['fail'] and cookie['action'] != 'delete':
-            raise ResourceFailure(self.name, 'Test Resource failed %s' % self.name,
-                                  cookie['action'].upper())
-        return True
 
     def handle_check(self):
         """The stored value must still be the ``value`` property."""
