@@ -78,6 +78,7 @@ class Heartbeat:
     @contextlib.contextmanager
     def beat(self, stack_id, engine_id):
         """Mark the stack as run by engine_id for the duration of the block."""
+        engine_id = holder(engine_id, self.interval)
         _set(self._database, stack_id, {'engine_id': engine_id, 'heartbeat_at': utcnow()})
         with self._lock:
             entry = self._active.setdefault(stack_id, [engine_id, 0])
@@ -112,6 +113,25 @@ class Heartbeat:
                 LOG.warning('heartbeat not recorded: %s', err)
 
 
+def holder(engine_id, interval):
+    """What stack.engine_id holds: the engine id and its heartbeat interval, so that a
+    resumer configured with a shorter interval does not take a live stack over."""
+    return '%s every %gs' % (engine_id, interval)
+
+
+def parse_holder(value):
+    """(engine id, heartbeat interval or None) of a stack.engine_id value."""
+    if not value:
+        return None, None
+    engine_id, sep, rest = value.rpartition(' every ')
+    if sep and rest.endswith('s'):
+        try:
+            return engine_id, float(rest[:-1])
+        except ValueError:
+            pass
+    return value, None
+
+
 def _set(database, stack_id, values, engine_id=None):
     # Heartbeats are not stack changes: updated_at keeps its value.
     query = (sa.update(Stack).where(Stack.id == stack_id)
@@ -142,7 +162,9 @@ def last_seen(stack):
 
 
 def legacy_liveness(stack, interval, now=None):
-    """(interrupted, age in seconds of the last sign of life) of a legacy stack IN_PROGRESS."""
+    """(interrupted, age in seconds of the last sign of life) of a legacy stack IN_PROGRESS;
+    interval is this process's, or the holder's when that is longer."""
+    interval = max(interval, parse_holder(stack.engine_id)[1] or 0)
     seen = last_seen(stack)
     if seen is None:
         return True, None
@@ -150,13 +172,14 @@ def legacy_liveness(stack, interval, now=None):
     return age > STALE_INTERVALS * interval, age
 
 
-def take_over(database, stack, engine_id):
+def take_over(database, stack, engine_id, interval=DEFAULT_INTERVAL):
     """Make engine_id the runner of the stack's current traversal, unless someone changed
     the stack (another resumer, a new operation) since it was read; returns whether it did."""
     query = (sa.update(Stack)
              .where(Stack.id == stack.id, Stack.status == rt.IN_PROGRESS,
                     Stack.current_traversal == stack.current_traversal)
-             .values(engine_id=engine_id, heartbeat_at=utcnow(), updated_at=Stack.updated_at))
+             .values(engine_id=holder(engine_id, interval), heartbeat_at=utcnow(),
+                     updated_at=Stack.updated_at))
     if stack.engine_id is None:
         query = query.where(Stack.engine_id.is_(None))
     else:
@@ -204,21 +227,23 @@ def resume_legacy(engine, runner, stack, on_event=None):
     """Take an interrupted legacy stack over and finish its traversal in this process."""
     interval = getattr(runner, 'heartbeat_interval', DEFAULT_INTERVAL)
     interrupted, age = legacy_liveness(stack, interval)
+    holder_id, holder_interval = parse_holder(stack.engine_id)
+    interval = max(interval, holder_interval or 0)
     if not interrupted:
-        if stack.engine_id:
+        if holder_id:
             detail = ('its %s is run by engine %s, whose last heartbeat was %.1f s ago '
                       '(interrupted after %.0f s without one)'
-                      % (stack.action, stack.engine_id, age, STALE_INTERVALS * interval))
+                      % (stack.action, holder_id, age, STALE_INTERVALS * interval))
         else:
             detail = ('its %s changed %.1f s ago and may still be running (interrupted '
                       'after %.0f s without a heartbeat)'
                       % (stack.action, age, STALE_INTERVALS * interval))
         raise StillRunning(stack, detail)
-    if not take_over(engine.database, stack, engine.engine_id):
+    if not take_over(engine.database, stack, engine.engine_id, interval):
         raise StillRunning(stack, 'another process took it over or changed it just now')
     LOG.warning('stack %s (%s): resuming %s traversal %s (previous engine %s, last sign of '
                 'life %s s ago)', stack.name, stack.id, stack.action, stack.current_traversal,
-                stack.engine_id, 'unknown' if age is None else '%.1f' % age)
+                holder_id, 'unknown' if age is None else '%.1f' % age)
     stack = db.stack_get(engine.database, stack.id)
     target = runner.recorded_target(stack.current_traversal)
     action = stack.action

@@ -121,7 +121,22 @@ def test_only_one_resumer_takes_a_stack_over(service, database, tmp_path, monkey
     assert resume_mod.take_over(database, stale, 'first:1:a') is True
     # The second read the same row before the first took it: its swap fails.
     assert resume_mod.take_over(database, stale, 'second:2:b') is False
-    assert db.stack_get(database, stack.id).engine_id == 'first:1:a'
+    holder = db.stack_get(database, stack.id).engine_id
+    assert resume_mod.parse_holder(holder) == ('first:1:a', resume_mod.DEFAULT_INTERVAL)
+
+
+def test_the_holders_longer_heartbeat_interval_wins(service, database, tmp_path,
+                                                    monkeypatch):
+    sqlite_only(database)
+    stack = dead_create(service, monkeypatch, 'slow', chain(tmp_path / 'l'))
+    beat = utcnow() - datetime.timedelta(seconds=20)
+    # 20 s without a beat is stale at this process's 5 s, not at the holder's 60 s.
+    db.stack_update(database, stack.id, {'engine_id': resume_mod.holder('far:1:x', 60),
+                                         'heartbeat_at': beat, 'updated_at': beat})
+    with pytest.raises(resume_mod.StillRunning) as err:
+        service.resume_stack('slow')
+    assert 'run by engine far:1:x, whose last heartbeat was 2' in str(err.value)
+    assert '(interrupted after 180 s without one)' in str(err.value)
 
 
 # -- legacy liveness --------------------------------------------------------------------
@@ -136,8 +151,9 @@ def test_a_running_legacy_stack_names_its_engine_and_clears_it_at_the_end(servic
         seen.append((row.engine_id, row.heartbeat_at))
 
     service.create_stack('beat', chain(tmp_path / 'l'), 't.yaml', on_event=on_event)
-    assert seen and all(engine == service.engine.engine_id and at is not None
-                        for engine, at in seen)
+    interval = service.engine.runners['legacy'].heartbeat_interval
+    assert seen and all(engine == resume_mod.holder(service.engine.engine_id, interval)
+                        and at is not None for engine, at in seen)
     final = service._stack('beat')
     assert final.engine_id is None and final.status == 'COMPLETE'
 
@@ -152,7 +168,8 @@ def test_the_heartbeat_is_refreshed_while_the_stack_runs(service, database, tmp_
         first = db.stack_get(database, stack.id).heartbeat_at
         harness.wait_for(lambda: db.stack_get(database, stack.id).heartbeat_at > first,
                          what='a refreshed heartbeat')
-        assert db.stack_get(database, stack.id).engine_id == 'me:1:x'
+        holder = db.stack_get(database, stack.id).engine_id
+        assert resume_mod.parse_holder(holder) == ('me:1:x', 0.02)
     row = db.stack_get(database, stack.id)
     assert row.engine_id is None
     assert row.updated_at == stale.updated_at      # heartbeats are no stack changes
