@@ -41,6 +41,10 @@ LOG = logging.getLogger(__name__)
 # A legacy stack is interrupted once its last heartbeat is older than this many intervals.
 STALE_INTERVALS = 3
 DEFAULT_INTERVAL = 5.0
+# Seconds after its claim before a distributed traversal with no sync points is taken as
+# never started (its poster died): the poster may still be compiling the graph or, for
+# update --converge, checking every resource.
+NEVER_STARTED_GRACE = 60.0
 
 
 class NothingToResume(exc.InvalidInput):
@@ -209,6 +213,12 @@ def resume(engine, stack, on_event=None):
 def _start_again(engine, runner, stack, on_event):
     """A distributed traversal whose poster died after claiming the stack and before it
     stored the sync points: nothing of it ran, so start it (same traversal id)."""
+    claimed = stack.updated_at or stack.created_at
+    age = (utcnow() - claimed).total_seconds() if claimed is not None else None
+    if age is not None and age < NEVER_STARTED_GRACE:
+        raise StillRunning(stack, 'its %s was claimed %.1f s ago and has not posted its jobs '
+                           'yet (taken as never started after %.0f s)'
+                           % (stack.action, age, NEVER_STARTED_GRACE))
     LOG.warning('stack %s (%s): %s traversal %s never started; starting it', stack.name,
                 stack.id, stack.action, stack.current_traversal)
     defn = None

@@ -377,6 +377,10 @@ def test_distributed_resume_starts_a_traversal_that_never_started(dist, database
     for job in harness.board_jobs(board):
         board.client.delete(job.path, recursive=True)
     sync_points.delete(database, stack['id'], traversal)
+    with pytest.raises(resume_mod.StillRunning) as err:
+        service.resume_stack('ns')          # its poster may still be about to post
+    assert 'has not posted its jobs yet' in str(err.value)
+    make_stale(database, stack['id'])
     view = service.resume_stack('ns')
     assert sorted(view['reposted']) == ['converge:a', 'converge:d']
     with harness.conductors(conf, database, count=1):
