@@ -23,8 +23,6 @@ started (MAYBE_LOST), so it posts it again unless the job board already holds a 
 import copy
 import uuid
 
-import sqlalchemy as sa
-
 from heat_taskflow.flows import graph as graph_mod
 from heat_taskflow.persistence import api as db
 from heat_taskflow.persistence.models import SyncPoint
@@ -202,12 +200,9 @@ def claim_failure(database, stack_id, traversal_id, by_key, reason):
 
 
 def _nodes(database, stack_id, traversal_id):
-    # A listing api.py does not offer yet: every node sync point of one traversal.
-    query = sa.select(SyncPoint.input_data).where(
-        SyncPoint.stack_id == stack_id, SyncPoint.traversal_id == traversal_id,
-        SyncPoint.entity_id != stack_id)
-    with database.session() as session:
-        return list(session.scalars(query))
+    """The data of every node sync point of one traversal."""
+    return [p.input_data for p in db.sync_point_list(database, stack_id, traversal_id,
+                                                      nodes_only=True)]
 
 
 def in_flight(database, stack_id, traversal_id):
@@ -231,12 +226,10 @@ def superseded(database, stack_id, traversal_id):
 
 
 def _other_nodes(database, stack_id, traversal_id):
-    # Every node sync point of the stack's other traversals: (traversal id, data).
-    query = sa.select(SyncPoint.traversal_id, SyncPoint.input_data).where(
-        SyncPoint.stack_id == stack_id, SyncPoint.traversal_id != traversal_id,
-        SyncPoint.entity_id != stack_id)
-    with database.session() as session:
-        return list(session.execute(query))
+    """(traversal id, data) of every node sync point of the stack's other traversals."""
+    return [(p.traversal_id, p.input_data)
+            for p in db.sync_point_list(database, stack_id, other_than=traversal_id,
+                                        nodes_only=True)]
 
 
 def others_in_flight(database, stack_id, traversal_id, name=None):
@@ -253,10 +246,8 @@ def others_in_flight(database, stack_id, traversal_id, name=None):
 
 def other_traversals(database, stack_id, traversal_id):
     """Ids of the stack's other traversals that still have sync points."""
-    query = sa.select(SyncPoint.traversal_id).where(
-        SyncPoint.stack_id == stack_id, SyncPoint.traversal_id != traversal_id).distinct()
-    with database.session() as session:
-        return sorted(session.scalars(query))
+    return sorted({p.traversal_id
+                   for p in db.sync_point_list(database, stack_id, other_than=traversal_id)})
 
 
 def delete(database, stack_id, traversal_id):

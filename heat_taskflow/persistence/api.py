@@ -535,6 +535,21 @@ def sync_point_update_input(db, entity_id, traversal_id, is_update, input_data,
         return session.execute(query).rowcount == 1
 
 
+def sync_point_list(db, stack_id, traversal_id=None, other_than=None, nodes_only=False):
+    """The SyncPoints of a stack: of one traversal (``traversal_id``), or of every traversal
+    but one (``other_than``), or all; with ``nodes_only`` without the stack's own end sync
+    point (whose entity id is the stack id)."""
+    query = sa.select(SyncPoint).where(SyncPoint.stack_id == stack_id)
+    if traversal_id is not None:
+        query = query.where(SyncPoint.traversal_id == traversal_id)
+    if other_than is not None:
+        query = query.where(SyncPoint.traversal_id != other_than)
+    if nodes_only:
+        query = query.where(SyncPoint.entity_id != stack_id)
+    with db.session() as session:
+        return list(session.scalars(query))
+
+
 def sync_point_delete_all(db, stack_id, traversal_id):
     """Delete the sync points of one traversal of a stack; returns how many there were."""
     query = sa.delete(SyncPoint).where(SyncPoint.stack_id == stack_id,

@@ -504,6 +504,29 @@ def test_sync_point_delete_all_only_that_traversal(database):
     assert api.sync_point_get(database, '1', 't2', True) is not None
 
 
+
+def test_sync_point_list_by_traversal_and_nodes_only(database):
+    stack = make_stack(database)
+    other = make_stack(database, name='other')
+    for entity, traversal in (('1', 't1'), ('2', 't1'), (stack.id, 't1'), ('1', 't2'),
+                              (stack.id, 't2'), ('1', 't3')):
+        api.sync_point_create(database, entity, traversal, True, stack.id,
+                              input_data={'key': '%s@%s' % (entity, traversal)})
+    api.sync_point_create(database, '9', 't1', True, other.id)
+
+    def keys(**kwargs):
+        return sorted((p.traversal_id, p.entity_id)
+                      for p in api.sync_point_list(database, stack.id, **kwargs))
+
+    assert keys(traversal_id='t1') == [('t1', '1'), ('t1', '2'), ('t1', stack.id)]
+    assert keys(traversal_id='t1', nodes_only=True) == [('t1', '1'), ('t1', '2')]
+    assert keys(other_than='t1') == [('t2', '1'), ('t2', stack.id), ('t3', '1')]
+    assert keys(other_than='t1', nodes_only=True) == [('t2', '1'), ('t3', '1')]
+    assert len(keys()) == 6
+    point = api.sync_point_list(database, stack.id, 't3')[0]
+    assert point.input_data == {'key': '1@t3'}          # readable after the session ends
+    assert api.sync_point_list(database, stack.id, 'nope') == []
+
 # statements per call: the engine's benchmark counts them
 
 def test_statement_count_per_call(database):
