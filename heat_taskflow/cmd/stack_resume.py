@@ -16,7 +16,9 @@ class ResumeStack(stack_cmd.StackOperation, show.ShowOne):
 
     Distributed path: the jobs of the stack's traversal that the job board lost are posted
     again and the conductors finish the operation. When no job was missing nothing is
-    posted and the command still succeeds (exit 0): the conductors are on it.
+    posted and the command still succeeds (exit 0): the conductors are on it. A traversal
+    that never started (its poster died before posting anything) is started again once it
+    was claimed a minute ago.
 
     A stack that is not IN_PROGRESS has nothing to resume (exit 2).
     """
