@@ -74,12 +74,13 @@ def sqlite_only(database):
         pytest.skip('backend-neutral; run on sqlite only')
 
 
-def dead_create(service, monkeypatch, name, text, resource='c', status='COMPLETE'):
+def dead_create(service, monkeypatch, name, text, resource='c', status='COMPLETE',
+                timeout_mins=None):
     """Start a create that dies at ``resource``; returns the stack row it left behind."""
     with monkeypatch.context() as patch:
         die_when(patch, resource, status)
         with pytest.raises(Died):
-            service.create_stack(name, text, 't.yaml')
+            service.create_stack(name, text, 't.yaml', timeout_mins=timeout_mins)
     stack = service._stack(name)
     assert stack.status == 'IN_PROGRESS' and stack.action == 'CREATE'
     return stack
@@ -305,7 +306,9 @@ def test_legacy_resume_of_a_nested_stack_resumes_the_child(service, database, tm
                  'inner': {'type': 'OS::Heat::Stack', 'depends_on': ['first'],
                            'properties': {'template': yaml.safe_dump(child)}}})
     # The process dies inside the child, after y's physical create.
-    stack = dead_create(service, monkeypatch, 'n', text, resource='y')
+    # (A 1-minute timeout: should the child not be resumed, the parent's wait for it fails
+    # the test at the deadline instead of hanging.)
+    stack = dead_create(service, monkeypatch, 'n', text, resource='y', timeout_mins=1)
     children = db.stack_list(database, stack.project_id, include_nested=True,
                              owner_id=stack.id)
     assert [c.status for c in children] == ['IN_PROGRESS']
