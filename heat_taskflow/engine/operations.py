@@ -204,9 +204,12 @@ class StackEngine:
             # Another operation claimed the stack between our read and our swap (a storm
             # of updates): read it again and redirect that one; the last to claim wins.
             stack = db.stack_get(self.database, stack.id)
-            if stack is None or (stack.status == rt.IN_PROGRESS
-                                 and not self._redirectable(stack, converge)):
-                break
+            try:
+                if stack is None or (stack.status == rt.IN_PROGRESS
+                                     and not self._redirectable(stack, converge)):
+                    break
+            except exc.ActionInProgress:
+                break       # now a delete, or --converge: refused below
             values['prev_raw_template_id'] = _previous_template(stack)
             claimed = self._claim(stack, values)
         if claimed is None:

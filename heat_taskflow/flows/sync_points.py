@@ -238,6 +238,8 @@ def others_in_flight(database, stack_id, traversal_id, name=None):
     acting on resource *name* when it is given."""
     out = []
     for other, data in _other_nodes(database, stack_id, traversal_id):
+        if not isinstance(data, dict) or 'attempts' not in data:
+            continue        # not a node of a traversal
         if data['attempts'] > 0 and not data['done'] and (
                 name is None or graph_mod.Node.from_key(data['key']).name == name):
             out.append((other, data['key']))
@@ -245,9 +247,12 @@ def others_in_flight(database, stack_id, traversal_id, name=None):
 
 
 def other_traversals(database, stack_id, traversal_id):
-    """Ids of the stack's other traversals that still have sync points."""
+    """Ids of the stack's other traversals that still have sync points: those with a stack
+    sync point (other rows keyed by the stack, such as the observer's, are no traversal)."""
     return sorted({p.traversal_id
-                   for p in db.sync_point_list(database, stack_id, other_than=traversal_id)})
+                   for p in db.sync_point_list(database, stack_id, other_than=traversal_id)
+                   if p.entity_id == stack_id and p.is_update
+                   and isinstance(p.input_data, dict) and p.input_data.get('key') == 'stack'})
 
 
 def delete(database, stack_id, traversal_id):

@@ -272,12 +272,16 @@ def test_a_dead_conductors_started_node_does_not_hold_the_resource(dist, tmp_pat
     sync_points.create(dist.database, stack_id, 'dead-traversal', graph,
                        {'action': 'UPDATE', 'template_id': None, 'deadline': None})
     sync_points.begin_attempt(dist.database, 'dead-traversal', 'converge:a')
+    # A row keyed by the stack that is no traversal (the observer keeps one): left alone.
+    db.sync_point_create(dist.database, stack_id, 'not-a-traversal', False, stack_id,
+                         {'observed_at': 1})
     assert sync_points.others_in_flight(dist.database, stack_id, 'x', 'a') == [
         ('dead-traversal', 'converge:a')]
     final = dist.update('orphan', tmpl({'a': ledger(path, 'two')}), 't.yaml')
     assert final['stack_status'] == 'UPDATE_COMPLETE', final['stack_status_reason']
     assert current_rows(dist, 'orphan')['a'].attributes['output'] == 'two'
     assert sync_points.stack(dist.database, stack_id, 'dead-traversal') is None
+    assert db.sync_point_get(dist.database, stack_id, 'not-a-traversal', False) is not None
 
 
 @sqlite_only
