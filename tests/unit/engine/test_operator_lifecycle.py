@@ -13,7 +13,7 @@ from heat_taskflow.persistence import api as db
 from heat_taskflow.resources import base as res_base
 from heat_taskflow.resources import registry
 from tests.unit.conductors import harness
-from tests.unit.engine.helpers import paths_on, res, rows, sqlite_only, tmpl
+from tests.unit.engine.helpers import Paths, paths_on, res, rows, sqlite_only, tmpl
 
 
 @pytest.fixture(params=['legacy', 'distributed'])
@@ -467,3 +467,34 @@ def test_group_attribute_paths_resolve_from_stored_values(paths, monkeypatch):
         paths.service.engine.store_outputs(stack_row, defn)
         assert {o['output_key']: o['output_value']
                 for o in paths.get_stack('ga')['outputs']} == expected
+
+
+@sqlite_only
+def test_nested_drift_is_observed_without_marks_unless_asked(service):
+    from heat_taskflow.engine import nested as nested_mod
+    from heat_taskflow.flows import actions
+
+    paths = Paths('legacy', service)    # the observation runs in the calling process
+    assert paths.create('no', nested_tmpl('x'), 't.yaml')['stack_status'] == 'CREATE_COMPLETE'
+    parent = paths.service._stack('no')
+    child = _child(paths, 'no', 'n')
+    _drift(paths, child.id, 'inner')
+    nested = nested_mod.NestedStackService(paths.service.engine, parent).for_resource('n')
+    seen = nested.drifted(child.id)
+    assert list(seen) == ['inner'] and "stored value 'drifted'" in seen['inner']
+    inner = db.resource_get_by_name(paths.database, child.id, 'inner')
+    assert (inner.action, inner.status) == ('CREATE', 'COMPLETE')      # observed only
+    # What the observer asks of a parent row: the reason names the inner resource.
+    runtime = actions.rt_mod.OperationRuntime(
+        paths.database, parent, 'CHECK', parent.current_traversal,
+        paths.service.engine.stack_definition(
+            parent, db.raw_template_get(paths.database, parent.raw_template_id)),
+        None, 'test', nested=nested_mod.NestedStackService(paths.service.engine, parent))
+    reason = actions.drift(runtime, rows(paths, 'no')['n'])
+    assert "resource 'inner'" in reason
+    assert db.resource_get_by_name(paths.database, child.id, 'inner').status == 'COMPLETE'
+    assert rows(paths, 'no')['n'].status == 'COMPLETE'
+
+    assert list(nested.drifted(child.id, mark=True)) == ['inner']
+    inner = db.resource_get_by_name(paths.database, child.id, 'inner')
+    assert (inner.action, inner.status) == ('CHECK', 'FAILED')
