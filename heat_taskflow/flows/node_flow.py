@@ -32,7 +32,7 @@ SKIP = 'skip'            # the traversal is over, or the node already done: do n
 FAILED = 'failed'        # the action failed: fail the traversal
 
 # Seconds between looks at an older traversal's action this node waits for.
-LOCK_POLL = 0.05
+LOCK_POLL = 0.1
 
 
 class NodeRetry(tf_exc.ExecutionFailure):

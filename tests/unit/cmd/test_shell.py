@@ -24,7 +24,8 @@ resources:
       config: {get_file: boot.sh}
 """
 
-COMMANDS = ['stack create', 'stack update', 'stack delete', 'stack show', 'stack list',
+COMMANDS = ['stack create', 'stack update', 'stack delete', 'stack cancel', 'stack show',
+            'stack list',
             'stack output list', 'stack output show', 'stack resource list',
             'stack resource show', 'stack resource signal', 'stack resource mark-unhealthy',
             'stack event list', 'stack failures list', 'stack template show',
