@@ -24,6 +24,7 @@ from heat_taskflow.persistence.models import (
     Stack,
     StackOutput,
     SyncPoint,
+    new_uuid,
     utcnow,
 )
 
@@ -343,7 +344,8 @@ def resource_update(db, resource_id, values, expected_atomic_key=None):
     expected_atomic_key is given, if its atomic_key is not that (a compare-and-swap)."""
     _check_values(Resource, values, _RESOURCE_FIXED)
     query = (sa.update(Resource).where(Resource.id == resource_id)
-             .values(atomic_key=Resource.atomic_key + 1, **values))
+             .values(atomic_key=Resource.atomic_key + 1, **values)
+             .execution_options(synchronize_session=False))
     if expected_atomic_key is not None:
         query = query.where(Resource.atomic_key == expected_atomic_key)
     try:
@@ -358,14 +360,24 @@ def resource_update_with_event(db, resource_id, values, **event_values):
     changes nothing if the resource is gone, as resource_update)."""
     _check_values(Resource, values, _RESOURCE_FIXED)
     query = (sa.update(Resource).where(Resource.id == resource_id)
-             .values(atomic_key=Resource.atomic_key + 1, **values))
-    event = Event(**event_values)
+             .values(atomic_key=Resource.atomic_key + 1, **values)
+             .execution_options(synchronize_session=False))
     try:
         with db.session() as session:
             session.execute(query)
-            session.add(event)
+            event = _insert_event(session, event_values)
     except sa.exc.IntegrityError as e:
         raise _integrity_error(e) from e
+    return event
+
+
+def _insert_event(session, event_values):
+    """Insert an event with one plain INSERT in the session's transaction (no unit of work:
+    about half the CPU of session.add + flush); returns the Event with its id."""
+    values = dict(event_values, uuid=new_uuid(), created_at=utcnow())
+    result = session.connection().execute(sa.insert(Event.__table__).values(**values))
+    event = Event(**values)
+    event.id = result.inserted_primary_key[0]
     return event
 
 
@@ -416,7 +428,7 @@ def resource_data_set(db, resource_id, key, value):
             index_elements=['resource_id', 'key'], set_={'value': insert.excluded.value})
     try:
         with db.session() as session:
-            session.execute(query)
+            session.connection().execute(query)     # plain upsert, no ORM bulk path
     except sa.exc.IntegrityError as e:
         raise exceptions.ResourceNotFound(resource_id) from e
 
@@ -435,16 +447,15 @@ def event_create(db, stack_id, resource_name=None, physical_resource_id=None,
                  resource_type=None, resource_action=None, resource_status=None,
                  resource_status_reason=None):
     """Record an event; returns the Event with its id (ids give the order)."""
-    row = Event(stack_id=stack_id, resource_name=resource_name,
-                physical_resource_id=physical_resource_id, resource_type=resource_type,
-                resource_action=resource_action, resource_status=resource_status,
-                resource_status_reason=resource_status_reason)
+    values = dict(stack_id=stack_id, resource_name=resource_name,
+                  physical_resource_id=physical_resource_id, resource_type=resource_type,
+                  resource_action=resource_action, resource_status=resource_status,
+                  resource_status_reason=resource_status_reason)
     try:
         with db.session() as session:
-            session.add(row)
+            return _insert_event(session, values)
     except sa.exc.IntegrityError as e:
         raise exceptions.StackNotFound(stack_id) from e
-    return row
 
 
 def event_list(db, stack_id, since_id=None, resource_name=None, limit=None):
