@@ -515,13 +515,15 @@ def test_sync_point_list_by_traversal_and_nodes_only(database):
     api.sync_point_create(database, '9', 't1', True, other.id)
 
     def keys(**kwargs):
-        return sorted((p.traversal_id, p.entity_id)
-                      for p in api.sync_point_list(database, stack.id, **kwargs))
+        found = [(p.traversal_id, p.entity_id)
+                 for p in api.sync_point_list(database, stack.id, **kwargs)]
+        assert len(found) == len(set(found))
+        return set(found)
 
-    assert keys(traversal_id='t1') == [('t1', '1'), ('t1', '2'), ('t1', stack.id)]
-    assert keys(traversal_id='t1', nodes_only=True) == [('t1', '1'), ('t1', '2')]
-    assert keys(other_than='t1') == [('t2', '1'), ('t2', stack.id), ('t3', '1')]
-    assert keys(other_than='t1', nodes_only=True) == [('t2', '1'), ('t3', '1')]
+    assert keys(traversal_id='t1') == {('t1', '1'), ('t1', '2'), ('t1', stack.id)}
+    assert keys(traversal_id='t1', nodes_only=True) == {('t1', '1'), ('t1', '2')}
+    assert keys(other_than='t1') == {('t2', '1'), ('t2', stack.id), ('t3', '1')}
+    assert keys(other_than='t1', nodes_only=True) == {('t2', '1'), ('t3', '1')}
     assert len(keys()) == 6
     point = api.sync_point_list(database, stack.id, 't3')[0]
     assert point.input_data == {'key': '1@t3'}          # readable after the session ends
