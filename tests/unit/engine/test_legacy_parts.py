@@ -4,14 +4,12 @@ flows.tasks.split_spec): dependency order, replacement, cleanup and rollback acr
 import pytest
 
 from heat_taskflow.flows import tasks
+from tests.unit.engine.helpers import res, rows, tmpl
 from tests.unit.engine.test_legacy_operations import (  # noqa: F401 - collected again here
-    res,
-    rows,
     test_create_in_dependency_order_with_outputs_and_events,
     test_delete_removes_resources_and_the_stack,
     test_failed_create_rolls_back_and_deletes_what_was_created,
     test_failed_update_rolls_back_to_previous_template,
-    tmpl,
 )
 
 
