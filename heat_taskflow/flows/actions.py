@@ -139,7 +139,7 @@ def converge(runtime, name):
 
     if row is None:
         row = _new_row(runtime, name, rtype, rdef)
-        return _create(runtime, row, cls, properties, snippet, requires_ids)
+        return _create(runtime, row, cls, properties, snippet, requires_ids, fresh=True)
     if row.status == rt_mod.IN_PROGRESS and row.action == rt_mod.CREATE:
         # Interrupted create (the process running it died): run it again; the plugin adopts
         # what it recorded before calling out.
@@ -225,14 +225,17 @@ def _new_row(runtime, name, rtype, rdef, replaces=None):
     return db.resource_create(runtime.database, **values)
 
 
-def _plugin(runtime, row, cls, properties):
+def _plugin(runtime, row, cls, properties, fresh=False):
+    """The plugin on a row; ``fresh``: the caller has just created the row, so it has no
+    stored data yet."""
     policy = (row.template or {}).get('deletion_policy') or 'Delete'
-    return cls(row.name, properties, ctx_mod.StoredResourceContext(runtime, row),
-               physical_id=row.physical_resource_id, deletion_policy=policy)
+    context = ctx_mod.StoredResourceContext(runtime, row, data={} if fresh else None)
+    return cls(row.name, properties, context, physical_id=row.physical_resource_id,
+               deletion_policy=policy)
 
 
-def _create(runtime, row, cls, properties, snippet, requires_ids):
-    plugin = _plugin(runtime, row, cls, properties)
+def _create(runtime, row, cls, properties, snippet, requires_ids, fresh=False):
+    plugin = _plugin(runtime, row, cls, properties, fresh=fresh)
     # Store the properties first: a cleanup of a create that failed half-way needs them.
     _set_state(runtime, row, rt_mod.CREATE, rt_mod.IN_PROGRESS, 'state changed',
                {'properties_data': properties, 'requires': requires_ids})
@@ -266,7 +269,7 @@ def _replace(runtime, row, name, rtype, rdef, cls, properties, snippet, requires
     new_row = _new_row(runtime, name, rtype, rdef, replaces=row)
     runtime.record_event(row, rt_mod.UPDATE, rt_mod.IN_PROGRESS,
                          'replacing with resource %d' % new_row.id)
-    return _create(runtime, new_row, cls, properties, snippet, requires_ids)
+    return _create(runtime, new_row, cls, properties, snippet, requires_ids, fresh=True)
 
 
 def _completed_values(runtime, row, plugin, properties, snippet, requires_ids):

@@ -11,10 +11,12 @@ SIGNAL_PREFIX = 'signal:'
 class StoredResourceContext(base.ResourceContext):
     """A ResourceContext backed by one stored resource row; every write is persisted at once."""
 
-    def __init__(self, runtime, row):
+    def __init__(self, runtime, row, data=None):
         self._runtime = runtime
         self._row = row
-        self._data = None
+        # What the row has stored, when the caller knows it (a row it has just created has
+        # nothing, which saves the read); None: read on first data_get.
+        self._data = None if data is None else dict(data)
 
     @property
     def stack_name(self):
