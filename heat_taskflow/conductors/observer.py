@@ -116,12 +116,38 @@ class Observer:
             return None
         return {'data': data, 'atomic_key': row.atomic_key + 1}
 
-    def _remember(self, stack, claim, drift):
-        # Best effort: if another conductor observed the stack meanwhile, its record wins.
-        data = dict(claim['data'], drift=drift)
-        if data != claim['data']:
-            db.sync_point_update_input(self.database, stack.id, TRAVERSAL, False, data,
-                                       claim['atomic_key'])
+    def _swap_drift(self, stack, change):
+        """Apply change(drift dict) -> new dict or None (no write) to the stack's observation
+        record by compare-and-swap, retrying on a lost race; returns whether it wrote."""
+        while True:
+            row = db.sync_point_get(self.database, stack.id, TRAVERSAL, False)
+            if row is None:
+                return False
+            data = dict(row.input_data or {})
+            new = change(dict(data.get('drift') or {}))
+            if new is None:
+                return False
+            data['drift'] = new
+            if db.sync_point_update_input(self.database, stack.id, TRAVERSAL, False, data,
+                                          row.atomic_key):
+                return True
+
+    def _note_drift(self, stack, row_id, reason):
+        """Record one drift; True for the one observer that records it first (which then
+        writes its event), False when it is already known - even if another conductor
+        observes the stack at the same moment."""
+
+        def change(drift):
+            if drift.get(row_id) == reason:
+                return None
+            drift[row_id] = reason
+            return drift
+
+        return self._swap_drift(stack, change)
+
+    def _remember(self, stack, drift):
+        # Forget drift that is gone (repaired, or the row replaced).
+        self._swap_drift(stack, lambda known: drift if known != drift else None)
 
     def observe(self, stack, claim=None):
         """Check every current resource of a stack; record drift as events and, with
@@ -129,7 +155,6 @@ class Observer:
 
         A drift already recorded at the previous observation (same resource row, same
         reason) gets no second event."""
-        known = dict(((claim or {}).get('data') or {}).get('drift') or {})
         raw = db.raw_template_get(self.database, stack.raw_template_id)
         nested = (self.engine.nested_factory(self.engine, stack)
                   if self.engine.nested_factory else None)
@@ -147,7 +172,7 @@ class Observer:
                 continue
             drifted[row.name] = reason
             drift[str(row.id)] = reason
-            if known.get(str(row.id)) == reason:
+            if claim is not None and not self._note_drift(stack, str(row.id), reason):
                 continue
             db.event_create(self.database, stack.id, resource_name=row.name,
                             physical_resource_id=row.physical_resource_id,
@@ -155,7 +180,7 @@ class Observer:
                             resource_status=DRIFT_STATUS,
                             resource_status_reason='drift seen by the observer: %s' % reason)
         if claim is not None:
-            self._remember(stack, claim, drift)
+            self._remember(stack, drift)
         if not drifted:
             LOG.debug('%s: stack %s: no drift', self.name, stack.name)
             return drifted
