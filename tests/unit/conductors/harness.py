@@ -67,3 +67,19 @@ def make_service(conf, database, executors):
     """A StackService that posts only (the test runs the conductors)."""
     return service_mod.StackService(conf, database=database, executors=executors,
                                     run_conductor=False)
+
+
+@contextlib.contextmanager
+def zake_service(conf, database, workers=None, **conductor_overrides):
+    """A posting-only StackService on a zake board private to the test, with an executor
+    pool of its own; all closed at the end. The test starts the conductors."""
+    from heat_taskflow.engine import legacy
+    board = distributed_conf(conf, **conductor_overrides)
+    executors = legacy.ExecutorPool(workers or conf.max_concurrent_resource_actions)
+    service = make_service(conf, database, executors)
+    try:
+        yield service
+    finally:
+        service.close()
+        forget_board(board)
+        executors.shutdown()

@@ -74,18 +74,13 @@ class Paths:
 @contextlib.contextmanager
 def paths_on(path, conf, database):
     """Paths on ``path``: the legacy runner, or two conductors on a private zake board."""
-    executors = legacy.ExecutorPool(conf.max_concurrent_resource_actions)
-    try:
-        if path == 'legacy':
-            yield Paths('legacy', harness.make_service(conf, database, executors))
-            return
-        board = harness.distributed_conf(conf)
-        service = harness.make_service(conf, database, executors)
+    if path == 'legacy':
+        executors = legacy.ExecutorPool(conf.max_concurrent_resource_actions)
         try:
-            with harness.conductors(conf, database, count=2):
-                yield Paths('distributed', service)
+            yield Paths('legacy', harness.make_service(conf, database, executors))
         finally:
-            service.close()
-            harness.forget_board(board)
-    finally:
-        executors.shutdown()
+            executors.shutdown()
+        return
+    with harness.zake_service(conf, database) as service, \
+            harness.conductors(conf, database, count=2):
+        yield Paths('distributed', service)

@@ -14,13 +14,12 @@ import pytest
 import yaml
 
 from heat_taskflow.engine import exceptions as exc
-from heat_taskflow.engine import legacy
 from heat_taskflow.flows import graph as graph_mod
 from heat_taskflow.flows import sync_points
 from heat_taskflow.persistence import api as db
 from heat_taskflow.resources.types import test_ledger
 from tests.unit.conductors import harness
-from tests.unit.engine.test_distributed_operations import Paths
+from tests.unit.engine import helpers
 from tests.unit.engine.test_operator_lifecycle import cli
 
 
@@ -85,36 +84,15 @@ def assert_exactly_once(path, live_tokens):
 
 @pytest.fixture(params=['legacy', 'distributed'])
 def paths(request, conf, database):
-    executors = legacy.ExecutorPool(conf.max_concurrent_resource_actions)
-    try:
-        if request.param == 'legacy':
-            yield Paths('legacy', harness.make_service(conf, database, executors))
-            return
-        board = harness.distributed_conf(conf)
-        service = harness.make_service(conf, database, executors)
-        try:
-            with harness.conductors(conf, database, count=2):
-                yield Paths('distributed', service)
-        finally:
-            service.close()
-            harness.forget_board(board)
-    finally:
-        executors.shutdown()
+    with helpers.paths_on(request.param, conf, database) as on_path:
+        yield on_path
 
 
 @pytest.fixture
 def dist(conf, database):
     """A service on the distributed path with two conductors."""
-    board = harness.distributed_conf(conf)
-    executors = legacy.ExecutorPool(conf.max_concurrent_resource_actions)
-    service = harness.make_service(conf, database, executors)
-    try:
-        with harness.conductors(conf, database, count=2):
-            yield Paths('distributed', service)
-    finally:
-        service.close()
-        harness.forget_board(board)
-        executors.shutdown()
+    with helpers.paths_on('distributed', conf, database) as on_path:
+        yield on_path
 
 
 class Background:

@@ -6,7 +6,6 @@ import threading
 import pytest
 import yaml
 
-from heat_taskflow.engine import legacy
 from heat_taskflow.flows import graph as graph_mod
 from heat_taskflow.flows import node_flow, sync_points
 from heat_taskflow.persistence import api as db
@@ -28,15 +27,8 @@ CHAIN = tmpl({'a': res('1'), 'b': res({'get_attr': ['a', 'output']})})
 @pytest.fixture
 def dist(conf, database):
     """(conf, service) on a private zake board; the test starts its own conductors."""
-    board = harness.distributed_conf(conf)
-    executors = legacy.ExecutorPool(2)
-    service = harness.make_service(conf, database, executors)
-    try:
+    with harness.zake_service(conf, database, workers=2) as service:
         yield conf, service
-    finally:
-        service.close()
-        executors.shutdown()
-        harness.forget_board(board)
 
 
 def events(service, name, status=None):

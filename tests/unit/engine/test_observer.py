@@ -41,15 +41,8 @@ def observations(database, stack_id):
 
 @pytest.fixture
 def service(conf, database):
-    executors = legacy.ExecutorPool(conf.max_concurrent_resource_actions)
-    board = harness.distributed_conf(conf)
-    service = harness.make_service(conf, database, executors)
-    try:
+    with harness.zake_service(conf, database) as service:
         yield service
-    finally:
-        service.close()
-        harness.forget_board(board)
-        executors.shutdown()
 
 
 def create(service, name, **kwargs):

@@ -331,15 +331,8 @@ def test_legacy_resume_of_a_nested_stack_resumes_the_child(service, database, tm
 @pytest.fixture
 def dist(conf, database):
     """(conf, service) on a private zake board; the test starts the conductors."""
-    board = harness.distributed_conf(conf)
-    executors = legacy.ExecutorPool(2)
-    service = harness.make_service(conf, database, executors)
-    try:
+    with harness.zake_service(conf, database, workers=2) as service:
         yield conf, service
-    finally:
-        service.close()
-        executors.shutdown()
-        harness.forget_board(board)
 
 
 def test_distributed_resume_reposts_the_jobs_the_board_lost(dist, database, tmp_path):

@@ -74,15 +74,8 @@ def stack_row(service, name):
 
 @pytest.fixture
 def distributed_service(conf, database):
-    executors = legacy.ExecutorPool(conf.max_concurrent_resource_actions)
-    board = harness.distributed_conf(conf, watchdog_interval=0.1)
-    service = harness.make_service(conf, database, executors)
-    try:
+    with harness.zake_service(conf, database, watchdog_interval=0.1) as service:
         yield service
-    finally:
-        service.close()
-        harness.forget_board(board)
-        executors.shutdown()
 
 
 def expire(database, stack):
