@@ -42,7 +42,7 @@ class ResourceActionTask(task.Task):
             raise actions.OperationTimeout(
                 self.node.name, runtime.action,
                 "resource '%s' not started: the stack operation timed out" % self.node.name)
-        if self.skip_if_superseded and runtime.superseded():
+        if self.skip_if_superseded and runtime.superseded_lately():
             return
         runtime.start_node()
         try:
