@@ -521,7 +521,6 @@ class StackEngine:
             return db.stack_get(self.database, stack.id)
         return self._run(claimed, rt.ROLLBACK, defn, on_event)
 
-
     def _rollback_values(self, stack, failed_action, reason):
         """The stack row values that claim a rollback, and the definition it converges to
         (None: to nothing)."""

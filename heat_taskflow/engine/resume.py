@@ -26,7 +26,6 @@ on the board (a lost post, or a job board that lost its data); conductors do the
 import contextlib
 import logging
 import threading
-import time
 
 import sqlalchemy as sa
 
@@ -268,7 +267,7 @@ def resume_legacy(engine, runner, stack, on_event=None):
     except Exception as err:  # noqa: BLE001 - the stack must not stay IN_PROGRESS
         return engine._failed(stack, action, defn, err, on_event)
     total = target.get('nodes') if target else None
-    deadline = time.time() + 60 * (stack.timeout or engine.conf.default_timeout)
+    deadline = engine.deadline(stack, action)
     nested = engine.nested_factory(engine, stack) if engine.nested_factory else None
     runtime = rt.OperationRuntime(engine.database, stack, action, stack.current_traversal,
                                   defn, deadline, engine.engine_id, nested=nested,

@@ -17,7 +17,7 @@ flip, so in the normal course a node is posted once. A crash between the flip an
 would lose the post; the re-run of the crashed node (its job is claimed again) calls
 ``satisfy`` again and learns that it flipped the node before and that the node never
 started (MAYBE_LOST), so it posts it again unless the job board already holds a job of it.
-``missing`` lists every node that should have a job, for ``stack resume``.
+``pending`` lists every node that should have a job, for ``stack resume``.
 """
 
 import copy
