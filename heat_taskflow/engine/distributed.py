@@ -99,25 +99,23 @@ class DistributedRunner:
             })
             LOG.debug('stack %s traversal %s: posted %s', stack_name, traversal_id, key)
 
+    def _node_jobs(self):
+        """(job, its details) of every node job on the board, read fresh."""
+        for job in self.board().board.iterjobs(ensure_fresh=True):
+            details = job.details or {}
+            if details.get('node'):
+                yield job, details
+
     def jobs_on_board(self, traversal_id):
         """Node keys of a traversal that have a job on the board (claimed or not)."""
-        board = self.board()
-        keys = set()
-        for job in board.board.iterjobs(ensure_fresh=True):
-            details = job.details or {}
-            if details.get('traversal_id') == traversal_id and details.get('node'):
-                keys.add(details['node'])
-        return keys
+        return {details['node'] for _, details in self._node_jobs()
+                if details.get('traversal_id') == traversal_id}
 
     def running_jobs(self, stack_id):
         """(traversal id, node key) of the stack's jobs a conductor holds (claimed) now."""
-        board = self.board()
-        held = set()
-        for job in board.board.iterjobs(ensure_fresh=True):
-            details = job.details or {}
-            if details.get('stack_id') == stack_id and job.state == tf_states.CLAIMED:
-                held.add((details.get('traversal_id'), details.get('node')))
-        return held
+        return {(details.get('traversal_id'), details['node'])
+                for job, details in self._node_jobs()
+                if details.get('stack_id') == stack_id and job.state == tf_states.CLAIMED}
 
     def post_missing(self, stack_id, traversal_id, node_keys, stack_name):
         """Post the nodes among node_keys that have no job on the board; returns them.
