@@ -25,7 +25,6 @@ import threading
 import time
 import uuid
 
-import sqlalchemy as sa
 from taskflow import exceptions as tf_exc
 from taskflow.conductors.backends import impl_nonblocking
 
@@ -36,7 +35,7 @@ from heat_taskflow.engine import nested as nested_mod
 from heat_taskflow.engine import operations as ops
 from heat_taskflow.flows import node_flow, sync_points
 from heat_taskflow.flows import runtime as rt
-from heat_taskflow.persistence.models import Stack
+from heat_taskflow.persistence import api as db
 
 LOG = logging.getLogger(__name__)
 
@@ -355,8 +354,5 @@ class Conductor:
 
 def _in_progress(database):
     """Live distributed stacks IN_PROGRESS (nested ones too: each has its own traversal)."""
-    query = sa.select(Stack).where(Stack.convergence.is_(True),
-                                   Stack.status == rt.IN_PROGRESS,
-                                   Stack.deleted_at.is_(None))
-    with database.session() as session:
-        return list(session.scalars(query))
+    return db.stack_list(database, None, include_nested=True, convergence=True,
+                         status=rt.IN_PROGRESS)

@@ -24,15 +24,12 @@ import threading
 import time
 import uuid
 
-import sqlalchemy as sa
-
 from heat_taskflow.engine import exceptions as exc
 from heat_taskflow.engine import operations as ops
 from heat_taskflow.flows import actions
 from heat_taskflow.flows import runtime as rt
 from heat_taskflow.persistence import api as db
 from heat_taskflow.persistence import exceptions as db_exc
-from heat_taskflow.persistence.models import Stack
 
 LOG = logging.getLogger(__name__)
 
@@ -212,10 +209,6 @@ class Observer:
 def _candidates(database):
     """Live top-level COMPLETE stacks of the distributed path, oldest first (those not due
     are skipped by the claim, so every due stack gets its turn)."""
-    query = (sa.select(Stack)
-             .where(Stack.convergence.is_(True), Stack.status == rt.COMPLETE,
-                    Stack.owner_id.is_(None), Stack.deleted_at.is_(None),
-                    Stack.action != rt.DELETE)
-             .order_by(Stack.created_at, Stack.id))
-    with database.session() as session:
-        return list(session.scalars(query))
+    return [stack for stack in db.stack_list(database, None, convergence=True,
+                                             status=rt.COMPLETE)
+            if stack.action != rt.DELETE]

@@ -120,14 +120,20 @@ def stack_get_by_name(db, name, project_id):
         return session.scalars(query).first()
 
 
-def stack_list(db, project_id, include_nested=False, owner_id=None, show_deleted=False):
+def stack_list(db, project_id, include_nested=False, owner_id=None, show_deleted=False,
+               convergence=None, status=None):
     """Stacks of a project (every project if None), oldest first.
 
-    Only top-level stacks unless include_nested; only children of owner_id when it is given.
+    Only top-level stacks unless include_nested; only children of owner_id when it is given;
+    only those on one path (convergence True: distributed) or with one status when given.
     """
     query = sa.select(Stack)
     if project_id is not None:
         query = query.where(Stack.project_id == project_id)
+    if convergence is not None:
+        query = query.where(Stack.convergence.is_(bool(convergence)))
+    if status is not None:
+        query = query.where(Stack.status == status)
     if owner_id is not None:
         query = query.where(Stack.owner_id == owner_id)
     elif not include_nested:

@@ -122,6 +122,20 @@ def test_stack_list_filters_project_nested_owner_and_deleted(database):
     assert len(api.stack_list(database, None)) == 3
 
 
+def test_stack_list_filters_path_and_status(database):
+    legacy = make_stack(database, name='legacy', status='IN_PROGRESS')
+    busy = make_stack(database, name='busy', convergence=True, status='IN_PROGRESS')
+    done = make_stack(database, name='done', convergence=True, status='COMPLETE')
+
+    def ids(**filters):
+        return [s.id for s in api.stack_list(database, PROJECT, **filters)]
+
+    assert ids(convergence=True) == [busy.id, done.id]
+    assert ids(convergence=False) == [legacy.id]
+    assert ids(status='IN_PROGRESS') == [legacy.id, busy.id]
+    assert ids(convergence=True, status='COMPLETE') == [done.id]
+
+
 def test_stack_update_sets_values(database):
     stack = make_stack(database)
     assert api.stack_update(database, stack.id, {'action': 'CREATE', 'status': 'FAILED',
