@@ -70,12 +70,7 @@ class LegacyRunner:
         compile and scheduler grow quadratically with a flow's size, so small flows keep the
         traversal linear. A failed part stops the traversal before the next one starts.
         """
-        with self._heartbeat.beat(runtime.stack_id, runtime.engine_id):
-            backend = self._database.taskflow_backend()
-            book = _logbook(backend, runtime, self.parts(graph))
-            self._run_parts(runtime, backend, book)
-        # A finished traversal is never resumed: drop its logbook so the database stays small.
-        destroy_logbook(self._database, runtime.traversal_id)
+        self._traverse(runtime, lambda backend: _logbook(backend, runtime, self.parts(graph)))
 
     @staticmethod
     def parts(graph):
@@ -99,8 +94,7 @@ class LegacyRunner:
         task states (TaskFlow re-runs only the tasks that had not finished), and the parts
         not started yet run as run() would run them. Without a logbook (the process died
         before writing it, so nothing ran) the graph compile_graph() returns runs."""
-        with self._heartbeat.beat(runtime.stack_id, runtime.engine_id):
-            backend = self._database.taskflow_backend()
+        def logbook(backend):
             with contextlib.closing(backend.get_connection()) as conn:
                 try:
                     book = conn.get_logbook(runtime.traversal_id)
@@ -110,7 +104,17 @@ class LegacyRunner:
                 if book is not None:
                     destroy_logbook(self._database, runtime.traversal_id)
                 book = _logbook(backend, runtime, self.parts(compile_graph()))
-            self._run_parts(runtime, backend, book)
+            return book
+
+        self._traverse(runtime, logbook)
+
+    def _traverse(self, runtime, logbook):
+        """Run the parts of the logbook that logbook(backend) returns, with the stack's
+        heartbeat beating; then drop the logbook (a finished traversal is never resumed,
+        and the database stays small)."""
+        with self._heartbeat.beat(runtime.stack_id, runtime.engine_id):
+            backend = self._database.taskflow_backend()
+            self._run_parts(runtime, backend, logbook(backend))
         destroy_logbook(self._database, runtime.traversal_id)
 
     def _run_parts(self, runtime, backend, book):
