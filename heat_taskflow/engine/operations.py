@@ -9,6 +9,7 @@ stack's path runner. What differs between the paths is only the runner.
 import logging
 import os
 import socket
+import sys
 import time
 import uuid
 
@@ -75,10 +76,17 @@ class StackEngine:
 
     # -- building and validating ------------------------------------------------------
 
-    def definition(self, source, name, stack_id, project_id=DEFAULT_PROJECT, facade=None):
-        """Parse and validate a source into a StackDefinition; raise on any bad input."""
+    def definition(self, source, name, stack_id, project_id=DEFAULT_PROJECT, facade=None,
+                   nested=False):
+        """Parse and validate a source into a StackDefinition; raise on any bad input.
+
+        ``max_template_size`` limits what a user submits. A child stack's template is one
+        the engine wrote (a resource group's grows with its count, each member carrying its
+        resource definition), so ``nested`` ones are not held to it (nor are they in Heat,
+        which builds a group's template in memory).
+        """
         tpl = Template.parse(source.text, filename=source.filename,
-                             max_size=self.conf.max_template_size,
+                             max_size=sys.maxsize if nested else self.conf.max_template_size,
                              max_depth=self.conf.max_template_depth)
         env = Environment.load(source.environments)
         defn = StackDefinition(tpl, env, params=source.parameters, files=source.files,
@@ -117,7 +125,7 @@ class StackEngine:
     def stack_definition(self, stack, raw):
         """The definition a stored stack had with one of its raw templates."""
         return self.definition(Source.from_raw(raw), stack.name, stack.id, stack.project_id,
-                               facade=self._facade(stack))
+                               facade=self._facade(stack), nested=bool(stack.owner_id))
 
     def _facade(self, stack):
         if not stack.owner_id or not stack.parent_resource_name:
@@ -150,7 +158,8 @@ class StackEngine:
         facade = None
         if owner is not None and parent_resource_name:
             facade = self._facade(_Owned(owner.id, parent_resource_name))
-        defn = self.definition(source, name, stack_id, project_id, facade=facade)
+        defn = self.definition(source, name, stack_id, project_id, facade=facade,
+                               nested=owner is not None)
         raw = db.raw_template_create(self.database,
                                      **source.raw_values(defn.template.description))
         convergence = owner.convergence if owner is not None else \
@@ -183,7 +192,7 @@ class StackEngine:
         if not self._redirectable(stack, converge):
             self._refuse_if_busy(stack)
         defn = self.definition(source, stack.name, stack.id, stack.project_id,
-                               facade=self._facade(stack))
+                               facade=self._facade(stack), nested=bool(stack.owner_id))
         raw = db.raw_template_create(self.database,
                                      **source.raw_values(defn.template.description))
         values = dict(action=rt.UPDATE, status=rt.IN_PROGRESS,
