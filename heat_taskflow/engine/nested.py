@@ -1,6 +1,8 @@
 """Nested stacks as the engine offers them to resource plugins (ResourceGroup, template
 resources, OS::Heat::Stack): child stack rows of their own, run on the parent's path."""
 
+import time
+
 import yaml
 
 from heat_taskflow.engine import exceptions as exc
@@ -68,14 +70,36 @@ class ResourceNestedStacks(base.NestedStackService):
 
     def _resume_if_interrupted(self, stack):
         """A legacy child left IN_PROGRESS by a dead process (its parent's action is being
-        resumed): finish the child's operation here, as the dead process would have."""
+        resumed): finish the child's operation here, as the dead process would have.
+
+        The dead process may have begun the child after the parent's last heartbeat, so the
+        child can look alive for up to a heartbeat interval longer than its parent did when
+        the parent was taken over. A child whose heartbeat does not move is waited for until
+        it is stale, then resumed; one whose heartbeat moves on is run by a live process,
+        and the plugin polls it until that process ends it."""
         if stack.status != rt.IN_PROGRESS or stack.convergence:
             return
         from heat_taskflow.engine import resume as resume_mod
-        try:
-            self._engine.resume(stack)
-        except resume_mod.StillRunning:
-            pass        # its process lives: the plugin polls the child until it ends
+        first_seen = resume_mod.last_seen(stack)
+        interval = getattr(self._engine._runner(stack), 'heartbeat_interval',
+                           resume_mod.DEFAULT_INTERVAL)
+        interval = max(interval, resume_mod.parse_holder(stack.engine_id)[1] or 0)
+        # A guard only: a holder that stopped beating is stale after STALE_INTERVALS.
+        give_up = time.monotonic() + (resume_mod.STALE_INTERVALS + 2) * interval + 5
+        while stack is not None and stack.status == rt.IN_PROGRESS:
+            try:
+                self._engine.resume(stack)
+                return
+            except resume_mod.NothingToResume:
+                return      # it ended meanwhile
+            except resume_mod.StillRunning:
+                pass
+            if time.monotonic() > give_up:
+                return
+            time.sleep(min(interval / 2.0, 1.0))
+            stack = self._stack(stack.id)
+            if stack is not None and resume_mod.last_seen(stack) != first_seen:
+                return      # its process lives: the plugin polls the child until it ends
 
     def update_stack(self, stack_id, template, files=None, environment=None, parameters=None,
                      timeout_mins=None):

@@ -1,12 +1,14 @@
 """stack resume: refusals, legacy liveness, legacy resume after a death, distributed re-post."""
 
 import datetime
+import threading
 
 import pytest
 import yaml
 
 from heat_taskflow.engine import legacy
 from heat_taskflow.engine import resume as resume_mod
+from heat_taskflow.engine import service as service_mod
 from heat_taskflow.flows import actions, sync_points, tasks
 from heat_taskflow.persistence import api as db
 from heat_taskflow.persistence.models import utcnow
@@ -324,6 +326,84 @@ def test_legacy_resume_of_a_nested_stack_resumes_the_child(service, database, tm
                     for e in db.event_list(database, child.id)]
     assert child_events.count(('x', 'IN_PROGRESS')) == 1      # done before the death
     assert child_events.count(('y', 'COMPLETE')) == 1
+
+
+def test_legacy_resume_waits_for_a_child_whose_dead_heartbeat_is_not_stale_yet(
+        conf, database, tmp_path, monkeypatch):
+    """The dead process began the child stack after the parent's last heartbeat: the parent
+    is stale and resumed while the child is not stale yet. The resumed parent action waits
+    for the child's heartbeat to go stale and resumes it (the child never beats again),
+    rather than polling, until the deadline, a child no process runs."""
+    sqlite_only(database)
+    conf.set_override('legacy_heartbeat_interval', 0.1)
+    executors = legacy.ExecutorPool(conf.max_concurrent_resource_actions)
+    service = service_mod.StackService(conf, database=database, executors=executors)
+    try:
+        ledger = tmp_path / 'ledger'
+        child = {'heat_template_version': '2018-08-31', 'resources': {
+            'x': ledger_res(ledger, 'X'),
+            'y': ledger_res(ledger, {'get_attr': ['x', 'output']})}}
+        text = tmpl({'inner': {'type': 'OS::Heat::Stack',
+                               'properties': {'template': yaml.safe_dump(child)}}})
+        stack = dead_create(service, monkeypatch, 'n', text, resource='y', timeout_mins=1)
+        [kid] = db.stack_list(database, stack.project_id, include_nested=True,
+                              owner_id=stack.id)
+        make_stale(database, stack.id)
+        # The child's holder died a moment ago: its heartbeat is fresh, and stays as it is.
+        db.stack_update(database, kid.id, {'engine_id': 'gone:1:dead every 0.1s',
+                                           'heartbeat_at': utcnow()})
+        view = service.resume_stack('n')
+        assert view['stack_status'] == 'CREATE_COMPLETE', view['stack_status_reason']
+        assert creates(ledger) == ['x', 'y']
+        kid = db.stack_get(database, kid.id)
+        assert (kid.action, kid.status, kid.engine_id) == ('CREATE', 'COMPLETE', None)
+    finally:
+        executors.shutdown()
+
+
+def test_a_resumed_parent_leaves_a_child_whose_holder_beats_to_its_holder(
+        conf, database, tmp_path, monkeypatch):
+    """A child that another live process runs (its heartbeat moves on) is not taken over:
+    the parent's action lets it be and polls it until that process ends it."""
+    sqlite_only(database)
+    conf.set_override('legacy_heartbeat_interval', 0.1)
+    executors = legacy.ExecutorPool(conf.max_concurrent_resource_actions)
+    service = service_mod.StackService(conf, database=database, executors=executors)
+    try:
+        ledger = tmp_path / 'ledger'
+        child = {'heat_template_version': '2018-08-31', 'resources': {
+            'x': ledger_res(ledger, 'X')}}
+        text = tmpl({'inner': {'type': 'OS::Heat::Stack',
+                               'properties': {'template': yaml.safe_dump(child)}}})
+        stack = dead_create(service, monkeypatch, 'n', text, resource='x', timeout_mins=1)
+        [kid] = db.stack_list(database, stack.project_id, include_nested=True,
+                              owner_id=stack.id)
+        make_stale(database, stack.id)
+        holder = 'alive:2:live every 0.1s'
+        db.stack_update(database, kid.id, {'engine_id': holder, 'heartbeat_at': utcnow()})
+        stop = threading.Event()
+
+        def live_holder():
+            # Beats for a while (longer than the 3 intervals that make a stack stale), then
+            # ends the child's create, as the process running it would.
+            for _ in range(10):
+                if stop.wait(0.05):
+                    return
+                db.stack_update(database, kid.id, {'heartbeat_at': utcnow()})
+            db.stack_update(database, kid.id, {'status': 'COMPLETE', 'engine_id': None})
+
+        thread = threading.Thread(target=live_holder, daemon=True)
+        thread.start()
+        try:
+            view = service.resume_stack('n')
+        finally:
+            stop.set()
+            thread.join(timeout=30)
+        assert view['stack_status'] == 'CREATE_COMPLETE', view['stack_status_reason']
+        lines = test_ledger.read_ledger(str(ledger))
+        assert [line['event'] for line in lines] == ['create']   # x was not run again here
+    finally:
+        executors.shutdown()
 
 
 # -- distributed resume -----------------------------------------------------------------
