@@ -1,0 +1,167 @@
+"""The TripleO-like example (examples/tripleo) through a crash: a legacy `stack create --wait`
+killed with kill -9 while the nodes' nested stacks are being built, then `stack resume
+--wait`.
+
+Each node is an OS::Heat::Stack of role.yaml inside an OS::Heat::ResourceGroup, so the kill
+leaves three levels of stacks IN_PROGRESS (the overcloud, a group's child stack, the node
+stacks) under a dead heartbeat. The resume must finish every one of them without making any
+cloud object twice: the simulated cloud's audit ends with exactly one creation per cloud
+resource of the template, each one still the physical resource of its template resource, and
+the delete leaves nothing live.
+"""
+
+import collections
+import json
+import re
+import signal
+import subprocess
+import time
+import urllib.request
+
+import pytest
+
+from heat_taskflow.persistence import api as db
+from heat_taskflow.persistence import database as database_mod
+from tests.functional import cli as cli_mod
+
+pytestmark = [pytest.mark.functional]
+
+EXAMPLE = cli_mod.EXAMPLES / 'tripleo'
+BOUND = 90.0          # seconds: a guard against hangs, never a measurement
+CONTROLLERS, COMPUTES, CEPH = 1, 7, 1
+NODES = CONTROLLERS + COMPUTES + CEPH
+# Cloud objects the plugins ask for: 7 networking (2 nets, 2 subnets, router, interface,
+# security group), per node a port, a server, a volume and an attachment, and one floating
+# IP per controller. Neutron's own objects (router ports, rules) carry TOKEN#suffix.
+EXPECTED = {'networks': 2, 'subnets': 2, 'routers': 1, 'router_interfaces': 1,
+            'security_groups': 1, 'ports': NODES, 'servers': NODES, 'volumes': NODES,
+            'volume_attachments': NODES, 'floatingips': CONTROLLERS}
+NETWORKING = ('PublicNetwork', 'PublicSubnet', 'CtlplaneNetwork', 'CtlplaneSubnet', 'Router',
+              'RouterInterface', 'OvercloudSecurityGroup')
+NODE_RESOURCES = ('Port', 'Server', 'DataVolume', 'DataVolumeAttachment')
+
+
+def _audit(simcloud):
+    with urllib.request.urlopen(simcloud + '/admin/audit', timeout=30) as response:
+        return json.loads(response.read())
+
+
+def _requested(creations):
+    """The creations the plugins asked for (not Neutron's own TOKEN#suffix objects)."""
+    return [c for c in creations if c['token'] and '#' not in c['token']]
+
+
+@pytest.fixture
+def simcloud(tmp_path):
+    ready = re.compile(r'simcloud ready at (http://127\.0\.0\.1:\d+)')
+    # Servers and volumes take half a second to build: the kill lands while nodes build.
+    proc = subprocess.Popen([cli_mod.script('heat-taskflow-simcloud'), '--port', '0',
+                             '--db', str(tmp_path / 'simcloud.sqlite'),
+                             '--build-time', '0.5'], stdout=subprocess.PIPE, text=True)
+    try:
+        match = ready.match(proc.stdout.readline())
+        assert match, 'simcloud did not start'
+        yield match.group(1)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+
+
+def _stack_tree(url, name):
+    """{stack id: (stack row, [current resource rows])} of a live stack and its nested
+    stacks, read from the engine's database."""
+    database = database_mod.Database(url)
+    try:
+        top = db.stack_get_by_name(database, name, 'default')
+        tree, todo = {}, [top]
+        while todo:
+            stack = todo.pop()
+            tree[stack.id] = (stack, db.resource_list(database, stack.id, current_only=True))
+            todo.extend(db.stack_list(database, None, owner_id=stack.id))
+        return tree
+    finally:
+        database.engine.dispose()
+
+
+def test_killed_overcloud_create_is_resumed_with_one_cloud_object_per_resource(tmp_path,
+                                                                               simcloud):
+    state = tmp_path / 'state'
+    state.mkdir()
+    url = 'sqlite:///%s' % (tmp_path / 'heat.sqlite')
+    config = tmp_path / 'heat-taskflow.conf'
+    config.write_text('[DEFAULT]\nstate_dir = %s\nlegacy_heartbeat_interval = 1\n\n'
+                      '[database]\nconnection = %s\n\n'
+                      '[cloud]\nurl = %s\nretry_delay = 0.01\n' % (state, url, simcloud))
+    cli = cli_mod.Cli(config, state)
+    env = tmp_path / 'medium.yaml'
+    env.write_text('parameter_defaults:\n  ControllerCount: %d\n  ComputeCount: %d\n'
+                   '  CephStorageCount: %d\n' % (CONTROLLERS, COMPUTES, CEPH))
+
+    started = cli.popen('stack', 'create', '--wait', '-t', EXAMPLE / 'overcloud.yaml',
+                        '-e', env, 'overcloud')
+    _, proc = started
+    deadline = time.monotonic() + BOUND
+
+    def kinds():
+        return collections.Counter(c['kind'] for c in _requested(_audit(simcloud)['creations']))
+
+    # Kill it while the node stacks are being built: some servers requested, not all.
+    while kinds()['servers'] < 2:
+        assert proc.poll() is None, cli.finish(started, expect=None)
+        assert time.monotonic() < deadline, 'the create never reached the servers'
+        time.sleep(0.02)
+    proc.kill()
+    proc.wait(timeout=BOUND)
+    assert kinds()['volume_attachments'] < NODES          # not every node was finished
+    # Left IN_PROGRESS under the dead heartbeat: the overcloud, group stacks (depth 1) and
+    # node stacks (depth 2).
+    tree = _stack_tree(url, 'overcloud')
+    busy = collections.Counter(s.nested_depth or 0 for s, _ in tree.values()
+                               if s.status == 'IN_PROGRESS')
+    assert busy[0] == 1 and busy[1] >= 1 and busy[2] >= 1, busy
+
+    # The dead heartbeat goes stale after 3 x 1 s; until then the resume is refused as
+    # still running (exit 2), which a retry rides out. (Node stacks begun after the
+    # overcloud's last beat stay fresh a little longer: the resumed group waits for them.)
+    result = cli.retry('stack', 'resume', '--wait', 'overcloud',
+                       until=lambda r: r.returncode != 2, deadline=BOUND, pause=0.3)
+    assert result.returncode == 0, result
+    assert 'Stack overcloud CREATE_COMPLETE' in result.stderr, result
+    shown = cli.json('stack', 'show', 'overcloud')
+    outputs = cli_mod.outputs(shown)
+    assert len(outputs['compute_ips']) == COMPUTES
+    assert len(outputs['ceph_storage_ips']) == CEPH
+    assert len(outputs['controller_public_ips']) == CONTROLLERS
+
+    # Every stack of the tree finished, once: the overcloud, 3 group stacks, one per node.
+    tree = _stack_tree(url, 'overcloud')
+    statuses = collections.Counter((s.action, s.status) for s, _ in tree.values())
+    assert statuses == {('CREATE', 'COMPLETE'): 1 + 3 + NODES}, statuses
+    assert all(s.engine_id is None for s, _ in tree.values())
+    rows = [r for _, resources in tree.values() for r in resources]
+    assert all((r.action, r.status) == ('CREATE', 'COMPLETE') for r in rows), \
+        [(r.name, r.action, r.status) for r in rows if r.status != 'COMPLETE']
+
+    # The cloud: no token used twice, exactly one creation per cloud resource of the
+    # template (per kind as the template makes them, one per stack/resource token prefix),
+    # and each is the physical resource of a current template resource (nothing orphaned).
+    audit = _audit(simcloud)
+    assert audit['summary']['duplicate_tokens'] == {}
+    made = _requested(audit['creations'])
+    assert collections.Counter(c['kind'] for c in made) == EXPECTED
+    per_resource = collections.Counter(c['token'].rsplit('/', 1)[0] for c in made)
+    assert set(per_resource.values()) == {1}, per_resource
+    names = collections.Counter(prefix.split('/')[1] for prefix in per_resource)
+    assert names == dict({n: 1 for n in NETWORKING}, PublicIP=CONTROLLERS,
+                         **{n: NODES for n in NODE_RESOURCES}), names
+    assert all(c['deleted_at'] is None for c in audit['creations'])
+    physical = {(stack_id, r.name): r.physical_resource_id
+                for stack_id, (_, resources) in tree.items() for r in resources}
+    for c in made:
+        stack_id, name, _ = c['token'].split('/')
+        assert physical.get((stack_id, name)) == c['id'], c      # its resource's object
+
+    cli('stack', 'delete', '--wait', 'overcloud')
+    audit = _audit(simcloud)
+    assert [c for c in audit['creations'] if c['deleted_at'] is None] == []
+    assert audit['summary']['duplicate_tokens'] == {}
