@@ -8,15 +8,21 @@ stacks) under a dead heartbeat. The resume must finish every one of them without
 cloud object twice: the simulated cloud's audit ends with exactly one creation per cloud
 resource of the template, each one still the physical resource of its template resource, and
 the delete leaves nothing live.
+
+The same on the distributed path: two conductors on a real ZooKeeper server run the create,
+and the one holding the most jobs is killed with kill -9 while the node stacks build; the
+other takes its jobs over once its ZooKeeper session expires and finishes the create.
 """
 
 import collections
 import json
+import os
 import re
 import signal
 import subprocess
 import time
 import urllib.request
+import uuid
 
 import pytest
 
@@ -83,51 +89,15 @@ def _stack_tree(url, name):
         database.engine.dispose()
 
 
-def test_killed_overcloud_create_is_resumed_with_one_cloud_object_per_resource(tmp_path,
-                                                                               simcloud):
-    state = tmp_path / 'state'
-    state.mkdir()
-    url = 'sqlite:///%s' % (tmp_path / 'heat.sqlite')
-    config = tmp_path / 'heat-taskflow.conf'
-    config.write_text('[DEFAULT]\nstate_dir = %s\nlegacy_heartbeat_interval = 1\n\n'
-                      '[database]\nconnection = %s\n\n'
-                      '[cloud]\nurl = %s\nretry_delay = 0.01\n' % (state, url, simcloud))
-    cli = cli_mod.Cli(config, state)
-    env = tmp_path / 'medium.yaml'
-    env.write_text('parameter_defaults:\n  ControllerCount: %d\n  ComputeCount: %d\n'
-                   '  CephStorageCount: %d\n' % (CONTROLLERS, COMPUTES, CEPH))
+def _kinds(simcloud):
+    return collections.Counter(c['kind'] for c in _requested(_audit(simcloud)['creations']))
 
-    started = cli.popen('stack', 'create', '--wait', '-t', EXAMPLE / 'overcloud.yaml',
-                        '-e', env, 'overcloud')
-    _, proc = started
-    deadline = time.monotonic() + BOUND
 
-    def kinds():
-        return collections.Counter(c['kind'] for c in _requested(_audit(simcloud)['creations']))
-
-    # Kill it while the node stacks are being built: some servers requested, not all.
-    while kinds()['servers'] < 2:
-        assert proc.poll() is None, cli.finish(started, expect=None)
-        assert time.monotonic() < deadline, 'the create never reached the servers'
-        time.sleep(0.02)
-    proc.kill()
-    proc.wait(timeout=BOUND)
-    assert kinds()['volume_attachments'] < NODES          # not every node was finished
-    # Left IN_PROGRESS under the dead heartbeat: the overcloud, group stacks (depth 1) and
-    # node stacks (depth 2).
-    tree = _stack_tree(url, 'overcloud')
-    busy = collections.Counter(s.nested_depth or 0 for s, _ in tree.values()
-                               if s.status == 'IN_PROGRESS')
-    assert busy[0] == 1 and busy[1] >= 1 and busy[2] >= 1, busy
-
-    # The dead heartbeat goes stale after 3 x 1 s; until then the resume is refused as
-    # still running (exit 2), which a retry rides out. (Node stacks begun after the
-    # overcloud's last beat stay fresh a little longer: the resumed group waits for them.)
-    result = cli.retry('stack', 'resume', '--wait', 'overcloud',
-                       until=lambda r: r.returncode != 2, deadline=BOUND, pause=0.3)
-    assert result.returncode == 0, result
-    assert 'Stack overcloud CREATE_COMPLETE' in result.stderr, result
+def _assert_created_once(cli, url, simcloud):
+    """The overcloud and all its nested stacks CREATE_COMPLETE, and the cloud holds exactly
+    one object per cloud resource of the template, each its resource's physical id."""
     shown = cli.json('stack', 'show', 'overcloud')
+    assert shown['stack_status'] == 'CREATE_COMPLETE', shown['stack_status_reason']
     outputs = cli_mod.outputs(shown)
     assert len(outputs['compute_ips']) == COMPUTES
     assert len(outputs['ceph_storage_ips']) == CEPH
@@ -161,7 +131,144 @@ def test_killed_overcloud_create_is_resumed_with_one_cloud_object_per_resource(t
         stack_id, name, _ = c['token'].split('/')
         assert physical.get((stack_id, name)) == c['id'], c      # its resource's object
 
+
+def _assert_deleted(cli, simcloud):
+    """stack delete --wait leaves nothing live in the cloud."""
     cli('stack', 'delete', '--wait', 'overcloud')
     audit = _audit(simcloud)
     assert [c for c in audit['creations'] if c['deleted_at'] is None] == []
     assert audit['summary']['duplicate_tokens'] == {}
+
+
+def test_killed_overcloud_create_is_resumed_with_one_cloud_object_per_resource(tmp_path,
+                                                                               simcloud):
+    state = tmp_path / 'state'
+    state.mkdir()
+    url = 'sqlite:///%s' % (tmp_path / 'heat.sqlite')
+    config = tmp_path / 'heat-taskflow.conf'
+    config.write_text('[DEFAULT]\nstate_dir = %s\nlegacy_heartbeat_interval = 1\n\n'
+                      '[database]\nconnection = %s\n\n'
+                      '[cloud]\nurl = %s\nretry_delay = 0.01\n' % (state, url, simcloud))
+    cli = cli_mod.Cli(config, state)
+    env = tmp_path / 'medium.yaml'
+    env.write_text('parameter_defaults:\n  ControllerCount: %d\n  ComputeCount: %d\n'
+                   '  CephStorageCount: %d\n' % (CONTROLLERS, COMPUTES, CEPH))
+
+    started = cli.popen('stack', 'create', '--wait', '-t', EXAMPLE / 'overcloud.yaml',
+                        '-e', env, 'overcloud')
+    _, proc = started
+    deadline = time.monotonic() + BOUND
+
+    # Kill it while the node stacks are being built: some servers requested, not all.
+    while _kinds(simcloud)['servers'] < 2:
+        assert proc.poll() is None, cli.finish(started, expect=None)
+        assert time.monotonic() < deadline, 'the create never reached the servers'
+        time.sleep(0.02)
+    proc.kill()
+    proc.wait(timeout=BOUND)
+    assert _kinds(simcloud)['volume_attachments'] < NODES     # not every node finished
+    # Left IN_PROGRESS under the dead heartbeat: the overcloud, group stacks (depth 1) and
+    # node stacks (depth 2).
+    tree = _stack_tree(url, 'overcloud')
+    busy = collections.Counter(s.nested_depth or 0 for s, _ in tree.values()
+                               if s.status == 'IN_PROGRESS')
+    assert busy[0] == 1 and busy[1] >= 1 and busy[2] >= 1, busy
+
+    # The dead heartbeat goes stale after 3 x 1 s; until then the resume is refused as
+    # still running (exit 2), which a retry rides out. (Node stacks begun after the
+    # overcloud's last beat stay fresh a little longer: the resumed group waits for them.)
+    result = cli.retry('stack', 'resume', '--wait', 'overcloud',
+                       until=lambda r: r.returncode != 2, deadline=BOUND, pause=0.3)
+    assert result.returncode == 0, result
+    assert 'Stack overcloud CREATE_COMPLETE' in result.stderr, result
+    _assert_created_once(cli, url, simcloud)
+    _assert_deleted(cli, simcloud)
+
+
+# -- the distributed path: a conductor killed -----------------------------------------------
+
+SESSION_TIMEOUT = 4.0   # seconds a kill -9'd conductor's claims outlive it
+
+
+def _held(conductor):
+    """How many jobs a conductor's health file says it holds."""
+    try:
+        return len(json.loads(conductor.health.read_text()).get('jobs') or [])
+    except (OSError, ValueError):
+        return 0
+
+
+@pytest.mark.slow
+def test_overcloud_create_survives_a_conductor_killed_mid_create(tmp_path, simcloud,
+                                                                 zookeeper):
+    state = tmp_path / 'state'
+    state.mkdir()
+    url = 'sqlite:///%s' % (tmp_path / 'heat.sqlite')
+    base = ('[DEFAULT]\nstate_dir = %s\nconvergence_engine = True\n\n'
+            '[database]\nconnection = %s\n\n'
+            '[jobboard]\nurl = zookeeper://%s/heat-taskflow-test/%s\nsession_timeout = %s\n'
+            'connect_timeout = 20\n\n'
+            # Every node's member action waits for its node stack inside a job: room for
+            # all of them and the nodes' own resources on one conductor.
+            '[conductor]\njobs = 16\nwait_timeout = 0.1\nhealth_interval = 0.2\n'
+            'watchdog_interval = 1\n\n'
+            '[cloud]\nurl = %s\nretry_delay = 0.01\n'
+            % (state, url, zookeeper, uuid.uuid4().hex, SESSION_TIMEOUT, simcloud))
+    config = tmp_path / 'heat-taskflow.conf'
+    config.write_text(base.replace('[cloud]', 'health_file =\n\n[cloud]'))
+    cli = cli_mod.Cli(config, state)
+    cli.manage('db', 'sync')
+    env = tmp_path / 'medium.yaml'
+    env.write_text('parameter_defaults:\n  ControllerCount: %d\n  ComputeCount: %d\n'
+                   '  CephStorageCount: %d\n' % (CONTROLLERS, COMPUTES, CEPH))
+
+    conductors = []
+    try:
+        for n in range(2):
+            conf = tmp_path / ('conductor-%d.conf' % n)
+            health = tmp_path / ('conductor-%d.json' % n)
+            conf.write_text(base.replace('[cloud]', 'health_file = %s\n\n[cloud]' % health))
+            with open(tmp_path / ('conductor-%d.log' % n), 'wb') as log:
+                proc = subprocess.Popen([cli_mod.script('heat-taskflow-conductor'),
+                                         '--config-file', str(conf)],
+                                        stdin=subprocess.DEVNULL, stdout=log,
+                                        stderr=subprocess.STDOUT, env=cli.env)
+            proc.health = health
+            conductors.append(proc)
+
+        started = cli.popen('stack', 'create', '--wait', '-t', EXAMPLE / 'overcloud.yaml',
+                            '-e', env, 'overcloud')
+        _, proc = started
+        deadline = time.monotonic() + BOUND
+        while _kinds(simcloud)['servers'] < 2:
+            assert proc.poll() is None, cli.finish(started, expect=None)
+            assert time.monotonic() < deadline, 'the create never reached the servers'
+            time.sleep(0.02)
+        victim = max(conductors, key=_held)
+        assert _held(victim) > 0
+        os.kill(victim.pid, signal.SIGKILL)
+        victim.wait(timeout=BOUND)
+        assert _kinds(simcloud)['volume_attachments'] < NODES     # not every node finished
+        tree = _stack_tree(url, 'overcloud')
+        busy = collections.Counter(s.nested_depth or 0 for s, _ in tree.values()
+                                   if s.status == 'IN_PROGRESS')
+        assert busy[0] == 1 and busy[1] >= 1 and busy[2] >= 1, busy
+
+        # The survivor claims the dead conductor's jobs once its session expires.
+        result = cli.finish(started, expect=None)
+        logs = '\n'.join((tmp_path / ('conductor-%d.log' % n)).read_text(errors='replace')
+                          [-3000:] for n in range(2))
+        assert result.returncode == 0, '%r\n%s' % (result, logs)
+        assert 'Stack overcloud CREATE_COMPLETE' in result.stderr, result
+        _assert_created_once(cli, url, simcloud)
+        _assert_deleted(cli, simcloud)
+    finally:
+        for conductor in conductors:
+            if conductor.poll() is None:
+                conductor.terminate()
+        for conductor in conductors:
+            try:
+                conductor.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                conductor.kill()
+                conductor.wait()
