@@ -62,6 +62,14 @@ database_opts = [
                help='SQLAlchemy URL of the database holding stacks, resources, events '
                     'and TaskFlow logbooks (sqlite://, postgresql+psycopg2://, '
                     'mysql+pymysql://).'),
+    cfg.FloatOpt('logbook_write_behind',
+                 default=0.05,
+                 min=0,
+                 help='Seconds a TaskFlow atom state may wait in memory before it is '
+                      'written to the logbook, batched with others in one transaction '
+                      '(0: each is written at once). A crash loses at most this much of '
+                      'the logbook; the resource actions it covers run again on resume, '
+                      'which they are safe to do.'),
 ]
 
 

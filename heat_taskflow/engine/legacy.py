@@ -129,7 +129,10 @@ class LegacyRunner:
                 raise PartFailed(_failures(detail))
             engine = taskflow.engines.load_from_detail(detail, backend=backend,
                                                        engine='parallel', executor=executor)
-            watchdog.run_flow(runtime, engine.run)   # raises at the deadline
+            try:
+                watchdog.run_flow(runtime, engine.run)   # raises at the deadline
+            finally:
+                backend.flush()     # the part's last atom states (write-behind)
 
 
 class PartFailed(Exception):

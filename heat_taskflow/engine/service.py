@@ -27,7 +27,8 @@ def _shared(conf):
     with _SHARED_LOCK:
         entry = _SHARED.get(url)
         if entry is None:
-            database = database_mod.Database(url)
+            database = database_mod.Database(
+                url, logbook_write_behind=conf.database.logbook_write_behind)
             database.sync()
             entry = (database, legacy.ExecutorPool(conf.max_concurrent_resource_actions))
             _SHARED[url] = entry

@@ -36,6 +36,72 @@ def _sqlite_on_connect(dbapi_connection, connection_record):
         cursor.close()
 
 
+class SQLiteWriterLock:
+    """One writing transaction at a time per engine, queued on a Python lock.
+
+    SQLite allows one writer per file. Without this, threads that write at once meet
+    SQLITE_BUSY and wait in SQLite's busy handler, which sleeps in steps of up to 100 ms
+    whether or not the lock was freed meanwhile. Here a connection takes the lock just before
+    its transaction's first write and gives it back once the transaction's COMMIT or
+    ROLLBACK has run (the engine's dialect calls them), so the next writer starts the moment
+    the file is free. Reads never take it (WAL lets them run beside the writer). Other
+    processes on the same file still meet SQLite's own lock and busy timeout; a writer that
+    cannot get this lock within that timeout goes on without it, and SQLite decides, as
+    before.
+    """
+
+    _WRITES = ('INSERT', 'UPDATE', 'DELETE', 'REPLACE', 'BEGIN IMMEDIATE', 'CREATE', 'DROP',
+               'ALTER')
+
+    def __init__(self, timeout=SQLITE_BUSY_TIMEOUT):
+        self._lock = threading.Lock()
+        self._timeout = timeout
+        self._owner = None      # the DBAPI connection whose transaction holds the lock
+
+    def attach(self, engine):
+        """Watch engine's statements, and wrap its dialect's commit and rollback (this
+        engine's dialect instance only: SQLAlchemy's events fire before a COMMIT runs, too
+        early to let the next writer in)."""
+        event.listen(engine, 'before_cursor_execute', self._before_execute)
+        dialect = engine.dialect
+        for name in ('do_commit', 'do_rollback'):
+            setattr(dialect, name, self._releasing(getattr(dialect, name)))
+        # A connection closed or invalidated mid-transaction ends its transaction too.
+        for name in ('checkin', 'close', 'invalidate', 'soft_invalidate'):
+            event.listen(engine.pool, name, self._release_record)
+
+    @staticmethod
+    def _dbapi(connection):
+        return getattr(connection, 'dbapi_connection', connection)
+
+    def _before_execute(self, conn, cursor, statement, parameters, context, executemany):
+        if not statement.lstrip()[:15].upper().startswith(self._WRITES):
+            return
+        dbapi = self._dbapi(conn.connection)
+        if self._owner is dbapi:        # only its owner's thread can find it equal
+            return
+        if self._lock.acquire(timeout=self._timeout):
+            self._owner = dbapi
+
+    def release(self, connection):
+        """Give the lock back if connection's transaction holds it."""
+        dbapi = self._dbapi(connection)
+        if dbapi is not None and self._owner is dbapi:
+            self._owner = None
+            self._lock.release()
+
+    def _releasing(self, end_transaction):
+        def wrapper(connection):
+            try:
+                end_transaction(connection)
+            finally:
+                self.release(connection)
+        return wrapper
+
+    def _release_record(self, dbapi_connection, connection_record, *args):
+        self.release(dbapi_connection)
+
+
 def create_engine(url, **kwargs):
     """A SQLAlchemy engine for url with the settings heat-taskflow needs on its database."""
     url = sa.engine.make_url(url)
@@ -60,6 +126,7 @@ def create_engine(url, **kwargs):
     engine = sa.create_engine(url, **args)
     if url.get_backend_name() == 'sqlite':
         event.listen(engine, 'connect', _sqlite_on_connect)
+        SQLiteWriterLock().attach(engine)
     return engine
 
 
@@ -78,11 +145,17 @@ class StatementCounter:
             self.statements.append(statement)
 
 
+# Default seconds a TaskFlow atom state waits before it is written ([database]
+# logbook_write_behind; persistence/taskflow_backend.py).
+LOGBOOK_WRITE_BEHIND = 0.05
+
+
 class Database:
     """The process's database: one engine, one session factory, schema sync, TaskFlow backend."""
 
-    def __init__(self, url, **engine_kwargs):
+    def __init__(self, url, logbook_write_behind=LOGBOOK_WRITE_BEHIND, **engine_kwargs):
         self.url = sa.engine.make_url(url)
+        self.logbook_write_behind = logbook_write_behind or None
         self.engine = create_engine(self.url, **engine_kwargs)
         self._sessionmaker = orm.sessionmaker(bind=self.engine, expire_on_commit=False)
         self._backend_lock = threading.Lock()
@@ -131,7 +204,8 @@ class Database:
                 # Imported here: TaskFlow's backend imports alembic and more at module level.
                 from heat_taskflow.persistence import taskflow_backend
 
-                self._taskflow_backend = taskflow_backend.Backend(self.engine)
+                self._taskflow_backend = taskflow_backend.Backend(
+                    self.engine, write_behind=self.logbook_write_behind)
             return self._taskflow_backend
 
     @contextlib.contextmanager
@@ -146,5 +220,9 @@ class Database:
                          counter._before_cursor_execute)
 
     def dispose(self):
-        """Close every pooled connection."""
+        """Write pending logbook rows, then close every pooled connection."""
+        with self._backend_lock:
+            backend = self._taskflow_backend
+        if backend is not None:
+            backend.flush()
         self.engine.dispose()

@@ -167,3 +167,97 @@ def test_threads_write_at_once_without_locking_errors(database):
     assert errors == []
     assert len(api.event_list(database, stack.id)) == 80
     assert {r.atomic_key for r in api.resource_list(database, stack.id)} == {5}
+
+
+# -- SQLite: one writing transaction at a time, queued in Python --------------------------
+
+
+def _sqlite_db(tmp_path):
+    db = Database('sqlite:///%s' % (tmp_path / 'heat.sqlite'))
+    with db.engine.begin() as connection:
+        connection.exec_driver_sql('CREATE TABLE t (n INTEGER)')
+    return db
+
+
+def test_a_second_writer_waits_for_the_first_commit_not_for_sqlite(tmp_path):
+    # The second writer's INSERT waits in Python until the first transaction has
+    # committed, then goes at once: it never meets SQLITE_BUSY (its busy timeout is set to
+    # fail at once here, so a wait inside SQLite would raise "database is locked").
+    db = _sqlite_db(tmp_path)
+    order = []
+    first_wrote = threading.Event()
+    try:
+        def second():
+            first_wrote.wait(10)
+            with db.engine.begin() as connection:
+                connection.exec_driver_sql('PRAGMA busy_timeout=0')
+                connection.exec_driver_sql('INSERT INTO t VALUES (2)')
+                order.append('second wrote')
+
+        worker = threading.Thread(target=second)
+        worker.start()
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql('INSERT INTO t VALUES (1)')
+            first_wrote.set()
+            worker.join(0.3)       # it is blocked on the lock, so this times out
+            assert worker.is_alive()
+            order.append('first commits')
+        worker.join(10)
+        assert not worker.is_alive()
+        assert order == ['first commits', 'second wrote']
+        with db.engine.connect() as connection:
+            assert sorted(connection.exec_driver_sql('SELECT n FROM t').scalars()) == [1, 2]
+    finally:
+        db.dispose()
+
+
+def test_reads_do_not_wait_for_a_writer(tmp_path):
+    db = _sqlite_db(tmp_path)
+    try:
+        with db.engine.begin() as writer:
+            writer.exec_driver_sql('INSERT INTO t VALUES (1)')
+            seen = []
+            reader = threading.Thread(target=lambda: seen.append(_count(db)))
+            reader.start()
+            reader.join(10)
+            assert seen == [0]          # WAL: the reader sees the last commit, unblocked
+        assert _count(db) == 1
+    finally:
+        db.dispose()
+
+
+def _count(db):
+    with db.engine.connect() as connection:
+        return connection.exec_driver_sql('SELECT count(*) FROM t').scalar()
+
+
+@pytest.mark.parametrize('end', ['rollback', 'raise', 'close'])
+def test_the_writer_lock_is_given_back_however_a_transaction_ends(tmp_path, end):
+    db = _sqlite_db(tmp_path)
+    try:
+        if end == 'rollback':
+            with db.engine.connect() as connection:
+                connection.exec_driver_sql('INSERT INTO t VALUES (1)')
+                connection.rollback()
+        elif end == 'raise':
+            with pytest.raises(RuntimeError):
+                with db.session() as session:
+                    session.execute(sa.text('INSERT INTO t VALUES (1)'))
+                    raise RuntimeError('boom')
+        else:
+            connection = db.engine.connect()
+            connection.exec_driver_sql('INSERT INTO t VALUES (1)')
+            connection.close()          # returned to the pool mid-transaction
+        # Another thread can write at once (a leaked lock would block it for 30 s).
+        done = threading.Event()
+
+        def write():
+            with db.engine.begin() as connection:
+                connection.exec_driver_sql('INSERT INTO t VALUES (2)')
+            done.set()
+
+        threading.Thread(target=write, daemon=True).start()
+        assert done.wait(10)
+        assert _count(db) == 1
+    finally:
+        db.dispose()

@@ -2,9 +2,11 @@
 
 import concurrent.futures
 import contextlib
+import time
 import uuid
 
 import pytest
+import sqlalchemy as sa
 import taskflow.engines
 from taskflow import exceptions as tf_exc
 from taskflow import task
@@ -33,7 +35,7 @@ def test_database_builds_one_backend_with_tables_built_once(database):
 
 
 def test_update_atom_details_is_one_statement_and_round_trips(database):
-    backend = database.taskflow_backend()
+    backend = taskflow_backend.Backend(database.engine)       # no write-behind
     book, flow = _book()
     atom = next(iter(flow))
     with contextlib.closing(backend.get_connection()) as conn:
@@ -52,7 +54,8 @@ def test_update_atom_details_is_one_statement_and_round_trips(database):
 
 
 def test_update_atom_details_of_a_missing_atom_raises_not_found(database):
-    with contextlib.closing(database.taskflow_backend().get_connection()) as conn:
+    backend = taskflow_backend.Backend(database.engine)       # no write-behind
+    with contextlib.closing(backend.get_connection()) as conn:
         with pytest.raises(tf_exc.NotFound):
             conn.update_atom_details(tf_models.TaskDetail('gone', uuid=str(uuid.uuid4())))
 
@@ -128,3 +131,110 @@ def test_a_parallel_engine_runs_and_records_every_atom(database):
     assert fd.state == 'SUCCESS'
     assert {ad.name: (ad.state, ad.results) for ad in fd} == {
         't%d' % i: ('SUCCESS', 't%d' % i) for i in range(6)}
+
+
+# -- write-behind: atom states batched, never read stale ----------------------------------
+
+
+def _stored_state(database, uuid_):
+    table = database.taskflow_backend().tables.atomdetails
+    with database.engine.connect() as connection:
+        return connection.execute(sa.select(table.c.state)
+                                  .where(table.c.uuid == uuid_)).scalar_one()
+
+
+def _set_state(conn, atom, state):
+    changed = atom.copy()
+    changed.state = state
+    assert conn.update_atom_details(changed) is changed
+
+
+def test_write_behind_defers_updates_and_a_read_writes_them_first(database):
+    backend = taskflow_backend.Backend(database.engine, write_behind=60)   # no timer flush
+    book, flow = _book(atoms=3)
+    try:
+        with contextlib.closing(backend.get_connection()) as conn:
+            conn.save_logbook(book)
+            atoms = list(flow)
+            with database.count_statements() as counter:
+                for state in ('RUNNING', 'SUCCESS'):
+                    for atom in atoms:
+                        _set_state(conn, atom, state)
+            assert counter.count == 0                   # all held in memory
+            assert _stored_state(database, atoms[0].uuid) is None
+            with database.count_statements() as counter:
+                loaded = conn.get_logbook(book.uuid)
+            # the newest state of each of the 3 atoms in one executemany UPDATE, then the
+            # logbook's reads
+            assert sum(s.startswith('UPDATE atomdetails') for s in counter.statements) == 1
+        assert {ad.state for ad in list(loaded)[0]} == {'SUCCESS'}
+    finally:
+        backend.close()
+
+
+def test_write_behind_writes_within_its_interval_without_a_reader(database):
+    backend = taskflow_backend.Backend(database.engine, write_behind=0.05)
+    book, flow = _book(atoms=1)
+    try:
+        with contextlib.closing(backend.get_connection()) as conn:
+            conn.save_logbook(book)
+            atom = next(iter(flow))
+            _set_state(conn, atom, 'SUCCESS')
+        deadline = time.monotonic() + 10        # a guard against hangs, not a measurement
+        while _stored_state(database, atom.uuid) != 'SUCCESS':
+            assert time.monotonic() < deadline, 'the flusher never wrote the atom'
+            time.sleep(0.01)
+    finally:
+        backend.close()
+
+
+def test_write_behind_close_and_dispose_write_what_is_pending(database):
+    backend = taskflow_backend.Backend(database.engine, write_behind=60)
+    book, flow = _book(atoms=2)
+    first, second = list(flow)
+    with contextlib.closing(backend.get_connection()) as conn:
+        conn.save_logbook(book)
+        _set_state(conn, first, 'SUCCESS')
+    backend.close()
+    assert _stored_state(database, first.uuid) == 'SUCCESS'
+    # The backend works on after close(), deferring again.
+    with contextlib.closing(backend.get_connection()) as conn:
+        _set_state(conn, second, 'FAILURE')
+    assert _stored_state(database, second.uuid) is None
+    backend.flush()
+    assert _stored_state(database, second.uuid) == 'FAILURE'
+
+
+def test_database_backend_writes_behind_as_configured(db_url):
+    from heat_taskflow.persistence import database as database_mod
+
+    on = database_mod.Database(db_url)
+    off = database_mod.Database(db_url, logbook_write_behind=0)
+    try:
+        assert on.taskflow_backend()._pending.interval == database_mod.LOGBOOK_WRITE_BEHIND
+        assert off.taskflow_backend()._pending.interval is None
+    finally:
+        on.dispose()
+        off.dispose()
+
+
+def test_engine_states_survive_a_backend_that_writes_behind(database):
+    # TaskFlow's engine, with its storage reading back through the same backend, ends with
+    # every atom SUCCESS in the database once the engine's run returns and flush() ran.
+    backend = taskflow_backend.Backend(database.engine, write_behind=60)
+    book = tf_models.LogBook('engine')
+    try:
+        with contextlib.closing(backend.get_connection()) as conn:
+            conn.save_logbook(book)
+        flow = graph_flow.Flow('f')
+        flow.add(*[_Record(name='t%d' % i) for i in range(4)])
+        engine = taskflow.engines.load(flow, backend=backend, book=book, engine='serial')
+        engine.run()
+        backend.flush()
+        table = backend.tables.atomdetails
+        with database.engine.connect() as connection:
+            states = sorted(connection.execute(
+                sa.select(table.c.state).where(table.c.name.like('t%'))).scalars())
+        assert states == ['SUCCESS'] * 4
+    finally:
+        backend.close()
