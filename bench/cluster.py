@@ -1,10 +1,13 @@
-"""A private ZooKeeper server and heat-taskflow-conductor processes for the benchmark.
+"""A private ZooKeeper server, heat-taskflow-conductor processes and a simulated cloud for
+the benchmark.
 
 ``zookeeper_missing()`` says why no server can be started here (``tools/ensure-zookeeper``
 installs Debian's jar); ``ZooKeeper`` runs one standalone server on a free loopback port with
 its data under a directory of the caller's and counts the requests it received (``srvr``);
 ``Conductors`` starts and stops ``heat-taskflow-conductor`` daemons, each with its own config
-and health file, sharing one database and one job board path.
+and health file, sharing one database and one job board path; ``SimCloud`` runs one
+``heat-taskflow-simcloud`` on a free loopback port with its SQLite file in the caller's
+directory and reads its creation audit.
 """
 
 import atexit
@@ -19,10 +22,13 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 
 JAR = os.environ.get('ZOOKEEPER_JAR', '/usr/share/java/zookeeper.jar')
 SLF4J = '/usr/share/java/slf4j-simple.jar'
 CONDUCTOR = os.path.join(os.path.dirname(sys.executable), 'heat-taskflow-conductor')
+SIMCLOUD = os.path.join(os.path.dirname(sys.executable), 'heat-taskflow-simcloud')
+SIMCLOUD_READY = re.compile(r'simcloud ready at (http://127\.0\.0\.1:\d+)')
 
 
 def zookeeper_missing():
@@ -185,3 +191,103 @@ class Conductors:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+def process_cpu_s(pid):
+    """User + system CPU seconds a live process has used so far (0.0 if unknown)."""
+    try:
+        with open('/proc/%d/stat' % pid) as f:
+            fields = f.read().rsplit(')', 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+
+
+def process_peak_rss_mib(pid):
+    """Peak resident set size (VmHWM) of a live process, or None."""
+    try:
+        with open('/proc/%d/status' % pid) as f:
+            for line in f:
+                if line.startswith('VmHWM:'):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return None
+
+
+class SimCloud:
+    """One ``heat-taskflow-simcloud`` process on 127.0.0.1 (``--port 0``), its database in
+    ``workdir``; servers and volumes stay ``build_time`` seconds in their build status."""
+
+    def __init__(self, workdir, build_time=0.0):
+        self.workdir = workdir
+        self.build_time = build_time
+        self.url = None
+        self.process = None
+
+    def start(self, timeout=30.0):
+        log = open(os.path.join(self.workdir, 'simcloud.log'), 'ab')
+        atexit.register(self.stop)
+        self.process = subprocess.Popen(
+            [SIMCLOUD, '--port', '0', '--db', os.path.join(self.workdir, 'simcloud.sqlite'),
+             '--build-time', str(self.build_time)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log, text=True,
+            preexec_fn=_die_with_parent)
+        log.close()
+        # The first line says where it listens (or it died: readline returns '').
+        reader = _Reader(self.process.stdout)
+        line = reader.readline(timeout)
+        match = SIMCLOUD_READY.match(line or '')
+        if not match:
+            self.stop()
+            raise RuntimeError('simcloud did not start (%r; see %s/simcloud.log)'
+                               % (line, self.workdir))
+        self.url = match.group(1)
+        return self.url
+
+    def get(self, path, timeout=60.0):
+        with urllib.request.urlopen(self.url + path, timeout=timeout) as response:
+            return json.loads(response.read())
+
+    def audit(self, kind=None):
+        """The creation audit: {'creations': [...oldest first], 'summary': {...}}."""
+        return self.get('/admin/audit' + ('?kind=%s' % kind if kind else ''))
+
+    def cpu_s(self):
+        return process_cpu_s(self.process.pid) if self.process else 0.0
+
+    def peak_rss_mib(self):
+        return process_peak_rss_mib(self.process.pid) if self.process else None
+
+    def stop(self):
+        process, self.process = self.process, None
+        if process is not None and process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+class _Reader:
+    """readline() with a timeout on a pipe (a thread reads it)."""
+
+    def __init__(self, stream):
+        import queue
+        import threading
+        self._lines = queue.Queue()
+
+        def pump():
+            for line in stream:
+                self._lines.put(line)
+            self._lines.put('')
+
+        threading.Thread(target=pump, daemon=True).start()
+
+    def readline(self, timeout):
+        import queue
+        try:
+            return self._lines.get(timeout=timeout)
+        except queue.Empty:
+            return None

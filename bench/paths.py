@@ -5,13 +5,22 @@ or None) and measures one case, returning a dict of figures. The stack paths (le
 the distributed paths) share ``StackPath``: they differ only in the configuration they set
 and what they start around the stack operations (a ZooKeeper server and conductor
 processes, bench/cluster.py). ``distributed-zookeeper`` also measures the failover case.
+
+Every stack path also measures the ``tripleo`` case: examples/tripleo/overcloud.yaml with one
+of its environments, created and deleted against a private ``heat-taskflow-simcloud``
+process; ``legacy`` also measures ``tripleo-crash``: the command line's create killed -9
+half way, then ``stack resume``.
 """
 
+import collections
 import concurrent.futures
 import contextlib
 import importlib
+import os
 import resource
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 import tracemalloc
@@ -20,6 +29,10 @@ from bench import shapes
 
 MAX_WORKERS = 16      # [DEFAULT] max_concurrent_resource_actions default
 MAX_TEMPLATE_SIZE = 64 * 2 ** 20
+TRIPLEO = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                       'examples', 'tripleo')
+HEAT = os.path.join(os.path.dirname(sys.executable), 'heat-taskflow')
+HEAT_MANAGE = os.path.join(os.path.dirname(sys.executable), 'heat-taskflow-manage')
 
 
 def peak_rss_mib():
@@ -120,11 +133,13 @@ class StackPath(Path):
     def _service(self, tmp, case, extra):
         from oslo_config import cfg
 
+        from heat_taskflow.conf import cloud as cloud_opts
         from heat_taskflow.conf import opts
         from heat_taskflow.engine import service as service_mod
 
         conf = cfg.ConfigOpts()
         opts.register_opts(conf)
+        cloud_opts.register_opts(conf)
         conf([], default_config_files=[], default_config_dirs=[])
         conf.set_override('state_dir', tmp)
         conf.set_override('max_template_size', MAX_TEMPLATE_SIZE)
@@ -134,11 +149,20 @@ class StackPath(Path):
         overrides.update(extra)
         for (group, option), value in overrides.items():
             conf.set_override(option, value, group=group)
+            if group == 'cloud':
+                # The OpenStack plugins read [cloud] from the process's global CONF
+                # (resources/cloud.fetch()), not from the service's.
+                from heat_taskflow.conf import CONF
+                CONF.set_override(option, value, group=group)
         return service_mod.StackService(conf)
 
     def measure(self, case):
         if case.get('kind') == 'failover':
             return self.measure_failover(case)
+        if case.get('kind') == 'tripleo':
+            return self.measure_tripleo(case)
+        if case.get('kind') == 'tripleo-crash':
+            return self.measure_tripleo_crash(case)
         tmp = tempfile.mkdtemp(prefix='heat-taskflow-bench-')
         try:
             with self.environment(tmp, case) as extra:
@@ -148,6 +172,67 @@ class StackPath(Path):
 
     def measure_failover(self, case):
         raise NotImplementedError('%s has no failover case' % self.name)
+
+    def measure_tripleo_crash(self, case):
+        raise NotImplementedError('%s has no tripleo-crash case' % self.name)
+
+    def extra_figures(self):
+        """Figures of the processes the path started, read before they stop."""
+        return {}
+
+    def measure_tripleo(self, case):
+        """Create and delete the TripleO-like example against a private simcloud process;
+        count every resource (nested stacks' included) and read the cloud's audit."""
+        from bench import cluster
+
+        tmp = tempfile.mkdtemp(prefix='heat-taskflow-bench-')
+        cloud = cluster.SimCloud(tmp, build_time=case.get('build_time', 0.0))
+        try:
+            url = cloud.start()
+            case = dict(case, cloud_url=url)
+            with self.environment(tmp, case) as extra:
+                extra = dict(extra)
+                extra[('cloud', 'url')] = url
+                return self._measure_tripleo(tmp, case, extra, cloud)
+        finally:
+            cloud.stop()
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def _measure_tripleo(self, tmp, case, extra, cloud):
+        text, filename, files, envs = tripleo_source(case['env'])
+        service = self._service(tmp, case, extra)
+        database = service.database
+        out = {'ops': {}, 'rss_before_mib': peak_rss_mib()}
+        counters = self.counters()
+        name = 'overcloud'
+        for op in ('create', 'delete'):
+            before = {k: f() for k, f in counters.items()}
+            cloud_cpu = cloud.cpu_s()
+            with database.count_statements() as counter:
+                t0, c0 = time.perf_counter(), time.process_time()
+                if op == 'create':
+                    view = service.create_stack(name, text, filename, files, envs)
+                else:
+                    view = service.delete_stack(name)
+                if view and view['status'] == 'IN_PROGRESS':
+                    view = service.wait(name, poll=0.05, timeout=CHILD_BOUND)
+                wall = time.perf_counter() - t0
+                cpu = time.process_time() - c0
+            _expect(view, '%s_COMPLETE' % op.upper())
+            out['ops'][op] = {'s': wall, 'cpu_s': cpu, 'statements': counter.count,
+                              'simcloud_cpu_s': cloud.cpu_s() - cloud_cpu}
+            for k, f in counters.items():
+                out['ops'][op][k] = f() - before[k]
+            if op == 'create':
+                out['resources'], out['stacks'] = count_resources(database, view['id'])
+                out['audit_create'] = audit_figures(cloud.audit()['creations'])
+        out['audit'] = audit_figures(cloud.audit()['creations'])
+        out.update(self.extra_figures())
+        out['simcloud_peak_rss_mib'] = cloud.peak_rss_mib()
+        self.close(service)
+        out['peak_rss_mib'] = peak_rss_mib()
+        database.dispose()
+        return out
 
     def _measure(self, tmp, case, extra):
         n, shape, width = case['n'], case['shape'], case['width']
@@ -204,6 +289,123 @@ class Legacy(StackPath):
     name = 'legacy'
     description = ('heat-taskflow legacy path through the StackService, SQLite file '
                    'database, %d concurrent resource actions' % MAX_WORKERS)
+    heartbeat_interval = 1.0    # resume takes over a stack whose heartbeat is 3 x older
+
+    def measure_tripleo_crash(self, case):
+        """The command line creates the example twice against one simcloud: undisturbed
+        (then deleted), then killed -9 once half the nodes' servers exist and finished by
+        ``stack resume --wait``. Reports the seconds lost and the audit of the second create
+        (every template resource made its objects exactly once, no token used twice)."""
+        import json
+        import signal
+
+        from bench import cluster
+
+        tmp = tempfile.mkdtemp(prefix='heat-taskflow-bench-')
+        cloud = cluster.SimCloud(tmp, build_time=case.get('build_time', 0.0))
+        try:
+            url = cloud.start()
+            config = os.path.join(tmp, 'heat-taskflow.conf')
+            with open(config, 'w') as f:
+                f.write('[DEFAULT]\nstate_dir = %s\nlegacy_heartbeat_interval = %s\n'
+                        '[database]\nconnection = sqlite:///%s/heat.sqlite\n'
+                        '[cloud]\nurl = %s\n' % (tmp, self.heartbeat_interval, tmp, url))
+            cli = _Cli(tmp, config)
+            cli.run(HEAT_MANAGE, 'db', 'sync')
+            template, environment = tripleo_files(case['env'])
+            create = ('stack', 'create', '--wait', '-t', template, '-e', environment)
+
+            undisturbed, rss = cli.timed(*create, 'base')
+            cli.timed('stack', 'delete', '--wait', 'base')
+            mark = len(cloud.audit()['creations'])
+            servers_before = len(cloud.audit('servers')['creations'])
+            half = tripleo_nodes(case['env']) // 2
+
+            t0 = time.perf_counter()
+            proc = cli.start(*create, 'overcloud')
+            deadline = t0 + CHILD_BOUND
+            while len(cloud.audit('servers')['creations']) - servers_before < half:
+                if proc.poll() is not None or time.perf_counter() > deadline:
+                    raise RuntimeError('the create ended (%s) before half its servers existed'
+                                       % proc.returncode)
+                time.sleep(0.1)
+            proc.send_signal(signal.SIGKILL)
+            killed_at = time.perf_counter()
+            proc.wait()
+            at_kill = len(cloud.audit()['creations']) - mark
+            status = json.loads(cli.run('stack', 'show', 'overcloud', '-f', 'json'))
+            if status['stack_status'] != 'CREATE_IN_PROGRESS':
+                raise RuntimeError('killed stack is %s' % status['stack_status'])
+            # Refused until the dead process's heartbeat is old enough: retry, bounded.
+            attempts = 0
+            while True:
+                attempts += 1
+                r0 = time.perf_counter()
+                result = cli.call('stack', 'resume', '--wait', 'overcloud')
+                if result.returncode == 0:
+                    break
+                if time.perf_counter() > deadline:
+                    raise RuntimeError('resume kept failing: %s' % result.stderr[-500:])
+                time.sleep(0.5)
+            resumed_at = time.perf_counter()
+            status = json.loads(cli.run('stack', 'show', 'overcloud', '-f', 'json'))
+            _expect(status, 'CREATE_COMPLETE')
+            after_create = audit_figures(cloud.audit()['creations'][mark:])
+            cli.timed('stack', 'delete', '--wait', 'overcloud')
+            after_delete = audit_figures(cloud.audit()['creations'][mark:])
+            total = resumed_at - t0
+            return {'undisturbed_s': undisturbed, 'undisturbed_peak_rss_mib': rss,
+                    'killed_after_s': killed_at - t0, 'objects_at_kill': at_kill,
+                    'resume_attempts': attempts, 'resume_s': resumed_at - r0,
+                    'kill_to_complete_s': resumed_at - killed_at, 'disturbed_s': total,
+                    'lost_s': total - undisturbed, 'heartbeat_interval_s':
+                    self.heartbeat_interval, 'audit_create': after_create,
+                    'audit': after_delete, 'peak_rss_mib': peak_rss_mib()}
+        finally:
+            cloud.stop()
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+class _Cli:
+    """heat-taskflow command lines on one config file and state directory."""
+
+    def __init__(self, tmp, config):
+        self.config = config
+        self.env = dict(os.environ, HEAT_TASKFLOW_STATE_DIR=tmp)
+        self.log = os.path.join(tmp, 'cli.log')
+
+    def _argv(self, args):
+        if args[0] in (HEAT, HEAT_MANAGE):
+            return [args[0], '--config-file', self.config, *args[1:]]
+        return [HEAT, '--config-file', self.config, *args]
+
+    def call(self, *args):
+        return subprocess.run(self._argv(args), env=self.env, capture_output=True, text=True,
+                              timeout=CHILD_BOUND)
+
+    def run(self, *args):
+        result = self.call(*args)
+        if result.returncode != 0:
+            raise RuntimeError('%s: exit %d: %s' % (' '.join(args), result.returncode,
+                                                    result.stderr[-1000:]))
+        return result.stdout
+
+    def start(self, *args):
+        with open(self.log, 'ab') as log:
+            return subprocess.Popen(self._argv(args), env=self.env, stdin=subprocess.DEVNULL,
+                                    stdout=log, stderr=subprocess.STDOUT)
+
+    def timed(self, *args):
+        """(wall seconds, peak RSS MiB) of one command line that must succeed."""
+        t0 = time.perf_counter()
+        proc = self.start(*args)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            raise RuntimeError('%s: exit %d (see %s)' % (' '.join(args), proc.returncode,
+                                                         self.log))
+        return wall, usage.ru_maxrss / 1024.0
 
 
 class Distributed(StackPath):
@@ -257,6 +459,11 @@ class DistributedZooKeeper(Distributed):
     def counters(self):
         return {'zk_ops': self._server.received}
 
+    def extra_figures(self):
+        from bench import cluster
+        return {'conductor_peak_rss_mib': [cluster.process_peak_rss_mib(p.pid)
+                                           for p in self.daemons.alive()]}
+
     @contextlib.contextmanager
     def environment(self, tmp, case):
         from bench import cluster
@@ -277,6 +484,8 @@ class DistributedZooKeeper(Distributed):
                   '[jobboard]\nurl = %s\nsession_timeout = %s\n'
                   '[conductor]\njobs = %d\n'
                   % (tmp, MAX_TEMPLATE_SIZE, db_url, url, self.session_timeout, jobs))
+        if case.get('cloud_url'):
+            config += '[cloud]\nurl = %s\n' % case['cloud_url']
         daemons = cluster.Conductors(tmp, config)
         self._server, self.daemons = server, daemons
         try:
@@ -378,6 +587,60 @@ def _expect(view, status):
 
 
 CHILD_BOUND = 600.0    # seconds: a guard against a hung case, not a measurement
+
+
+def tripleo_files(env):
+    """(template path, environment path) of the TripleO-like example."""
+    return (os.path.join(TRIPLEO, 'overcloud.yaml'),
+            os.path.join(TRIPLEO, 'environments', '%s.yaml' % env))
+
+
+def tripleo_source(env):
+    """(text, filename, files, environments) as the command line reads them."""
+    from heat_taskflow.cmd import template_files
+
+    template, environment = tripleo_files(env)
+    return template_files.load(template, [environment])
+
+
+def tripleo_nodes(env):
+    """Number of nodes (servers) an environment of the example deploys."""
+    import yaml
+
+    with open(tripleo_files(env)[1]) as f:
+        values = yaml.safe_load(f)['parameter_defaults']
+    return sum(values[k] for k in ('ControllerCount', 'ComputeCount', 'CephStorageCount'))
+
+
+def count_resources(database, stack_id):
+    """(resources, stacks) of a stack and every stack nested in it, at any depth: every
+    current resource row (a group, each member OS::Heat::Stack and each resource of the
+    member's stack count one each)."""
+    from heat_taskflow.persistence import api as db
+
+    resources, stacks, todo = 0, 0, [stack_id]
+    while todo:
+        sid = todo.pop()
+        stacks += 1
+        resources += sum(1 for r in db.resource_list(database, sid) if r.replaced_by is None)
+        todo.extend(child.id for child in db.stack_list(database, None, owner_id=sid))
+    return resources, stacks
+
+
+def audit_figures(creations):
+    """What the simcloud audit says about a list of creations: how many, how many tokens
+    were used twice (a duplicate), how many objects are still live, and the most objects
+    one template resource (its token's stack id / resource name) made."""
+    per_token = collections.Counter(c['token'] for c in creations if c['token'])
+    # Objects a plugin asked for carry STACK_ID/RESOURCE/UUID; Neutron's own TOKEN#suffix.
+    own = [c['token'] for c in creations if c['token'] and '#' not in c['token']]
+    per_resource = collections.Counter(t.rsplit('/', 1)[0] for t in own)
+    return {'creations': len(creations),
+            'live': sum(1 for c in creations if c['deleted_at'] is None),
+            'duplicate_tokens': sum(1 for n in per_token.values() if n > 1),
+            'resources_with_objects': len(per_resource),
+            'max_creations_per_resource': max(per_resource.values(), default=0),
+            'by_kind': dict(collections.Counter(c['kind'] for c in creations))}
 
 
 PATHS = {p.name: p for p in (PlainTaskFlow(), Legacy(), DistributedZake(),

@@ -1,7 +1,10 @@
 """Profile one benchmark case with cProfile (all threads) and print the top functions.
 
     python -m bench.profile [--path legacy] [--shape dag] [--n 500] [--ops create update]
-                            [--sort cumulative|tottime] [--limit 40]
+                            [--tripleo small|large] [--sort cumulative|tottime] [--limit 40]
+
+--tripleo profiles the TripleO example case (create and delete against a simcloud process)
+instead of a shape.
 """
 
 import argparse
@@ -20,6 +23,8 @@ def main(argv=None):
     ap.add_argument('--shape', default='dag', choices=shapes.SHAPES)
     ap.add_argument('--n', type=int, default=500)
     ap.add_argument('--ops', nargs='+', default=['create', 'update', 'delete'])
+    ap.add_argument('--tripleo', choices=('small', 'large'),
+                    help='profile the TripleO example case with this environment')
     ap.add_argument('--sort', default='tottime')
     ap.add_argument('--limit', type=int, default=40)
     args = ap.parse_args(argv)
@@ -36,6 +41,8 @@ def main(argv=None):
     profiles.append(main_prof)
     case = {'path': args.path, 'shape': args.shape, 'n': args.n, 'width': shapes.WIDTH,
             'tracemalloc': False, 'ops': args.ops}
+    if args.tripleo:
+        case = {'path': args.path, 'kind': 'tripleo', 'env': args.tripleo, 'build_time': 0.0}
     main_prof.enable()
     figures = paths_mod.PATHS[args.path].measure(case)
     main_prof.disable()

@@ -10,6 +10,8 @@ HISTORY = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'history.md')
 
 def print_row(row):
     """One line per case on the console."""
+    if row.get('kind') in ('tripleo', 'tripleo-crash'):
+        return _print_tripleo(row)
     if row.get('error'):
         print('%-22s %-5s %5d  ERROR %s' % (row['path'], row['shape'], row['n'], row['error']),
               flush=True)
@@ -31,6 +33,27 @@ def print_row(row):
     print('%-22s %-5s %5d  %s  %8.3f ms/r  %7.1f MiB%s' % (
         row['path'], row['shape'], row['n'], ops, row['ms_per_resource'],
         row['peak_rss_mib'], extra), flush=True)
+
+
+def _print_tripleo(row):
+    what = '%-22s %-5s' % (row['path'], row['env'])
+    if row.get('error'):
+        print('%s %s  ERROR %s' % (what, row['kind'], row['error']), flush=True)
+    elif row['kind'] == 'tripleo':
+        a = row['audit']
+        print('%s %5d r  create %7.2fs %5.1f sql/r  delete %7.2fs %5.1f sql/r  %8.3f ms/r  '
+              '%7.1f MiB  cloud: %d created, %d dup, %d left' % (
+                  what, row['n'], row['create_s'], row['create_sql_per_resource'],
+                  row['delete_s'], row['delete_sql_per_resource'], row['ms_per_resource'],
+                  row['peak_rss_mib'], a['creations'], a['duplicate_tokens'], a['live']),
+              flush=True)
+    else:
+        a = row['audit_create']
+        print('%s crash: kill -9 after %.2fs (%d objects), resumed in %.2fs, lost %.2fs '
+              '(undisturbed %.2fs); cloud: %d created, %d dup, max %d per resource, %d left'
+              % (what, row['killed_after_s'], row['objects_at_kill'], row['resume_s'],
+                 row['lost_s'], row['undisturbed_s'], a['creations'], a['duplicate_tokens'],
+                 a['max_creations_per_resource'], row['audit']['live']), flush=True)
 
 
 def _num(value, fmt='%.2f'):
@@ -200,6 +223,7 @@ def markdown(results):
                 lines.append('| %.2f | %.2f | %d | %s | %.2f | %.2f |' % (
                     r['undisturbed_s'], r['killed_after_s'], len(r['victim_held']),
                     _num(r['resume_s']), r['disturbed_s'], r['lost_s']))
+    lines += _tripleo_markdown(results)
     checks = targets(results['results'])
     if checks:
         lines += ['', '## Targets (issue "Benchmarks and scale")', '',
@@ -221,6 +245,10 @@ def markdown(results):
     if results.get('failover_not_measured'):
         lines.append('- failover (kill -9 the busier of two conductor processes mid-create): '
                      '%s.' % results['failover_not_measured'])
+    for key, what in (('tripleo_not_measured', 'TripleO example'),
+                      ('tripleo_crash_not_measured', 'TripleO example, kill -9 and resume')):
+        if results.get(key):
+            lines.append('- %s: %s.' % (what, results[key]))
     for name, info in results['paths'].items():
         if info.get('sizes_not_measured'):
             lines.append('- `%s` at N = %s (too slow for the default run; see bench/paths.py '
@@ -231,6 +259,65 @@ def markdown(results):
         with open(HISTORY) as f:
             lines += ['', f.read().rstrip()]
     return '\n'.join(lines) + '\n'
+
+
+def _tripleo_markdown(results):
+    rows = [r for r in results['results'] if r.get('kind') == 'tripleo']
+    crash = [r for r in results['results'] if r.get('kind') == 'tripleo-crash']
+    if not rows and not crash:
+        return []
+    env = (rows or crash)[0]['env']
+    lines = ['', '## TripleO example', '',
+             '`examples/tripleo/overcloud.yaml` with `environments/%s.yaml`, created then '
+             'deleted through the StackService against a private `heat-taskflow-simcloud` '
+             'process (build time %s s, SQLite). Resources = every current resource row of the '
+             'stack and of every stack nested in it (each group, each member OS::Heat::Stack '
+             'and each resource of the member\'s stack count one). ms/r = seconds / '
+             'resources. SQL/r counts the measuring process only (on distributed-zookeeper the '
+             'conductors\' statements run in theirs, and peak RSS is the measuring process; '
+             'the conductors\' is in results.json). Cloud: objects created (Neutron\'s own '
+             'router ports included), idempotency tokens used twice, objects left after the '
+             'delete.' % (env, (rows or crash)[0].get('build_time', 0)), '',
+             '| path | resources (stacks) | create s | delete s | create ms/r | delete ms/r '
+             '| SQL/r create | SQL/r delete | simcloud CPU s c/d | peak RSS MiB '
+             '| cloud created | duplicate tokens | left after delete |',
+             '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: '
+             '| ---: | ---: |']
+    for r in rows:
+        if r.get('error'):
+            lines.append('| %s | error: %s |' % (r['path'], r['error']))
+            continue
+        a = r['audit']
+        lines.append('| %s | %d (%d) | %.2f | %.2f | %.2f | %.2f | %.1f | %.1f | %.1f / %.1f '
+                     '| %.0f | %d | %d | %d |' % (
+                         r['path'], r['n'], r['stacks'], r['create_s'], r['delete_s'],
+                         r['create_ms_per_resource'], r['delete_ms_per_resource'],
+                         r['create_sql_per_resource'], r['delete_sql_per_resource'],
+                         r['create_simcloud_cpu_s'], r['delete_simcloud_cpu_s'],
+                         r['peak_rss_mib'], a['creations'], a['duplicate_tokens'], a['live']))
+    if crash:
+        lines += ['', '### Kill -9 and resume (legacy, command line)', '',
+                  '`heat-taskflow stack create --wait` of the same example, killed -9 once half '
+                  'the servers exist, then `heat-taskflow stack resume --wait` (retried until '
+                  'the dead process\'s heartbeat, every %s s, is 3 intervals old). "Lost" = '
+                  'the create with the kill (start to the resume\'s end) minus an undisturbed '
+                  'command-line create on the same cloud. Audit of the killed create: one '
+                  'creation per template resource is "max per resource" = 1.'
+                  % crash[0].get('heartbeat_interval_s', '?'), '',
+                  '| undisturbed create s | killed after s | objects at kill | resume s '
+                  '| create with kill s | lost s | cloud created | duplicate tokens '
+                  '| max per resource | left after delete |',
+                  '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |']
+        for r in crash:
+            if r.get('error'):
+                lines.append('| error: %s | | | | | | | | | |' % r['error'])
+                continue
+            a = r['audit_create']
+            lines.append('| %.2f | %.2f | %d | %.2f | %.2f | %.2f | %d | %d | %d | %d |' % (
+                r['undisturbed_s'], r['killed_after_s'], r['objects_at_kill'], r['resume_s'],
+                r['disturbed_s'], r['lost_s'], a['creations'], a['duplicate_tokens'],
+                a['max_creations_per_resource'], r['audit']['live']))
+    return lines
 
 
 def plot(results, filename):

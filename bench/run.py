@@ -2,7 +2,8 @@
 
     python -m bench.run [--large] [--paths legacy taskflow ...] [--sizes 100 500 1000]
                         [--shapes indep dag] [--tracemalloc] [--no-latency] [--no-failover]
-                        [--no-zookeeper] [--out bench/results]
+                        [--no-zookeeper] [--no-tripleo | --only-tripleo]
+                        [--tripleo-env small|large] [--no-tripleo-crash] [--out bench/results]
 
 Every case (path, shape, N) runs in a fresh subprocess so that peak RSS is per case. Stack
 paths create, update (a property of every resource changes) and delete a stack through the
@@ -12,7 +13,16 @@ case (500 resources, width 100, 0.2 s per create) compares the create's wall tim
 ideal (depth x 0.2 s). ``distributed-zookeeper`` starts a private ZooKeeper server and two
 ``heat-taskflow-conductor`` processes per case (skipped, with the reason, when java or the
 ZooKeeper jar is missing: tools/ensure-zookeeper); the failover case kills the busier of the
-two mid-create. Writes results.json, results.md and ms_per_resource.png to --out.
+two mid-create. The TripleO case (every stack path) creates and deletes
+examples/tripleo/overcloud.yaml with environments/--tripleo-env (large: 265 nodes, 1,338
+resources counting the nested stacks' ones) against a private heat-taskflow-simcloud process
+(--port 0, build time 0, its SQLite file in the case's directory) and reads the cloud's
+audit: creations, tokens used twice (must be 0), objects left after the delete (must be 0).
+The tripleo-crash case (legacy) runs ``heat-taskflow stack create --wait`` on the example,
+kills it -9 once half the servers exist, runs ``stack resume --wait`` and reports the
+seconds lost against an undisturbed create and the audit (one creation per template
+resource). --only-tripleo runs just these. Writes results.json, results.md and
+ms_per_resource.png to --out.
 """
 
 import argparse
@@ -37,6 +47,9 @@ LATENCY = {'shape': 'dag', 'n': 500, 'width': 100, 'create_wait': 0.2, 'concurre
 # in flight.
 FAILOVER = {'path': 'distributed-zookeeper', 'shape': 'dag', 'n': 200, 'width': 50,
             'create_wait': 0.5, 'kind': 'failover', 'tracemalloc': False}
+# The TripleO-like example against a private simcloud (build time 0: the engine's cost).
+TRIPLEO = {'kind': 'tripleo', 'shape': 'tripleo', 'build_time': 0.0, 'tracemalloc': False}
+TRIPLEO_CRASH = dict(TRIPLEO, kind='tripleo-crash', path='legacy')
 CHILD_TIMEOUT = 3600
 
 
@@ -92,6 +105,32 @@ def summarise(case, figures):
     return row
 
 
+def summarise_tripleo(case, figures):
+    """A result row of the TripleO case: per operation seconds, SQL per resource; ms per
+    resource over every resource of the stack and its nested stacks."""
+    row = dict(case)
+    row.update({k: v for k, v in figures.items() if k != 'ops'})
+    n = figures.get('resources')
+    if n:
+        row['n'] = n
+        total = 0.0
+        for op, fig in figures['ops'].items():
+            row['%s_s' % op] = round(fig['s'], 3)
+            row['%s_cpu_s' % op] = round(fig['cpu_s'], 3)
+            row['%s_simcloud_cpu_s' % op] = round(fig['simcloud_cpu_s'], 3)
+            row['%s_ms_per_resource' % op] = round(1000 * fig['s'] / n, 3)
+            row['%s_sql_per_resource' % op] = round(fig['statements'] / n, 2)
+            if 'zk_ops' in fig:
+                row['%s_zk_ops_per_resource' % op] = round(fig['zk_ops'] / n, 2)
+            total += fig['s']
+        row['total_s'] = round(total, 3)
+        row['ms_per_resource'] = round(1000 * total / n, 3)
+    for key, value in list(row.items()):
+        if isinstance(value, float):
+            row[key] = round(value, 3)
+    return row
+
+
 def machine():
     """The machine the figures were measured on."""
     from importlib import metadata
@@ -127,6 +166,14 @@ def main(argv=None):
     ap.add_argument('--no-zookeeper', action='store_true',
                     help='skip the real-ZooKeeper path and the failover case (they are '
                          'skipped anyway, with the reason, when no server can be started)')
+    ap.add_argument('--no-tripleo', action='store_true',
+                    help='skip the TripleO example cases (tripleo, tripleo-crash)')
+    ap.add_argument('--only-tripleo', action='store_true',
+                    help='run only the TripleO example cases (no scale, latency, failover)')
+    ap.add_argument('--tripleo-env', choices=('small', 'large'), default='large',
+                    help='environment of examples/tripleo to deploy (default: %(default)s)')
+    ap.add_argument('--no-tripleo-crash', action='store_true',
+                    help='skip the legacy kill -9 / resume variant of the TripleO case')
     ap.add_argument('--tracemalloc', action='store_true',
                     help='record top allocations (slows every case down)')
     ap.add_argument('--out', default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -136,7 +183,11 @@ def main(argv=None):
     if args.child:
         return child_main(args.child)
 
+    if args.no_tripleo and args.only_tripleo:
+        ap.error('--no-tripleo and --only-tripleo exclude each other')
     sizes = list(args.sizes or SIZES + (LARGE_SIZES if args.large else ()))
+    if args.only_tripleo:
+        sizes, args.no_latency, args.no_failover = [], True, True
     rows, skipped, skipped_sizes = [], {}, {}
     for name in args.paths:
         why = paths_mod.PATHS[name].unavailable()
@@ -175,10 +226,35 @@ def main(argv=None):
     failover_why = skipped.get(FAILOVER['path'])
     if FAILOVER['path'] not in args.paths:
         failover_why = 'skipped (%s not among --paths)' % FAILOVER['path']
+    elif args.only_tripleo:
+        failover_why = 'skipped (--only-tripleo)'
     elif args.no_failover:
         failover_why = 'skipped (--no-failover)'
     if failover_why is None:
         row = dict(FAILOVER, **run_child(FAILOVER))
+        rows.append(row)
+        report.print_row(row)
+    tripleo_why = 'skipped (--no-tripleo)' if args.no_tripleo else None
+    if tripleo_why is None:
+        for name in active:
+            if name == 'taskflow':
+                continue
+            case = dict(TRIPLEO, path=name, env=args.tripleo_env)
+            row = summarise_tripleo(case, run_child(case))
+            rows.append(row)
+            report.print_row(row)
+    crash_why = tripleo_why
+    if crash_why is None:
+        if 'legacy' not in active:
+            crash_why = 'skipped (legacy not among --paths)'
+        elif args.no_tripleo_crash:
+            crash_why = 'skipped (--no-tripleo-crash)'
+    if crash_why is None:
+        case = dict(TRIPLEO_CRASH, env=args.tripleo_env)
+        row = dict(case, **run_child(case))
+        for key, value in list(row.items()):
+            if isinstance(value, float):
+                row[key] = round(value, 3)
         rows.append(row)
         report.print_row(row)
     results = {'machine': machine(), 'when': time.strftime('%Y-%m-%d %H:%M:%S %Z'),
@@ -188,6 +264,7 @@ def main(argv=None):
                           'sizes_not_measured': sorted(set(skipped_sizes.get(name, [])))}
                    for name in args.paths},
                'failover_not_measured': failover_why,
+               'tripleo_not_measured': tripleo_why, 'tripleo_crash_not_measured': crash_why,
                'results': rows, 'ratios': report.ratios(rows)}
     report.write(args.out, results)
     return 0
