@@ -51,7 +51,7 @@ def plugin_class(type_name, template_file=None, files=None):
 
 def _states(runtime, names):
     """ResourceState of the current rows of the named resources, and the rows themselves."""
-    rows = db.resource_get_current_by_names(runtime.database, runtime.stack_id, names)
+    rows = db.resource_states_by_names(runtime.database, runtime.stack_id, names)
     return {row.name: stored_state(row) for row in rows}, rows
 
 

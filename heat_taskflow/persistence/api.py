@@ -61,11 +61,15 @@ _RESOURCE_BY_NAME = (sa.select(_RESOURCE)
                             _RESOURCE.c.name == sa.bindparam('_name'),
                             _RESOURCE.c.replaced_by.is_(None))
                      .order_by(_RESOURCE.c.id.desc()).limit(1))
-_RESOURCES_BY_NAMES = (sa.select(_RESOURCE)
-                       .where(_RESOURCE.c.stack_id == sa.bindparam('_stack_id'),
-                              _RESOURCE.c.name.in_(sa.bindparam('_names', expanding=True)),
-                              _RESOURCE.c.replaced_by.is_(None))
-                       .order_by(_RESOURCE.c.id))
+_RESOURCE_BY_ID = sa.select(_RESOURCE).where(_RESOURCE.c.id == sa.bindparam('_id'))
+# What another resource's action reads of the resources it requires (stored_state).
+_RESOURCE_STATES_BY_NAMES = (
+    sa.select(_RESOURCE.c.id, _RESOURCE.c.name, _RESOURCE.c.type, _RESOURCE.c.reference_id,
+              _RESOURCE.c.attributes)
+    .where(_RESOURCE.c.stack_id == sa.bindparam('_stack_id'),
+           _RESOURCE.c.name.in_(sa.bindparam('_names', expanding=True)),
+           _RESOURCE.c.replaced_by.is_(None))
+    .order_by(_RESOURCE.c.id))
 # SET columns are the keys of the parameters passed with it.
 _RESOURCE_UPDATE = (sa.update(_RESOURCE).where(_RESOURCE.c.id == sa.bindparam('_id'))
                     .values(atomic_key=_RESOURCE.c.atomic_key + 1))
@@ -349,8 +353,9 @@ def resource_restore(db, restored_id, replacement_id):
 
 def resource_get(db, resource_id):
     """The Resource of that id, or None."""
-    with db.session() as session:
-        return session.get(Resource, resource_id)
+    with db.engine.connect() as conn:
+        row = conn.execute(_RESOURCE_BY_ID, {'_id': resource_id}).first()
+    return None if row is None else _resource(row)
 
 
 def resource_get_by_name(db, stack_id, name):
@@ -360,16 +365,16 @@ def resource_get_by_name(db, stack_id, name):
     return None if row is None else _resource(row)
 
 
-def resource_get_current_by_names(db, stack_id, names):
-    """The current Resources of those names in the stack (one query; missing names are
-    absent)."""
+def resource_states_by_names(db, stack_id, names):
+    """What dependents read of the current resources of those names in the stack: rows of
+    (id, name, type, reference_id, attributes), one query; missing names are absent."""
     names = list(names)
     if not names:
         return []
     with db.engine.connect() as conn:
-        rows = conn.execute(_RESOURCES_BY_NAMES, {'_stack_id': stack_id, '_names': names})
+        rows = conn.execute(_RESOURCE_STATES_BY_NAMES, {'_stack_id': stack_id, '_names': names})
         # Newest wins should two unreplaced rows share a name mid-replacement.
-        return list({row.name: _resource(row) for row in rows}.values())
+        return list({row.name: row for row in rows}.values())
 
 
 def resource_list(db, stack_id, current_only=False):

@@ -251,15 +251,19 @@ def test_resource_create_replacement_of_missing_row_creates_nothing(database):
     assert api.resource_list(database, stack.id) == []
 
 
-def test_resource_get_current_by_names(database):
+def test_resource_states_by_names(database):
     stack = make_stack(database)
     a = make_resource(database, stack, name='a')
+    api.resource_update(database, a.id, {'reference_id': 'ref-a', 'attributes': {'x': 1},
+                                         'type': 'T::A'})
     b = make_resource(database, stack, name='b')
     make_resource(database, stack, name='c')
     b2 = api.resource_create_replacement(database, b.id, stack_id=stack.id, name='b')
-    rows = api.resource_get_current_by_names(database, stack.id, ['a', 'b', 'missing'])
+    rows = api.resource_states_by_names(database, stack.id, ['a', 'b', 'missing'])
     assert sorted((r.name, r.id) for r in rows) == [('a', a.id), ('b', b2.id)]
-    assert api.resource_get_current_by_names(database, stack.id, []) == []
+    (row_a,) = [r for r in rows if r.name == 'a']
+    assert (row_a.type, row_a.reference_id, row_a.attributes) == ('T::A', 'ref-a', {'x': 1})
+    assert api.resource_states_by_names(database, stack.id, []) == []
 
 
 def test_resource_update_bumps_atomic_key_and_compare_and_swap(database):
