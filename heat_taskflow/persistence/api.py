@@ -79,6 +79,17 @@ _RESOURCE_INSERT = sa.insert(_RESOURCE)
 _EVENT_INSERT = sa.insert(_EVENT)
 _RESOURCE_DATA_GET = sa.select(_RESOURCE_DATA.c.key, _RESOURCE_DATA.c.value).where(
     _RESOURCE_DATA.c.resource_id == sa.bindparam('_resource_id'))
+# What the distributed path reads and swaps per node, and what polling reads per stack.
+_STACK_BY_ID = sa.select(Stack.__table__).where(Stack.__table__.c.id == sa.bindparam('_id'))
+_SYNC_POINT = SyncPoint.__table__
+_SYNC_POINT_KEY = sa.and_(_SYNC_POINT.c.entity_id == sa.bindparam('_entity_id'),
+                          _SYNC_POINT.c.traversal_id == sa.bindparam('_traversal_id'),
+                          _SYNC_POINT.c.is_update == sa.bindparam('_is_update'))
+_SYNC_POINT_GET = sa.select(_SYNC_POINT).where(_SYNC_POINT_KEY)
+_SYNC_POINT_SWAP = (sa.update(_SYNC_POINT)
+                    .where(_SYNC_POINT_KEY,
+                           _SYNC_POINT.c.atomic_key == sa.bindparam('_expected'))
+                    .values(atomic_key=_SYNC_POINT.c.atomic_key + 1))
 # Column defaults resource_create fills in itself, so that the row it returns is complete.
 _RESOURCE_DEFAULTS = {'action': 'INIT', 'status': 'COMPLETE', 'atomic_key': 0}
 
@@ -145,11 +156,11 @@ def _is_live_name_conflict(error):
 
 def stack_get(db, stack_id, show_deleted=True):
     """The Stack of that id (deleted ones too unless show_deleted=False), or None."""
-    with db.session() as session:
-        row = session.get(Stack, stack_id)
-    if row is not None and row.deleted_at is not None and not show_deleted:
+    with db.engine.connect() as conn:
+        found = conn.execute(_STACK_BY_ID, {'_id': stack_id}).first()
+    if found is None or (found.deleted_at is not None and not show_deleted):
         return None
-    return row
+    return Stack(**found._mapping)
 
 
 def stack_get_by_name(db, name, project_id):
@@ -576,22 +587,22 @@ def _sync_point_exists(db, entity_id, traversal_id, is_update):
 
 def sync_point_get(db, entity_id, traversal_id, is_update):
     """The SyncPoint of that key, or None."""
-    with db.session() as session:
-        return session.get(SyncPoint, (str(entity_id), traversal_id, is_update))
+    with db.engine.connect() as conn:
+        found = conn.execute(_SYNC_POINT_GET, {'_entity_id': str(entity_id),
+                                               '_traversal_id': traversal_id,
+                                               '_is_update': is_update}).first()
+    return None if found is None else SyncPoint(**found._mapping)
 
 
 def sync_point_update_input(db, entity_id, traversal_id, is_update, input_data,
                             expected_atomic_key):
     """Replace input_data and bump atomic_key if atomic_key is still expected_atomic_key;
     returns whether it was."""
-    query = (sa.update(SyncPoint)
-             .where(SyncPoint.entity_id == str(entity_id),
-                    SyncPoint.traversal_id == traversal_id,
-                    SyncPoint.is_update == is_update,
-                    SyncPoint.atomic_key == expected_atomic_key)
-             .values(input_data=input_data, atomic_key=SyncPoint.atomic_key + 1))
-    with db.session() as session:
-        return session.execute(query).rowcount == 1
+    params = {'_entity_id': str(entity_id), '_traversal_id': traversal_id,
+              '_is_update': is_update, '_expected': expected_atomic_key,
+              'input_data': input_data}
+    with db.engine.begin() as conn:
+        return conn.execute(_SYNC_POINT_SWAP, params).rowcount == 1
 
 
 def sync_point_list(db, stack_id, traversal_id=None, other_than=None, nodes_only=False):
