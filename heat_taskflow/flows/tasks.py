@@ -1,8 +1,11 @@
 """The TaskFlow task that performs one node of an operation graph, and the flows made of them."""
 
+import collections
+
 from taskflow import task
 from taskflow.patterns import graph_flow
 from taskflow.types import graph as tf_graph
+from taskflow.types import sets as tf_sets
 
 from heat_taskflow.flows import actions
 from heat_taskflow.flows import graph as graph_mod
@@ -33,6 +36,26 @@ class ResourceActionTask(task.Task):
         self.traversal_id = traversal_id
         self.node = graph_mod.Node.from_key(node_key)
         self._registry = registry or rt_mod.REGISTRY
+
+    # TaskFlow reflects on execute() and revert() (inspect.signature) for every instance it
+    # builds; every instance of a class maps the same arguments (none), so map once per class.
+    _arg_mappings = {}
+
+    def _build_arg_mapping(self, executor, requires=None, rebind=None, auto_extract=True,
+                           ignore_list=None):
+        if requires is not None or rebind is not None or self.inject:
+            return super()._build_arg_mapping(executor, requires, rebind, auto_extract,
+                                              ignore_list)
+        key = (type(self), executor.__name__, auto_extract, tuple(ignore_list or ()))
+        mapping = self._arg_mappings.get(key)
+        if mapping is None:
+            mapping = super()._build_arg_mapping(executor, requires, rebind, auto_extract,
+                                                 ignore_list)
+            self._arg_mappings[key] = mapping
+        rebound, required, optional = mapping
+        # Fresh containers: an atom may change its own.
+        return (collections.OrderedDict(rebound), tf_sets.OrderedSet(required),
+                tf_sets.OrderedSet(optional))
 
     def execute(self):
         runtime = self._registry.get(self.stack_id, self.traversal_id)

@@ -56,3 +56,21 @@ def test_split_spec_parts_are_small_complete_and_in_dependency_order(n, width, s
 
 def test_split_spec_of_nothing_is_no_part():
     assert tasks.split_spec([]) == []
+
+
+def test_task_argument_mapping_is_taskflows_and_not_shared():
+    from taskflow import task as tf_task
+
+    class Reflected(tf_task.Task):       # TaskFlow's own mapping, by reflection
+        execute = tasks.ResourceActionTask.execute
+        revert = tasks.ResourceActionTask.revert
+
+    expected = Reflected(name='x')
+    first = tasks.ResourceActionTask('s', 't', 'converge:a')
+    second = tasks.ResourceActionTask('s', 't', 'converge:b')
+    for built in (first, second):
+        assert (built.rebind, built.requires, built.optional, built.revert_rebind,
+                built.revert_optional) == (
+            expected.rebind, expected.requires, expected.optional, expected.revert_rebind,
+            expected.revert_optional)
+    assert first.rebind is not second.rebind and first.requires is not second.requires
