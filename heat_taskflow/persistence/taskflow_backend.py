@@ -194,6 +194,7 @@ class AtomWriteBehind:
         self._flush_lock = threading.Lock()   # one flush at a time: newer rows land last
         self._thread = None
         self._stopped = False
+        self._writing = False       # a flush is writing rows it took (readers wait for it)
 
     def put(self, uuid, row):
         """Hold row as uuid's pending update; False when deferring is off."""
@@ -231,9 +232,13 @@ class AtomWriteBehind:
     def flush(self):
         """Write every pending row now, in one transaction (if it fails, the rows stay
         pending unless a newer update of the same atom arrived meanwhile)."""
+        with self._lock:
+            if not self._rows and not self._writing:
+                return      # nothing pending, nothing being written: no need to queue
         with self._flush_lock:
             with self._lock:
                 rows, self._rows = self._rows, {}
+                self._writing = bool(rows)
             if not rows:
                 return
             try:
@@ -243,6 +248,9 @@ class AtomWriteBehind:
                     for uuid, row in rows.items():
                         self._rows.setdefault(uuid, row)
                 raise
+            finally:
+                with self._lock:
+                    self._writing = False
 
     def _write(self, rows):
         # One executemany UPDATE per set of columns (every atom type has the same today).

@@ -20,7 +20,8 @@ from tests.functional import cli as cli_mod
 
 pytestmark = [pytest.mark.functional, pytest.mark.slow]
 
-UPDATE_WAIT = 4.0      # seconds the cancelled update's resource takes: room for the cancel
+UPDATE_WAIT = 8.0      # seconds the cancelled update's resource takes: room for the cancel
+                       # (each command line call takes a second or more on a loaded machine)
 
 
 def template(value, slow_update=0):
