@@ -3,14 +3,13 @@ resources, OS::Heat::Stack): child stack rows of their own, run on the parent's 
 
 import time
 
-import yaml
-
 from heat_taskflow.engine import exceptions as exc
 from heat_taskflow.engine import operations as ops
 from heat_taskflow.flows import actions
 from heat_taskflow.flows import runtime as rt
 from heat_taskflow.persistence import api as db
 from heat_taskflow.resources import base
+from heat_taskflow.template import parser
 
 
 class NestedStackService:
@@ -35,12 +34,12 @@ class ResourceNestedStacks(base.NestedStackService):
         self._resource_name = resource_name
 
     def _source(self, template, files, environment, parameters):
-        env = [('environment.yaml', yaml.safe_dump(environment))] if environment else []
+        env = [('environment.yaml', parser.dump_data(environment))] if environment else []
         # A child stack sees its parent's files (as in Heat), so a group member or nested
         # template may use get_file and template-resource types from the parent's files map.
         merged = dict(self._parent_files())
         merged.update(files or {})
-        return ops.Source(yaml.safe_dump(template, sort_keys=False), 'template.yaml',
+        return ops.Source(parser.dump_data(template, sort_keys=False), 'template.yaml',
                           files=merged, environments=env, parameters=parameters)
 
     def _parent_files(self):

@@ -5,6 +5,7 @@ import yaml
 from heat_taskflow.resources import attributes
 from heat_taskflow.resources.properties import Schema
 from heat_taskflow.resources.types.nested import NestedStackResource
+from heat_taskflow.template import parser
 
 
 class Stack(NestedStackResource):
@@ -50,7 +51,7 @@ class Stack(NestedStackResource):
     def child_template(self):
         """The ``template`` property, parsed."""
         try:
-            template = yaml.safe_load(self.properties['template'])
+            template = parser.load_data(self.properties['template'])
         except yaml.YAMLError as exc:
             raise self.invalid('template', 'not valid YAML: %s' % exc) from None
         if not isinstance(template, dict):

@@ -13,6 +13,7 @@ from heat_taskflow.resources import attributes
 from heat_taskflow.resources.exceptions import ResourceError
 from heat_taskflow.resources.properties import Schema
 from heat_taskflow.resources.types.nested import NestedStackResource
+from heat_taskflow.template import parser
 
 STACK_ID_OUTPUT = 'OS::stack_id'
 
@@ -21,7 +22,7 @@ def parse_template(template_file, template):
     """The template as a dict (from text or a dict); ValueError naming the file when bad."""
     if isinstance(template, str):
         try:
-            template = yaml.safe_load(template)
+            template = parser.load_data(template)
         except yaml.YAMLError as exc:
             raise ValueError('%s: not valid YAML: %s' % (template_file, exc)) from None
     if not isinstance(template, dict):
