@@ -40,6 +40,11 @@ from heat_taskflow.persistence import api as db
 LOG = logging.getLogger(__name__)
 
 
+# Threads for jobs beyond [conductor] jobs: those whose action waits for a child stack's
+# jobs (a group of N member stacks has N + 1 of them waiting at once).
+MAX_WAITING_JOBS = 2048
+
+
 class JobExhausted(Exception):
     """A job used up its attempts (TaskFlow's conductor trashes a job whose dispatch
     raises)."""
@@ -54,6 +59,15 @@ class _NodeConductor(impl_nonblocking.NonBlockingConductor):
 
     def _dispatch_job(self, job):
         return self._owner._dispatch(job, super()._dispatch_job)
+
+    def _can_claim_more_jobs(self, job):
+        # A job whose action waits for a child stack's jobs holds no slot meanwhile.
+        if self._wait_timeout.is_stopped():
+            return False
+        if self._max_simultaneous_jobs <= 0:
+            return True
+        active = len(self._dispatched) - self._owner.waiting_for_children()
+        return active < self._max_simultaneous_jobs
 
 
 def _now():
@@ -86,6 +100,7 @@ class Conductor:
         self._stopping = threading.Event()
         self._held = {}
         self._held_lock = threading.Lock()
+        self._waiting = 0       # jobs whose action waits for a child stack's jobs
         self.started = None
 
     # -- life cycle -------------------------------------------------------------------
@@ -124,8 +139,26 @@ class Conductor:
     def _executor(self, *args):
         # The standard library's pool: futurist's makes every stop wait ~1 s for workers
         # polling their queue.
+        # Claims stop at [conductor] jobs active jobs (_NodeConductor); the pool has room
+        # for the jobs that wait for their child stacks on top of those.
         return concurrent.futures.ThreadPoolExecutor(
-            max_workers=self.conf.conductor.jobs, thread_name_prefix=self.name + '-job')
+            max_workers=self.conf.conductor.jobs + MAX_WAITING_JOBS,
+            thread_name_prefix=self.name + '-job')
+
+    def waiting_for_children(self):
+        """How many of this conductor's jobs wait for a child stack's jobs now."""
+        with self._held_lock:
+            return self._waiting
+
+    @contextlib.contextmanager
+    def _child_wait(self):
+        with self._held_lock:
+            self._waiting += 1
+        try:
+            yield
+        finally:
+            with self._held_lock:
+                self._waiting -= 1
 
     def _run(self):
         try:
@@ -202,7 +235,8 @@ class Conductor:
                                     'traversal_id': traversal_id, 'attempt': attempts,
                                     'since': _now()}
         try:
-            consume = run(job)
+            with rt.job_slot_releaser(self._child_wait):
+                consume = run(job)
         finally:
             with self._held_lock:
                 self._held.pop(job.uuid, None)

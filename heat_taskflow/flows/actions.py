@@ -6,6 +6,7 @@ twice: it starts from the stored state of the resource, which each step updates 
 next one calls out, and the plugins follow the idempotency contract of resources/base.py.
 """
 
+import contextlib
 import logging
 import time
 
@@ -63,18 +64,24 @@ def stored_state(row):
 
 
 def _wait(runtime, row, action, plugin, check, cookie):
-    """Poll a plugin's check_*_complete until it answers True, honouring the deadline."""
+    """Poll a plugin's check_*_complete until it answers True, honouring the deadline. A
+    nested stack's action waits for its child stack's operation without holding a job
+    slot of its conductor (runtime.waiting_for_child_stack)."""
+    waiting = (rt_mod.waiting_for_child_stack() if plugin.waits_for_child_stack
+               else contextlib.nullcontext())
     started = time.monotonic()
     delay = POLL_START
-    while not check(cookie):
-        if runtime.timed_out():
-            raise OperationTimeout(row.name, action,
-                                   "resource '%s': the stack operation timed out" % row.name)
-        time.sleep(delay)
-        # Back off, but never sleep more than a tenth of the time waited so far: an action
-        # that completes after t seconds is seen by about 1.1 t (plain doubling: up to 2 t).
-        delay = min(delay * 2, POLL_MAX,
-                    max(POLL_START, (time.monotonic() - started) / 10))
+    with waiting:
+        while not check(cookie):
+            if runtime.timed_out():
+                raise OperationTimeout(row.name, action, "resource '%s': the stack "
+                                       'operation timed out' % row.name)
+            time.sleep(delay)
+            # Back off, but never sleep more than a tenth of the time waited so far: an
+            # action that completes after t seconds is seen by about 1.1 t (plain doubling:
+            # up to 2 t).
+            delay = min(delay * 2, POLL_MAX,
+                        max(POLL_START, (time.monotonic() - started) / 10))
 
 
 def _stored_attributes(runtime, name, plugin):

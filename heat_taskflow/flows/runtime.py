@@ -6,6 +6,7 @@ stack row and its raw template. Either way the runtime is cached per (stack, tra
 """
 
 import collections
+import contextlib
 import threading
 import time
 
@@ -212,3 +213,27 @@ class RuntimeRegistry:
 
 
 REGISTRY = RuntimeRegistry()
+
+
+_THREAD = threading.local()
+
+
+@contextlib.contextmanager
+def job_slot_releaser(release):
+    """Within the block, waiting_for_child_stack() in this thread enters release(): the
+    distributed conductor binds it around each job it runs (conductors/conductor.py)."""
+    previous = getattr(_THREAD, 'release', None)
+    _THREAD.release = release
+    try:
+        yield
+    finally:
+        _THREAD.release = previous
+
+
+def waiting_for_child_stack():
+    """A context for an action that only waits for a child stack's operation to end: on a
+    conductor its job stops counting against the conductor's job slots meanwhile, so the
+    child's jobs can be claimed (without it, parents waiting in every slot starve their
+    children). Elsewhere it does nothing (the legacy path has a pool per nesting depth)."""
+    release = getattr(_THREAD, 'release', None)
+    return release() if release is not None else contextlib.nullcontext()

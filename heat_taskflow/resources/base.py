@@ -200,6 +200,8 @@ class Resource:
     type_name = None
     properties_schema = {}
     attributes_schema = {}
+    # True when check_*_complete waits for a child stack's operation (nested stacks).
+    waits_for_child_stack = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

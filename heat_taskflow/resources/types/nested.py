@@ -16,6 +16,10 @@ from heat_taskflow.resources.exceptions import ResourceCheckFailed, ResourceFail
 class NestedStackResource(base.Resource):
     """A resource whose physical id is the id of a child stack it owns."""
 
+    # Its check_*_complete waits for the child stack's operation, which other jobs run on
+    # the distributed path: the wait must not hold one of the conductor's job slots.
+    waits_for_child_stack = True
+
     def child_template(self):
         """The child stack's template, as a dict."""
         raise NotImplementedError

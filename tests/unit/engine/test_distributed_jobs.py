@@ -246,3 +246,30 @@ def test_health_file_lists_the_jobs_held(dist, database, tmp_path):
         assert record['jobs'][0]['stack_name'] == 'healthy'
         assert record['name'] == cond.name
         assert harness.settle(service, 'healthy')['stack_status'] == 'CREATE_COMPLETE'
+
+
+GROUP_OF_STACKS = tmpl({'group': {'type': 'OS::Heat::ResourceGroup', 'properties': {
+    'count': 4, 'resource_def': {'type': 'OS::Heat::Stack', 'properties': {
+        'template': tmpl({'r': res('x')})}}}}})
+
+
+def test_parents_waiting_for_child_stacks_hold_no_job_slot(conf, database):
+    # One conductor with one job slot: the group's action and each member stack's action
+    # wait for their child stacks, whose jobs must still be claimed (with waiting parents
+    # counted as slots, the first wait took the only slot and the create hung).
+    with harness.zake_service(conf, database, workers=2, jobs=1) as service:
+        with harness.conductors(conf, database, count=1) as (conductor,):
+            service.create_stack('nest', GROUP_OF_STACKS, 't.yaml')
+            waiting = []
+
+            def ended():
+                waiting.append(conductor.waiting_for_children())
+                return db.stack_get_by_name(database, 'nest', 'default').status != 'IN_PROGRESS'
+
+            harness.wait_for(ended, what='the nested create to end')
+            view = service.get_stack('nest')
+            assert view['stack_status'] == 'CREATE_COMPLETE', view['stack_status_reason']
+            assert max(waiting) >= 1                    # parents did wait, slot-free
+            assert conductor.waiting_for_children() == 0
+        # the group, 4 member stacks, and a resource in each
+        assert len(service.list_resources('nest', nested_depth=2)) == 1 + 4 + 4
