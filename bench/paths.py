@@ -190,13 +190,9 @@ class StackPath(Path):
         try:
             url = cloud.start()
             case = dict(case, cloud_url=url)
-            if isinstance(self, Distributed):
-                case['conductor_jobs'] = tripleo_blocking_actions(case['env']) + MAX_WORKERS
             with self.environment(tmp, case) as extra:
                 extra = dict(extra)
                 extra[('cloud', 'url')] = url
-                if case.get('conductor_jobs'):
-                    extra[('conductor', 'jobs')] = case['conductor_jobs']
                 return self._measure_tripleo(tmp, case, extra, cloud)
         finally:
             cloud.stop()
@@ -207,8 +203,6 @@ class StackPath(Path):
         service = self._service(tmp, case, extra)
         database = service.database
         out = {'ops': {}, 'rss_before_mib': peak_rss_mib()}
-        if case.get('conductor_jobs'):
-            out['conductor_jobs'] = case['conductor_jobs']
         counters = self.counters()
         name = 'overcloud'
         for op in ('create', 'delete'):
@@ -485,8 +479,6 @@ class DistributedZooKeeper(Distributed):
             database.dispose()
         url = 'zookeeper://%s/heat-taskflow-bench' % address
         jobs = max(1, (case.get('concurrency') or MAX_WORKERS) // self.conductors)
-        if case.get('conductor_jobs'):
-            jobs = -(-case['conductor_jobs'] // self.conductors)
         config = ('[DEFAULT]\nstate_dir = %s\nconvergence_engine = True\n'
                   'max_template_size = %d\n[database]\nconnection = %s\n'
                   '[jobboard]\nurl = %s\nsession_timeout = %s\n'
@@ -618,15 +610,6 @@ def tripleo_nodes(env):
     with open(tripleo_files(env)[1]) as f:
         values = yaml.safe_load(f)['parameter_defaults']
     return sum(values[k] for k in ('ControllerCount', 'ComputeCount', 'CephStorageCount'))
-
-
-def tripleo_blocking_actions(env):
-    """Resource actions of the example that wait for a nested stack: the three groups and
-    a member OS::Heat::Stack per node. On the distributed path each holds a conductor's job
-    slot while it polls its child, so with fewer slots than these the children's actions
-    are never claimed (the create stalls until its timeout); the case gives the conductors
-    this many slots plus MAX_WORKERS."""
-    return 3 + tripleo_nodes(env)
 
 
 def count_resources(database, stack_id):

@@ -277,31 +277,25 @@ def _tripleo_markdown(results):
              'conductors\' statements run in theirs, and peak RSS is the measuring process; '
              'the conductors\' is in results.json). Cloud: objects created (Neutron\'s own '
              'router ports included), idempotency tokens used twice, objects left after the '
-             'delete. Distributed paths run with more conductor job slots than by default '
-             '(jobs column, all conductors together): one per action that waits for a nested '
-             'stack (3 groups + a member stack per node) plus 16. Each such action holds its '
-             'slot while it polls its child, so with the default 8 (zake) or 2 x 8 '
-             '(zookeeper) slots the children\'s actions are never claimed and the large '
-             'create stalls until its timeout.'
+             'delete.'
              % (env, (rows or crash)[0].get('build_time', 0)), '',
              '| path | resources (stacks) | create s | delete s | create ms/r | delete ms/r '
-             '| SQL/r create | SQL/r delete | simcloud CPU s c/d | peak RSS MiB | jobs '
+             '| SQL/r create | SQL/r delete | simcloud CPU s c/d | peak RSS MiB '
              '| cloud created | duplicate tokens | left after delete |',
              '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: '
-             '| ---: | ---: | ---: |']
+             '| ---: | ---: |']
     for r in rows:
         if r.get('error'):
             lines.append('| %s | error: %s |' % (r['path'], r['error']))
             continue
         a = r['audit']
         lines.append('| %s | %d (%d) | %.2f | %.2f | %.2f | %.2f | %.1f | %.1f | %.1f / %.1f '
-                     '| %.0f | %s | %d | %d | %d |' % (
+                     '| %.0f | %d | %d | %d |' % (
                          r['path'], r['n'], r['stacks'], r['create_s'], r['delete_s'],
                          r['create_ms_per_resource'], r['delete_ms_per_resource'],
                          r['create_sql_per_resource'], r['delete_sql_per_resource'],
                          r['create_simcloud_cpu_s'], r['delete_simcloud_cpu_s'],
-                         r['peak_rss_mib'], r.get('conductor_jobs') or '',
-                         a['creations'], a['duplicate_tokens'], a['live']))
+                         r['peak_rss_mib'], a['creations'], a['duplicate_tokens'], a['live']))
     if crash:
         lines += ['', '### Kill -9 and resume (legacy, command line)', '',
                   '`heat-taskflow stack create --wait` of the same example, killed -9 once half '

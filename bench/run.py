@@ -18,10 +18,6 @@ examples/tripleo/overcloud.yaml with environments/--tripleo-env (large: 265 node
 resources counting the nested stacks' ones) against a private heat-taskflow-simcloud process
 (--port 0, build time 0, its SQLite file in the case's directory) and reads the cloud's
 audit: creations, tokens used twice (must be 0), objects left after the delete (must be 0).
-On the distributed paths the conductors get a job slot per action that waits for a nested
-stack (groups, member stacks) plus 16: such an action holds its slot while it polls its
-child, and with the default slots the large create stalls (bench/paths.py
-tripleo_blocking_actions).
 The tripleo-crash case (legacy) runs ``heat-taskflow stack create --wait`` on the example,
 kills it -9 once half the servers exist, runs ``stack resume --wait`` and reports the
 seconds lost against an undisturbed create and the audit (one creation per template
