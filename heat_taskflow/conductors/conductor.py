@@ -70,6 +70,22 @@ class _NodeConductor(impl_nonblocking.NonBlockingConductor):
         return active < self._max_simultaneous_jobs
 
 
+class _UnclaimedJobs:
+    """The job board as the TaskFlow conductor sees it: iterjobs() yields only unclaimed
+    jobs. TaskFlow's conductor tries to claim every job iterjobs() yields while it has a
+    free slot; jobs waiting for their child stacks leave slots free for long, and each pass
+    would try (and fail) to claim every claimed job on the board again."""
+
+    def __init__(self, board):
+        self._board = board
+
+    def __getattr__(self, name):
+        return getattr(self._board, name)
+
+    def iterjobs(self, only_unclaimed=True, ensure_fresh=False):
+        return self._board.iterjobs(only_unclaimed=True, ensure_fresh=ensure_fresh)
+
+
 def _now():
     return datetime.datetime.now(datetime.timezone.utc).isoformat()
 
@@ -112,7 +128,7 @@ class Conductor:
                                      session_timeout=jb.session_timeout,
                                      connect_timeout=jb.connect_timeout)
         self._conductor = _NodeConductor(
-            self, self.name, self._board.board, persistence=self._persistence,
+            self, self.name, _UnclaimedJobs(self._board.board), persistence=self._persistence,
             engine='serial', wait_timeout=self.conf.conductor.wait_timeout,
             max_simultaneous_jobs=self.conf.conductor.jobs,
             executor_factory=self._executor)
