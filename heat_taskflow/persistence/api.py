@@ -7,6 +7,7 @@ compare-and-swap expectation was stale. A write naming a missing parent raises a
 subclass of persistence.exceptions; a uniqueness violation raises a Conflict subclass.
 """
 
+import time
 import uuid
 
 import sqlalchemy as sa
@@ -533,19 +534,38 @@ def event_list(db, stack_id, since_id=None, resource_name=None, limit=None):
 
 # stack_output
 
+# A transaction the database chose as a deadlock's victim is run again this many times.
+DEADLOCK_RETRIES = 5
+
+
+def _is_deadlock(error):
+    """Whether a DBAPI error is a deadlock victim (MySQL/MariaDB 1213, PostgreSQL 40P01)."""
+    orig = getattr(error, 'orig', None)
+    args = getattr(orig, 'args', ())
+    return ((args and args[0] == 1213)
+            or getattr(orig, 'pgcode', None) == '40P01')
+
+
 def output_set_all(db, stack_id, outputs):
     """Replace the stack's stored outputs by outputs: {name: {'value', 'description',
-    'error'}}."""
+    'error'}}. The delete and insert of sibling stacks finishing at once (a group's
+    members) can deadlock on InnoDB's gap locks: the victim runs again."""
     rows = [{'stack_id': stack_id, 'name': name, 'value': output.get('value'),
              'description': output.get('description'), 'error': output.get('error')}
             for name, output in outputs.items()]
-    try:
-        with db.session() as session:
-            session.execute(sa.delete(StackOutput).where(StackOutput.stack_id == stack_id))
-            if rows:
-                session.execute(sa.insert(StackOutput), rows)
-    except sa.exc.IntegrityError as e:
-        raise exceptions.StackNotFound(stack_id) from e
+    for attempt in range(DEADLOCK_RETRIES + 1):
+        try:
+            with db.session() as session:
+                session.execute(sa.delete(StackOutput).where(StackOutput.stack_id == stack_id))
+                if rows:
+                    session.execute(sa.insert(StackOutput), rows)
+            return
+        except sa.exc.IntegrityError as e:
+            raise exceptions.StackNotFound(stack_id) from e
+        except sa.exc.DBAPIError as e:
+            if not _is_deadlock(e) or attempt == DEADLOCK_RETRIES:
+                raise
+            time.sleep(0.01 * (attempt + 1))
 
 
 def output_list(db, stack_id):

@@ -585,3 +585,44 @@ def test_returned_rows_are_detached_and_keep_their_values(database):
         assert rows[0].name == 'server' and rows[0].stack_id == stack.id
         assert api.resource_get(database, res.id).to_dict()['name'] == 'server'
     assert counter.count == 1    # the get; attribute access loads nothing
+
+
+class _Deadlock(Exception):
+    def __init__(self):
+        super().__init__(1213, 'Deadlock found when trying to get lock; try restarting '
+                               'transaction')
+
+
+def test_output_set_all_runs_a_deadlock_victim_again(database, monkeypatch):
+    import sqlalchemy as sa
+
+    stack = make_stack(database)
+    original = database.session
+    failures = []
+
+    def session():
+        if not failures:
+            failures.append(1)
+            raise sa.exc.OperationalError('INSERT INTO stack_output', {}, _Deadlock())
+        return original()
+
+    monkeypatch.setattr(database, 'session', session)
+    api.output_set_all(database, stack.id, {'out': {'value': 'v'}})
+    assert failures == [1]
+    assert [(o.name, o.value) for o in api.output_list(database, stack.id)] == [('out', 'v')]
+
+
+def test_output_set_all_does_not_retry_other_errors(database, monkeypatch):
+    import sqlalchemy as sa
+
+    stack = make_stack(database)
+    calls = []
+
+    def session():
+        calls.append(1)
+        raise sa.exc.OperationalError('INSERT', {}, Exception(2006, 'server has gone away'))
+
+    monkeypatch.setattr(database, 'session', session)
+    with pytest.raises(sa.exc.OperationalError):
+        api.output_set_all(database, stack.id, {'out': {'value': 'v'}})
+    assert calls == [1]
