@@ -16,6 +16,7 @@ from heat_taskflow.persistence import api as db
 from heat_taskflow.persistence import database as database_mod
 from heat_taskflow.resources.types.test_ledger import read_ledger
 from tests.functional import cli as cli_mod
+from tests.functional import simcloud as simcloud_mod
 
 pytestmark = [pytest.mark.functional]
 
@@ -131,20 +132,8 @@ def _audit(simcloud):
 
 @pytest.fixture
 def simcloud(tmp_path):
-    import re
-    import signal
-    import subprocess
-    ready = re.compile(r'simcloud ready at (http://127\.0\.0\.1:\d+)')
-    proc = subprocess.Popen([cli_mod.script('heat-taskflow-simcloud'), '--port', '0',
-                             '--db', str(tmp_path / 'simcloud.sqlite'),
-                             '--build-time', '0.5'], stdout=subprocess.PIPE, text=True)
-    try:
-        match = ready.match(proc.stdout.readline())
-        assert match, 'simcloud did not start'
-        yield match.group(1)
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=30) == 0
+    with simcloud_mod.running(tmp_path / 'simcloud.sqlite', build_time=0.5) as url:
+        yield url
 
 
 def test_resume_of_a_killed_create_on_the_simcloud_makes_each_resource_once(tmp_path,

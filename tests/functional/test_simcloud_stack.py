@@ -9,20 +9,19 @@ import collections
 import json
 import os
 import pathlib
-import re
-import signal
 import subprocess
 import sys
 import urllib.request
 
 import pytest
 
+from tests.functional import simcloud as simcloud_mod
+
 pytestmark = pytest.mark.functional
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / 'examples' / 'tripleo'
 BIN = pathlib.Path(sys.executable).parent
-READY = re.compile(r'simcloud ready at (http://127\.0\.0\.1:\d+)')
 # Cloud objects of the small environment: 7 networking (2 nets, 2 subnets, router,
 # interface, security group), 4 nodes of port + server + volume + attachment, 1 floating IP.
 SMALL = {'networks': 2, 'subnets': 2, 'routers': 1, 'router_interfaces': 1,
@@ -41,16 +40,8 @@ def _call(url, method='GET', body=None):
 
 @pytest.fixture
 def simcloud(tmp_path):
-    proc = subprocess.Popen([str(BIN / 'heat-taskflow-simcloud'), '--port', '0', '--db',
-                             str(tmp_path / 'simcloud.sqlite'), '--build-time', '0.05'],
-                            stdout=subprocess.PIPE, text=True)
-    try:
-        match = READY.match(proc.stdout.readline())
-        assert match, 'simcloud did not start'
-        yield match.group(1)
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=30) == 0
+    with simcloud_mod.running(tmp_path / 'simcloud.sqlite', build_time=0.05) as url:
+        yield url
 
 
 @pytest.fixture

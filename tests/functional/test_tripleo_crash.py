@@ -17,7 +17,6 @@ other takes its jobs over once its ZooKeeper session expires and finishes the cr
 import collections
 import json
 import os
-import re
 import signal
 import subprocess
 import time
@@ -29,6 +28,7 @@ import pytest
 from heat_taskflow.persistence import api as db
 from heat_taskflow.persistence import database as database_mod
 from tests.functional import cli as cli_mod
+from tests.functional import simcloud as simcloud_mod
 
 pytestmark = [pytest.mark.functional]
 
@@ -59,18 +59,9 @@ def _requested(creations):
 
 @pytest.fixture
 def simcloud(tmp_path):
-    ready = re.compile(r'simcloud ready at (http://127\.0\.0\.1:\d+)')
     # Servers and volumes take half a second to build: the kill lands while nodes build.
-    proc = subprocess.Popen([cli_mod.script('heat-taskflow-simcloud'), '--port', '0',
-                             '--db', str(tmp_path / 'simcloud.sqlite'),
-                             '--build-time', '0.5'], stdout=subprocess.PIPE, text=True)
-    try:
-        match = ready.match(proc.stdout.readline())
-        assert match, 'simcloud did not start'
-        yield match.group(1)
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=30) == 0
+    with simcloud_mod.running(tmp_path / 'simcloud.sqlite', build_time=0.5) as url:
+        yield url
 
 
 def _stack_tree(url, name):
