@@ -131,6 +131,23 @@ def _assert_deleted(cli, simcloud):
     assert audit['summary']['duplicate_tokens'] == {}
 
 
+def _create_until_servers(cli, simcloud, tmp_path):
+    """Start `stack create --wait` of the example's medium size and return (started, proc)
+    once the simcloud has two servers (node stacks are being built)."""
+    env = tmp_path / 'medium.yaml'
+    env.write_text('parameter_defaults:\n  ControllerCount: %d\n  ComputeCount: %d\n'
+                   '  CephStorageCount: %d\n' % (CONTROLLERS, COMPUTES, CEPH))
+    started = cli.popen('stack', 'create', '--wait', '-t', EXAMPLE / 'overcloud.yaml',
+                        '-e', env, 'overcloud')
+    _, proc = started
+    deadline = time.monotonic() + BOUND
+    while _kinds(simcloud)['servers'] < 2:
+        assert proc.poll() is None, cli.finish(started, expect=None)
+        assert time.monotonic() < deadline, 'the create never reached the servers'
+        time.sleep(0.02)
+    return started, proc
+
+
 def test_killed_overcloud_create_is_resumed_with_one_cloud_object_per_resource(tmp_path,
                                                                                simcloud):
     state = tmp_path / 'state'
@@ -141,20 +158,8 @@ def test_killed_overcloud_create_is_resumed_with_one_cloud_object_per_resource(t
                       '[database]\nconnection = %s\n\n'
                       '[cloud]\nurl = %s\nretry_delay = 0.01\n' % (state, url, simcloud))
     cli = cli_mod.Cli(config, state)
-    env = tmp_path / 'medium.yaml'
-    env.write_text('parameter_defaults:\n  ControllerCount: %d\n  ComputeCount: %d\n'
-                   '  CephStorageCount: %d\n' % (CONTROLLERS, COMPUTES, CEPH))
-
-    started = cli.popen('stack', 'create', '--wait', '-t', EXAMPLE / 'overcloud.yaml',
-                        '-e', env, 'overcloud')
-    _, proc = started
-    deadline = time.monotonic() + BOUND
-
     # Kill it while the node stacks are being built: some servers requested, not all.
-    while _kinds(simcloud)['servers'] < 2:
-        assert proc.poll() is None, cli.finish(started, expect=None)
-        assert time.monotonic() < deadline, 'the create never reached the servers'
-        time.sleep(0.02)
+    _, proc = _create_until_servers(cli, simcloud, tmp_path)
     proc.kill()
     proc.wait(timeout=BOUND)
     assert _kinds(simcloud)['volume_attachments'] < NODES     # not every node finished
@@ -209,10 +214,6 @@ def test_overcloud_create_survives_a_conductor_killed_mid_create(tmp_path, simcl
     config.write_text(base.replace('[cloud]', 'health_file =\n\n[cloud]'))
     cli = cli_mod.Cli(config, state)
     cli.manage('db', 'sync')
-    env = tmp_path / 'medium.yaml'
-    env.write_text('parameter_defaults:\n  ControllerCount: %d\n  ComputeCount: %d\n'
-                   '  CephStorageCount: %d\n' % (CONTROLLERS, COMPUTES, CEPH))
-
     conductors = []
     try:
         for n in range(2):
@@ -227,14 +228,7 @@ def test_overcloud_create_survives_a_conductor_killed_mid_create(tmp_path, simcl
             proc.health = health
             conductors.append(proc)
 
-        started = cli.popen('stack', 'create', '--wait', '-t', EXAMPLE / 'overcloud.yaml',
-                            '-e', env, 'overcloud')
-        _, proc = started
-        deadline = time.monotonic() + BOUND
-        while _kinds(simcloud)['servers'] < 2:
-            assert proc.poll() is None, cli.finish(started, expect=None)
-            assert time.monotonic() < deadline, 'the create never reached the servers'
-            time.sleep(0.02)
+        started, proc = _create_until_servers(cli, simcloud, tmp_path)
         victim = max(conductors, key=_held)
         assert _held(victim) > 0
         os.kill(victim.pid, signal.SIGKILL)
