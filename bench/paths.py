@@ -133,9 +133,9 @@ class StackPath(Path):
     def _service(self, tmp, case, extra):
         from oslo_config import cfg
 
+        from heat_taskflow.conductors import local
         from heat_taskflow.conf import cloud as cloud_opts
         from heat_taskflow.conf import opts
-        from heat_taskflow.engine import service as service_mod
 
         conf = cfg.ConfigOpts()
         opts.register_opts(conf)
@@ -154,7 +154,7 @@ class StackPath(Path):
                 # (resources/cloud.fetch()), not from the service's.
                 from heat_taskflow.conf import CONF
                 CONF.set_override(option, value, group=group)
-        return service_mod.StackService(conf)
+        return local.stack_service(conf)
 
     def measure(self, case):
         if case.get('kind') == 'failover':

@@ -43,10 +43,10 @@ def main(argv=None):
             logging.getLogger(noisy).setLevel(logging.WARNING)
 
     from heat_taskflow.conductors import conductor as conductor_mod
-    from heat_taskflow.conductors import jobboard
+    from heat_taskflow.jobs import backends as jobboards
     from heat_taskflow.persistence import database as database_mod
 
-    if jobboard.in_process(CONF.jobboard.url):
+    if jobboards.in_process(CONF.jobboard.url):
         LOG.warning('[jobboard] url %s is in-process: only this process sees its jobs',
                     CONF.jobboard.url)
     try:

@@ -22,9 +22,9 @@ COMMAND_NAMESPACE = 'heat_taskflow.cli'
 
 def make_service(conf):
     """Build the engine's StackService for a parsed configuration (the seam tests replace)."""
-    from heat_taskflow.engine.service import StackService
+    from heat_taskflow.conductors import local
 
-    return StackService(conf)
+    return local.stack_service(conf)
 
 
 def _version():

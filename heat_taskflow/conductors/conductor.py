@@ -28,13 +28,13 @@ import uuid
 from taskflow import exceptions as tf_exc
 from taskflow.conductors.backends import impl_nonblocking
 
-from heat_taskflow.conductors import jobboard
 from heat_taskflow.conductors import observer as observer_mod
 from heat_taskflow.engine import distributed, watchdog
 from heat_taskflow.engine import nested as nested_mod
 from heat_taskflow.engine import operations as ops
 from heat_taskflow.flows import node_flow, sync_points
 from heat_taskflow.flows import runtime as rt
+from heat_taskflow.jobs import backends as jobboards
 from heat_taskflow.persistence import api as db
 
 LOG = logging.getLogger(__name__)
@@ -124,7 +124,7 @@ class Conductor:
     def start(self):
         """Connect to the job board and start claiming jobs (returns at once)."""
         jb = self.conf.jobboard
-        self._board = jobboard.fetch(jb.url, self._persistence, name=self.name,
+        self._board = jobboards.fetch(jb.url, self._persistence, name=self.name,
                                      session_timeout=jb.session_timeout,
                                      connect_timeout=jb.connect_timeout)
         self._conductor = _NodeConductor(

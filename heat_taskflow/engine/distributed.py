@@ -17,9 +17,9 @@ from oslo_utils import uuidutils
 from taskflow import states as tf_states
 from taskflow.persistence import models as tf_models
 
-from heat_taskflow.conductors import jobboard
 from heat_taskflow.flows import node_flow, sync_points
 from heat_taskflow.flows import runtime as rt
+from heat_taskflow.jobs import backends as jobboards
 from heat_taskflow.persistence import api as db
 
 LOG = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ class DistributedRunner:
         with self._lock:
             if self._board is None:
                 self._backend = self._database.taskflow_backend()
-                self._board = jobboard.fetch(
+                self._board = jobboards.fetch(
                     self._conf.jobboard.url, self._backend, name='heat-taskflow-poster',
                     session_timeout=self._conf.jobboard.session_timeout,
                     connect_timeout=self._conf.jobboard.connect_timeout)

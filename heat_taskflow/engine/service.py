@@ -4,7 +4,6 @@ import threading
 import time
 import uuid
 
-from heat_taskflow.conductors import jobboard
 from heat_taskflow.engine import distributed, legacy
 from heat_taskflow.engine import exceptions as exc
 from heat_taskflow.engine import nested as nested_mod
@@ -42,23 +41,15 @@ def _time(value):
 class StackService:
     """Stack operations and read-only views, as dicts with Heat's field names."""
 
-    def __init__(self, conf, database=None, executors=None, run_conductor=None):
+    def __init__(self, conf, database=None, executors=None):
         self.conf = conf
         if database is None:
             database, shared_pools = _shared(conf)
             executors = executors or shared_pools
         self.database = database
         executors = executors or legacy.ExecutorPool(conf.max_concurrent_resource_actions)
-        # A zake board exists only inside this process: nobody else can run its jobs, so
-        # this service runs a conductor itself (started with the first post).
-        if run_conductor is None:
-            run_conductor = jobboard.in_process(conf.jobboard.url)
-        self._run_conductor = run_conductor
-        self._conductor = None
-        self._conductor_lock = threading.Lock()
-        self._posted = set()
         self.distributed = distributed.DistributedRunner(conf, database,
-                                                         before_post=self._before_post)
+                                                         before_post=self.before_post)
         runners = {'legacy': legacy.LegacyRunner(
                        database, executors,
                        heartbeat_interval=conf.legacy_heartbeat_interval),
@@ -66,28 +57,13 @@ class StackService:
         self.engine = ops.StackEngine(conf, database, runners,
                                       nested_factory=nested_mod.NestedStackService)
 
-    def _before_post(self, stack_id):
-        self._posted.add(stack_id)
-        if self._run_conductor:
-            with self._conductor_lock:
-                if self._conductor is None:
-                    from heat_taskflow.conductors import conductor
-                    self._conductor = conductor.Conductor(self.conf, self.database,
-                                                          health_file='').start()
+    def before_post(self, stack_id):
+        """Called before this service posts jobs for a stack to the job board (a hook:
+        conductors/local.py starts an in-process conductor here)."""
 
-    def close(self, poll=0.2):
-        """Release the job board. With an in-process conductor, first wait until the stacks
-        this service posted work for have settled (their jobs die with the process)."""
-        if self._conductor is not None:
-            while any(self._busy(stack_id) for stack_id in list(self._posted)):
-                time.sleep(poll)
-            self._conductor.stop()
-            self._conductor = None
+    def close(self):
+        """Release the job board."""
         self.distributed.close()
-
-    def _busy(self, stack_id):
-        stack = db.stack_get(self.database, stack_id)
-        return stack is not None and stack.status == rt.IN_PROGRESS
 
     # -- lookups ----------------------------------------------------------------------
 

@@ -5,8 +5,8 @@ import time
 import uuid
 
 from heat_taskflow.conductors import conductor as conductor_mod
-from heat_taskflow.conductors import impl_zake
 from heat_taskflow.engine import service as service_mod
+from heat_taskflow.jobs import impl_zake
 
 TIMEOUT = 60      # generous bound for anything to settle; never a speed assertion
 
@@ -65,8 +65,7 @@ def forget_board(name):
 
 def make_service(conf, database, executors):
     """A StackService that posts only (the test runs the conductors)."""
-    return service_mod.StackService(conf, database=database, executors=executors,
-                                    run_conductor=False)
+    return service_mod.StackService(conf, database=database, executors=executors)
 
 
 @contextlib.contextmanager

@@ -1,17 +1,20 @@
-"""The stack service on a zake board runs its own conductor, as the command line uses it."""
+"""conductors/local.py: on a zake board the stack service runs its own conductor, as the
+command line uses it; on a shared board it only posts."""
 
 import yaml
 
-from heat_taskflow.conductors import impl_zake
+from heat_taskflow.conductors import local
 from heat_taskflow.engine import legacy
 from heat_taskflow.engine import service as service_mod
+from heat_taskflow.jobs import impl_zake
 from tests.unit.conductors import harness
 
 
 def test_zake_service_runs_a_conductor_in_process_and_settles_on_close(conf, database):
     board = harness.distributed_conf(conf)
     executors = legacy.ExecutorPool(2)
-    service = service_mod.StackService(conf, database=database, executors=executors)
+    service = local.stack_service(conf, database=database, executors=executors)
+    assert isinstance(service, local.LocalStackService)
     text = yaml.safe_dump({'heat_template_version': '2018-08-31', 'resources': {
         'a': {'type': 'OS::Heat::TestResource', 'properties': {'value': 'v'}}}})
     try:
@@ -28,3 +31,9 @@ def test_zake_service_runs_a_conductor_in_process_and_settles_on_close(conf, dat
         service.close()
         executors.shutdown()
         impl_zake.forget(board)
+
+
+def test_a_shared_board_gets_a_service_that_only_posts(conf, database):
+    conf.set_override('url', 'zookeeper://127.0.0.1:1/heat-taskflow', group='jobboard')
+    service = local.stack_service(conf, database=database, executors=legacy.ExecutorPool(1))
+    assert type(service) is service_mod.StackService

@@ -1,10 +1,11 @@
-"""conductors/jobboard.py: one fetch() choosing the backend by URL scheme."""
+"""jobs/backends.py: one fetch() choosing the backend (a stevedore entry point) by URL scheme."""
 
 import uuid
 
 import pytest
 
-from heat_taskflow.conductors import impl_zake, jobboard
+from heat_taskflow.jobs import backends as jobboard
+from heat_taskflow.jobs import base, impl_zake, impl_zookeeper
 
 
 def test_unknown_scheme_names_the_url_and_the_choices():
@@ -28,3 +29,11 @@ def test_zake_boards_of_one_name_share_jobs_and_close_their_clients():
             board.close()
         impl_zake.forget(url[len('zake://'):])
     assert not one.client.connected and not one.board.connected
+
+
+def test_backends_are_the_entry_points_of_their_scheme():
+    # setup.cfg's heat_taskflow.jobs.backends namespace, not a table in the code.
+    assert jobboard.backend('zake://x') is impl_zake.ZakeBackend
+    assert jobboard.backend('zookeeper://h:1/p') is impl_zookeeper.ZooKeeperBackend
+    assert issubclass(impl_zake.ZakeBackend, base.Backend)
+    assert impl_zake.ZakeBackend.in_process and not impl_zookeeper.ZooKeeperBackend.in_process

@@ -9,6 +9,8 @@ import threading
 from kazoo.handlers import threading as k_threading
 from zake import fake_client, fake_storage
 
+from heat_taskflow.jobs import base
+
 _STORAGES = {}
 _LOCK = threading.Lock()
 
@@ -29,7 +31,13 @@ def forget(name):
         _STORAGES.pop(name, None)
 
 
-def make_client(parsed, session_timeout):
-    """An unstarted FakeClient on the shared storage of a zake:// URL's name."""
-    name = parsed.netloc or parsed.path.strip('/') or 'default'
-    return fake_client.FakeClient(storage=storage(name))
+class ZakeBackend(base.Backend):
+    """Boards in this process's memory, one per zake:// name."""
+
+    in_process = True
+
+    @classmethod
+    def make_client(cls, parsed_url, session_timeout):
+        """An unstarted FakeClient on the shared storage of a zake:// URL's name."""
+        name = parsed_url.netloc or parsed_url.path.strip('/') or 'default'
+        return fake_client.FakeClient(storage=storage(name))

@@ -1,0 +1,61 @@
+"""A stack service with a conductor of its own, for a job board only this process sees.
+
+A ``zake://`` board lives in this process's memory: no daemon elsewhere can claim its jobs,
+so whoever posts to it must run them too. ``stack_service(conf)`` is what the command line
+and other in-process users build: a plain StackService for a shared board, or a
+LocalStackService, which starts a conductor with its first post and, on close, waits for the
+stacks it posted to settle before stopping it (their jobs die with the process). It lives
+here, above the engine, because it is the conductor that depends on the engine.
+"""
+
+import threading
+import time
+
+from heat_taskflow.conductors import conductor as conductor_mod
+from heat_taskflow.engine import service as service_mod
+from heat_taskflow.flows import runtime as rt
+from heat_taskflow.jobs import backends as jobboards
+from heat_taskflow.persistence import api as db
+
+# Seconds between looks at the posted stacks while close() waits for them to settle.
+SETTLE_POLL = 0.2
+
+
+def stack_service(conf, **kwargs):
+    """The StackService for conf: one running its own conductor when the board is
+    in-process ([jobboard] url zake://...), else one that only posts."""
+    if jobboards.in_process(conf.jobboard.url):
+        return LocalStackService(conf, **kwargs)
+    return service_mod.StackService(conf, **kwargs)
+
+
+class LocalStackService(service_mod.StackService):
+    """A StackService that runs the jobs it posts in a conductor of its own."""
+
+    def __init__(self, conf, **kwargs):
+        super().__init__(conf, **kwargs)
+        self._conductor = None
+        self._lock = threading.Lock()
+        self._posted = set()
+
+    def before_post(self, stack_id):
+        """Start the conductor with the first post; remember the stack to settle it."""
+        self._posted.add(stack_id)
+        with self._lock:
+            if self._conductor is None:
+                self._conductor = conductor_mod.Conductor(self.conf, self.database,
+                                                          health_file='').start()
+
+    def close(self, poll=SETTLE_POLL):
+        """Wait until the stacks this service posted work for have settled, stop the
+        conductor, then release the job board."""
+        if self._conductor is not None:
+            while any(self._busy(stack_id) for stack_id in list(self._posted)):
+                time.sleep(poll)
+            self._conductor.stop()
+            self._conductor = None
+        super().close()
+
+    def _busy(self, stack_id):
+        stack = db.stack_get(self.database, stack_id)
+        return stack is not None and stack.status == rt.IN_PROGRESS

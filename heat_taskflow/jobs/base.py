@@ -1,0 +1,52 @@
+"""What every job board backend provides, and the connected Board callers hold.
+
+A backend (``impl_*.py``, registered in the ``heat_taskflow.jobs.backends`` entry-point
+namespace under its URL scheme) builds the ZooKeeper client TaskFlow's job board runs on;
+``backends.fetch`` wraps the connected board and that client in a Board, which owns both.
+"""
+
+import abc
+
+
+class JobBoardError(Exception):
+    """The job board URL is unusable or the board cannot be reached."""
+
+
+class Backend(abc.ABC):
+    """A job board backend: how to reach the ZooKeeper (real or fake) a URL names."""
+
+    #: True when the board lives only inside this process (nobody else can run its jobs,
+    #: so whoever posts to it must also run a conductor).
+    in_process = False
+
+    @classmethod
+    @abc.abstractmethod
+    def make_client(cls, parsed_url, session_timeout):
+        """An unstarted kazoo-compatible client for a parsed (urlsplit) board URL."""
+
+
+class Board:
+    """A connected TaskFlow job board and the ZooKeeper client it runs on (owned here)."""
+
+    def __init__(self, url, board, client):
+        self.url = url
+        self.board = board
+        self.client = client
+
+    def close(self):
+        """Close the board, then stop and close its client (the board does not own it)."""
+        try:
+            self.board.close()
+        finally:
+            # The board listens to its client's state and warns of a "lost" connection
+            # when a client it does not own stops: this stop is expected.
+            listener = getattr(self.board, '_state_change_listener', None)
+            if listener is not None:
+                self.client.remove_listener(listener)
+            try:
+                self.client.stop()
+            finally:
+                self.client.close()
+
+    def __repr__(self):
+        return '<Board %s>' % self.url

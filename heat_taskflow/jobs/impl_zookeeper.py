@@ -1,0 +1,15 @@
+"""Job board backend: a real ZooKeeper ensemble through kazoo (``zookeeper://HOSTS/PATH``)."""
+
+from kazoo import client as kazoo_client
+
+from heat_taskflow.jobs import base
+
+
+class ZooKeeperBackend(base.Backend):
+    """Boards on the ZooKeeper hosts a zookeeper:// URL names (default 127.0.0.1:2181)."""
+
+    @classmethod
+    def make_client(cls, parsed_url, session_timeout):
+        """An unstarted KazooClient for the hosts of a zookeeper:// URL."""
+        hosts = parsed_url.netloc or '127.0.0.1:2181'
+        return kazoo_client.KazooClient(hosts=hosts, timeout=float(session_timeout))
