@@ -86,14 +86,14 @@ def _version_data():
     t20141016 = _derive(t20130523, remove=_CFN_REMOVED_2014)
     t20150430 = _derive(t20141016, {'digest': data.Digest, 'repeat': data.Repeat})
     t20151015 = _derive(t20150430, {
-        'get_attr': ref.GetAttrAll,           # [resource] alone: all attributes
-        'list_join': data.ListJoinMultiple,    # several lists; items may be maps/lists (JSON)
-        'str_replace': data.StrReplaceJson,    # non-string params are JSON-encoded
+        'get_attr': ref.GetAttrAll,          # [resource] alone: all attributes
+        'list_join': data.ListJoinMultiple,  # several lists; items may be maps/lists (JSON)
+        'str_replace': data.StrReplaceJson,  # non-string params are JSON-encoded
         'str_split': data.StrSplit,
     }, remove=('Fn::Select',))
     t20160408 = _derive(t20151015, {'map_merge': data.MapMerge})
     t20161014 = _derive(t20160408, {
-        'repeat': data.RepeatWithMap,          # for_each values may be a map's keys
+        'repeat': data.RepeatWithMap,        # for_each values may be a map's keys
         'yaql': logic.Yaql,
         'map_replace': data.MapReplace,
         'if': logic.If,
@@ -103,7 +103,7 @@ def _version_data():
         'str_replace_strict': data.StrReplaceStrict,
     })
     t20170901 = _derive(t20170224, {
-        'repeat': data.RepeatNested,           # adds permutations: false
+        'repeat': data.RepeatNested,         # adds permutations: false
         'make_url': data.MakeUrl,
         'list_concat': data.ListConcat,
         'list_concat_unique': data.ListConcatUnique,
