@@ -5,6 +5,10 @@ plugin plain resolved values; ``Properties`` checks them against the schema and 
 them (``"3"`` for an integer property becomes ``3``), with errors that name the resource
 and the path to the value: ``resource 'web': property 'networks[0].port': ...``.
 
+Constraints are ``heat_taskflow.template.constraints`` objects, the same ones parameters
+use (so a custom constraint registered with ``heat_taskflow.template`` applies here too);
+a property reports a broken one in its own words (``Constraint.check``).
+
 At validation time a value that depends on a resource not created yet resolves to None;
 ``validate(partial=True)`` skips such values instead of rejecting them. At action time a
 None value means "not given" (as in Heat): the default applies, or a required property is
@@ -13,8 +17,8 @@ missing.
 
 from collections.abc import Mapping
 
-from heat_taskflow.resources import constraints as constr
 from heat_taskflow.resources.exceptions import InvalidProperties
+from heat_taskflow.template import constraints as constr
 
 
 class Schema:
@@ -54,7 +58,7 @@ class Schema:
             raise ValueError('unknown parameter type "%s"' % ptype)
         return cls(types[ptype], description=param.get('description'),
                    default=param.get('default'), required='default' not in param,
-                   constraints=[constr.from_dict(c) for c in param.get('constraints') or ()],
+                   constraints=[constr.from_definition(c) for c in param.get('constraints') or ()],
                    update_allowed=True, immutable=bool(param.get('immutable', False)))
 
     def to_dict(self):
@@ -198,7 +202,7 @@ def convert(schema, value, path=(), partial=False):
             raise _Invalid(path, str(exc)) from None
         except TypeError:
             raise _Invalid(path, 'value %s cannot be checked against %s'
-                           % (_show(value), constraint.key)) from None
+                           % (_show(value), constraint.kind)) from None
     return value
 
 

@@ -1,6 +1,9 @@
 """HOT template library: parsing, parameters, environments, conditions, graph, resolution.
 
-Pure: its only inputs are template text, environment texts and the files map.
+Pure: its only inputs are template text, environment texts and the files map. It is the
+lowest layer: it imports nothing else of heat_taskflow, and resources/ builds on it (its
+property constraints are ``constraints``' classes). ``register_custom_constraint`` is the
+one way in code to add a custom constraint, for parameters and resource properties alike.
 """
 
 from heat_taskflow.template.constraints import register_custom_constraint

@@ -6,7 +6,7 @@ other conditions through ``ctx.condition(name)``; a condition that needs itself,
 through others, is an error naming the cycle.
 """
 
-from heat_taskflow.template import functions
+from heat_taskflow.template import functions_base
 from heat_taskflow.template.errors import TemplateError
 
 # From this version a resource's or output's condition may be an inline expression.
@@ -28,9 +28,9 @@ def parse_section(section, version):
         if isinstance(definition, (bool, str)):
             out[name] = definition
             continue
-        parsed = (functions.parse_condition(definition, version, path)
+        parsed = (functions_base.parse_condition(definition, version, path)
                   if isinstance(definition, (dict, list)) else definition)
-        if not isinstance(parsed, functions.Function):
+        if not isinstance(parsed, functions_base.Function):
             raise TemplateError("condition '%s' must be true, false, the name of another "
                                 "condition, or a condition function such as equals"
                                 % name, path)
@@ -47,8 +47,8 @@ def parse_reference(value, version, path):
             raise TemplateError('an inline condition expression needs heat_template_version '
                                 '%s or later; name a condition from the conditions section'
                                 % INLINE_CONDITIONS_SINCE, path)
-        parsed = functions.parse_condition(value, version, path)
-        if isinstance(parsed, functions.Function):
+        parsed = functions_base.parse_condition(value, version, path)
+        if isinstance(parsed, functions_base.Function):
             return parsed
     raise TemplateError('condition must be the name of a condition, true, false%s'
                         % (' or a condition function' if version.name >= INLINE_CONDITIONS_SINCE
@@ -105,7 +105,7 @@ class Conditions:
             return definition
         if isinstance(definition, str):
             return self.value(definition, ctx, path)
-        result = functions.resolve(definition, ctx)
+        result = functions_base.resolve(definition, ctx)
         if not isinstance(result, bool):
             what = "condition '%s'" % name if name else 'condition'
             raise TemplateError('%s must evaluate to true or false, not %r'

@@ -1,10 +1,22 @@
-"""Parameter constraints: length, range, modulo, allowed_values, allowed_pattern, custom.
+"""Value constraints for parameters and properties, and the one custom-constraint registry.
 
-A constraint checks an already type-converted value and returns an error message (or
-None). Custom constraints come from ``register_custom_constraint`` or from stevedore
-entry points in the ``heat_taskflow.constraints`` group, loaded on first use; an entry
-point names a callable ``fn(value)`` that returns False or raises ValueError when the
-value is invalid.
+Contract: one set of classes (length, range, modulo, allowed_values, allowed_pattern,
+custom_constraint) serves template parameters (``template/parameters.py``) and resource
+properties (``resources/properties.py``). A constraint is data: built from its template
+form with ``from_definition`` or in code (``Range(min=1)``), shown with ``to_dict()``.
+It decides once whether a value (already converted to its type) breaks it, and reports
+that in its caller's words, which differ:
+
+- ``parameter_error(value, param_type)``: a parameter's message, or None;
+- ``check(value)``: raises ValueError with a property's message (or the constraint's
+  description, when it has one).
+
+Custom constraints (``custom_constraint: NAME``) all come from one registry: the public
+``register_custom_constraint`` (``heat_taskflow.template.register_custom_constraint``)
+and the stevedore entry points of the ``heat_taskflow.constraints`` group, loaded on
+first use; an explicit registration wins over an entry point of the same name. A check
+is a callable ``fn(value)`` that returns False or raises ValueError to reject a value.
+A name nobody registered is not checked.
 """
 
 import re
@@ -12,6 +24,7 @@ import threading
 
 ENTRY_POINT_GROUP = 'heat_taskflow.constraints'
 
+# Parameter types; ``Constraint.types`` names those a constraint fits.
 STRING, NUMBER, JSON, LIST, BOOLEAN = (
     'string', 'number', 'json', 'comma_delimited_list', 'boolean')
 
@@ -34,7 +47,11 @@ def to_number(value):
 
 
 class Constraint:
-    """Base: ``kind`` is the key in the template, ``types`` the parameter types it fits."""
+    """Base: ``kind`` is the key in the template, ``types`` the parameter types it fits.
+
+    A subclass implements ``_violation`` (None, or the facts its messages need) and the
+    two wordings ``_parameter_message`` and ``_property_message``.
+    """
 
     kind = None
     types = ()
@@ -42,24 +59,63 @@ class Constraint:
     def __init__(self, description=None):
         self.description = description
 
-    def check(self, value, param_type):
-        """An error message when ``value`` breaks the constraint, else None."""
-        raise NotImplementedError
+    def parameter_error(self, value, param_type):
+        """A parameter's message when ``value`` breaks the constraint, else None."""
+        facts = self._violation(value, param_type)
+        return None if facts is None else self._parameter_message(value, **facts)
+
+    def check(self, value):
+        """Raise ValueError (a property's message, or the description) when ``value`` breaks it."""
+        facts = self._violation(value, None)
+        if facts is not None:
+            raise ValueError(self.description or self._property_message(value, **facts))
 
     def applies_to_default(self):
         """Whether a parameter's default is checked against this constraint."""
         return True
 
+    def to_dict(self):
+        """The constraint in its template form, e.g. ``{'range': {'min': 1}}``."""
+        out = {self.kind: self._args()}
+        if self.description:
+            out['description'] = self.description
+        return out
+
+    def _violation(self, value, param_type):
+        """None when ``value`` fits; else a dict of keyword arguments for the messages.
+
+        ``param_type`` is the parameter type for a parameter, None for a property.
+        """
+        raise NotImplementedError
+
+    def _parameter_message(self, value, **facts):
+        raise NotImplementedError
+
+    def _property_message(self, value, **facts):
+        raise NotImplementedError
+
+    def _args(self):
+        raise NotImplementedError
+
+    def __eq__(self, other):
+        return type(self) is type(other) and self.to_dict() == other.to_dict()
+
+    def __hash__(self):
+        return hash(repr(self.to_dict()))
+
+    def __repr__(self):
+        return '%s(%r)' % (type(self).__name__, self._args())
+
 
 class _Bounds(Constraint):
     """Shared shape of length and range: optional min and max, at least one."""
 
-    def __init__(self, minimum=None, maximum=None, description=None):
+    def __init__(self, min=None, max=None, description=None):
         super().__init__(description)
-        if minimum is None and maximum is None:
+        if min is None and max is None:
             raise ValueError('%s constraint needs min or max' % self.kind)
-        self.min = None if minimum is None else to_number(minimum)
-        self.max = None if maximum is None else to_number(maximum)
+        self.min = None if min is None else to_number(min)
+        self.max = None if max is None else to_number(max)
 
     def _describe(self):
         if self.min is not None and self.max is not None:
@@ -72,6 +128,9 @@ class _Bounds(Constraint):
         return ((self.min is None or number >= self.min)
                 and (self.max is None or number <= self.max))
 
+    def _args(self):
+        return {k: v for k, v in (('min', self.min), ('max', self.max)) if v is not None}
+
 
 class Length(_Bounds):
     """The length of a string, list or map lies within [min, max]."""
@@ -79,11 +138,15 @@ class Length(_Bounds):
     kind = 'length'
     types = (STRING, LIST, JSON)
 
-    def check(self, value, param_type):
-        """Compare len(value) with the bounds."""
-        if not self._within(len(value)):
-            return 'length %d is not %s' % (len(value), self._describe())
-        return None
+    def _violation(self, value, param_type):
+        return None if self._within(len(value)) else {}
+
+    def _parameter_message(self, value):
+        return 'length %d is not %s' % (len(value), self._describe())
+
+    def _property_message(self, value):
+        return 'length (%d) is out of range (min: %s, max: %s)' % (len(value), self.min,
+                                                                   self.max)
 
 
 class Range(_Bounds):
@@ -92,11 +155,14 @@ class Range(_Bounds):
     kind = 'range'
     types = (NUMBER,)
 
-    def check(self, value, param_type):
-        """Compare the number with the bounds."""
-        if not self._within(value):
-            return 'value %s is not %s' % (value, self._describe())
-        return None
+    def _violation(self, value, param_type):
+        return None if self._within(value) else {}
+
+    def _parameter_message(self, value):
+        return 'value %s is not %s' % (value, self._describe())
+
+    def _property_message(self, value):
+        return '%s is out of range (min: %s, max: %s)' % (value, self.min, self.max)
 
 
 class Modulo(Constraint):
@@ -118,12 +184,19 @@ class Modulo(Constraint):
         if self.offset and (self.step > 0) != (self.offset > 0):
             raise ValueError('modulo step and offset must have the same sign')
 
-    def check(self, value, param_type):
-        """Check value % step == offset."""
-        if value % self.step != self.offset:
-            return 'value %s is not a multiple of %s with an offset of %s' % (
-                value, self.step, self.offset)
-        return None
+    def _violation(self, value, param_type):
+        return None if value % self.step == self.offset else {}
+
+    def _parameter_message(self, value):
+        return 'value %s is not a multiple of %s with an offset of %s' % (
+            value, self.step, self.offset)
+
+    def _property_message(self, value):
+        return '%s is not a multiple of %s with an offset of %s' % (
+            value, self.step, self.offset)
+
+    def _args(self):
+        return {'step': self.step, 'offset': self.offset}
 
 
 class AllowedValues(Constraint):
@@ -134,12 +207,13 @@ class AllowedValues(Constraint):
 
     def __init__(self, values, description=None):
         super().__init__(description)
-        if not isinstance(values, list):
+        if not isinstance(values, (list, tuple)):
             raise ValueError('allowed_values must be a list')
-        self.values = values
+        self.values = list(values)
 
     def _allowed(self, param_type):
-        # Compare in the parameter's type, so '1' allows 1 for a number parameter.
+        # Compare in the parameter's type, so '1' allows 1 for a number parameter;
+        # a property's values are compared as declared.
         out = []
         for v in self.values:
             try:
@@ -155,18 +229,24 @@ class AllowedValues(Constraint):
                 continue
         return out
 
-    def check(self, value, param_type):
-        """Membership of the value, or of every list item."""
+    def _violation(self, value, param_type):
         allowed = self._allowed(param_type)
+        items = value if isinstance(value, list) else [value]
+        bad = [v for v in items if v not in allowed]
+        return {'bad': bad} if bad else None
+
+    def _parameter_message(self, value, bad):
         if isinstance(value, list):
-            bad = [v for v in value if v not in allowed]
-            if bad:
-                return '%s not in allowed values %s' % (
-                    ', '.join(repr(b) for b in bad), self.values)
-            return None
-        if value not in allowed:
-            return '%r is not one of the allowed values %s' % (value, self.values)
-        return None
+            return '%s not in allowed values %s' % (', '.join(repr(b) for b in bad),
+                                                   self.values)
+        return '%r is not one of the allowed values %s' % (value, self.values)
+
+    def _property_message(self, value, bad):
+        return '"%s" is not an allowed value [%s]' % (
+            bad[0], ', '.join(str(a) for a in self.values))
+
+    def _args(self):
+        return list(self.values)
 
 
 class AllowedPattern(Constraint):
@@ -186,18 +266,25 @@ class AllowedPattern(Constraint):
                              % (pattern, exc))
         self.pattern = pattern
 
-    def check(self, value, param_type):
-        """Full match of the pattern."""
-        if self.regex.fullmatch(value) is None:
-            return '%r does not match pattern "%s"' % (value, self.pattern)
-        return None
+    def _violation(self, value, param_type):
+        return None if self.regex.fullmatch(value) is not None else {}
+
+    def _parameter_message(self, value):
+        return '%r does not match pattern "%s"' % (value, self.pattern)
+
+    def _property_message(self, value):
+        return '"%s" does not match pattern "%s"' % (value, self.pattern)
+
+    def _args(self):
+        return self.pattern
 
 
 class CustomConstraint(Constraint):
-    """A named check registered by a plugin, e.g. ``nova.flavor``.
+    """A named check from the registry, e.g. ``nova.flavor``.
 
-    An unknown name is not an error here: such checks usually need a cloud, which this
-    pure library does not have; ``known`` tells whether it was checked.
+    An unknown name is not an error: such checks usually need a cloud, which the
+    template library does not have, and an unchecked value is still caught by the real
+    call; ``known`` tells whether it was checked.
     """
 
     kind = 'custom_constraint'
@@ -215,31 +302,43 @@ class CustomConstraint(Constraint):
         return get_custom_constraint(self.name) is not None
 
     def applies_to_default(self):
-        """Heat does not run custom constraints on defaults."""
+        """Heat does not run custom constraints on parameter defaults."""
         return False
 
-    def check(self, value, param_type):
-        """Run the registered check, if any."""
+    def _violation(self, value, param_type):
         fn = get_custom_constraint(self.name)
         if fn is None:
             return None
         try:
             ok = fn(value)
         except ValueError as exc:
-            return '%r is not valid for %s: %s' % (value, self.name, exc)
-        if ok is False:
+            return {'reason': exc}
+        return {'reason': None} if ok is False else None
+
+    def _parameter_message(self, value, reason):
+        if reason is None:
             return '%r is not valid for %s' % (value, self.name)
-        return None
+        return '%r is not valid for %s: %s' % (value, self.name, reason)
+
+    def _property_message(self, value, reason):
+        if reason is None:
+            return '"%s" does not validate %s' % (value, self.name)
+        return '"%s" does not validate %s: %s' % (value, self.name, reason)
+
+    def _args(self):
+        return self.name
 
 
 _KINDS = {cls.kind: cls for cls in (Length, Range, Modulo, AllowedValues, AllowedPattern,
                                     CustomConstraint)}
 
 
-def from_definition(definition, version_name):
+def from_definition(definition, version_name=None):
     """Build a Constraint from its template form, e.g. ``{'range': {'min': 1}}``.
 
-    Raises ValueError with a message; the caller adds the parameter and path.
+    ``version_name`` (a parameter's heat_template_version) rejects what that version
+    does not know; None accepts every kind. Raises ValueError with a message; the caller
+    adds the parameter or property and its path.
     """
     if not isinstance(definition, dict):
         raise ValueError('each constraint must be a map')
@@ -251,7 +350,7 @@ def from_definition(definition, version_name):
     if len(kinds) != 1:
         raise ValueError('a constraint must name exactly one kind (found %d)' % len(kinds))
     kind = kinds[0]
-    if kind == 'modulo' and version_name < '2017-02-24':
+    if kind == 'modulo' and version_name is not None and version_name < '2017-02-24':
         raise ValueError('the modulo constraint needs heat_template_version 2017-02-24 '
                          'or later')
     desc = definition.get('description')

@@ -9,16 +9,10 @@ import collections.abc
 import json
 import re
 
-from heat_taskflow.template import functions_data
+from heat_taskflow.template import functions_data, functions_ref
 from heat_taskflow.template.errors import TemplateError
-from heat_taskflow.template.functions import (
-    PSEUDO_PARAMETERS,
-    Function,
-    is_list,
-    resolve,
-    resolve_each,
-)
-from heat_taskflow.template.functions import ResourceFacade as _HotResourceFacade
+from heat_taskflow.template.functions_base import Function, is_list, resolve, resolve_each
+from heat_taskflow.template.functions_ref import PSEUDO_PARAMETERS
 
 _MEMBER = re.compile(r'\.member\.([0-9]+)\.(.*)')
 
@@ -34,7 +28,7 @@ class GetAZs(Function):
 class Ref(Function):
     """Ref: a parameter's value, or else a resource's reference id."""
 
-    # The name may be a parameter; functions.dependencies() drops it then.
+    # The name may be a parameter; functions_base.dependencies() drops it then.
     may_be_parameter = True
 
     def validate(self):
@@ -178,7 +172,7 @@ class MemberListToMap(Function):
                 if key_name in m and value_name in m}
 
 
-class ResourceFacade(_HotResourceFacade):
+class ResourceFacade(functions_ref.ResourceFacade):
     """Fn::ResourceFacade: Metadata, DeletionPolicy or UpdatePolicy of the parent."""
 
     kinds = ('Metadata', 'DeletionPolicy', 'UpdatePolicy')

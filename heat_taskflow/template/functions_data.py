@@ -12,12 +12,7 @@ import itertools
 import json
 import urllib.parse
 
-from heat_taskflow.template.functions import Function, is_list, resolve, resolve_each
-
-__all__ = ['ListJoin', 'ListJoinMultiple', 'StrReplace', 'StrReplaceJson', 'StrReplaceStrict',
-           'StrReplaceVeryStrict', 'Digest', 'DIGEST_ALGORITHMS', 'StrSplit', 'Repeat',
-           'RepeatWithMap', 'RepeatNested', 'MapMerge', 'MapReplace', 'Filter', 'ListConcat',
-           'ListConcatUnique', 'MakeUrl']
+from heat_taskflow.template.functions_base import Function, is_list, resolve, resolve_each
 
 
 def _json(value):

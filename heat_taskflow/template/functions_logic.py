@@ -11,19 +11,17 @@ import yaql
 from yaql.language import exceptions as yaql_exceptions
 
 from heat_taskflow.template.errors import TemplateError
-from heat_taskflow.template.functions import (
+from heat_taskflow.template.functions_base import (
     OMITTED,
     Function,
-    _parse,
     is_list,
     is_static,
+    parse_snippet,
     resolve,
     resolve_each,
     resolve_nullable,
+    select_branches,
 )
-
-__all__ = ['Equals', 'Not', 'And', 'Or', 'If', 'IfNullable', 'Contains', 'Yaql',
-           'condition_value']
 
 
 def condition_value(fn, arg, ctx, subpath=()):
@@ -111,9 +109,9 @@ class If(Function):
     def parse_args(cls, value, version, table, path):
         """The condition is parsed with the condition functions, the values normally."""
         if not is_list(value) or not value:
-            return _parse(value, version, table, path)
-        condition = _parse(value[0], version, version.condition_functions, path + (0,))
-        rest = [_parse(v, version, table, path + (i,)) for i, v in enumerate(value[1:], 1)]
+            return parse_snippet(value, version, table, path)
+        condition = parse_snippet(value[0], version, version.condition_functions, path + (0,))
+        rest = [parse_snippet(v, version, table, path + (i,)) for i, v in enumerate(value[1:], 1)]
         return [condition] + rest
 
     def validate(self):
@@ -134,6 +132,10 @@ class If(Function):
     def resource_refs(self):
         """Nothing of its own; the branches' functions report theirs."""
         return ()
+
+    def select_branches(self, ctx):
+        """The branch the condition chooses, itself with its ``if`` calls chosen."""
+        return select_branches(self.branch(ctx), ctx)
 
     def result(self, ctx):
         """The chosen value, resolved; None while the condition is unknown."""

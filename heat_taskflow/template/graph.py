@@ -1,64 +1,51 @@
-"""Dependency graphs between resources: cycle finding and ordering, linear in size."""
+"""Dependency graphs between resources, on the standard library's ``graphlib``.
+
+A graph is ``{name: requires}`` (an iterable of names, a frozenset or a list); names a
+node requires that are not keys of the mapping are ignored. Both answers are
+deterministic: ties keep the mapping's order, and sets are read sorted.
+"""
+
+import graphlib
 
 
 def find_cycle(deps):
-    """A list of names forming a cycle ``[a, b, ..., a]`` in ``{name: requires}``, or None.
-
-    Iterative depth-first search (a long chain of resources must not hit the recursion
-    limit); names are visited in the mapping's order so the answer is deterministic.
-    """
-    white, grey, black = 0, 1, 2
-    colour = dict.fromkeys(deps, white)
-    for start in deps:
-        if colour[start] != white:
-            continue
-        colour[start] = grey
-        path = [start]
-        iters = [iter(_ordered(deps[start]))]
-        while iters:
-            advanced = False
-            for nxt in iters[-1]:
-                state = colour.get(nxt)
-                if state is None or state == black:
-                    continue
-                if state == grey:
-                    return path[path.index(nxt):] + [nxt]
-                colour[nxt] = grey
-                path.append(nxt)
-                iters.append(iter(_ordered(deps[nxt])))
-                advanced = True
-                break
-            if not advanced:
-                colour[path.pop()] = black
-                iters.pop()
+    """A list of names forming a cycle ``[a, b, ..., a]`` (each requires the next), or None."""
+    try:
+        _sorter(deps, reverse=True).prepare()
+    except graphlib.CycleError as exc:
+        return exc.args[1]
     return None
+
+
+def topological_order(deps):
+    """Names ordered so each comes after everything it requires; a cycle raises CycleError.
+
+    Names with no order between them keep the mapping's order.
+    """
+    return list(_sorter(deps).static_order())
+
+
+def _sorter(deps, reverse=False):
+    """A TopologicalSorter over ``deps``; ``reverse`` turns every edge round.
+
+    graphlib looks for a cycle walking from each node (in the order they were added) to
+    the nodes after it; reversed, that walk follows what each name requires, so the
+    cycle named starts at the first name of the mapping that is on one.
+    """
+    sorter = graphlib.TopologicalSorter()
+    for name in deps:
+        # every name first, so that names are ready in the mapping's order
+        sorter.add(name)
+    for name, reqs in deps.items():
+        for dep in _ordered(reqs):
+            if dep in deps:
+                if reverse:
+                    sorter.add(dep, name)
+                else:
+                    sorter.add(name, dep)
+    return sorter
 
 
 def _ordered(names):
     # frozensets iterate in hash order, which varies between runs for strings
     return sorted(names) if isinstance(names, (set, frozenset)) else names
-
-
-def topological_order(deps):
-    """Names ordered so each comes after everything it requires (Kahn's algorithm).
-
-    Names with no order between them keep the mapping's order. Assumes no cycle.
-    """
-    remaining = {name: len([d for d in reqs if d in deps]) for name, reqs in deps.items()}
-    dependents = {name: [] for name in deps}
-    for name, reqs in deps.items():
-        for dep in reqs:
-            if dep in dependents:
-                dependents[dep].append(name)
-    ready = [name for name in deps if remaining[name] == 0]
-    order = []
-    i = 0
-    while i < len(ready):
-        name = ready[i]
-        i += 1
-        order.append(name)
-        for user in dependents[name]:
-            remaining[user] -= 1
-            if remaining[user] == 0:
-                ready.append(user)
-    return order

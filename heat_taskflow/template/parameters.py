@@ -3,6 +3,8 @@
 Types: string, number, json, comma_delimited_list, boolean. A value comes from the
 user (explicit values, then environment ``parameters``), else from the environment's
 ``parameter_defaults``, else from the template default. Hidden values print as '******'.
+Constraints are ``constraints.py``'s, reported in a parameter's words
+(``Constraint.parameter_error``).
 """
 
 import collections.abc
@@ -134,7 +136,7 @@ class ParamSchema:
         for c in self.constraints:
             if is_default and not c.applies_to_default():
                 continue
-            message = c.check(typed, self.type)
+            message = c.parameter_error(typed, self.type)
             if message is None:
                 continue
             if self.hidden:

@@ -1,12 +1,12 @@
 """The ResolutionContext over a stack definition and the stored state of its resources."""
 
-from heat_taskflow.template import functions
+from heat_taskflow.template import functions_base
 from heat_taskflow.template.errors import TemplateError
 
 FACADE_KINDS = ('metadata', 'deletion_policy', 'update_policy')
 
 
-class StackContext(functions.ResolutionContext):
+class StackContext(functions_base.ResolutionContext):
     """Answers functions from parameters, conditions, files and resource states.
 
     ``states`` is ``{name: ResourceState(reference_id, attributes)}``; with ``None``

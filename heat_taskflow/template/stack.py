@@ -8,7 +8,7 @@ once, so validating a template is linear in its size.
 import functools
 
 from heat_taskflow.template import conditions as conds
-from heat_taskflow.template import functions, graph
+from heat_taskflow.template import functions_base, graph
 from heat_taskflow.template import parameters as params
 from heat_taskflow.template.definitions import StackIdentity
 from heat_taskflow.template.environment import Environment
@@ -185,15 +185,15 @@ class StackDefinition:
         ctx = self._validation_ctx
         for rdef in self.resources.values():
             for field in ('properties', 'metadata', 'update_policy', 'external_id'):
-                functions.resolve(getattr(rdef, field), ctx)
-            if isinstance(rdef.deletion_policy, functions.Function):
-                policy = functions.resolve(rdef.deletion_policy, ctx)
+                functions_base.resolve(getattr(rdef, field), ctx)
+            if isinstance(rdef.deletion_policy, functions_base.Function):
+                policy = functions_base.resolve(rdef.deletion_policy, ctx)
                 if policy is not None and policy not in DELETION_POLICIES:
                     raise TemplateError('invalid deletion_policy %r; valid policies: %s'
                                         % (policy, ', '.join(DELETION_POLICIES)),
                                         rdef.path + ('deletion_policy',))
         for odef in self.active_outputs.values():
-            functions.resolve(odef.value, ctx)
+            functions_base.resolve(odef.value, ctx)
         return True
 
     # --- resolution ----------------------------------------------------------------
@@ -205,19 +205,19 @@ class StackDefinition:
     @_located
     def resolve_properties(self, name, states=None):
         """The properties of resource ``name`` with every function resolved."""
-        return functions.resolve(self.template.resources[name].properties,
+        return functions_base.resolve(self.template.resources[name].properties,
                                  self.context(states))
 
     @_located
     def resolve_metadata(self, name, states=None):
         """The metadata of resource ``name`` with every function resolved."""
-        return functions.resolve(self.template.resources[name].metadata,
+        return functions_base.resolve(self.template.resources[name].metadata,
                                  self.context(states))
 
     @_located
     def resolve_field(self, name, field, states=None):
         """Any parsed field of a resource (update_policy, deletion_policy, ...) resolved."""
-        return functions.resolve(getattr(self.template.resources[name], field),
+        return functions_base.resolve(getattr(self.template.resources[name], field),
                                  self.context(states))
 
     @_located
@@ -233,7 +233,7 @@ class StackDefinition:
             entry = {'value': None, 'description': odef.description, 'error': None}
             if name in active:
                 try:
-                    entry['value'] = functions.resolve(odef.value, ctx)
+                    entry['value'] = functions_base.resolve(odef.value, ctx)
                 except _OUTPUT_ERRORS as exc:
                     if isinstance(exc, TemplateError):
                         self.template.locate(exc)

@@ -6,7 +6,7 @@ parameter values or the environment is checked by ``StackDefinition.validate``.
 """
 
 from heat_taskflow.template import conditions as conds
-from heat_taskflow.template import functions, parser, versions
+from heat_taskflow.template import functions_base, parser, versions
 from heat_taskflow.template import parameters as params
 from heat_taskflow.template.definitions import OutputDefinition, ResourceDefinition
 from heat_taskflow.template.errors import TemplateError
@@ -108,14 +108,14 @@ class Template:
         for definition in self.conditions.values():
             self._collect(definition, [], [])
         for rdef in self.resources.values():
-            if isinstance(rdef.condition, functions.Function):
+            if isinstance(rdef.condition, functions_base.Function):
                 self._collect(rdef.condition, [], [])
         for odef in self.outputs.values():
-            if isinstance(odef.condition, functions.Function):
+            if isinstance(odef.condition, functions_base.Function):
                 self._collect(odef.condition, [], [])
 
     def _collect(self, snippet, refs, attrs):
-        for fn in functions.walk(snippet):
+        for fn in functions_base.walk(snippet):
             for target in fn.resource_refs():
                 if getattr(fn, 'may_be_parameter', False) and target in self.parameter_schemas \
                         and target not in self.resources:
@@ -218,8 +218,8 @@ class Template:
         def parsed(key, kinds, what):
             if snippet.get(key) is None:
                 return None
-            value = functions.parse(snippet[key], spec, path + (key,))
-            if not isinstance(value, kinds + (functions.Function,)):
+            value = functions_base.parse(snippet[key], spec, path + (key,))
+            if not isinstance(value, kinds + (functions_base.Function,)):
                 raise TemplateError('%s must be %s' % (key, what), path + (key,))
             return value
 
@@ -293,7 +293,8 @@ class Template:
                                                   path + ('condition',))
                 self._check_condition_names(condition, path + ('condition',))
             out[name] = OutputDefinition(
-                name=name, value=functions.parse(snippet.get('value'), spec, path + ('value',)),
+                name=name,
+                value=functions_base.parse(snippet.get('value'), spec, path + ('value',)),
                 description=snippet.get('description'), condition=condition, path=path,
                 raw=snippet)
         return out

@@ -1,10 +1,18 @@
-"""Template versions: for each heat_template_version, the functions and sections it allows."""
+"""Template versions: for each heat_template_version, the functions and sections it allows.
+
+Contract: ``get(version)`` answers a ``VersionSpec``, whose ``functions`` and
+``condition_functions`` tables map a function name to its class. This is the one module
+that assembles the function families (``functions_ref``, ``functions_data``,
+``functions_logic``, ``functions_cfn``); adding a version is adding a table here.
+"""
 
 import dataclasses
 import types
 
-from heat_taskflow.template import functions
 from heat_taskflow.template import functions_cfn as cfn
+from heat_taskflow.template import functions_data as data
+from heat_taskflow.template import functions_logic as logic
+from heat_taskflow.template import functions_ref as ref
 from heat_taskflow.template.errors import TemplateError
 
 
@@ -53,15 +61,14 @@ def _derive(base, add=None, remove=()):
 
 def _version_data():
     """(name, aliases, functions, condition_functions, sections, resource_keys, output_keys)."""
-    f = functions
     t20130523 = {
-        'get_param': f.GetParam,
-        'get_resource': f.GetResource,
-        'get_attr': f.GetAttr,
-        'get_file': f.GetFile,
-        'list_join': f.ListJoin,
-        'str_replace': f.StrReplace,
-        'resource_facade': f.ResourceFacade,
+        'get_param': ref.GetParam,
+        'get_resource': ref.GetResource,
+        'get_attr': ref.GetAttr,
+        'get_file': ref.GetFile,
+        'list_join': data.ListJoin,
+        'str_replace': data.StrReplace,
+        'resource_facade': ref.ResourceFacade,
         # CFN functions HOT 2013-05-23 still accepts
         'Fn::GetAZs': cfn.GetAZs,
         'Fn::Select': cfn.Select,
@@ -77,31 +84,31 @@ def _version_data():
     # get_attr's path to the resource instead of selecting from the value; with
     # stored attribute values both come to the same, so get_attr is unchanged.)
     t20141016 = _derive(t20130523, remove=_CFN_REMOVED_2014)
-    t20150430 = _derive(t20141016, {'digest': f.Digest, 'repeat': f.Repeat})
+    t20150430 = _derive(t20141016, {'digest': data.Digest, 'repeat': data.Repeat})
     t20151015 = _derive(t20150430, {
-        'get_attr': f.GetAttrAll,           # [resource] alone: all attributes
-        'list_join': f.ListJoinMultiple,    # several lists; items may be maps/lists (JSON)
-        'str_replace': f.StrReplaceJson,    # non-string params are JSON-encoded
-        'str_split': f.StrSplit,
+        'get_attr': ref.GetAttrAll,          # [resource] alone: all attributes
+        'list_join': data.ListJoinMultiple,  # several lists; items may be maps/lists (JSON)
+        'str_replace': data.StrReplaceJson,  # non-string params are JSON-encoded
+        'str_split': data.StrSplit,
     }, remove=('Fn::Select',))
-    t20160408 = _derive(t20151015, {'map_merge': f.MapMerge})
+    t20160408 = _derive(t20151015, {'map_merge': data.MapMerge})
     t20161014 = _derive(t20160408, {
-        'repeat': f.RepeatWithMap,          # for_each values may be a map's keys
-        'yaql': f.Yaql,
-        'map_replace': f.MapReplace,
-        'if': f.If,
+        'repeat': data.RepeatWithMap,        # for_each values may be a map's keys
+        'yaql': logic.Yaql,
+        'map_replace': data.MapReplace,
+        'if': logic.If,
     })
     t20170224 = _derive(t20161014, {
-        'filter': f.Filter,
-        'str_replace_strict': f.StrReplaceStrict,
+        'filter': data.Filter,
+        'str_replace_strict': data.StrReplaceStrict,
     })
     t20170901 = _derive(t20170224, {
-        'repeat': f.RepeatNested,           # adds permutations: false
-        'make_url': f.MakeUrl,
-        'list_concat': f.ListConcat,
-        'list_concat_unique': f.ListConcatUnique,
-        'str_replace_vstrict': f.StrReplaceVeryStrict,
-        'contains': f.Contains,
+        'repeat': data.RepeatNested,         # adds permutations: false
+        'make_url': data.MakeUrl,
+        'list_concat': data.ListConcat,
+        'list_concat_unique': data.ListConcatUnique,
+        'str_replace_vstrict': data.StrReplaceVeryStrict,
+        'contains': logic.Contains,
     })
     # Queens changed only the parameter schema (HOTParamSchema20180302), Rocky
     # nothing in the tables: same functions as Pike.
@@ -109,12 +116,12 @@ def _version_data():
     t20180831 = _derive(t20180302)
     # Wallaby: `if` may omit the false branch (the value is then None, i.e. as if
     # the property were not given) and `if` is allowed in the conditions section.
-    t20210416 = _derive(t20180831, {'if': f.IfNullable})
+    t20210416 = _derive(t20180831, {'if': logic.IfNullable})
 
-    c20161014 = {'get_param': f.GetParam, 'equals': f.Equals, 'not': f.Not,
-                 'and': f.And, 'or': f.Or}
-    c20170901 = _derive(c20161014, {'yaql': f.Yaql, 'contains': f.Contains})
-    c20210416 = _derive(c20170901, {'if': f.If})
+    c20161014 = {'get_param': ref.GetParam, 'equals': logic.Equals, 'not': logic.Not,
+                 'and': logic.And, 'or': logic.Or}
+    c20170901 = _derive(c20161014, {'yaql': logic.Yaql, 'contains': logic.Contains})
+    c20210416 = _derive(c20170901, {'if': logic.If})
 
     sections_2016 = _SECTIONS | {'conditions'}
     rkeys_2016 = _RESOURCE_KEYS | {'external_id', 'condition'}

@@ -9,8 +9,8 @@ import secrets
 import string
 
 from heat_taskflow.resources import attributes, base
-from heat_taskflow.resources import constraints as constr
 from heat_taskflow.resources.properties import Schema
+from heat_taskflow.template import constraints as constr
 
 SEQUENCES = {
     'lettersdigits': string.ascii_letters + string.digits,

@@ -11,9 +11,9 @@ import copy
 import itertools
 
 from heat_taskflow.resources import attributes
-from heat_taskflow.resources import constraints as constr
 from heat_taskflow.resources.properties import Schema
 from heat_taskflow.resources.types.nested import NestedStackResource
+from heat_taskflow.template import constraints as constr
 
 TEMPLATE_VERSION = '2016-10-14'
 MEMBER_OUTPUT = 'member.%s'

@@ -4,10 +4,10 @@ Waits are polled through check_*_complete, never slept, so the engine can cancel
 """
 
 from heat_taskflow.resources import attributes, base
-from heat_taskflow.resources import constraints as constr
 from heat_taskflow.resources.exceptions import ResourceCheckFailed
 from heat_taskflow.resources.properties import Schema
 from heat_taskflow.resources.types.polled_wait import PolledWait
+from heat_taskflow.template import constraints as constr
 
 
 class TestResource(PolledWait, base.Resource):

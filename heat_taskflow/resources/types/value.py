@@ -1,8 +1,8 @@
 """OS::Heat::Value: exposes its ``value`` property (of an optional HOT type) as an attribute."""
 
 from heat_taskflow.resources import attributes, base, properties
-from heat_taskflow.resources import constraints as constr
 from heat_taskflow.resources.properties import Schema
+from heat_taskflow.template import constraints as constr
 
 # HOT parameter types, and the property type a value of each must have (as Heat).
 TYPES = {'string': Schema.STRING, 'number': Schema.NUMBER,

@@ -7,10 +7,10 @@ fails the resource at once, and so does the timeout passing.
 import json
 
 from heat_taskflow.resources import attributes, base
-from heat_taskflow.resources import constraints as constr
 from heat_taskflow.resources.exceptions import ResourceFailure
 from heat_taskflow.resources.properties import Schema
 from heat_taskflow.resources.types.wait_condition_handle import SUCCESS, normalise_signals
+from heat_taskflow.template import constraints as constr
 
 
 class WaitCondition(base.Resource):

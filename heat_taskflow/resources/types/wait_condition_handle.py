@@ -9,8 +9,8 @@ template compatibility; all of them are delivered the same way here.
 import json
 
 from heat_taskflow.resources import attributes, base
-from heat_taskflow.resources import constraints as constr
 from heat_taskflow.resources.properties import Schema
+from heat_taskflow.template import constraints as constr
 
 STATUSES = (SUCCESS, FAILURE) = ('SUCCESS', 'FAILURE')
 TRANSPORTS = ('CFN_SIGNAL', 'TEMP_URL_SIGNAL', 'HEAT_SIGNAL', 'NO_SIGNAL', 'ZAQAR_SIGNAL',

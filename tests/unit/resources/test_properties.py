@@ -1,8 +1,8 @@
 import pytest
 
-from heat_taskflow.resources import constraints as c
 from heat_taskflow.resources.exceptions import InvalidProperties
 from heat_taskflow.resources.properties import Properties, Schema
+from heat_taskflow.template import constraints as c
 
 SCHEMA = {
     'name': Schema(Schema.STRING, required=True, constraints=[c.Length(min=2)]),
@@ -166,3 +166,31 @@ def test_schema_from_parameter():
     assert Schema.from_parameter({'type': 'json'}).type == Schema.ANY
     with pytest.raises(ValueError):
         Schema.from_parameter({'type': 'float'})
+
+
+def test_custom_constraint_registered_through_the_public_api_applies_to_properties():
+    # One registry: heat_taskflow.template's register function reaches resource
+    # properties too (OS::Heat::TestResource's constraint_prop_secs names test_constr).
+    from heat_taskflow import template
+    from heat_taskflow.resources.types.test_resource import TestResource
+
+    def not_over_ten(value):
+        if value > 10:
+            raise ValueError('too slow')
+
+    def values(secs):
+        return Properties(TestResource.properties_schema, {'constraint_prop_secs': secs},
+                          'slow')
+
+    template.register_custom_constraint('test_constr', not_over_ten)
+    try:
+        values(3).validate()
+        with pytest.raises(InvalidProperties, match='does not validate test_constr: too slow'):
+            values(11).validate()
+        # the registry's contract: returning False rejects as well
+        template.register_custom_constraint('test_constr', lambda value: value < 10)
+        with pytest.raises(InvalidProperties, match='does not validate test_constr'):
+            values(11).validate()
+    finally:
+        c.unregister_custom_constraint('test_constr')
+    values(11).validate()

@@ -10,43 +10,43 @@ import types
 
 import pytest
 
-from heat_taskflow.template import functions, versions
+from heat_taskflow.template import functions_base, versions
 
 TEST_VERSION = '2030-01-01'
 
 
-class _Equals(functions.Function):
+class _Equals(functions_base.Function):
     def result(self, ctx):
-        a, b = functions.resolve(self.args, ctx)
+        a, b = functions_base.resolve(self.args, ctx)
         return a == b
 
 
-class _Not(functions.Function):
+class _Not(functions_base.Function):
     def result(self, ctx):
         return not _truth(self.args, ctx)
 
 
-class _And(functions.Function):
+class _And(functions_base.Function):
     def result(self, ctx):
         return all(_truth(a, ctx) for a in self.args)
 
 
-class _Or(functions.Function):
+class _Or(functions_base.Function):
     def result(self, ctx):
         return any(_truth(a, ctx) for a in self.args)
 
 
-class _If(functions.Function):
+class _If(functions_base.Function):
     def result(self, ctx):
         cond, yes, no = self.args
-        return functions.resolve(yes if _truth(cond, ctx) else no, ctx)
+        return functions_base.resolve(yes if _truth(cond, ctx) else no, ctx)
 
 
 def _truth(arg, ctx):
     # a string names another condition, as Heat's and/or/not allow from 2017-09-01
     if isinstance(arg, str):
         return ctx.condition(arg)
-    return bool(functions.resolve(arg, ctx))
+    return bool(functions_base.resolve(arg, ctx))
 
 
 def _test_spec():

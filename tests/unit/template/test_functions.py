@@ -1,10 +1,10 @@
-"""Tests for the intrinsic functions in heat_taskflow/template/functions*.py."""
+"""Tests for the intrinsic functions (template/functions_*.py), read through the version tables."""
 
 import pytest
 
-from heat_taskflow.template import functions, versions
+from heat_taskflow.template import functions_base, versions
 from heat_taskflow.template.errors import TemplateError
-from heat_taskflow.template.functions import ResolutionContext
+from heat_taskflow.template.functions_base import ResolutionContext
 
 
 class FakeContext(ResolutionContext):
@@ -52,7 +52,7 @@ LATEST = versions.get('2021-04-16')
 
 def run(snippet, ctx=None, version=LATEST):
     """Parse a snippet with a version and resolve it."""
-    return functions.resolve(functions.parse(snippet, version, ('outputs', 'o', 'value')),
+    return functions_base.resolve(functions_base.parse(snippet, version, ('outputs', 'o', 'value')),
                              ctx or FakeContext())
 
 
@@ -122,11 +122,11 @@ def test_get_param_unknown_value_is_none():
 # -- get_resource ------------------------------------------------------------
 
 def test_get_resource():
-    fn = functions.parse({'get_resource': 'server'}, LATEST)
+    fn = functions_base.parse({'get_resource': 'server'}, LATEST)
     assert fn.resource_refs() == ('server',)
-    assert functions.dependencies({'a': [fn]}) == {'server'}
-    assert functions.resolve(fn, FakeContext(refs={'server': 'uuid-1'})) == 'uuid-1'
-    assert functions.resolve(fn, FakeContext()) is None
+    assert functions_base.dependencies({'a': [fn]}) == {'server'}
+    assert functions_base.resolve(fn, FakeContext(refs={'server': 'uuid-1'})) == 'uuid-1'
+    assert functions_base.resolve(fn, FakeContext()) is None
 
 
 @pytest.mark.parametrize('args', [['server'], {'get_param': 'x'}, 3])
@@ -156,12 +156,12 @@ def test_get_attr(args, expected):
 
 
 def test_get_attr_refs():
-    fn = functions.parse({'get_attr': ['server', 'networks', 'private']}, LATEST)
+    fn = functions_base.parse({'get_attr': ['server', 'networks', 'private']}, LATEST)
     assert fn.resource_refs() == ('server',)
     assert fn.attribute_refs() == (('server', 'networks'),)
-    whole = functions.parse({'get_attr': ['server']}, LATEST)
-    assert functions.attribute_refs([fn, whole]) == {('server', 'networks'), ('server', None)}
-    computed = functions.parse({'get_attr': ['server', {'get_param': 'a'}]}, LATEST)
+    whole = functions_base.parse({'get_attr': ['server']}, LATEST)
+    assert functions_base.attribute_refs([fn, whole]) == {('server', 'networks'), ('server', None)}
+    computed = functions_base.parse({'get_attr': ['server', {'get_param': 'a'}]}, LATEST)
     assert computed.attribute_refs() == (('server', None),)
 
 
@@ -596,8 +596,8 @@ def test_make_url_unknown_part_is_none():
 # -- equals, not, and, or (the conditions section) ------------------------------------
 
 def cond(snippet, ctx=None, version=LATEST):
-    parsed = functions.parse_condition(snippet, version, ('conditions', 'c'))
-    return functions.resolve(parsed, ctx or FakeContext())
+    parsed = functions_base.parse_condition(snippet, version, ('conditions', 'c'))
+    return functions_base.resolve(parsed, ctx or FakeContext())
 
 
 def test_equals():
@@ -681,21 +681,21 @@ def test_if_without_false_branch_from_2021_04_16():
 
 
 def test_if_dependencies_and_select_branches():
-    snippet = functions.parse({'if': ['c', {'get_resource': 'a'}, {'get_resource': 'b'}]},
+    snippet = functions_base.parse({'if': ['c', {'get_resource': 'a'}, {'get_resource': 'b'}]},
                               LATEST)
-    assert functions.dependencies(snippet) == {'a', 'b'}
-    chosen = functions.select_branches({'x': [snippet]}, FakeContext(conditions={'c': False}))
-    assert functions.dependencies(chosen) == {'b'}
+    assert functions_base.dependencies(snippet) == {'a', 'b'}
+    chosen = functions_base.select_branches({'x': [snippet]}, FakeContext(conditions={'c': False}))
+    assert functions_base.dependencies(chosen) == {'b'}
 
 
 def test_select_branches_inside_other_functions():
-    snippet = functions.parse(
+    snippet = functions_base.parse(
         {'list_join': [',', [{'if': ['c', {'get_resource': 'a'}, 'z']}]]}, LATEST)
     ctx = FakeContext(conditions={'c': False}, refs={'a': 'A'})
-    chosen = functions.select_branches(snippet, ctx)
-    assert functions.dependencies(chosen) == set()
-    assert functions.dependencies(snippet) == {'a'}        # the original is untouched
-    assert functions.resolve(chosen, ctx) == 'z'
+    chosen = functions_base.select_branches(snippet, ctx)
+    assert functions_base.dependencies(chosen) == set()
+    assert functions_base.dependencies(snippet) == {'a'}        # the original is untouched
+    assert functions_base.resolve(chosen, ctx) == 'z'
 
 
 @pytest.mark.parametrize('args, subpath', [
@@ -738,7 +738,7 @@ def test_yaql_in_conditions_from_2017_09_01():
 
 def test_yaql_bad_expression_is_reported_at_parse_time():
     with pytest.raises(TemplateError) as info:
-        functions.parse({'yaql': {'expression': '$.data.('}}, LATEST, ('outputs', 'o'))
+        functions_base.parse({'yaql': {'expression': '$.data.('}}, LATEST, ('outputs', 'o'))
     assert info.value.message.startswith('yaql: bad expression')
     assert info.value.path == ('outputs', 'o', 'expression')
 
@@ -799,9 +799,9 @@ UNKNOWN = {'get_attr': ['r', 'unknown']}
 ])
 def test_unknown_arguments_resolve_without_type_errors(snippet, expected):
     version = versions.get('2021-04-16')
-    parse = functions.parse_condition if 'not' in snippet else functions.parse
+    parse = functions_base.parse_condition if 'not' in snippet else functions_base.parse
     parsed = parse(snippet, version)
-    assert functions.resolve(parsed, FakeContext(params=dict(PARAMS, u=None))) == expected
+    assert functions_base.resolve(parsed, FakeContext(params=dict(PARAMS, u=None))) == expected
 
 
 # -- CFN functions of HOT 2013-05-23 ------------------------------------------------------
@@ -848,10 +848,10 @@ def test_ref_parameter_or_resource():
 
 
 def test_ref_dependencies_skip_parameters():
-    snippet = functions.parse([{'Ref': 'size'}, {'Ref': 'server'}, {'Ref': 'OS::stack_id'}],
+    snippet = functions_base.parse([{'Ref': 'size'}, {'Ref': 'server'}, {'Ref': 'OS::stack_id'}],
                               V2013)
-    assert functions.dependencies(snippet, parameters={'size'}) == {'server'}
-    assert functions.dependencies(snippet) == {'size', 'server'}
+    assert functions_base.dependencies(snippet, parameters={'size'}) == {'server'}
+    assert functions_base.dependencies(snippet) == {'size', 'server'}
 
 
 @pytest.mark.parametrize('snippet, subpath', [

@@ -4,7 +4,7 @@ import textwrap
 
 import pytest
 
-from heat_taskflow.template import Template, TemplateError, functions
+from heat_taskflow.template import Template, TemplateError, functions_base
 
 
 def parse(text, **kw):
@@ -51,7 +51,7 @@ def test_parse_good_template():
     assert set(t.resources) == {'server', 'port'}
     server = t.resources['server']
     assert server.type == 'OS::Nova::Server'
-    assert isinstance(server.properties['flavor'], functions.Function)
+    assert isinstance(server.properties['flavor'], functions_base.Function)
     assert server.metadata == {'owner': 'me'}
     assert server.depends_on == ('port',)
     assert server.deletion_policy == 'Retain'
@@ -59,7 +59,7 @@ def test_parse_good_template():
     assert server.path == ('resources', 'server')
     assert server.raw['type'] == 'OS::Nova::Server'
     assert t.outputs['ip'].description == 'the address'
-    assert isinstance(t.outputs['ip'].value, functions.Function)
+    assert isinstance(t.outputs['ip'].value, functions_base.Function)
     assert t.resource_refs['server'] == (('port', ('resources', 'server', 'depends_on', 0)),)
     assert t.output_attribute_refs['ip'] == (('server', 'first_address'),)
 
@@ -168,7 +168,7 @@ def test_deletion_policy_case_rules_by_version():
 def test_deletion_policy_may_be_a_function():
     t = parse('heat_template_version: 2018-08-31\nparameters: {dp: {type: string}}\n'
               'resources:\n  a:\n    type: X\n    deletion_policy: {get_param: dp}\n')
-    assert isinstance(t.resources['a'].deletion_policy, functions.Function)
+    assert isinstance(t.resources['a'].deletion_policy, functions_base.Function)
 
 
 def test_string_depends_on():

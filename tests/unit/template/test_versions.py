@@ -2,7 +2,7 @@
 
 import pytest
 
-from heat_taskflow.template import functions, versions
+from heat_taskflow.template import functions_base, versions
 from heat_taskflow.template.errors import TemplateError
 
 ALL = ['2013-05-23', '2014-10-16', '2015-04-30', '2015-10-15', '2016-04-08', '2016-10-14',
@@ -41,9 +41,9 @@ def test_reference_functions_resolve_in_every_version(name):
     from tests.unit.template.test_functions import FakeContext
     spec = versions.get(name)
     ctx = FakeContext(params={'p': 'v'}, refs={'r': 'rid'}, attrs={'r': {'a': 1}})
-    snippet = functions.parse({'x': {'get_param': 'p'}, 'y': {'get_resource': 'r'},
+    snippet = functions_base.parse({'x': {'get_param': 'p'}, 'y': {'get_resource': 'r'},
                                'z': {'get_attr': ['r', 'a']}}, spec)
-    assert functions.resolve(snippet, ctx) == {'x': 'v', 'y': 'rid', 'z': 1}
+    assert functions_base.resolve(snippet, ctx) == {'x': 'v', 'y': 'rid', 'z': 1}
 
 
 # -- the tables, transcribed from Heat's heat/engine/hot/template.py ------------------
@@ -150,11 +150,11 @@ def test_function_table(version, fn, allowed):
     args, expected = SAMPLES[fn]
     assert (fn in spec.functions) is allowed
     if allowed:
-        parsed = functions.parse({'out': {fn: args}}, spec, ('outputs',))
-        assert functions.resolve(parsed, _ctx()) == {'out': expected}
+        parsed = functions_base.parse({'out': {fn: args}}, spec, ('outputs',))
+        assert functions_base.resolve(parsed, _ctx()) == {'out': expected}
     else:
         with pytest.raises(TemplateError) as info:
-            functions.parse({'out': {fn: args}}, spec, ('outputs',))
+            functions_base.parse({'out': {fn: args}}, spec, ('outputs',))
         assert '"%s"' % fn in info.value.message and version in info.value.message
         assert info.value.path == ('outputs', 'out')
 
@@ -170,17 +170,17 @@ def test_condition_function_table(version, fn, allowed):
     args, expected = SAMPLES[fn]
     assert (fn in spec.condition_functions) is allowed
     if allowed:
-        parsed = functions.parse_condition({fn: args}, spec, ('conditions', 'c'))
-        assert functions.resolve(parsed, _ctx()) == expected
+        parsed = functions_base.parse_condition({fn: args}, spec, ('conditions', 'c'))
+        assert functions_base.resolve(parsed, _ctx()) == expected
     else:
         with pytest.raises(TemplateError) as info:
-            functions.parse_condition({fn: args}, spec, ('conditions', 'c'))
+            functions_base.parse_condition({fn: args}, spec, ('conditions', 'c'))
         assert '"%s"' % fn in info.value.message and version in info.value.message
 
 
 def test_removed_cfn_function_names_the_version():
     with pytest.raises(TemplateError) as info:
-        functions.parse({'Fn::Join': [',', ['a']]}, versions.get('2014-10-16'), ('x',))
+        functions_base.parse({'Fn::Join': [',', ['a']]}, versions.get('2014-10-16'), ('x',))
     assert str(info.value) == ('x: function "Fn::Join" is not available in '
                                'heat_template_version 2014-10-16')
 

@@ -11,9 +11,9 @@ Check: the port exists; name, mac_address and admin_state_up match.
 """
 
 from heat_taskflow.resources import attributes, base
-from heat_taskflow.resources import constraints as constr
 from heat_taskflow.resources.properties import Schema
 from heat_taskflow.resources.types.openstack import common
+from heat_taskflow.template import constraints as constr
 
 ATTRIBUTES = ('admin_state_up', 'device_id', 'device_owner', 'fixed_ips', 'mac_address',
               'name', 'network_id', 'security_groups', 'status', 'tenant_id',

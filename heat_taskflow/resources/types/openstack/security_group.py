@@ -9,9 +9,9 @@ Check: the group exists and its rules are exactly the properties' rules.
 """
 
 from heat_taskflow.resources import base
-from heat_taskflow.resources import constraints as constr
 from heat_taskflow.resources.properties import Schema
 from heat_taskflow.resources.types.openstack import common
+from heat_taskflow.template import constraints as constr
 
 RULE_KEYS = ('direction', 'ethertype', 'protocol', 'port_range_min', 'port_range_max',
              'remote_ip_prefix', 'remote_group_id')

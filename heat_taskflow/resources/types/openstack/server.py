@@ -15,9 +15,9 @@ match.
 """
 
 from heat_taskflow.resources import attributes
-from heat_taskflow.resources import constraints as constr
 from heat_taskflow.resources.properties import Schema
 from heat_taskflow.resources.types.openstack import common
+from heat_taskflow.template import constraints as constr
 
 IN_PLACE = ('name', 'metadata', 'admin_pass', 'tags', 'flavor', 'image')
 

@@ -12,9 +12,9 @@ ip_version, cidr, dns_nameservers, enable_dhcp. Check: exists; name, cidr, gatew
 import ipaddress
 
 from heat_taskflow.resources import attributes
-from heat_taskflow.resources import constraints as constr
 from heat_taskflow.resources.properties import Schema
 from heat_taskflow.resources.types.openstack import common
+from heat_taskflow.template import constraints as constr
 
 ATTRIBUTES = ('name', 'network_id', 'tenant_id', 'allocation_pools', 'gateway_ip',
               'host_routes', 'ip_version', 'cidr', 'dns_nameservers', 'enable_dhcp')

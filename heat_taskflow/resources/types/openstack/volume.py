@@ -11,10 +11,10 @@ Check: the volume exists, is not in an error status; size, name, volume_type mat
 """
 
 from heat_taskflow.resources import attributes, base
-from heat_taskflow.resources import constraints as constr
 from heat_taskflow.resources.exceptions import ResourceFailure
 from heat_taskflow.resources.properties import Schema
 from heat_taskflow.resources.types.openstack import common
+from heat_taskflow.template import constraints as constr
 
 PLAIN = ('size', 'name', 'description', 'volume_type', 'metadata', 'availability_zone',
          'image', 'snapshot_id', 'source_volid', 'backup_id', 'read_only', 'multiattach',

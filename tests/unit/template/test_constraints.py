@@ -1,6 +1,6 @@
 import pytest
 
-from heat_taskflow.resources import constraints as c
+from heat_taskflow.template import constraints as c
 
 
 def test_range_bounds_and_message():
@@ -84,13 +84,13 @@ def test_custom_constraint_uses_registered_hook():
     {'modulo': {'step': 3, 'offset': 0}},
     {'custom_constraint': 'nova.flavor'},
 ])
-def test_from_dict_round_trips(data):
-    assert c.from_dict(data).to_dict() == data
+def test_from_definition_round_trips(data):
+    assert c.from_definition(data).to_dict() == data
 
 
 @pytest.mark.parametrize('data', [
     'range', {}, {'range': {'min': 1}, 'length': {'min': 1}}, {'nonsense': 1}, {'range': 5},
 ])
-def test_from_dict_rejects_malformed(data):
+def test_from_definition_rejects_malformed(data):
     with pytest.raises(ValueError):
-        c.from_dict(data)
+        c.from_definition(data)

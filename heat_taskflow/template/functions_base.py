@@ -1,7 +1,15 @@
-"""Intrinsic functions: the base class, parsing a snippet into a function tree, resolving it.
+"""The machinery of intrinsic functions: the Function base, parsing and resolving snippets.
 
-Each intrinsic function is a small class with ``validate()`` and ``result(ctx)``; which
-classes a template version allows is a table in ``versions.py``.
+Contract: ``parse(snippet, version)`` turns template data into a tree in which every
+function call is a ``Function`` instance (taken from the version's table), validating
+each call's arguments; ``resolve(tree, ctx)`` turns it back into plain data against a
+``ResolutionContext``; ``walk``, ``dependencies``, ``attribute_refs`` and
+``select_branches`` read a tree without resolving it.
+
+This module knows no function by name. The families (``functions_ref``,
+``functions_data``, ``functions_logic``, ``functions_cfn``) subclass ``Function`` and
+import from here; ``versions`` assembles them into one table per template version.
+Nothing here imports them.
 """
 
 import abc
@@ -43,7 +51,7 @@ class ResolutionContext(abc.ABC):
         value = self.resource_attribute(name, attribute)
         if value is None or any(p is None for p in path):
             return None
-        return _traverse(value, path, None)
+        return traverse(value, path, None)
 
     @abc.abstractmethod
     def resource_attributes(self, name):
@@ -74,6 +82,10 @@ class Function:
     ``result``; functions that refer to resources override ``resource_refs``.
     """
 
+    # True when the argument may name a parameter instead of a resource (CFN's Ref):
+    # dependencies() then drops the template's parameter names from resource_refs().
+    may_be_parameter = False
+
     def __init__(self, fn_name, args, path, version):
         self.fn_name = fn_name
         self.args = args
@@ -102,7 +114,17 @@ class Function:
     @classmethod
     def parse_args(cls, value, version, table, path):
         """Parse this function's raw arguments; ``if`` overrides it to parse its condition."""
-        return _parse(value, version, table, path)
+        return parse_snippet(value, version, table, path)
+
+    def select_branches(self, ctx):
+        """This call with every ``if`` in its arguments replaced by the branch chosen."""
+        pruned = select_branches(self.args, ctx)
+        if pruned is self.args:
+            return self
+        clone = object.__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        clone.args = pruned
+        return clone
 
     def __repr__(self):
         return '{%s: %r}' % (self.fn_name, self.args)
@@ -114,15 +136,19 @@ def parse(data, version, path=()):
     ``version`` is a ``versions.VersionSpec``; a single-key map whose key is a function
     known to some version but not this one is an error naming both.
     """
-    return _parse(data, version, version.functions, tuple(path))
+    return parse_snippet(data, version, version.functions, tuple(path))
 
 
 def parse_condition(data, version, path=()):
     """Like parse(), with the functions allowed in the conditions section."""
-    return _parse(data, version, version.condition_functions, tuple(path))
+    return parse_snippet(data, version, version.condition_functions, tuple(path))
 
 
-def _parse(data, version, table, path):
+def parse_snippet(data, version, table, path):
+    """parse() with an explicit function table (``{name: Function subclass}``) and path.
+
+    For a function whose arguments mix tables (``if``: a condition, then values).
+    """
     if isinstance(data, dict):
         if len(data) == 1:
             (key, value), = data.items()
@@ -142,9 +168,10 @@ def _parse(data, version, table, path):
                     raise TemplateError(
                         'function "%s" is not available in heat_template_version %s'
                         % (key, version.name), path)
-        return {k: _parse(v, version, table, path + (k,)) for k, v in data.items()}
+        return {k: parse_snippet(v, version, table, path + (k,))
+                for k, v in data.items()}
     if isinstance(data, list):
-        return [_parse(v, version, table, path + (i,)) for i, v in enumerate(data)]
+        return [parse_snippet(v, version, table, path + (i,)) for i, v in enumerate(data)]
     return data
 
 
@@ -210,7 +237,7 @@ def dependencies(snippet, parameters=()):
     deps = set()
     for fn in walk(snippet):
         refs = fn.resource_refs()
-        if getattr(fn, 'may_be_parameter', False):
+        if fn.may_be_parameter:
             refs = [r for r in refs if r not in parameters]
         deps.update(refs)
     return deps
@@ -244,7 +271,7 @@ def is_static(value):
     return next(walk(value), None) is None
 
 
-def _traverse(value, path, missing):
+def traverse(value, path, missing):
     """Follow keys/indexes ``path`` into ``value``; ``missing`` when a step fails.
 
     Like Heat, a string key indexing a list is read as an integer.
@@ -266,183 +293,15 @@ def _traverse(value, path, missing):
     return value
 
 
-# ---------------------------------------------------------------------------
-# References: parameters, resources, attributes, files, the parent's facade.
-# ---------------------------------------------------------------------------
-
-# Pseudo parameters every stack has, answered from the context's identity.
-PSEUDO_PARAMETERS = {
-    'OS::stack_name': 'stack_name',
-    'OS::stack_id': 'stack_id',
-    'OS::project_id': 'project_id',
-}
-
-
-class GetParam(Function):
-    """get_param: a parameter value, optionally followed by keys/indexes into it."""
-
-    def validate(self):
-        """Accept a name, or a list [name, key-or-index, ...]."""
-        if isinstance(self.args, (str, Function)):
-            return
-        if not is_list(self.args) or not self.args:
-            raise self.error('argument must be a parameter name or a list '
-                             '[name, key-or-index, ...]')
-        if not isinstance(self.args[0], (str, Function)):
-            raise self.error('parameter name must be a string', (0,))
-        for i, key in enumerate(self.args[1:], 1):
-            if not isinstance(key, (str, int, Function)) or isinstance(key, bool):
-                raise self.error('path components must be strings or integers', (i,))
-
-    def result(self, ctx):
-        """The parameter value, or '' when the path leads nowhere (as in Heat)."""
-        args = resolve_each(self.args, ctx) if is_list(self.args) else resolve(self.args, ctx)
-        if is_list(args):
-            name, path = args[0], list(args[1:])
-        else:
-            name, path = args, []
-        if name is None:
-            return None
-        if not isinstance(name, str):
-            raise self.error('parameter name must be a string, not %r' % (name,))
-        if name in PSEUDO_PARAMETERS:
-            value = getattr(ctx, PSEUDO_PARAMETERS[name])
-        else:
-            try:
-                value = ctx.parameter(name)
-            except KeyError:
-                raise self.error('parameter "%s" is not defined' % name)
-        if value is None or any(p is None for p in path):
-            return None if path else value
-        return _traverse(value, path, '')
-
-
-class GetResource(Function):
-    """get_resource: the reference id of a resource in this stack."""
-
-    def validate(self):
-        """The argument is a resource name (a plain string, so dependencies are static)."""
-        if not isinstance(self.args, str):
-            raise self.error('argument must be a resource name (a string)')
-
-    def resource_refs(self):
-        """The named resource."""
-        return (self.args,)
-
-    def result(self, ctx):
-        """The resource's reference id (None while unknown)."""
-        return ctx.resource_reference(self.args)
-
-
-class GetAttr(Function):
-    """get_attr: [resource, attribute, key-or-index, ...] reads a resource attribute."""
-
-    # 2015-10-15 and later also accept [resource] alone for all attributes.
-    min_args = 2
-
-    def validate(self):
-        """Check the resource name is static and the attribute path well formed."""
-        if not is_list(self.args):
-            raise self.error('argument must be a list [resource_name, attribute, ...]')
-        if len(self.args) < self.min_args:
-            shape = ('[resource_name, attribute, (path), ...]' if self.min_args == 2
-                     else '[resource_name] or [resource_name, attribute, (path), ...]')
-            raise self.error('arguments must be of the form %s' % shape)
-        if not isinstance(self.args[0], str):
-            raise self.error('resource name must be a string', (0,))
-        for i, part in enumerate(self.args[1:], 1):
-            if not isinstance(part, (str, int, Function)) or isinstance(part, bool):
-                raise self.error('attribute name and path must be strings or integers', (i,))
-
-    @property
-    def resource_name(self):
-        """The resource read."""
-        return self.args[0]
-
-    def resource_refs(self):
-        """The resource read."""
-        return (self.resource_name,)
-
-    def attribute_refs(self):
-        """(resource, attribute), or (resource, None) when all or a computed name."""
-        if len(self.args) < 2 or not isinstance(self.args[1], str):
-            return ((self.resource_name, None),)
-        return ((self.resource_name, self.args[1]),)
-
-    def result(self, ctx):
-        """The attribute value followed along the path; None when unknown or missing."""
-        if len(self.args) == 1:
-            return ctx.resource_attributes(self.resource_name)
-        attribute = resolve(self.args[1], ctx)
-        if attribute is None:
-            return None
-        if not isinstance(attribute, str):
-            raise self.error('attribute name must be a string, not %r' % (attribute,), (1,))
-        path = resolve_each(self.args[2:], ctx)
-        return ctx.resource_attribute_path(self.resource_name, attribute, path)
-
-
-class GetAttrAll(GetAttr):
-    """get_attr from 2015-10-15: [resource] alone returns every attribute as a map."""
-
-    min_args = 1
-
-
-class GetFile(Function):
-    """get_file: the content of an entry in the files map."""
-
-    def validate(self):
-        """The argument is a file key (a string)."""
-        if not isinstance(self.args, str):
-            raise self.error('argument must be a file name or URL (a string)')
-
-    def result(self, ctx):
-        """The file content; a key absent from the files map is an error."""
-        content = ctx.file(self.args)
-        if content is None:
-            raise self.error('no content found in the files map for "%s"' % self.args)
-        return content
-
-
-class ResourceFacade(Function):
-    """resource_facade: metadata, deletion_policy or update_policy of the parent resource."""
-
-    kinds = ('metadata', 'deletion_policy', 'update_policy')
-
-    def validate(self):
-        """The argument names one of the facade's parts."""
-        if self.args not in self.kinds:
-            raise self.error('argument must be one of %s' % ', '.join(self.kinds))
-
-    def result(self, ctx):
-        """The parent's value for that part."""
-        return ctx.facade(self.args)
-
-
-# The other function families live in their own modules; they are re-exported
-# here so that functions.py stays the one entry point.  Imported last because
-# they subclass Function.
-from heat_taskflow.template.functions_data import *  # noqa: E402,F401,F403
-from heat_taskflow.template.functions_logic import *  # noqa: E402,F401,F403
-from heat_taskflow.template.functions_logic import If as _If  # noqa: E402
-
-
 def select_branches(snippet, ctx):
     """The snippet with every ``if`` replaced by the branch its condition chooses.
 
     The dependency graph uses it so that a resource referenced only from a branch
-    not taken is not a dependency; ``ctx`` answers the conditions.
+    not taken is not a dependency; ``ctx`` answers the conditions. Each Function
+    decides through its ``select_branches`` method (``if`` returns its branch).
     """
-    if isinstance(snippet, _If):
-        return select_branches(snippet.branch(ctx), ctx)
     if isinstance(snippet, Function):
-        pruned = select_branches(snippet.args, ctx)
-        if pruned is snippet.args:
-            return snippet
-        clone = object.__new__(type(snippet))
-        clone.__dict__.update(snippet.__dict__)
-        clone.args = pruned
-        return clone
+        return snippet.select_branches(ctx)
     if isinstance(snippet, dict):
         return {k: select_branches(v, ctx) for k, v in snippet.items()}
     if isinstance(snippet, list):
