@@ -15,6 +15,7 @@ from cliff import command as cliff_command
 from oslo_config import cfg
 from sqlalchemy import exc as sa_exc
 
+from heat_taskflow.common import states
 from heat_taskflow.conf import CONF
 from heat_taskflow.persistence import exceptions as db_exc
 
@@ -106,7 +107,7 @@ class ResetStackStatus(ManageCommand):
         if found is None:
             return 2
         stack, family = found
-        busy = [s for s in family if s.status == 'IN_PROGRESS']
+        busy = [s for s in family if s.status == states.IN_PROGRESS]
         if not busy:
             self.app.stderr.write('%s: stack "%s" is %s_%s, not in progress: nothing to reset\n'
                                   % (NAME, stack.name, stack.action, stack.status))
@@ -118,7 +119,7 @@ class ResetStackStatus(ManageCommand):
             out.write('  stack %s (%s): %s_IN_PROGRESS -> %s_FAILED\n'
                       % (s.name, s.id, s.action, s.action))
             for r in api.resource_list(db, s.id):
-                if r.status == 'IN_PROGRESS':
+                if r.status == states.IN_PROGRESS:
                     out.write('    resource %s (%s): %s_IN_PROGRESS -> %s_FAILED\n'
                               % (r.name, r.id, r.action, r.action))
         if not parsed_args.yes:
@@ -130,7 +131,8 @@ class ResetStackStatus(ManageCommand):
         return 0
 
 
-MIGRATABLE = (('CREATE', 'COMPLETE'), ('UPDATE', 'COMPLETE'), ('CHECK', 'COMPLETE'))
+MIGRATABLE = ((states.CREATE, states.COMPLETE), (states.UPDATE, states.COMPLETE),
+              (states.CHECK, states.COMPLETE))
 
 
 @command('migrate-convergence')

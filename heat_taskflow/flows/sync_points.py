@@ -23,15 +23,13 @@ started (MAYBE_LOST), so it posts it again unless the job board already holds a 
 import copy
 import uuid
 
+from heat_taskflow.common.states import COMPLETE, FAILED
 from heat_taskflow.flows import graph as graph_mod
 from heat_taskflow.persistence import api as db
 from heat_taskflow.persistence.models import SyncPoint
 
 # Entity ids are 36 characters: node keys (which hold resource names) are hashed into them.
 _NAMESPACE = uuid.UUID('5c4d0a5e-7b44-4bb4-9a57-0e8f3f7f2d11')
-
-COMPLETE = 'COMPLETE'
-FAILED = 'FAILED'
 
 # What satisfy() tells its caller about the dependent it satisfied.
 WAIT = 'wait'              # the dependent still waits for other inputs (or is not ours)

@@ -15,6 +15,7 @@ from sqlalchemy.dialects import mysql as mysql_dialect
 from sqlalchemy.dialects import postgresql as postgresql_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
+from heat_taskflow.common import states
 from heat_taskflow.persistence import exceptions
 from heat_taskflow.persistence.database import Database  # noqa: F401  (callers build it here)
 from heat_taskflow.persistence.models import (
@@ -92,7 +93,7 @@ _SYNC_POINT_SWAP = (sa.update(_SYNC_POINT)
                            _SYNC_POINT.c.atomic_key == sa.bindparam('_expected'))
                     .values(atomic_key=_SYNC_POINT.c.atomic_key + 1))
 # Column defaults resource_create fills in itself, so that the row it returns is complete.
-_RESOURCE_DEFAULTS = {'action': 'INIT', 'status': 'COMPLETE', 'atomic_key': 0}
+_RESOURCE_DEFAULTS = {'action': states.INIT, 'status': states.COMPLETE, 'atomic_key': 0}
 
 
 def _resource(row):
@@ -236,13 +237,13 @@ def stack_reset_in_progress(db, stack_ids, reason):
         for stack_id in stack_ids:
             reset += session.execute(
                 sa.update(Stack)
-                .where(Stack.id == stack_id, Stack.status == 'IN_PROGRESS')
-                .values(status='FAILED', status_reason=reason,
+                .where(Stack.id == stack_id, Stack.status == states.IN_PROGRESS)
+                .values(status=states.FAILED, status_reason=reason,
                         current_traversal=str(uuid.uuid4()), updated_at=utcnow())).rowcount
             session.execute(
                 sa.update(Resource)
-                .where(Resource.stack_id == stack_id, Resource.status == 'IN_PROGRESS')
-                .values(status='FAILED', status_reason=reason, engine_id=None,
+                .where(Resource.stack_id == stack_id, Resource.status == states.IN_PROGRESS)
+                .values(status=states.FAILED, status_reason=reason, engine_id=None,
                         atomic_key=Resource.atomic_key + 1, updated_at=utcnow()))
     return reset
 

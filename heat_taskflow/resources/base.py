@@ -41,12 +41,15 @@ import functools
 import secrets
 import time
 
+from heat_taskflow.common import states
 from heat_taskflow.resources import attributes as attr
 from heat_taskflow.resources import properties as props
 from heat_taskflow.resources.exceptions import InvalidAttribute, InvalidProperties, ResourceError
 
-ACTIONS = (CREATE, UPDATE, DELETE, CHECK) = ('CREATE', 'UPDATE', 'DELETE', 'CHECK')
-STATUSES = (IN_PROGRESS, COMPLETE, FAILED) = ('IN_PROGRESS', 'COMPLETE', 'FAILED')
+# The actions a plugin performs, and the statuses it reads (of nested stacks).
+ACTIONS = (CREATE, UPDATE, DELETE, CHECK) = (states.CREATE, states.UPDATE, states.DELETE,
+                                            states.CHECK)
+STATUSES = (IN_PROGRESS, COMPLETE, FAILED) = states.STATUSES
 DELETION_POLICIES = (DELETE_POLICY, RETAIN, SNAPSHOT) = ('Delete', 'Retain', 'Snapshot')
 
 
