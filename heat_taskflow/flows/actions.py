@@ -8,9 +8,8 @@ next one calls out, and the plugins follow the idempotency contract of resources
 
 import contextlib
 import logging
-import time
 
-from heat_taskflow.common import states
+from heat_taskflow.common import polling, states
 from heat_taskflow.flows import context as ctx_mod
 from heat_taskflow.flows import runtime as rt_mod
 from heat_taskflow.persistence import api as db
@@ -23,6 +22,9 @@ LOG = logging.getLogger(__name__)
 
 POLL_START = 0.005
 POLL_MAX = 0.5
+# Back off, but never sleep more than a tenth of the time waited so far: an action that
+# completes after t seconds is seen by about 1.1 t (plain doubling: up to 2 t).
+POLL = polling.backoff(POLL_START, POLL_MAX, fraction=0.1)
 
 
 class ResourceActionFailed(Exception):
@@ -70,19 +72,12 @@ def _wait(runtime, row, action, plugin, check, cookie):
     slot of its conductor (runtime.waiting_for_child_stack)."""
     waiting = (rt_mod.waiting_for_child_stack() if plugin.waits_for_child_stack
                else contextlib.nullcontext())
-    started = time.monotonic()
-    delay = POLL_START
     with waiting:
-        while not check(cookie):
-            if runtime.timed_out():
-                raise OperationTimeout(row.name, action, "resource '%s': the stack "
-                                       'operation timed out' % row.name)
-            time.sleep(delay)
-            # Back off, but never sleep more than a tenth of the time waited so far: an
-            # action that completes after t seconds is seen by about 1.1 t (plain doubling:
-            # up to 2 t).
-            delay = min(delay * 2, POLL_MAX,
-                        max(POLL_START, (time.monotonic() - started) / 10))
+        try:
+            polling.wait_until(lambda: check(cookie), POLL, timed_out=runtime.timed_out)
+        except polling.TimedOut:
+            raise OperationTimeout(row.name, action, "resource '%s': the stack "
+                                   'operation timed out' % row.name) from None
 
 
 def _stored_attributes(runtime, name, plugin):

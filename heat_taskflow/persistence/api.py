@@ -7,10 +7,10 @@ compare-and-swap expectation was stale. A write naming a missing parent raises a
 subclass of persistence.exceptions; a uniqueness violation raises a Conflict subclass.
 """
 
-import time
 import uuid
 
 import sqlalchemy as sa
+import tenacity
 from sqlalchemy.dialects import mysql as mysql_dialect
 from sqlalchemy.dialects import postgresql as postgresql_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
@@ -540,11 +540,22 @@ DEADLOCK_RETRIES = 5
 
 
 def _is_deadlock(error):
-    """Whether a DBAPI error is a deadlock victim (MySQL/MariaDB 1213, PostgreSQL 40P01)."""
+    """Whether an error is a deadlock victim (MySQL/MariaDB 1213, PostgreSQL 40P01)."""
+    if not isinstance(error, sa.exc.DBAPIError) or isinstance(error, sa.exc.IntegrityError):
+        return False
     orig = getattr(error, 'orig', None)
     args = getattr(orig, 'args', ())
-    return ((args and args[0] == 1213)
-            or getattr(orig, 'pgcode', None) == '40P01')
+    return bool((args and args[0] == 1213)
+                or getattr(orig, 'pgcode', None) == '40P01')
+
+
+# A deadlock's victim runs again after 10 ms, then 20 ms, ... (the error of the last
+# attempt is raised as is).
+_retry_deadlock = tenacity.retry(
+    retry=tenacity.retry_if_exception(_is_deadlock),
+    stop=tenacity.stop_after_attempt(DEADLOCK_RETRIES + 1),
+    wait=tenacity.wait_incrementing(start=0.01, increment=0.01),
+    reraise=True)
 
 
 def output_set_all(db, stack_id, outputs):
@@ -554,19 +565,18 @@ def output_set_all(db, stack_id, outputs):
     rows = [{'stack_id': stack_id, 'name': name, 'value': output.get('value'),
              'description': output.get('description'), 'error': output.get('error')}
             for name, output in outputs.items()]
-    for attempt in range(DEADLOCK_RETRIES + 1):
-        try:
-            with db.session() as session:
-                session.execute(sa.delete(StackOutput).where(StackOutput.stack_id == stack_id))
-                if rows:
-                    session.execute(sa.insert(StackOutput), rows)
-            return
-        except sa.exc.IntegrityError as e:
-            raise exceptions.StackNotFound(stack_id) from e
-        except sa.exc.DBAPIError as e:
-            if not _is_deadlock(e) or attempt == DEADLOCK_RETRIES:
-                raise
-            time.sleep(0.01 * (attempt + 1))
+    try:
+        _replace_outputs(db, stack_id, rows)
+    except sa.exc.IntegrityError as e:
+        raise exceptions.StackNotFound(stack_id) from e
+
+
+@_retry_deadlock
+def _replace_outputs(db, stack_id, rows):
+    with db.session() as session:
+        session.execute(sa.delete(StackOutput).where(StackOutput.stack_id == stack_id))
+        if rows:
+            session.execute(sa.insert(StackOutput), rows)
 
 
 def output_list(db, stack_id):

@@ -626,3 +626,19 @@ def test_output_set_all_does_not_retry_other_errors(database, monkeypatch):
     with pytest.raises(sa.exc.OperationalError):
         api.output_set_all(database, stack.id, {'out': {'value': 'v'}})
     assert calls == [1]
+
+
+def test_output_set_all_gives_up_after_deadlock_retries(database, monkeypatch):
+    import sqlalchemy as sa
+
+    stack = make_stack(database)
+    calls = []
+
+    def session():
+        calls.append(1)
+        raise sa.exc.OperationalError('INSERT INTO stack_output', {}, _Deadlock())
+
+    monkeypatch.setattr(database, 'session', session)
+    with pytest.raises(sa.exc.OperationalError, match='Deadlock'):
+        api.output_set_all(database, stack.id, {'out': {'value': 'v'}})
+    assert len(calls) == api.DEADLOCK_RETRIES + 1
