@@ -178,11 +178,9 @@ def converge(runtime, name):
 
 
 def _repairs_in_place(runtime, row, cls):
-    """Whether a CHECK_FAILED row is repaired by an update in place rather than replaced:
-    a nested stack resource whose child stack still exists updates the child, which
-    replaces the unhealthy resources inside it."""
-    if getattr(cls, 'repairs_in_place', None) is None:
-        return False
+    """Whether a CHECK_FAILED row is repaired by an update in place rather than replaced
+    (the plugin says: a nested stack resource whose child stack still exists updates the
+    child, which replaces the unhealthy resources inside it)."""
     return _plugin(runtime, row, cls, dict(row.properties_data or {})).repairs_in_place()
 
 
@@ -374,10 +372,6 @@ def drift(runtime, row, mark=False):
 
 
 def _observe(plugin, mark):
-    """A plugin's drift check: handle_drift_check where it has one (nested stacks: it does
-    not start a check operation of the child stack), else handle_check."""
-    drift_check = getattr(plugin, 'handle_drift_check', None)
-    if drift_check is None:
-        plugin.handle_check()
-    else:
-        drift_check(mark=mark)
+    """A plugin's drift check (handle_check unless the type has its own: a nested stack's
+    does not start a check operation of the child stack)."""
+    plugin.handle_drift_check(mark=mark)
