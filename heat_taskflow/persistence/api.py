@@ -248,6 +248,60 @@ def stack_reset_in_progress(db, stack_ids, reason):
     return reset
 
 
+# Legacy liveness (engine/resume.py): which process runs a stack's traversal (engine_id) and
+# its last heartbeat. A heartbeat is not a stack change: updated_at keeps its value.
+_HOLDER_COLUMNS = frozenset(['engine_id', 'heartbeat_at'])
+
+
+def stack_set_holder(db, stack_id, values, expected_engine_id=None):
+    """Set engine_id and/or heartbeat_at of a stack, leaving updated_at as it is; returns
+    False if it is gone or, when expected_engine_id is given, if its engine_id is not that."""
+    unknown = set(values) - _HOLDER_COLUMNS
+    if unknown:
+        raise exceptions.InvalidValues('stack.%s is not a heartbeat column'
+                                       % ', '.join(sorted(unknown)))
+    query = (sa.update(Stack).where(Stack.id == stack_id)
+             .values(updated_at=Stack.updated_at, **values))
+    if expected_engine_id is not None:
+        query = query.where(Stack.engine_id == expected_engine_id)
+    with db.session() as session:
+        return session.execute(query).rowcount == 1
+
+
+def stack_refresh_heartbeats(db, held):
+    """Set heartbeat_at to now on every stack of {stack id: engine id} that engine id
+    still holds, in one transaction; returns how many it refreshed."""
+    by_engine = {}
+    for stack_id, engine_id in held.items():
+        by_engine.setdefault(engine_id, []).append(stack_id)
+    now = utcnow()
+    refreshed = 0
+    with db.session() as session:
+        for engine_id, ids in by_engine.items():
+            refreshed += session.execute(
+                sa.update(Stack)
+                .where(Stack.id.in_(ids), Stack.engine_id == engine_id)
+                .values(heartbeat_at=now, updated_at=Stack.updated_at)).rowcount
+    return refreshed
+
+
+def stack_take_over(db, stack_id, traversal_id, expected_engine_id, engine_id):
+    """Make engine_id the holder of a stack IN_PROGRESS (heartbeat now) if its
+    current_traversal is still traversal_id and its engine_id still expected_engine_id
+    (None: no holder), a compare-and-swap; returns whether it did."""
+    query = (sa.update(Stack)
+             .where(Stack.id == stack_id, Stack.status == states.IN_PROGRESS,
+                    Stack.current_traversal == traversal_id)
+             .values(engine_id=engine_id, heartbeat_at=utcnow(),
+                     updated_at=Stack.updated_at))
+    if expected_engine_id is None:
+        query = query.where(Stack.engine_id.is_(None))
+    else:
+        query = query.where(Stack.engine_id == expected_engine_id)
+    with db.session() as session:
+        return session.execute(query).rowcount == 1
+
+
 class _StaleFamily(Exception):
     """Raised inside stack_set_convergence's transaction to roll it back."""
 
@@ -609,6 +663,27 @@ def sync_point_create(db, entity_id, traversal_id, is_update, stack_id, input_da
             raise exceptions.SyncPointExists((entity_id, traversal_id, is_update)) from e
         raise exceptions.StackNotFound(stack_id) from e
     return row
+
+
+def sync_point_create_all(db, stack_id, traversal_id, points):
+    """Create the sync points of one traversal of a stack in one transaction; ``points``:
+    (entity_id, is_update, input_data) tuples. Raises StackNotFound if the stack is gone,
+    SyncPointExists (changing nothing) if one of them exists already."""
+    rows = [SyncPoint(entity_id=str(entity_id), traversal_id=traversal_id,
+                      is_update=is_update, stack_id=stack_id, input_data=input_data)
+            for entity_id, is_update, input_data in points]
+    try:
+        with db.session() as session:
+            session.add_all(rows)
+    except sa.exc.IntegrityError as e:
+        # Entity ids are the stack's and its nodes': a key taken is one of this traversal.
+        query = sa.select(SyncPoint).where(SyncPoint.traversal_id == traversal_id).limit(1)
+        with db.session() as session:
+            taken = session.scalars(query).first()
+        if taken is not None:
+            raise exceptions.SyncPointExists(
+                (taken.entity_id, taken.traversal_id, taken.is_update)) from e
+        raise exceptions.StackNotFound(stack_id) from e
 
 
 def _sync_point_exists(db, entity_id, traversal_id, is_update):
