@@ -9,7 +9,8 @@ next one calls out, and the plugins follow the idempotency contract of resources
 import contextlib
 import logging
 
-from heat_taskflow.common import polling, states
+from heat_taskflow.common import polling
+from heat_taskflow.common.states import INIT
 from heat_taskflow.flows import context as ctx_mod
 from heat_taskflow.flows import runtime as rt_mod
 from heat_taskflow.persistence import api as db
@@ -219,7 +220,7 @@ def _snippet(runtime, name, rdef, rtype, states):
 
 def _new_row(runtime, name, rtype, rdef, replaces=None):
     values = dict(stack_id=runtime.stack_id, name=name, type=_type_label(rtype),
-                  action=rt_mod.CREATE, status=states.INIT, status_reason='',
+                  action=rt_mod.CREATE, status=INIT, status_reason='',
                   root_stack_id=runtime.stack.root_stack_id or runtime.stack_id)
     if replaces is not None:
         return db.resource_create_replacement(runtime.database, replaces.id, **values)
