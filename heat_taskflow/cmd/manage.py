@@ -1,8 +1,10 @@
 """heat-taskflow-manage: operator commands on the database (a cliff application).
 
-Adding a command is adding one class to this module: subclass ManageCommand, decorate it with
-@command('words of its name'), implement take_action(parsed_args) returning an exit code.
-The database comes from [database] connection, read from --config-file / --config-dir.
+Commands are stevedore entry points in the ``heat_taskflow.manage`` namespace (setup.cfg), as
+the ``heat_taskflow.cli`` family of heat-taskflow is: adding a command is a ManageCommand
+subclass implementing take_action(parsed_args) (returning an exit code) and its entry point
+(``db_tables = module:Class`` is the command ``db tables``). The database comes from
+[database] connection, read from --config-file / --config-dir.
 
 Exit codes: 0 success; 1 the command failed; 2 a usage or configuration error.
 """
@@ -15,23 +17,12 @@ from cliff import command as cliff_command
 from oslo_config import cfg
 from sqlalchemy import exc as sa_exc
 
+from heat_taskflow.common import states
 from heat_taskflow.conf import CONF
 from heat_taskflow.persistence import exceptions as db_exc
 
 NAME = 'heat-taskflow-manage'
-
-# name -> command class, filled by @command; cliff's CommandManager is built from it.
-COMMANDS = {}
-
-
-def command(name):
-    """Register a ManageCommand subclass under name (e.g. 'db sync')."""
-
-    def register(cls):
-        COMMANDS[name] = cls
-        return cls
-
-    return register
+COMMAND_NAMESPACE = 'heat_taskflow.manage'
 
 
 class ManageCommand(cliff_command.Command):
@@ -62,7 +53,6 @@ class ManageCommand(cliff_command.Command):
             return 2 if isinstance(exc, cfg.Error) else 1
 
 
-@command('db sync')
 class DbSync(ManageCommand):
     """Create or upgrade the schema (heat-taskflow's tables and TaskFlow's logbooks)."""
 
@@ -73,7 +63,6 @@ class DbSync(ManageCommand):
         return 0
 
 
-@command('db version')
 class DbVersion(ManageCommand):
     """Print the schema revision of the database ('None' if it was never synced)."""
 
@@ -82,7 +71,6 @@ class DbVersion(ManageCommand):
         return 0
 
 
-@command('reset-stack-status')
 class ResetStackStatus(ManageCommand):
     """Mark an IN_PROGRESS stack, its nested stacks and their in-progress resources FAILED.
 
@@ -106,7 +94,7 @@ class ResetStackStatus(ManageCommand):
         if found is None:
             return 2
         stack, family = found
-        busy = [s for s in family if s.status == 'IN_PROGRESS']
+        busy = [s for s in family if s.status == states.IN_PROGRESS]
         if not busy:
             self.app.stderr.write('%s: stack "%s" is %s_%s, not in progress: nothing to reset\n'
                                   % (NAME, stack.name, stack.action, stack.status))
@@ -118,7 +106,7 @@ class ResetStackStatus(ManageCommand):
             out.write('  stack %s (%s): %s_IN_PROGRESS -> %s_FAILED\n'
                       % (s.name, s.id, s.action, s.action))
             for r in api.resource_list(db, s.id):
-                if r.status == 'IN_PROGRESS':
+                if r.status == states.IN_PROGRESS:
                     out.write('    resource %s (%s): %s_IN_PROGRESS -> %s_FAILED\n'
                               % (r.name, r.id, r.action, r.action))
         if not parsed_args.yes:
@@ -130,10 +118,10 @@ class ResetStackStatus(ManageCommand):
         return 0
 
 
-MIGRATABLE = (('CREATE', 'COMPLETE'), ('UPDATE', 'COMPLETE'), ('CHECK', 'COMPLETE'))
+MIGRATABLE = ((states.CREATE, states.COMPLETE), (states.UPDATE, states.COMPLETE),
+              (states.CHECK, states.COMPLETE))
 
 
-@command('migrate-convergence')
 class MigrateConvergence(ManageCommand):
     """Move a finished legacy stack and its nested stacks to the distributed path.
 
@@ -203,14 +191,12 @@ def _descendants(api, db, stack):
 class ManageApp(app.App):
     """heat-taskflow-manage: database administration."""
 
-    def __init__(self, stdin=None, stdout=None, stderr=None):
-        manager = commandmanager.CommandManager('heat_taskflow.manage')
-        for name, cls in COMMANDS.items():
-            manager.add_command(name, cls)
+    def __init__(self, command_manager=None, stdin=None, stdout=None, stderr=None):
         super().__init__(
             description='Administer the heat-taskflow database.',
             version='0.1.0',
-            command_manager=manager,
+            command_manager=command_manager or commandmanager.CommandManager(
+                COMMAND_NAMESPACE),
             stdin=stdin, stdout=stdout, stderr=stderr)
         self._database = None
         self._log_handlers = []

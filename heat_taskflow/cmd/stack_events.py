@@ -1,10 +1,9 @@
 """stack event list (with --follow)."""
 
-import time
-
 from cliff import lister
 
 from heat_taskflow.cmd import common
+from heat_taskflow.common import polling
 from heat_taskflow.engine.exceptions import StackNotFound
 
 EVENT_KEYS = ('id', 'resource_name', 'resource_status', 'resource_status_reason', 'event_time')
@@ -45,42 +44,54 @@ class ListEvents(common.EngineCommand, lister.Lister):
         return super().produce_output(parsed_args, column_names, data)
 
     def _follow(self, parsed_args):
-        name, depth = parsed_args.name, parsed_args.nested_depth
-        out = self.app.stdout
-        seen, since, started = set(), None, False
+        name = parsed_args.name
+        follower = _Follower(self.service, parsed_args, self.app.stdout)
         try:
-            while True:
-                try:
-                    # The status first: every event of an operation that has ended is
-                    # stored by the time its stack is seen settled.
-                    stack = self.service.get_stack(name)
-                    events = self.service.list_events(
-                        name, resource_name=parsed_args.resource,
-                        since_id=since if not depth else None, nested_depth=depth)
-                except StackNotFound:
-                    if not started:
-                        raise
-                    self.app.stderr.write('stack %s no longer exists\n' % name)
-                    return
-                started = True
-                for event in events:
-                    if event['id'] in seen:
-                        continue
-                    seen.add(event['id'])
-                    if not depth:
-                        since = event['id']
-                    out.write(_line(event, depth) + '\n')
-                out.flush()
-                if not str(stack.get('stack_status', '')).endswith('_IN_PROGRESS'):
-                    break
-                time.sleep(FOLLOW_POLL)
+            polling.wait_until(follower.look, FOLLOW_POLL)
+        except StackNotFound:
+            if not follower.started:
+                raise
+            self.app.stderr.write('stack %s no longer exists\n' % name)
+            return
         except KeyboardInterrupt:
             self.app.stderr.write('interrupted; stack %s was not changed\n' % name)
             self.exit_status = 130
             return
-        if common.operation_failed(stack):
-            self.app.stderr.write(common.status_line(name, stack) + '\n')
+        if common.operation_failed(follower.stack):
+            self.app.stderr.write(common.status_line(name, follower.stack) + '\n')
             self.exit_status = 1
+
+
+class _Follower:
+    """Prints a stack's new events at each look; a look answers whether the stack settled."""
+
+    def __init__(self, service, parsed_args, out):
+        self.service = service
+        self.name = parsed_args.name
+        self.resource = parsed_args.resource
+        self.depth = parsed_args.nested_depth
+        self.out = out
+        self.seen, self.since, self.started = set(), None, False
+        self.stack = None
+
+    def look(self):
+        """Print the events not printed yet; True once the stack is no longer IN_PROGRESS."""
+        # The status first: every event of an operation that has ended is stored by the
+        # time its stack is seen settled.
+        stack = self.service.get_stack(self.name)
+        events = self.service.list_events(
+            self.name, resource_name=self.resource,
+            since_id=self.since if not self.depth else None, nested_depth=self.depth)
+        self.stack, self.started = stack, True
+        for event in events:
+            if event['id'] in self.seen:
+                continue
+            self.seen.add(event['id'])
+            if not self.depth:
+                self.since = event['id']
+            self.out.write(_line(event, self.depth) + '\n')
+        self.out.flush()
+        return not str(stack.get('stack_status', '')).endswith('_IN_PROGRESS')
 
 
 def _line(event, depth):

@@ -5,9 +5,9 @@ from oslo_config import cfg
 cloud_opts = [
     cfg.StrOpt('driver',
                default='simcloud',
-               choices=['simcloud'],
                help='Cloud driver the OpenStack resource plugins (OS::Nova::*, '
-                    'OS::Neutron::*, OS::Cinder::*) call.'),
+                    'OS::Neutron::*, OS::Cinder::*) call: the name of an entry point of '
+                    'the heat_taskflow.cloud_drivers group (simcloud is built in).'),
     cfg.StrOpt('url',
                default='http://127.0.0.1:8786',
                help='Base URL of the cloud API (for simcloud: what heat-taskflow-simcloud '

@@ -27,13 +27,11 @@ import contextlib
 import logging
 import threading
 
-import sqlalchemy as sa
-
 from heat_taskflow.engine import exceptions as exc
 from heat_taskflow.flows import runtime as rt
 from heat_taskflow.flows import sync_points
 from heat_taskflow.persistence import api as db
-from heat_taskflow.persistence.models import Stack, utcnow
+from heat_taskflow.persistence.models import utcnow
 
 LOG = logging.getLogger(__name__)
 
@@ -137,25 +135,12 @@ def parse_holder(value):
 
 def _set(database, stack_id, values, engine_id=None):
     # Heartbeats are not stack changes: updated_at keeps its value.
-    query = (sa.update(Stack).where(Stack.id == stack_id)
-             .values(updated_at=Stack.updated_at, **values))
-    if engine_id is not None:
-        query = query.where(Stack.engine_id == engine_id)
-    with database.session() as session:
-        return session.execute(query).rowcount == 1
+    return db.stack_set_holder(database, stack_id, values, expected_engine_id=engine_id)
 
 
 def refresh(database, active):
     """Refresh the heartbeat of every stack in {stack id: engine id} still held by that id."""
-    by_engine = {}
-    for stack_id, engine_id in active.items():
-        by_engine.setdefault(engine_id, []).append(stack_id)
-    now = utcnow()
-    with database.session() as session:
-        for engine_id, ids in by_engine.items():
-            session.execute(sa.update(Stack)
-                            .where(Stack.id.in_(ids), Stack.engine_id == engine_id)
-                            .values(heartbeat_at=now, updated_at=Stack.updated_at))
+    db.stack_refresh_heartbeats(database, active)
 
 
 def last_seen(stack):
@@ -178,17 +163,8 @@ def legacy_liveness(stack, interval, now=None):
 def take_over(database, stack, engine_id, interval=DEFAULT_INTERVAL):
     """Make engine_id the runner of the stack's current traversal, unless someone changed
     the stack (another resumer, a new operation) since it was read; returns whether it did."""
-    query = (sa.update(Stack)
-             .where(Stack.id == stack.id, Stack.status == rt.IN_PROGRESS,
-                    Stack.current_traversal == stack.current_traversal)
-             .values(engine_id=holder(engine_id, interval), heartbeat_at=utcnow(),
-                     updated_at=Stack.updated_at))
-    if stack.engine_id is None:
-        query = query.where(Stack.engine_id.is_(None))
-    else:
-        query = query.where(Stack.engine_id == stack.engine_id)
-    with database.session() as session:
-        return session.execute(query).rowcount == 1
+    return db.stack_take_over(database, stack.id, stack.current_traversal, stack.engine_id,
+                              holder(engine_id, interval))
 
 
 # -- resume -----------------------------------------------------------------------------

@@ -364,7 +364,7 @@ def _takes_signals(type_name):
         cls = registry.get_class(type_name)
     except res_exc.ResourceTypeNotFound:
         return False
-    return bool(getattr(cls, 'takes_signals', False))
+    return cls.takes_signals
 
 
 def describe(defn):

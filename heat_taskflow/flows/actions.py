@@ -8,8 +8,9 @@ next one calls out, and the plugins follow the idempotency contract of resources
 
 import contextlib
 import logging
-import time
 
+from heat_taskflow.common import polling
+from heat_taskflow.common.states import INIT
 from heat_taskflow.flows import context as ctx_mod
 from heat_taskflow.flows import runtime as rt_mod
 from heat_taskflow.persistence import api as db
@@ -22,6 +23,9 @@ LOG = logging.getLogger(__name__)
 
 POLL_START = 0.005
 POLL_MAX = 0.5
+# Back off, but never sleep more than a tenth of the time waited so far: an action that
+# completes after t seconds is seen by about 1.1 t (plain doubling: up to 2 t).
+POLL = polling.backoff(POLL_START, POLL_MAX, fraction=0.1)
 
 
 class ResourceActionFailed(Exception):
@@ -69,19 +73,12 @@ def _wait(runtime, row, action, plugin, check, cookie):
     slot of its conductor (runtime.waiting_for_child_stack)."""
     waiting = (rt_mod.waiting_for_child_stack() if plugin.waits_for_child_stack
                else contextlib.nullcontext())
-    started = time.monotonic()
-    delay = POLL_START
     with waiting:
-        while not check(cookie):
-            if runtime.timed_out():
-                raise OperationTimeout(row.name, action, "resource '%s': the stack "
-                                       'operation timed out' % row.name)
-            time.sleep(delay)
-            # Back off, but never sleep more than a tenth of the time waited so far: an
-            # action that completes after t seconds is seen by about 1.1 t (plain doubling:
-            # up to 2 t).
-            delay = min(delay * 2, POLL_MAX,
-                        max(POLL_START, (time.monotonic() - started) / 10))
+        try:
+            polling.wait_until(lambda: check(cookie), POLL, timed_out=runtime.timed_out)
+        except polling.TimedOut:
+            raise OperationTimeout(row.name, action, "resource '%s': the stack "
+                                   'operation timed out' % row.name) from None
 
 
 def _stored_attributes(runtime, name, plugin):
@@ -182,11 +179,9 @@ def converge(runtime, name):
 
 
 def _repairs_in_place(runtime, row, cls):
-    """Whether a CHECK_FAILED row is repaired by an update in place rather than replaced:
-    a nested stack resource whose child stack still exists updates the child, which
-    replaces the unhealthy resources inside it."""
-    if getattr(cls, 'repairs_in_place', None) is None:
-        return False
+    """Whether a CHECK_FAILED row is repaired by an update in place rather than replaced
+    (the plugin says: a nested stack resource whose child stack still exists updates the
+    child, which replaces the unhealthy resources inside it)."""
     return _plugin(runtime, row, cls, dict(row.properties_data or {})).repairs_in_place()
 
 
@@ -225,7 +220,7 @@ def _snippet(runtime, name, rdef, rtype, states):
 
 def _new_row(runtime, name, rtype, rdef, replaces=None):
     values = dict(stack_id=runtime.stack_id, name=name, type=_type_label(rtype),
-                  action=rt_mod.CREATE, status='INIT', status_reason='',
+                  action=rt_mod.CREATE, status=INIT, status_reason='',
                   root_stack_id=runtime.stack.root_stack_id or runtime.stack_id)
     if replaces is not None:
         return db.resource_create_replacement(runtime.database, replaces.id, **values)
@@ -378,10 +373,6 @@ def drift(runtime, row, mark=False):
 
 
 def _observe(plugin, mark):
-    """A plugin's drift check: handle_drift_check where it has one (nested stacks: it does
-    not start a check operation of the child stack), else handle_check."""
-    drift_check = getattr(plugin, 'handle_drift_check', None)
-    if drift_check is None:
-        plugin.handle_check()
-    else:
-        drift_check(mark=mark)
+    """A plugin's drift check (handle_check unless the type has its own: a nested stack's
+    does not start a check operation of the child stack)."""
+    plugin.handle_drift_check(mark=mark)

@@ -22,6 +22,7 @@ distributed path posts each node as a job.
 
 import collections
 import dataclasses
+import graphlib
 
 CONVERGE = 'converge'
 CLEANUP = 'cleanup'
@@ -97,23 +98,20 @@ class OperationGraph:
 
     def topological(self):
         """Nodes in an order where each comes after all it requires."""
-        remaining = {n: len(reqs) for n, reqs in self.requires.items()}
-        dependents = self.dependents()
-        ready = collections.deque(n for n, c in remaining.items() if c == 0)
-        out = []
-        while ready:
-            node = ready.popleft()
-            out.append(node)
-            for dep in dependents[node]:
-                remaining[dep] -= 1
-                if remaining[dep] == 0:
-                    ready.append(dep)
-        if len(out) != len(self.requires):
-            raise ValueError('operation graph has a cycle')
-        return out
+        return topological_order(self.requires)
 
     def __len__(self):
         return len(self.requires)
+
+
+def topological_order(requires):
+    """The keys of ``{key: keys it requires}`` in an order where each comes after all it
+    requires; ValueError naming a cycle when there is one."""
+    try:
+        return list(graphlib.TopologicalSorter(requires).static_order())
+    except graphlib.CycleError as err:
+        cycle = ' -> '.join(str(getattr(n, 'key', n)) for n in err.args[1])
+        raise ValueError('operation graph has a cycle: %s' % cycle) from None
 
 
 def compile_converge(target_deps, stored):

@@ -10,19 +10,19 @@ import contextlib
 import threading
 import time
 
+# The status vocabulary, also read as rt.CREATE, rt.IN_PROGRESS, ... by callers.
+from heat_taskflow.common.states import (  # noqa: F401
+    CHECK,
+    COMPLETE,
+    CREATE,
+    DELETE,
+    FAILED,
+    IN_PROGRESS,
+    ROLLBACK,
+    UPDATE,
+)
 from heat_taskflow.persistence import api as db
 from heat_taskflow.template import Environment, StackDefinition, StackIdentity, Template
-
-# Actions of a stack operation, as Heat names them.
-CREATE = 'CREATE'
-UPDATE = 'UPDATE'
-DELETE = 'DELETE'
-ROLLBACK = 'ROLLBACK'
-CHECK = 'CHECK'
-
-IN_PROGRESS = 'IN_PROGRESS'
-COMPLETE = 'COMPLETE'
-FAILED = 'FAILED'
 
 # Seconds a legacy traversal trusts its last look at the stack row before starting an
 # action (how late it may notice a cancel).

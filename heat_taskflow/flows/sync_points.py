@@ -23,15 +23,12 @@ started (MAYBE_LOST), so it posts it again unless the job board already holds a 
 import copy
 import uuid
 
+from heat_taskflow.common.states import COMPLETE, FAILED
 from heat_taskflow.flows import graph as graph_mod
 from heat_taskflow.persistence import api as db
-from heat_taskflow.persistence.models import SyncPoint
 
 # Entity ids are 36 characters: node keys (which hold resource names) are hashed into them.
 _NAMESPACE = uuid.UUID('5c4d0a5e-7b44-4bb4-9a57-0e8f3f7f2d11')
-
-COMPLETE = 'COMPLETE'
-FAILED = 'FAILED'
 
 # What satisfy() tells its caller about the dependent it satisfied.
 WAIT = 'wait'              # the dependent still waits for other inputs (or is not ours)
@@ -56,7 +53,7 @@ def create(database, stack_id, traversal_id, graph, target):
     {'action', 'template_id' (None when converging to nothing), 'deadline'}.
     """
     dependents = graph.dependents()
-    rows = []
+    points = []
     leaves = []
     for node, reqs in graph.requires.items():
         deps = sorted(d.key for d in dependents[node])
@@ -64,16 +61,12 @@ def create(database, stack_id, traversal_id, graph, target):
             leaves.append(node.key)
         data = {'key': node.key, 'requires': sorted(r.key for r in reqs), 'satisfied': [],
                 'dependents': deps, 'posted': not reqs, 'attempts': 0, 'done': False}
-        rows.append(SyncPoint(entity_id=entity_id(node.key), traversal_id=traversal_id,
-                              is_update=_is_update(node.key), stack_id=stack_id,
-                              input_data=data))
+        points.append((entity_id(node.key), _is_update(node.key), data))
     stack_data = dict(target, key='stack', requires=sorted(leaves), satisfied=[],
                       outcome=None)
-    rows.append(SyncPoint(entity_id=stack_id, traversal_id=traversal_id, is_update=True,
-                          stack_id=stack_id, input_data=stack_data))
+    points.append((stack_id, True, stack_data))
     # One transaction for the whole traversal (api.sync_point_create is one per row).
-    with database.session() as session:
-        session.add_all(rows)
+    db.sync_point_create_all(database, stack_id, traversal_id, points)
 
 
 def node(database, stack_id, traversal_id, node_key):

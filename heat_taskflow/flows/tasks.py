@@ -123,31 +123,11 @@ def levels(spec):
     level it requires), in spec order within a level."""
     requires = {key: reqs for key, reqs in spec}
     level = {}
-    for key in _topological(requires):
+    for key in graph_mod.topological_order(requires):
         level[key] = 1 + max((level[r] for r in requires[key]), default=-1)
     out = [[] for _ in range(1 + max(level.values(), default=-1))]
     for key, _ in spec:
         out[level[key]].append(key)
-    return out
-
-
-def _topological(requires):
-    remaining = {key: len(reqs) for key, reqs in requires.items()}
-    dependents = {key: [] for key in requires}
-    for key, reqs in requires.items():
-        for req in reqs:
-            dependents[req].append(key)
-    ready = [key for key, count in remaining.items() if count == 0]
-    out = []
-    while ready:
-        key = ready.pop()
-        out.append(key)
-        for dep in dependents[key]:
-            remaining[dep] -= 1
-            if remaining[dep] == 0:
-                ready.append(dep)
-    if len(out) != len(requires):
-        raise ValueError('operation graph has a cycle')
     return out
 
 

@@ -7,14 +7,15 @@ compare-and-swap expectation was stale. A write naming a missing parent raises a
 subclass of persistence.exceptions; a uniqueness violation raises a Conflict subclass.
 """
 
-import time
 import uuid
 
 import sqlalchemy as sa
+import tenacity
 from sqlalchemy.dialects import mysql as mysql_dialect
 from sqlalchemy.dialects import postgresql as postgresql_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
+from heat_taskflow.common import states
 from heat_taskflow.persistence import exceptions
 from heat_taskflow.persistence.database import Database  # noqa: F401  (callers build it here)
 from heat_taskflow.persistence.models import (
@@ -92,7 +93,7 @@ _SYNC_POINT_SWAP = (sa.update(_SYNC_POINT)
                            _SYNC_POINT.c.atomic_key == sa.bindparam('_expected'))
                     .values(atomic_key=_SYNC_POINT.c.atomic_key + 1))
 # Column defaults resource_create fills in itself, so that the row it returns is complete.
-_RESOURCE_DEFAULTS = {'action': 'INIT', 'status': 'COMPLETE', 'atomic_key': 0}
+_RESOURCE_DEFAULTS = {'action': states.INIT, 'status': states.COMPLETE, 'atomic_key': 0}
 
 
 def _resource(row):
@@ -236,15 +237,69 @@ def stack_reset_in_progress(db, stack_ids, reason):
         for stack_id in stack_ids:
             reset += session.execute(
                 sa.update(Stack)
-                .where(Stack.id == stack_id, Stack.status == 'IN_PROGRESS')
-                .values(status='FAILED', status_reason=reason,
+                .where(Stack.id == stack_id, Stack.status == states.IN_PROGRESS)
+                .values(status=states.FAILED, status_reason=reason,
                         current_traversal=str(uuid.uuid4()), updated_at=utcnow())).rowcount
             session.execute(
                 sa.update(Resource)
-                .where(Resource.stack_id == stack_id, Resource.status == 'IN_PROGRESS')
-                .values(status='FAILED', status_reason=reason, engine_id=None,
+                .where(Resource.stack_id == stack_id, Resource.status == states.IN_PROGRESS)
+                .values(status=states.FAILED, status_reason=reason, engine_id=None,
                         atomic_key=Resource.atomic_key + 1, updated_at=utcnow()))
     return reset
+
+
+# Legacy liveness (engine/resume.py): which process runs a stack's traversal (engine_id) and
+# its last heartbeat. A heartbeat is not a stack change: updated_at keeps its value.
+_HOLDER_COLUMNS = frozenset(['engine_id', 'heartbeat_at'])
+
+
+def stack_set_holder(db, stack_id, values, expected_engine_id=None):
+    """Set engine_id and/or heartbeat_at of a stack, leaving updated_at as it is; returns
+    False if it is gone or, when expected_engine_id is given, if its engine_id is not that."""
+    unknown = set(values) - _HOLDER_COLUMNS
+    if unknown:
+        raise exceptions.InvalidValues('stack.%s is not a heartbeat column'
+                                       % ', '.join(sorted(unknown)))
+    query = (sa.update(Stack).where(Stack.id == stack_id)
+             .values(updated_at=Stack.updated_at, **values))
+    if expected_engine_id is not None:
+        query = query.where(Stack.engine_id == expected_engine_id)
+    with db.session() as session:
+        return session.execute(query).rowcount == 1
+
+
+def stack_refresh_heartbeats(db, held):
+    """Set heartbeat_at to now on every stack of {stack id: engine id} that engine id
+    still holds, in one transaction; returns how many it refreshed."""
+    by_engine = {}
+    for stack_id, engine_id in held.items():
+        by_engine.setdefault(engine_id, []).append(stack_id)
+    now = utcnow()
+    refreshed = 0
+    with db.session() as session:
+        for engine_id, ids in by_engine.items():
+            refreshed += session.execute(
+                sa.update(Stack)
+                .where(Stack.id.in_(ids), Stack.engine_id == engine_id)
+                .values(heartbeat_at=now, updated_at=Stack.updated_at)).rowcount
+    return refreshed
+
+
+def stack_take_over(db, stack_id, traversal_id, expected_engine_id, engine_id):
+    """Make engine_id the holder of a stack IN_PROGRESS (heartbeat now) if its
+    current_traversal is still traversal_id and its engine_id still expected_engine_id
+    (None: no holder), a compare-and-swap; returns whether it did."""
+    query = (sa.update(Stack)
+             .where(Stack.id == stack_id, Stack.status == states.IN_PROGRESS,
+                    Stack.current_traversal == traversal_id)
+             .values(engine_id=engine_id, heartbeat_at=utcnow(),
+                     updated_at=Stack.updated_at))
+    if expected_engine_id is None:
+        query = query.where(Stack.engine_id.is_(None))
+    else:
+        query = query.where(Stack.engine_id == expected_engine_id)
+    with db.session() as session:
+        return session.execute(query).rowcount == 1
 
 
 class _StaleFamily(Exception):
@@ -539,11 +594,22 @@ DEADLOCK_RETRIES = 5
 
 
 def _is_deadlock(error):
-    """Whether a DBAPI error is a deadlock victim (MySQL/MariaDB 1213, PostgreSQL 40P01)."""
+    """Whether an error is a deadlock victim (MySQL/MariaDB 1213, PostgreSQL 40P01)."""
+    if not isinstance(error, sa.exc.DBAPIError) or isinstance(error, sa.exc.IntegrityError):
+        return False
     orig = getattr(error, 'orig', None)
     args = getattr(orig, 'args', ())
-    return ((args and args[0] == 1213)
-            or getattr(orig, 'pgcode', None) == '40P01')
+    return bool((args and args[0] == 1213)
+                or getattr(orig, 'pgcode', None) == '40P01')
+
+
+# A deadlock's victim runs again after 10 ms, then 20 ms, ... (the error of the last
+# attempt is raised as is).
+_retry_deadlock = tenacity.retry(
+    retry=tenacity.retry_if_exception(_is_deadlock),
+    stop=tenacity.stop_after_attempt(DEADLOCK_RETRIES + 1),
+    wait=tenacity.wait_incrementing(start=0.01, increment=0.01),
+    reraise=True)
 
 
 def output_set_all(db, stack_id, outputs):
@@ -553,19 +619,18 @@ def output_set_all(db, stack_id, outputs):
     rows = [{'stack_id': stack_id, 'name': name, 'value': output.get('value'),
              'description': output.get('description'), 'error': output.get('error')}
             for name, output in outputs.items()]
-    for attempt in range(DEADLOCK_RETRIES + 1):
-        try:
-            with db.session() as session:
-                session.execute(sa.delete(StackOutput).where(StackOutput.stack_id == stack_id))
-                if rows:
-                    session.execute(sa.insert(StackOutput), rows)
-            return
-        except sa.exc.IntegrityError as e:
-            raise exceptions.StackNotFound(stack_id) from e
-        except sa.exc.DBAPIError as e:
-            if not _is_deadlock(e) or attempt == DEADLOCK_RETRIES:
-                raise
-            time.sleep(0.01 * (attempt + 1))
+    try:
+        _replace_outputs(db, stack_id, rows)
+    except sa.exc.IntegrityError as e:
+        raise exceptions.StackNotFound(stack_id) from e
+
+
+@_retry_deadlock
+def _replace_outputs(db, stack_id, rows):
+    with db.session() as session:
+        session.execute(sa.delete(StackOutput).where(StackOutput.stack_id == stack_id))
+        if rows:
+            session.execute(sa.insert(StackOutput), rows)
 
 
 def output_list(db, stack_id):
@@ -598,6 +663,27 @@ def sync_point_create(db, entity_id, traversal_id, is_update, stack_id, input_da
             raise exceptions.SyncPointExists((entity_id, traversal_id, is_update)) from e
         raise exceptions.StackNotFound(stack_id) from e
     return row
+
+
+def sync_point_create_all(db, stack_id, traversal_id, points):
+    """Create the sync points of one traversal of a stack in one transaction; ``points``:
+    (entity_id, is_update, input_data) tuples. Raises StackNotFound if the stack is gone,
+    SyncPointExists (changing nothing) if one of them exists already."""
+    rows = [SyncPoint(entity_id=str(entity_id), traversal_id=traversal_id,
+                      is_update=is_update, stack_id=stack_id, input_data=input_data)
+            for entity_id, is_update, input_data in points]
+    try:
+        with db.session() as session:
+            session.add_all(rows)
+    except sa.exc.IntegrityError as e:
+        # Entity ids are the stack's and its nodes': a key taken is one of this traversal.
+        query = sa.select(SyncPoint).where(SyncPoint.traversal_id == traversal_id).limit(1)
+        with db.session() as session:
+            taken = session.scalars(query).first()
+        if taken is not None:
+            raise exceptions.SyncPointExists(
+                (taken.entity_id, taken.traversal_id, taken.is_update)) from e
+        raise exceptions.StackNotFound(stack_id) from e
 
 
 def _sync_point_exists(db, entity_id, traversal_id, is_update):

@@ -12,6 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from heat_taskflow.common import states
+
 # Explicit constraint names so alembic revisions can refer to them on every database.
 NAMING_CONVENTION = {
     'ix': 'ix_%(table_name)s_%(column_0_N_name)s',
@@ -113,8 +115,8 @@ class Stack(Base):
     parent_resource_name = mapped_column(sa.String(255), nullable=True)
     nested_depth = mapped_column(sa.Integer, nullable=False, default=0)
     root_stack_id = mapped_column(sa.String(36), nullable=True)
-    action = mapped_column(sa.String(32), nullable=False, default='INIT')
-    status = mapped_column(sa.String(32), nullable=False, default='COMPLETE')
+    action = mapped_column(sa.String(32), nullable=False, default=states.INIT)
+    status = mapped_column(sa.String(32), nullable=False, default=states.COMPLETE)
     status_reason = mapped_column(sa.Text, nullable=True)
     convergence = mapped_column(sa.Boolean, nullable=False, default=False)
     current_traversal = mapped_column(sa.String(36), nullable=True)
@@ -154,8 +156,8 @@ class Resource(Base):
     name = mapped_column(sa.String(255), nullable=False)
     type = mapped_column(sa.String(255), nullable=True)
     physical_resource_id = mapped_column(sa.String(255), nullable=True)
-    action = mapped_column(sa.String(32), nullable=False, default='INIT')
-    status = mapped_column(sa.String(32), nullable=False, default='COMPLETE')
+    action = mapped_column(sa.String(32), nullable=False, default=states.INIT)
+    status = mapped_column(sa.String(32), nullable=False, default=states.COMPLETE)
     status_reason = mapped_column(sa.Text, nullable=True)
     reference_id = mapped_column(sa.Text, nullable=True)
     attributes = mapped_column(JSONEncoded, nullable=True)

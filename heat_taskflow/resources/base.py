@@ -34,6 +34,13 @@ Plugin lifecycle
 ``check_ACTION_complete(cookie)`` is polled until it returns True (a synchronous action returns
 None from ``handle_*``, and the default ``check_*_complete`` answers True at once). Failures
 are raised as ``ResourceFailure`` (any other exception is a failure too).
+
+Optional hooks are declared on ``Resource`` with their defaults, and a plugin overrides those
+it needs: ``takes_signals``, ``waits_for_child_stack``, ``handle_check`` with
+``check_check_complete``, ``handle_drift_check`` (drift without an operation: the observer,
+``update --converge``), and ``repairs_in_place`` (a CHECK_FAILED resource updated rather than
+replaced). Likewise the optional methods of ``NestedStackService`` have defaults that keep
+a check shallow.
 """
 
 import abc
@@ -41,12 +48,15 @@ import functools
 import secrets
 import time
 
+from heat_taskflow.common import states
 from heat_taskflow.resources import attributes as attr
 from heat_taskflow.resources import properties as props
 from heat_taskflow.resources.exceptions import InvalidAttribute, InvalidProperties, ResourceError
 
-ACTIONS = (CREATE, UPDATE, DELETE, CHECK) = ('CREATE', 'UPDATE', 'DELETE', 'CHECK')
-STATUSES = (IN_PROGRESS, COMPLETE, FAILED) = ('IN_PROGRESS', 'COMPLETE', 'FAILED')
+# The actions a plugin performs, and the statuses it reads (of nested stacks).
+ACTIONS = (CREATE, UPDATE, DELETE, CHECK) = (states.CREATE, states.UPDATE, states.DELETE,
+                                            states.CHECK)
+STATUSES = (IN_PROGRESS, COMPLETE, FAILED) = states.STATUSES
 DELETION_POLICIES = (DELETE_POLICY, RETAIN, SNAPSHOT) = ('Delete', 'Retain', 'Snapshot')
 
 
@@ -89,6 +99,24 @@ class NestedStackService(abc.ABC):
     @abc.abstractmethod
     def stack_resource_ids(self, stack_id):
         """``{resource name: reference id}`` of the resources in a child stack."""
+
+    # Optional: a service without them gives nested stack resources a shallow check.
+
+    def check_stack(self, stack_id):
+        """Start a check of a child stack (polled with ``stack_status``). False (the
+        default) when this service cannot check child stacks: the check stays shallow."""
+        return False
+
+    def drifted(self, stack_id, mark=False):
+        """``{name: reason}`` of a child stack's resources that need repair, checked now
+        without a stack operation; with ``mark`` they are marked CHECK_FAILED. The default
+        cannot look inside a child stack: nothing."""
+        return {}
+
+    def failed_resources(self, stack_id):
+        """``{name: 'ACTION_FAILED: reason'}`` of a child stack's failed resources (the
+        default: none known)."""
+        return {}
 
 
 class ResourceContext(abc.ABC):
@@ -202,6 +230,9 @@ class Resource:
     attributes_schema = {}
     # True when check_*_complete waits for a child stack's operation (nested stacks).
     waits_for_child_stack = False
+    # True when the engine stores signals sent to resources of this type (``stack resource
+    # signal``); others refuse them.
+    takes_signals = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -275,8 +306,24 @@ class Resource:
         return None
 
     def handle_check(self):
-        """Observe the real thing; raise ResourceCheckFailed with a reason on drift."""
+        """Observe the real thing; raise ResourceCheckFailed with a reason on drift; return a
+        cookie to poll with check_check_complete, or None when done."""
         return None
+
+    def check_check_complete(self, cookie):
+        """Whether the check started by handle_check has finished (raise on drift)."""
+        return True
+
+    def handle_drift_check(self, mark=False):
+        """Observe the real thing for the observer and ``update --converge``, without
+        starting an operation (raise ResourceCheckFailed on drift). By default handle_check;
+        ``mark``: a type that holds other resources marks those that drifted CHECK_FAILED."""
+        self.handle_check()
+
+    def repairs_in_place(self):
+        """Whether a CHECK_FAILED resource is repaired by an update in place (True) or
+        replaced by a new one (False, the default)."""
+        return False
 
     def property_diff(self, new_properties):
         """``{name: new value}`` for every property that ``new_properties`` changes."""

@@ -97,10 +97,8 @@ class NestedStackResource(base.Resource):
         (a check of the child stack, polled by ``check_check_complete``), so drift inside a
         nested stack fails this resource's check with a reason naming the inner resource."""
         self._check_child_exists()
-        start = getattr(self.ctx.nested, 'check_stack', None)
-        if start is None:           # a service that cannot check nested stacks: shallow
-            return None
-        start(self.physical_id)
+        if self.ctx.nested.check_stack(self.physical_id) is False:
+            return None             # a service that cannot check nested stacks: shallow
         return self._cookie(base.CHECK)
 
     def check_check_complete(self, cookie):
@@ -123,10 +121,8 @@ class NestedStackResource(base.Resource):
         --converge``). Raise ResourceCheckFailed naming what inside needs repair: the engine
         then updates this resource in place (see repairs_in_place)."""
         self._check_child_exists(allow_failed=True)
-        drifted = getattr(self.ctx.nested, 'drifted', None)
-        if drifted is None:         # a service that cannot look inside: shallow
-            return
-        inner = drifted(self.physical_id, mark=mark)
+        # A service that cannot look inside finds nothing: shallow.
+        inner = self.ctx.nested.drifted(self.physical_id, mark=mark)
         if inner:
             raise ResourceCheckFailed(self.name, 'nested stack %s: %s' % (
                 self.physical_id, _describe(inner)))
@@ -154,8 +150,7 @@ class NestedStackResource(base.Resource):
                                       % (self.physical_id, action, status, reason))
 
     def _inner_failures(self, stack_id, action, status, reason):
-        failed = getattr(self.ctx.nested, 'failed_resources', None)
-        inner = failed(stack_id) if failed is not None else {}
+        inner = self.ctx.nested.failed_resources(stack_id)
         if inner:
             return 'nested stack %s: %s' % (stack_id, _describe(inner))
         return 'nested stack %s is %s_%s: %s' % (stack_id, action, status,

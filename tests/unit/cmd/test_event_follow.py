@@ -1,5 +1,7 @@
 """stack event list --follow, in process on a fake service that scripts a stack's progress."""
 
+import time
+
 import pytest
 
 from heat_taskflow.cmd import shell, stack_events
@@ -38,7 +40,7 @@ class FollowService:
 @pytest.fixture
 def run(capsys, monkeypatch):
     sleeps = []
-    monkeypatch.setattr(stack_events.time, 'sleep', sleeps.append)
+    monkeypatch.setattr(time, 'sleep', sleeps.append)
 
     def run(service, *argv):
         app = shell.HeatTaskflowApp(service_factory=lambda conf: service)
@@ -122,7 +124,7 @@ def test_follow_ends_on_ctrl_c(run, monkeypatch):
     def interrupt(seconds):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(stack_events.time, 'sleep', interrupt)
+    monkeypatch.setattr(time, 'sleep', interrupt)
     svc = FollowService([('CREATE_IN_PROGRESS', [E1])])
     code, out, err, _ = run(svc, 'stack', 'event', 'list', 'web', '--follow')
     assert code == 130

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from cliff import commandmanager
 
 from heat_taskflow.cmd import manage
 from heat_taskflow.persistence import migrations, models
@@ -69,10 +70,9 @@ def test_unknown_command_is_a_usage_error(tmp_path, config_file):
     assert app.run(['--config-file', str(conf), 'db', 'frobnicate']) == 2
 
 
-def test_a_new_command_is_one_decorated_class(tmp_path, config_file):
+def test_a_new_command_is_one_class_and_its_entry_point(tmp_path, config_file):
     conf, _ = config_file
 
-    @manage.command('db tables')
     class DbTables(manage.ManageCommand):
         """List our tables."""
 
@@ -85,13 +85,18 @@ def test_a_new_command_is_one_decorated_class(tmp_path, config_file):
                 self.app.stdout.write(' '.join(names) + '\n')
             return 0
 
-    try:
-        stdout = io.StringIO()
-        app = manage.ManageApp(stdout=stdout, stderr=io.StringIO())
-        assert app.run(['--config-file', str(conf), 'db', 'tables']) == 0
-        assert stdout.getvalue() == 'stack\n'
-    finally:
-        del manage.COMMANDS['db tables']
+    # What the entry point `db_tables = module:DbTables` does, without installing it.
+    commands = commandmanager.CommandManager(manage.COMMAND_NAMESPACE)
+    commands.add_command('db tables', DbTables)
+    stdout = io.StringIO()
+    app = manage.ManageApp(command_manager=commands, stdout=stdout, stderr=io.StringIO())
+    assert app.run(['--config-file', str(conf), 'db', 'tables']) == 0
+    assert stdout.getvalue() == 'stack\n'
+
+
+def test_the_commands_are_entry_points():
+    names = {name for name, _ in commandmanager.CommandManager(manage.COMMAND_NAMESPACE)}
+    assert {'db sync', 'db version', 'reset-stack-status', 'migrate-convergence'} <= names
 
 
 def test_database_errors_exit_1_with_the_message(tmp_path):

@@ -91,3 +91,15 @@ def test_compile_is_linear_in_edges_for_a_large_layered_graph():
     assert len(graph) == 5000
     assert sum(len(r) for r in graph.requires.values()) == 2 * (5000 - width)
     assert len(graph.topological()) == 5000
+
+
+def test_topological_order_puts_each_key_after_what_it_requires():
+    requires = {'c': ['b'], 'b': ['a'], 'a': [], 'd': ['a', 'c']}
+    order = g.topological_order(requires)
+    assert sorted(order) == ['a', 'b', 'c', 'd']
+    assert all(order.index(r) < order.index(k) for k, reqs in requires.items() for r in reqs)
+
+
+def test_topological_order_names_the_cycle():
+    with pytest.raises(ValueError, match=r'cycle: converge:(a -> converge:b|b -> converge:a)'):
+        g.compile_converge({'a': ['b'], 'b': ['a']}, []).topological()

@@ -485,6 +485,51 @@ def test_output_set_all_is_one_transaction(database):
     assert [(o.name, o.value) for o in api.output_list(database, stack.id)] == [('ip', 1)]
 
 
+# stack holder and heartbeat (legacy liveness)
+
+def test_stack_set_holder_leaves_updated_at_and_compares_the_holder(database):
+    stack = make_stack(database)
+    before = api.stack_get(database, stack.id).updated_at
+    beat = datetime.datetime(2030, 1, 1)
+    assert api.stack_set_holder(database, stack.id,
+                                {'engine_id': 'e1', 'heartbeat_at': beat}) is True
+    got = api.stack_get(database, stack.id)
+    assert (got.engine_id, got.heartbeat_at, got.updated_at) == ('e1', beat, before)
+    assert api.stack_set_holder(database, stack.id, {'engine_id': None},
+                                expected_engine_id='e2') is False
+    assert api.stack_set_holder(database, stack.id, {'engine_id': None},
+                                expected_engine_id='e1') is True
+    assert api.stack_get(database, stack.id).engine_id is None
+    assert api.stack_set_holder(database, str(uuid.uuid4()), {'engine_id': 'e1'}) is False
+    with pytest.raises(exc.InvalidValues, match='status'):
+        api.stack_set_holder(database, stack.id, {'status': 'FAILED'})
+
+
+def test_stack_refresh_heartbeats_only_where_the_holder_still_holds(database):
+    held = make_stack(database, name='held', engine_id='e1')
+    taken = make_stack(database, name='taken', engine_id='other')
+    old = datetime.datetime(2000, 1, 1)
+    for s in (held, taken):
+        api.stack_set_holder(database, s.id, {'heartbeat_at': old})
+    assert api.stack_refresh_heartbeats(database, {held.id: 'e1', taken.id: 'e1'}) == 1
+    assert api.stack_get(database, held.id).heartbeat_at > old
+    assert api.stack_get(database, taken.id).heartbeat_at == old
+    assert api.stack_get(database, held.id).updated_at == held.updated_at
+    assert api.stack_refresh_heartbeats(database, {}) == 0
+
+
+def test_stack_take_over_is_a_compare_and_swap(database):
+    stack = make_stack(database, status='IN_PROGRESS', current_traversal='t1')
+    assert api.stack_take_over(database, stack.id, 't0', None, 'e1') is False   # stale
+    assert api.stack_take_over(database, stack.id, 't1', None, 'e1') is True
+    assert api.stack_take_over(database, stack.id, 't1', None, 'e2') is False   # held now
+    assert api.stack_take_over(database, stack.id, 't1', 'e1', 'e2') is True
+    got = api.stack_get(database, stack.id)
+    assert got.engine_id == 'e2' and got.heartbeat_at is not None
+    api.stack_update(database, stack.id, {'status': 'COMPLETE'})
+    assert api.stack_take_over(database, stack.id, 't1', 'e2', 'e3') is False
+
+
 # sync_point
 
 def test_sync_point_create_get_and_duplicate(database):
@@ -499,6 +544,21 @@ def test_sync_point_create_get_and_duplicate(database):
         api.sync_point_create(database, 17, 't1', True, stack.id)
     with pytest.raises(exc.StackNotFound):
         api.sync_point_create(database, 18, 't1', True, str(uuid.uuid4()))
+
+
+def test_sync_point_create_all_in_one_transaction(database):
+    stack = make_stack(database)
+    api.sync_point_create_all(database, stack.id, 't1', [('1', True, {'a': 1}),
+                                                         ('1', False, None),
+                                                         (stack.id, True, {'key': 'stack'})])
+    assert api.sync_point_get(database, '1', 't1', True).input_data == {'a': 1}
+    assert len(api.sync_point_list(database, stack.id, traversal_id='t1')) == 3
+    with pytest.raises(exc.SyncPointExists):
+        api.sync_point_create_all(database, stack.id, 't1', [('2', True, None),
+                                                             ('1', True, None)])
+    assert api.sync_point_get(database, '2', 't1', True) is None      # nothing was added
+    with pytest.raises(exc.StackNotFound):
+        api.sync_point_create_all(database, str(uuid.uuid4()), 't2', [('3', True, None)])
 
 
 def test_sync_point_update_input_compare_and_swap(database):
@@ -626,3 +686,19 @@ def test_output_set_all_does_not_retry_other_errors(database, monkeypatch):
     with pytest.raises(sa.exc.OperationalError):
         api.output_set_all(database, stack.id, {'out': {'value': 'v'}})
     assert calls == [1]
+
+
+def test_output_set_all_gives_up_after_deadlock_retries(database, monkeypatch):
+    import sqlalchemy as sa
+
+    stack = make_stack(database)
+    calls = []
+
+    def session():
+        calls.append(1)
+        raise sa.exc.OperationalError('INSERT INTO stack_output', {}, _Deadlock())
+
+    monkeypatch.setattr(database, 'session', session)
+    with pytest.raises(sa.exc.OperationalError, match='Deadlock'):
+        api.output_set_all(database, stack.id, {'out': {'value': 'v'}})
+    assert len(calls) == api.DEADLOCK_RETRIES + 1

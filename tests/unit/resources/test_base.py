@@ -1,9 +1,14 @@
 import pytest
 
 from heat_taskflow.resources import attributes, base
-from heat_taskflow.resources.exceptions import InvalidAttribute, InvalidProperties, ResourceError
+from heat_taskflow.resources.exceptions import (
+    InvalidAttribute,
+    InvalidProperties,
+    ResourceCheckFailed,
+    ResourceError,
+)
 from heat_taskflow.resources.properties import Schema
-from tests.unit.resources.fakes import Crash, FakeContext, assert_create_idempotent
+from tests.unit.resources.fakes import Crash, FakeContext, FakeNested, assert_create_idempotent
 
 
 class FakeCloud:
@@ -213,6 +218,31 @@ def test_defaults_are_synchronous_and_complete():
         assert check(handle()) is True
     assert res.check_update_complete(res.handle_update({})) is True
     assert res.handle_check() is None
+
+
+def test_optional_hooks_are_declared_with_their_defaults():
+    res = base.Resource('r', {}, FakeContext())
+    assert base.Resource.takes_signals is False
+    assert base.Resource.waits_for_child_stack is False
+    assert res.check_check_complete(res.handle_check()) is True
+    assert res.repairs_in_place() is False
+
+
+def test_drift_check_defaults_to_handle_check():
+    class Drifting(base.Resource):
+        def handle_check(self):
+            raise ResourceCheckFailed(self.name, 'gone')
+
+    with pytest.raises(ResourceCheckFailed, match='gone'):
+        Drifting('r', {}, FakeContext()).handle_drift_check(mark=True)
+    base.Resource('r', {}, FakeContext()).handle_drift_check()
+
+
+def test_optional_nested_stack_methods_keep_a_check_shallow():
+    nested = FakeNested()
+    assert nested.check_stack('s') is False
+    assert nested.drifted('s', mark=True) == {}
+    assert nested.failed_resources('s') == {}
 
 
 def test_context_is_abstract():
