@@ -9,11 +9,10 @@ here, above the engine, because it is the conductor that depends on the engine.
 """
 
 import threading
-import time
 
+from heat_taskflow.common import polling, states
 from heat_taskflow.conductors import conductor as conductor_mod
 from heat_taskflow.engine import service as service_mod
-from heat_taskflow.flows import runtime as rt
 from heat_taskflow.jobs import backends as jobboards
 from heat_taskflow.persistence import api as db
 
@@ -50,12 +49,12 @@ class LocalStackService(service_mod.StackService):
         """Wait until the stacks this service posted work for have settled, stop the
         conductor, then release the job board."""
         if self._conductor is not None:
-            while any(self._busy(stack_id) for stack_id in list(self._posted)):
-                time.sleep(poll)
+            polling.wait_until(lambda: not any(self._busy(stack_id)
+                                               for stack_id in list(self._posted)), poll)
             self._conductor.stop()
             self._conductor = None
         super().close()
 
     def _busy(self, stack_id):
         stack = db.stack_get(self.database, stack_id)
-        return stack is not None and stack.status == rt.IN_PROGRESS
+        return stack is not None and stack.status == states.IN_PROGRESS
