@@ -17,6 +17,9 @@ has no conductors; its stacks are not observed). Conductors share the work witho
 observing a stack twice in one interval: a stack's last observation (when, by whom) is a
 sync point row of the stack under a fixed traversal id (``TRAVERSAL``), and a conductor
 observes a stack only after it won the compare-and-swap that moves that time forward.
+
+Everything it asks of the engine goes through the conductor's StackEngine's public methods:
+``traversal_runtime`` for the runtime its checks use, ``update`` for the converge.
 """
 
 import logging
