@@ -7,6 +7,11 @@ Before a job runs, its attempt is counted on the node's sync point; a job claime
 stack fails with the reason, instead of cycling forever. ``stop()`` lets running actions
 end, then gives the claims back (abandon) so another conductor takes them at once.
 
+A job's flow (flows/node_flow.py) is rebuilt from its stored factory and plain arguments;
+the conductor hands it its services (this conductor's NodeDriver: the traversal's runtime,
+posting, the end of a traversal) by injecting them into the engine it builds for the job,
+transiently, so nothing of them is persisted.
+
 Beside the jobs, a conductor runs a watchdog thread (every ``[conductor] watchdog_interval``
 seconds): a distributed stack IN_PROGRESS past its traversal's deadline has its traversal
 failed, by the first conductor to claim that failure on the stack's sync point, even while
@@ -51,11 +56,17 @@ class JobExhausted(Exception):
 
 
 class _NodeConductor(impl_nonblocking.NonBlockingConductor):
-    """TaskFlow's non-blocking conductor, with attempts counted before each dispatch."""
+    """TaskFlow's non-blocking conductor, with attempts counted before each dispatch and
+    the owner's node services handed to every job's engine."""
 
     def __init__(self, owner, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._owner = owner
+
+    def _engine_from_job(self, job):
+        engine = super()._engine_from_job(job)
+        engine.storage.inject({node_flow.SERVICES: self._owner.driver}, transient=True)
+        return engine
 
     def _dispatch_job(self, job):
         return self._owner._dispatch(job, super()._dispatch_job)
@@ -133,7 +144,6 @@ class Conductor:
             max_simultaneous_jobs=self.conf.conductor.jobs,
             executor_factory=self._executor)
         self._conductor.notifier.register('job_consumed', self._on_consumed)
-        distributed.activate(self.driver)
         self.started = _now()
         self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
         self._thread.start()
@@ -202,7 +212,6 @@ class Conductor:
             self._watchdog_thread.join(timeout)
         if self._observer is not None:
             self._observer.join(timeout)
-        distributed.deactivate(self.driver)
         try:
             self._board.close()
         finally:
@@ -355,8 +364,8 @@ class Conductor:
                     stack.current_traversal, reason)
         # No sync point to claim on: the stack row's compare-and-swap (traversal, status)
         # keeps a second watchdog's call from doing anything.
-        return self.engine.traversal_failed(stack.id, stack.current_traversal, stack.action,
-                                            distributed.TraversalFailed(reason)) is not None
+        return self.engine.fail(stack.id, stack.current_traversal, stack.action,
+                                distributed.TraversalFailed(reason)) is not None
 
     def _stuck_grace(self):
         return (self.conf.jobboard.session_timeout

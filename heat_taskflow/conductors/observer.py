@@ -17,6 +17,9 @@ has no conductors; its stacks are not observed). Conductors share the work witho
 observing a stack twice in one interval: a stack's last observation (when, by whom) is a
 sync point row of the stack under a fixed traversal id (``TRAVERSAL``), and a conductor
 observes a stack only after it won the compare-and-swap that moves that time forward.
+
+Everything it asks of the engine goes through the conductor's StackEngine's public methods:
+``traversal_runtime`` for the runtime its checks use, ``update`` for the converge.
 """
 
 import logging
@@ -152,12 +155,8 @@ class Observer:
 
         A drift already recorded at the previous observation (same resource row, same
         reason) gets no second event."""
-        raw = db.raw_template_get(self.database, stack.raw_template_id)
-        nested = (self.engine.nested_factory(self.engine, stack)
-                  if self.engine.nested_factory else None)
-        runtime = rt.OperationRuntime(self.database, stack, rt.CHECK, stack.current_traversal,
-                                      None, self.engine.deadline(stack, rt.CHECK),
-                                      self.engine.engine_id, nested=nested, files=raw.files)
+        runtime = self.engine.traversal_runtime(stack, rt.CHECK, None,
+                                                self.engine.deadline(stack, rt.CHECK))
         drifted, drift = {}, {}
         for row in db.resource_list(self.database, stack.id, current_only=True):
             if self._stopping.is_set():
@@ -184,10 +183,10 @@ class Observer:
         LOG.info('%s: stack %s (%s): drift in %s', self.name, stack.name, stack.id,
                  ', '.join(sorted(drifted)))
         if stack.auto_converge:
-            self._converge(stack, raw)
+            self._converge(stack)
         return drifted
 
-    def _converge(self, stack, raw):
+    def _converge(self, stack):
         """``stack update --existing --converge``, unless the stack moved on meanwhile."""
         current = db.stack_get(self.database, stack.id)
         if (current is None or current.deleted_at is not None
@@ -197,6 +196,7 @@ class Observer:
                      stack.name)
             return None
         try:
+            raw = db.raw_template_get(self.database, stack.raw_template_id)
             updated = self.engine.update(current, ops.Source.from_raw(raw), converge=True)
         except exc.ActionInProgress as err:
             LOG.info('%s: stack %s: not converging: %s', self.name, stack.name, err)

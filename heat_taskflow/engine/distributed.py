@@ -1,10 +1,13 @@
 """The distributed path: each node of a traversal is a job on the job board, run by conductors.
 
-``DistributedRunner.start`` creates the traversal's sync points and posts the root nodes, then
-returns: the stack stays IN_PROGRESS. Each job runs flows/node_flow.py's small flow (the
-node's resource action, then propagate); the node that completes the stack's inputs, or the
-first one that fails, ends the traversal through ``NodeDriver`` and the StackEngine of the
-process it runs in. Jobs' logbooks live in the stack database.
+``DistributedRunner`` implements engine/runner.py's Runner: ``start`` creates the
+traversal's sync points and posts the root nodes, then returns: the stack stays IN_PROGRESS.
+Each job runs flows/node_flow.py's small flow (the node's resource action, then propagate)
+with its conductor's ``NodeDriver`` as the flow's NodeServices: the traversal's runtime (one
+per traversal, rebuilt from the database and cached by the driver), posting, and the end of
+the traversal. The node that completes the stack's inputs, or the first one that fails, ends
+the traversal through the driver's StackEngine (``complete``, ``fail``), as the legacy path
+does. Jobs' logbooks live in the stack database.
 """
 
 import contextlib
@@ -17,6 +20,8 @@ from oslo_utils import uuidutils
 from taskflow import states as tf_states
 from taskflow.persistence import models as tf_models
 
+from heat_taskflow.engine import resume as resume_mod
+from heat_taskflow.engine import runner as runner_mod
 from heat_taskflow.flows import node_flow, sync_points
 from heat_taskflow.flows import runtime as rt
 from heat_taskflow.jobs import backends as jobboards
@@ -32,11 +37,10 @@ class TraversalFailed(Exception):
     """A node of a distributed traversal failed; the message is the reason."""
 
 
-class DistributedRunner:
+class DistributedRunner(runner_mod.Runner):
     """Posts traversals and nodes to the job board (connected on first use)."""
 
     path = 'distributed'
-    asynchronous = True
 
     def __init__(self, conf, database, before_post=None):
         self._conf = conf
@@ -65,7 +69,11 @@ class DistributedRunner:
             board.close()
 
     def start(self, runtime, graph):
-        """Create the traversal's sync points and post its root nodes."""
+        """Create the traversal's sync points and post its root nodes; False (the
+        traversal goes on on the conductors), or True for an empty graph (nothing to run:
+        the traversal has ended)."""
+        if not len(graph):
+            return True
         target = {
             'action': runtime.action,
             'template_id': (runtime.stack.raw_template_id
@@ -76,6 +84,12 @@ class DistributedRunner:
                            target)
         self.post(runtime.stack_id, runtime.traversal_id,
                   [node.key for node in graph.roots()], runtime.stack.name)
+        return False
+
+    def resume(self, engine, stack, on_event=None):
+        """Post again the traversal's pending nodes that have no job on the board
+        (resume.resume_distributed); returns (row, node keys posted)."""
+        return resume_mod.resume_distributed(engine, self, stack, on_event)
 
     def post(self, stack_id, traversal_id, node_keys, stack_name):
         """Post one job per node: a logbook of its own holding the node flow's factory."""
@@ -143,42 +157,43 @@ class DistributedRunner:
         return self.post_missing(stack_id, traversal_id, keys, stack.name)
 
 
-class NodeDriver(node_flow.Driver):
-    """The engine services nodes use in a conductor's process: its StackEngine and poster."""
+class NodeDriver(node_flow.NodeServices):
+    """The services a conductor's node jobs use (flows/node_flow.py's NodeServices): its
+    StackEngine, its poster, and the runtimes of the traversals it runs."""
 
     def __init__(self, engine, runner):
         self.engine = engine
         self.database = engine.database
         self.runner = runner
         self.stopping = threading.Event()
+        self._runtimes = rt.RuntimeCache(self.load_runtime)
+
+    def runtime(self, stack_id, traversal_id):
+        """The traversal's OperationRuntime, loaded once (load_runtime) and shared."""
+        return self._runtimes.get(stack_id, traversal_id)
 
     def load_runtime(self, stack_id, traversal_id):
-        """Rebuild a traversal's OperationRuntime from the stack row and its sync point."""
+        """Rebuild a traversal's OperationRuntime from the stack row and its sync point
+        (the definition is the engine's, parsed once per raw template)."""
         target = sync_points.stack(self.database, stack_id, traversal_id)
         stack = db.stack_get(self.database, stack_id)
         if target is None or stack is None:
             raise LookupError('stack %s has no traversal %s in progress'
                               % (stack_id, traversal_id))
-        defn = files = None
+        defn = None
         if target['template_id'] is not None:
-            raw = db.raw_template_get(self.database, target['template_id'])
-            defn = self.engine.stack_definition(stack, raw)
-        else:
-            files = db.raw_template_get(self.database, stack.raw_template_id).files
-        nested = (self.engine.nested_factory(self.engine, stack)
-                  if self.engine.nested_factory else None)
-        return rt.OperationRuntime(self.database, stack, target['action'], traversal_id, defn,
-                                   target['deadline'], self.engine.engine_id, nested=nested,
-                                   files=files)
+            defn = self.engine.stack_definition(stack, target['template_id'])
+        return self.engine.traversal_runtime(stack, target['action'], defn,
+                                             target['deadline'], traversal_id=traversal_id)
 
     def post(self, stack_id, traversal_id, node_keys):
         """Post jobs for nodes whose inputs are all satisfied."""
-        runtime = rt.REGISTRY.get(stack_id, traversal_id)
+        runtime = self.runtime(stack_id, traversal_id)
         self.runner.post(stack_id, traversal_id, node_keys, runtime.stack.name)
 
     def post_missing(self, stack_id, traversal_id, node_keys):
         """Post those of the nodes that have no job on the board."""
-        runtime = rt.REGISTRY.get(stack_id, traversal_id)
+        runtime = self.runtime(stack_id, traversal_id)
         self.runner.post_missing(stack_id, traversal_id, node_keys, runtime.stack.name)
 
     def running(self, stack_id, nodes):
@@ -195,7 +210,7 @@ class NodeDriver(node_flow.Driver):
         the target does not keep, converge again (a follow-up traversal to the same target,
         compiled from the rows as they are now) instead of completing.
         """
-        runtime = rt.REGISTRY.get(stack_id, traversal_id)
+        runtime = self.runtime(stack_id, traversal_id)
         others = sync_points.other_traversals(self.database, stack_id, traversal_id)
         if others and not sync_points.superseded(self.database, stack_id, traversal_id):
             self._wait_for_others(stack_id, traversal_id, runtime.deadline)
@@ -209,22 +224,21 @@ class NodeDriver(node_flow.Driver):
                          ', '.join('%s:%d' % (r.name, r.id) for r in strays))
                 self._follow_up(stack_id, traversal_id, runtime)
                 sync_points.delete(self.database, stack_id, traversal_id)
-                rt.REGISTRY.discard(runtime)
+                self._runtimes.discard(runtime)
                 return
-        self.engine.traversal_completed(stack_id, traversal_id, runtime.action,
-                                        runtime.definition)
+        self.engine.complete(stack_id, traversal_id, runtime.action, runtime.definition)
         sync_points.delete(self.database, stack_id, traversal_id)
-        rt.REGISTRY.discard(runtime)
+        self._runtimes.discard(runtime)
 
     def traversal_failed(self, stack_id, traversal_id, node_key, reason):
-        """Once the traversal's other running nodes have stopped, mark the stack FAILED and
-        start the rollback traversal (unless disabled), then drop the sync points."""
+        """Once the traversal's other running nodes have stopped, end it as a failed
+        traversal ends (StackEngine.fail: its rollback, or the stack FAILED), then drop
+        the sync points."""
         target = sync_points.stack(self.database, stack_id, traversal_id)
         if target is None:
             return
         self._wait_in_flight(stack_id, traversal_id, node_key, target['deadline'])
-        self.engine.traversal_failed(stack_id, traversal_id, target['action'],
-                                     TraversalFailed(reason))
+        self.engine.fail(stack_id, traversal_id, target['action'], TraversalFailed(reason))
         sync_points.delete(self.database, stack_id, traversal_id)
 
     def _wait_for_others(self, stack_id, traversal_id, deadline):
@@ -249,9 +263,9 @@ class NodeDriver(node_flow.Driver):
         stack = db.stack_get(self.database, stack_id)
         if stack is None or stack.current_traversal != traversal_id:
             return
-        claimed = self.engine._claim(stack, {}, expected_status=rt.IN_PROGRESS)
+        claimed = self.engine.claim(stack, {}, expected_status=rt.IN_PROGRESS)
         if claimed is not None:
-            self.engine._run(claimed, runtime.action, runtime.definition, None)
+            self.engine.run(claimed, runtime.action, runtime.definition)
 
     def _wait_in_flight(self, stack_id, traversal_id, node_key, deadline):
         # As the legacy engine does before it reverts: let actions already running end, so
@@ -287,18 +301,3 @@ def fail_exhausted(driver, stack_id, traversal_id, node_key, reason):
     if sync_points.claim_failure(driver.database, stack_id, traversal_id, node_key, reason):
         driver.traversal_failed(stack_id, traversal_id, node_key, reason)
     sync_points.mark_done(driver.database, traversal_id, node_key)
-
-
-def _load_runtime(stack_id, traversal_id):
-    return node_flow.DRIVERS.current().load_runtime(stack_id, traversal_id)
-
-
-def activate(driver):
-    """Let this process's nodes use a driver, and rebuild runtimes through it."""
-    node_flow.DRIVERS.activate(driver)
-    rt.REGISTRY.loader = _load_runtime
-
-
-def deactivate(driver):
-    """Stop using a driver (its conductor stopped)."""
-    node_flow.DRIVERS.deactivate(driver)

@@ -1,4 +1,10 @@
-"""The legacy path: one traversal runs as one TaskFlow graph flow in the calling process."""
+"""The legacy path: a traversal runs as TaskFlow graph flows in the calling process.
+
+``LegacyRunner`` implements engine/runner.py's Runner: ``start`` returns once the traversal
+has ended. Each flow's tasks get the traversal's OperationRuntime injected by the runner
+that loads their engine (a transient TaskFlow injection: nothing of it is persisted), so a
+task never looks it up in a process-wide registry.
+"""
 
 import concurrent.futures
 import contextlib
@@ -12,6 +18,7 @@ from taskflow import states as tf_states
 from taskflow.persistence import models as tf_models
 
 from heat_taskflow.engine import resume as resume_mod
+from heat_taskflow.engine import runner as runner_mod
 from heat_taskflow.engine import watchdog
 from heat_taskflow.flows import tasks
 
@@ -50,7 +57,7 @@ class ExecutorPool:
             pool.shutdown(wait=True)
 
 
-class LegacyRunner:
+class LegacyRunner(runner_mod.Runner):
     """Runs a traversal's flow with TaskFlow's parallel engine, persisting to the logbook."""
 
     path = 'legacy'
@@ -62,7 +69,7 @@ class LegacyRunner:
         self._heartbeat = resume_mod.Heartbeat(database, heartbeat_interval)
         self.heartbeat_interval = self._heartbeat.interval
 
-    def run(self, runtime, graph):
+    def start(self, runtime, graph):
         """Run every node of the graph; raise the failure of the first action that failed.
 
         The graph runs as a sequence of TaskFlow graph flows of whole dependency levels
@@ -71,6 +78,12 @@ class LegacyRunner:
         traversal linear. A failed part stops the traversal before the next one starts.
         """
         self._traverse(runtime, lambda backend: _logbook(backend, runtime, self.parts(graph)))
+        return True
+
+    def resume(self, engine, stack, on_event=None):
+        """Take the interrupted stack over and run its traversal again here
+        (resume.resume_legacy); returns (final row, None)."""
+        return resume_mod.resume_legacy(engine, self, stack, on_event), None
 
     @staticmethod
     def parts(graph):
@@ -88,11 +101,11 @@ class LegacyRunner:
                 return None
         return dict(book.meta or {}).get('target')
 
-    def resume(self, runtime, compile_graph):
+    def run_again(self, runtime, compile_graph):
         """Run an interrupted traversal again from its logbook (engine/resume.py): a part
         whose flow detail succeeded is skipped, one left running goes on from its stored
         task states (TaskFlow re-runs only the tasks that had not finished), and the parts
-        not started yet run as run() would run them. Without a logbook (the process died
+        not started yet run as start() would run them. Without a logbook (the process died
         before writing it, so nothing ran) the graph compile_graph() returns runs."""
         def logbook(backend):
             with contextlib.closing(backend.get_connection()) as conn:
@@ -107,6 +120,7 @@ class LegacyRunner:
             return book
 
         self._traverse(runtime, logbook)
+        return True
 
     def _traverse(self, runtime, logbook):
         """Run the parts of the logbook that logbook(backend) returns, with the stack's
@@ -129,6 +143,7 @@ class LegacyRunner:
                 raise PartFailed(_failures(detail))
             engine = taskflow.engines.load_from_detail(detail, backend=backend,
                                                        engine='parallel', executor=executor)
+            engine.storage.inject({tasks.RUNTIME: runtime}, transient=True)
             try:
                 watchdog.run_flow(runtime, engine.run)   # raises at the deadline
             finally:

@@ -1,5 +1,10 @@
 """Nested stacks as the engine offers them to resource plugins (ResourceGroup, template
-resources, OS::Heat::Stack): child stack rows of their own, run on the parent's path."""
+resources, OS::Heat::Stack): child stack rows of their own, run on the parent's path.
+
+``NestedStackService(engine, parent)`` is the StackEngine's ``nested_factory``: every child
+operation goes through the engine's public operations (create, update, delete, check,
+resume) and its traversal lifecycle, never around them.
+"""
 
 import time
 
@@ -80,8 +85,8 @@ class ResourceNestedStacks(base.NestedStackService):
             return
         from heat_taskflow.engine import resume as resume_mod
         first_seen = resume_mod.last_seen(stack)
-        interval = getattr(self._engine._runner(stack), 'heartbeat_interval',
-                           resume_mod.DEFAULT_INTERVAL)
+        interval = (self._engine.runner(stack).heartbeat_interval
+                    or resume_mod.DEFAULT_INTERVAL)
         interval = max(interval, resume_mod.parse_holder(stack.engine_id)[1] or 0)
         # A guard only: a holder that stopped beating is stale after STALE_INTERVALS.
         give_up = time.monotonic() + (resume_mod.STALE_INTERVALS + 2) * interval + 5
@@ -160,15 +165,11 @@ class ResourceNestedStacks(base.NestedStackService):
             raise exc.StackNotFound(stack_id)
         if stack.status == rt.IN_PROGRESS:
             raise exc.ActionInProgress(stack.name, stack.action)
-        raw = db.raw_template_get(self._engine.database, stack.raw_template_id)
-        defn = self._engine.stack_definition(stack, raw)
+        defn = self._engine.stack_definition(stack, stack.raw_template_id)
         if mark:
-            self._engine._mark_drifted(stack, defn, None)
+            self._engine.mark_drifted(stack, defn)
             return self._unhealthy(stack_id, lambda r: r.status != rt.COMPLETE)
-        runtime = rt.OperationRuntime(self._engine.database, stack, rt.CHECK,
-                                      stack.current_traversal, defn, None,
-                                      self._engine.engine_id,
-                                      nested=NestedStackService(self._engine, stack))
+        runtime = self._engine.traversal_runtime(stack, rt.CHECK, defn, None)
         found = {}
         for row in db.resource_list(self._engine.database, stack_id, current_only=True):
             if row.name not in defn.resources:

@@ -1,15 +1,25 @@
-"""Stack operations shared by both paths: validate, store, start a traversal, finish it.
+"""Stack operations and the one lifecycle of a traversal, shared by both paths.
 
 An operation validates everything it was given before it stores anything, then claims the
-stack by swapping in a new traversal id (a compare-and-swap on the stack row, so two
-operations can never both start), compiles the traversal's graph and hands it to the
-stack's path runner. What differs between the paths is only the runner.
+stack by swapping in a new traversal id (``claim``: a compare-and-swap on the stack row, so
+two operations can never both start), compiles the traversal's graph, builds its runtime
+(``traversal_runtime``) and hands both to the stack's runner (engine/runner.py). Every
+traversal, on either path, started here or resumed (engine/resume.py) or finished on a
+conductor (engine/distributed.py), ends through ``complete`` or ``fail``: a failed create or
+update goes straight from IN_PROGRESS to its rollback's IN_PROGRESS unless rollback is
+disabled. What a rollback undoes (``rollback_action``) and whether a cancel asked for it
+(``rollback_cancelled``) are stack columns; ``status_reason`` is display text only.
+
+Definitions of stored raw templates (``stack_definition``) are parsed once per process
+and kept by raw template id: a stored template was validated when it was submitted.
 """
 
+import collections
 import logging
 import os
 import socket
 import sys
+import threading
 import time
 import uuid
 
@@ -67,12 +77,18 @@ class Source:
 class StackEngine:
     """Creates, updates, deletes, rolls back and checks stacks on their recorded path."""
 
+    # Definitions of stored raw templates kept at most (least recently used dropped
+    # first): a conductor runs for weeks.
+    MAX_DEFINITIONS = 256
+
     def __init__(self, conf, database, runners, nested_factory=None):
         self.conf = conf
         self.database = database
-        self.runners = runners                  # {'legacy': runner, 'distributed': runner}
+        self.runners = runners                  # {'legacy': Runner, 'distributed': Runner}
         self.engine_id = new_engine_id()
         self.nested_factory = nested_factory    # callable(engine, stack) -> NestedStackService
+        self._definitions = collections.OrderedDict()   # raw template id -> (owner, defn)
+        self._definitions_lock = threading.Lock()
 
     # -- building and validating ------------------------------------------------------
 
@@ -85,13 +101,8 @@ class StackEngine:
         resource definition), so ``nested`` ones are not held to it (nor are they in Heat,
         which builds a group's template in memory).
         """
-        tpl = Template.parse(source.text, filename=source.filename,
-                             max_size=sys.maxsize if nested else self.conf.max_template_size,
-                             max_depth=self.conf.max_template_depth)
-        env = Environment.load(source.environments)
-        defn = StackDefinition(tpl, env, params=source.parameters, files=source.files,
-                               identity=StackIdentity(name, stack_id, project_id),
-                               facade=facade)
+        defn = self._parse(source, StackIdentity(name, stack_id, project_id), facade,
+                           sys.maxsize if nested else self.conf.max_template_size)
         defn.validate()
         limit = self.conf.max_resources_per_stack
         if limit >= 0 and len(defn.resources) > limit:
@@ -122,10 +133,44 @@ class StackEngine:
             except res_exc.ResourceError as err:
                 raise defn.template.locate(TemplateError(err.message, path)) from err
 
-    def stack_definition(self, stack, raw):
-        """The definition a stored stack had with one of its raw templates."""
-        return self.definition(Source.from_raw(raw), stack.name, stack.id, stack.project_id,
-                               facade=self._facade(stack), nested=bool(stack.owner_id))
+    def _parse(self, source, identity, facade, max_size):
+        """The StackDefinition of a source, parsed but not validated: the one way a
+        template becomes a definition."""
+        tpl = Template.parse(source.text, filename=source.filename, max_size=max_size,
+                             max_depth=self.conf.max_template_depth)
+        env = Environment.load(source.environments)
+        return StackDefinition(tpl, env, params=source.parameters, files=source.files,
+                               identity=identity, facade=facade)
+
+    def stack_definition(self, stack, template_id):
+        """The definition a stored stack has with one of its stored raw templates.
+
+        Parsed once per process and kept by raw template id (a raw template row never
+        changes): it was validated when it was submitted, so loading it for a traversal
+        needs parsing only. A nested stack's entry is rebuilt when its parent resource's
+        facade (metadata, policies) changed since.
+        """
+        facade = self._facade(stack)
+        owner = (stack.id, facade)
+        with self._definitions_lock:
+            entry = self._definitions.get(template_id)
+            if entry is not None and entry[0] == owner:
+                self._definitions.move_to_end(template_id)
+                return entry[1]
+        raw = db.raw_template_get(self.database, template_id)
+        if raw is None:
+            raise exc.InvalidInput('stack "%s": its raw template %s does not exist'
+                                   % (stack.name, template_id))
+        defn = self._parse(Source.from_raw(raw),
+                           StackIdentity(stack.name, stack.id, stack.project_id), facade,
+                           sys.maxsize)
+        defn.dependencies()     # computed once, before threads share the definition
+        with self._definitions_lock:
+            self._definitions[template_id] = (owner, defn)
+            self._definitions.move_to_end(template_id)
+            while len(self._definitions) > self.MAX_DEFINITIONS:
+                self._definitions.popitem(last=False)
+        return defn
 
     def _facade(self, stack):
         if not stack.owner_id or not stack.parent_resource_name:
@@ -178,7 +223,7 @@ class StackEngine:
         except db_exc.StackExists as err:
             db.raw_template_delete(self.database, raw.id)
             raise exc.StackExists(name) from err
-        return self._run(stack, rt.CREATE, defn, on_event)
+        return self.run(stack, rt.CREATE, defn, on_event)
 
     def update(self, stack, source, timeout_mins=None, disable_rollback=None, on_event=None,
                converge=False, auto_converge=None):
@@ -206,7 +251,7 @@ class StackEngine:
         if auto_converge is not None:
             values['auto_converge'] = bool(auto_converge)
         name = stack.name
-        claimed = self._claim(stack, values)
+        claimed = self.claim(stack, values)
         for _ in range(REDIRECT_RETRIES):
             if claimed is not None or not stack.convergence:
                 break
@@ -220,7 +265,7 @@ class StackEngine:
             except exc.ActionInProgress:
                 break       # now a delete, or --converge: refused below
             values['prev_raw_template_id'] = _previous_template(stack)
-            claimed = self._claim(stack, values)
+            claimed = self.claim(stack, values)
         if claimed is None:
             db.raw_template_delete(self.database, raw.id)
             raise exc.ActionInProgress(name, rt.UPDATE,
@@ -232,21 +277,20 @@ class StackEngine:
         stack = claimed
         if converge:
             try:
-                self._mark_drifted(stack, defn, on_event)
+                self.mark_drifted(stack, defn, on_event)
             except Exception as err:  # noqa: BLE001 - any failure fails the stack
-                return self._failed(stack, rt.UPDATE, defn, err, on_event)
-        return self._run(stack, rt.UPDATE, defn, on_event)
+                return self._ended(self.fail(stack.id, stack.current_traversal, rt.UPDATE,
+                                             err, on_event), stack)
+        return self.run(stack, rt.UPDATE, defn, on_event)
 
-    def _mark_drifted(self, stack, defn, on_event):
-        """Check each current resource the new definition keeps (in this process, before
-        the traversal starts, so both paths see the marks); returns {name: reason}."""
+    def mark_drifted(self, stack, defn, on_event=None):
+        """Check each current resource the definition keeps and mark the drifted ones
+        CHECK_FAILED (in this process, before a converging traversal starts, so both paths
+        see the marks); returns {name: reason}."""
         names = [r.name for r in db.resource_list(self.database, stack.id, current_only=True)
                  if r.name in defn.resources]
-        deadline = self.deadline(stack, rt.CHECK)
-        nested = self.nested_factory(self, stack) if self.nested_factory else None
-        runtime = rt.OperationRuntime(self.database, stack, rt.CHECK, stack.current_traversal,
-                                      defn, deadline, self.engine_id, nested=nested,
-                                      on_event=on_event, progress_total=len(names))
+        runtime = self.traversal_runtime(stack, rt.CHECK, defn, self.deadline(stack, rt.CHECK),
+                                         on_event=on_event, progress_total=len(names))
         drifted = {}
         for name in names:
             reason = actions.mark_if_drifted(runtime, name)
@@ -259,22 +303,21 @@ class StackEngine:
     def delete(self, stack, on_event=None):
         """Delete every resource of a stack, in reverse dependency order, then the stack."""
         self._refuse_if_busy(stack)
-        stack = self._claim(stack, dict(action=rt.DELETE, status=rt.IN_PROGRESS,
-                                        status_reason='Stack DELETE started'))
+        stack = self.claim(stack, dict(action=rt.DELETE, status=rt.IN_PROGRESS,
+                                       status_reason='Stack DELETE started'))
         if stack is None:
             raise exc.ActionInProgress(stack.name, rt.DELETE)
-        return self._run(stack, rt.DELETE, None, on_event)
+        return self.run(stack, rt.DELETE, None, on_event)
 
     def check(self, stack, on_event=None):
         """Ask every resource's plugin to check the real resource."""
         self._refuse_if_busy(stack)
-        raw = db.raw_template_get(self.database, stack.raw_template_id)
-        defn = self.stack_definition(stack, raw)
-        stack = self._claim(stack, dict(action=rt.CHECK, status=rt.IN_PROGRESS,
-                                        status_reason='Stack CHECK started'))
+        defn = self.stack_definition(stack, stack.raw_template_id)
+        stack = self.claim(stack, dict(action=rt.CHECK, status=rt.IN_PROGRESS,
+                                       status_reason='Stack CHECK started'))
         if stack is None:
             raise exc.ActionInProgress(stack.name, rt.CHECK)
-        return self._run(stack, rt.CHECK, defn, on_event)
+        return self.run(stack, rt.CHECK, defn, on_event)
 
     def resume(self, stack, on_event=None):
         """Resume the stack's interrupted operation (engine/resume.py); returns (stack row,
@@ -307,10 +350,10 @@ class StackEngine:
                     'stack "%s": a %s in progress cannot be rolled back; '
                     '"heat-taskflow stack cancel --no-rollback %s" stops it'
                     % (stack.name, action, stack.name))
-            values, defn = self._rollback_values(stack, action, reason)
+            values, defn = self._rollback_values(stack, action, reason, cancelled=True)
         else:
             values = dict(status=rt.FAILED, status_reason=reason)
-        claimed = self._claim(stack, values, expected_status=rt.IN_PROGRESS)
+        claimed = self.claim(stack, values, expected_status=rt.IN_PROGRESS)
         if claimed is None:
             now = db.stack_get(self.database, stack.id)
             raise exc.InvalidInput('stack "%s": its %s ended or changed meanwhile (now '
@@ -319,7 +362,7 @@ class StackEngine:
         LOG.info('stack %s (%s): %s traversal %s cancelled%s', stack.name, stack.id, action,
                  stack.current_traversal, ', rolling back' if rollback else '')
         if rollback and claimed.convergence:
-            return self._run(claimed, rt.ROLLBACK, defn, on_event)
+            return self.run(claimed, rt.ROLLBACK, defn, on_event)
         return claimed
 
     def _redirectable(self, stack, converge=False):
@@ -344,19 +387,25 @@ class StackEngine:
                 hint='wait for it to finish, or run "heat-taskflow stack cancel %s"'
                      % stack.name)
 
-    def _claim(self, stack, values, expected_status=None):
-        """Start a new traversal on a stack row; None if another operation got there first
-        (or, with expected_status, if the stack no longer has that status)."""
+    # -- the lifecycle of a traversal -------------------------------------------------
+
+    def claim(self, stack, values, expected_status=None):
+        """Swap a new traversal id and values into the stack row; the claimed row, or None
+        if another operation got there first (or, with expected_status, if the stack no
+        longer has that status). A claim for another action than a rollback clears what
+        the row said of the last rollback."""
         values = dict(values, current_traversal=str(uuid.uuid4()))
+        if values.get('action', rt.ROLLBACK) != rt.ROLLBACK:
+            values.setdefault('rollback_action', None)
+            values.setdefault('rollback_cancelled', False)
         if not db.stack_update(self.database, stack.id, values,
                                expected_traversal=stack.current_traversal,
                                expected_status=expected_status):
             return None
         return db.stack_get(self.database, stack.id)
 
-    # -- running a traversal ----------------------------------------------------------
-
-    def _runner(self, stack):
+    def runner(self, stack):
+        """The Runner of the stack's path (engine/runner.py)."""
         path = 'distributed' if stack.convergence else 'legacy'
         runner = self.runners.get(path)
         if runner is None:
@@ -364,7 +413,9 @@ class StackEngine:
                                    'run' % (stack.name, path))
         return runner
 
-    def _graph(self, stack, action, defn):
+    def compile_graph(self, stack, action, defn):
+        """The graph of a traversal of the stack to defn (None: to nothing), compiled from
+        the stack's stored resource rows as they are now."""
         rows = db.resource_list(self.database, stack.id)
         if action == rt.CHECK:
             current = {r.name: r for r in rows if r.replaced_by is None}
@@ -377,42 +428,58 @@ class StackEngine:
         return graph_mod.compile_converge(defn.dependencies() if defn is not None else {},
                                           stored)
 
-    def _run(self, stack, action, defn, on_event):
-        graph = self._graph(stack, action, defn)
-        deadline = self.deadline(stack, action)
-        nested = self.nested_factory(self, stack) if self.nested_factory else None
+    def traversal_runtime(self, stack, action, defn, deadline, on_event=None,
+                          progress_total=None, traversal_id=None):
+        """The OperationRuntime of a traversal of the stack (its current one unless
+        traversal_id says otherwise): what its resource actions use. defn None converges
+        to nothing (the files map then comes from the stack's template); deadline is a
+        time.time() value, or None for none."""
         files = None
         if defn is None:
             files = db.raw_template_get(self.database, stack.raw_template_id).files
-        runtime = rt.OperationRuntime(self.database, stack, action, stack.current_traversal,
-                                      defn, deadline, self.engine_id, nested=nested,
-                                      on_event=on_event, progress_total=len(graph),
-                                      files=files)
+        nested = self.nested_factory(self, stack) if self.nested_factory else None
+        return rt.OperationRuntime(self.database, stack, action,
+                                   traversal_id or stack.current_traversal, defn, deadline,
+                                   self.engine_id, nested=nested, on_event=on_event,
+                                   progress_total=progress_total, files=files)
+
+    def run(self, stack, action, defn, on_event=None):
+        """Run the stack's claimed traversal on its path: on the legacy path it has ended
+        when this returns (the final row), on the distributed path its first jobs are
+        posted (the row, IN_PROGRESS)."""
+        graph = self.compile_graph(stack, action, defn)
+        runtime = self.traversal_runtime(stack, action, defn, self.deadline(stack, action),
+                                         on_event=on_event, progress_total=len(graph))
         LOG.info('stack %s (%s): %s traversal %s: %d resource actions', stack.name, stack.id,
                  action, stack.current_traversal, len(graph))
+        if not len(graph):
+            # Nothing to run on either path: the traversal ends now.
+            return self.run_traversal(runtime, lambda: True)
+        return self.run_traversal(runtime, lambda: self.runner(stack).start(runtime, graph))
+
+    def run_traversal(self, runtime, start):
+        """Run a claimed traversal through start() (a runner's start, or its run again of
+        an interrupted traversal: True when the traversal ended within the call, False
+        when it goes on elsewhere) and end it: complete(), or fail() when start() raises.
+        A traversal swapped away meanwhile (stack cancel) writes no end. Returns the row."""
+        stack, action = runtime.stack, runtime.action
         try:
-            runner = self._runner(stack)
-            if getattr(runner, 'asynchronous', False):
-                # Post and return: the stack stays IN_PROGRESS and whichever conductor ends
-                # the traversal calls traversal_completed / traversal_failed. Conductors
-                # rebuild the runtime from the database (on_event is not theirs to call).
-                if len(graph):
-                    runner.start(runtime, graph)
-                    return db.stack_get(self.database, stack.id)
-            else:
-                rt.REGISTRY.register(runtime)
-                try:
-                    runner.run(runtime, graph)
-                finally:
-                    rt.REGISTRY.discard(runtime)
+            ended = start()
         except Exception as err:  # noqa: BLE001 - any failure fails the stack
             if runtime.superseded():
-                return self._superseded(stack, action, on_event)
-            LOG.info('stack %s: %s failed: %s', stack.name, action, err)
-            return self._failed(stack, action, defn, err, on_event)
+                return self._superseded(stack, action, runtime.on_event)
+            return self._ended(self.fail(stack.id, runtime.traversal_id, action, err,
+                                         runtime.on_event), stack)
+        if not ended:
+            return db.stack_get(self.database, stack.id)
         if runtime.superseded():
-            return self._superseded(stack, action, on_event)
-        return self._completed(stack, action, defn)
+            return self._superseded(stack, action, runtime.on_event)
+        return self._ended(self.complete(stack.id, runtime.traversal_id, action,
+                                         runtime.definition), stack)
+
+    def _ended(self, row, stack):
+        # complete() and fail() say None when another traversal had ended this one.
+        return row if row is not None else db.stack_get(self.database, stack.id)
 
     def _superseded(self, stack, action, on_event):
         """A traversal run in this process was swapped away while it ran (stack cancel):
@@ -423,14 +490,13 @@ class StackEngine:
         LOG.info('stack %s (%s): %s traversal %s was cancelled', stack.name, stack.id,
                  action, stack.current_traversal)
         if (current is None or current.convergence or current.status != rt.IN_PROGRESS
-                or current.action != rt.ROLLBACK
-                or current.status_reason != _rolling_back(cancel_reason(action))):
+                or current.action != rt.ROLLBACK or not current.rollback_cancelled
+                or current.rollback_action != action):
             return current
         defn = None
         if action == rt.UPDATE and stack.prev_raw_template_id:
-            raw = db.raw_template_get(self.database, current.raw_template_id)
-            defn = self.stack_definition(current, raw)
-        return self._run(current, rt.ROLLBACK, defn, on_event)
+            defn = self.stack_definition(current, current.raw_template_id)
+        return self.run(current, rt.ROLLBACK, defn, on_event)
 
     def deadline(self, stack, action):
         """The deadline (a time.time() value) of a traversal starting now: the stack's
@@ -445,9 +511,10 @@ class StackEngine:
             return None
         return stack
 
-    def traversal_completed(self, stack_id, traversal_id, action, defn):
-        """End an asynchronous traversal whose every action succeeded (once; later calls
-        find it ended and return None)."""
+    def complete(self, stack_id, traversal_id, action, defn):
+        """End a traversal whose every action succeeded: outputs stored and the stack
+        COMPLETE (a check that found failed resources: FAILED). Returns the row; None when
+        the traversal is no longer the stack's one in progress (it ends once)."""
         stack = self._live(stack_id, traversal_id)
         if stack is None:
             return None
@@ -455,9 +522,12 @@ class StackEngine:
                  traversal_id)
         return self._completed(stack, action, defn)
 
-    def traversal_failed(self, stack_id, traversal_id, action, err):
-        """Fail an asynchronous traversal: stack FAILED, then the rollback traversal unless
-        rollback is disabled (once; later calls find it ended and return None)."""
+    def fail(self, stack_id, traversal_id, action, err, on_event=None):
+        """End a failed traversal. A create or update whose rollback is enabled goes
+        straight from IN_PROGRESS to its rollback's IN_PROGRESS (whoever polls the stack
+        never sees a FAILED that is not final) and the rollback runs; otherwise the stack
+        is FAILED. Returns the row; None when the traversal is no longer the stack's one
+        in progress (it ends once)."""
         stack = self._live(stack_id, traversal_id)
         if stack is None:
             return None
@@ -465,17 +535,12 @@ class StackEngine:
                  traversal_id, err)
         reason = '%s failed: %s' % (action.capitalize(), _failure_reason(err))
         if action in (rt.CREATE, rt.UPDATE) and not stack.disable_rollback:
-            # Straight from IN_PROGRESS to the rollback's IN_PROGRESS: whoever polls the
-            # stack never sees a FAILED that is not final.
-            stack.status_reason = reason
             try:
-                return self._rollback(stack, action, None)
+                return self._rollback(stack, action, reason, on_event)
             except Exception as rb_err:  # noqa: BLE001 - the stack must not stay busy
                 LOG.warning('stack %s: rollback could not start: %s', stack.name, rb_err)
                 reason += '; rollback could not start: %s' % rb_err
-        db.stack_update(self.database, stack_id, {'status': rt.FAILED, 'status_reason': reason},
-                        expected_traversal=traversal_id)
-        return db.stack_get(self.database, stack_id)
+        return self._set_status(stack, rt.FAILED, reason)
 
     def _set_status(self, stack, status, reason, extra=None):
         values = dict(extra or {}, status=status, status_reason=reason)
@@ -511,36 +576,26 @@ class StackEngine:
         states = {r.name: actions.stored_state(r) for r in rows}
         db.output_set_all(self.database, stack.id, defn.resolve_outputs(states))
 
-    def _failed(self, stack, action, defn, err, on_event):
-        reason = _failure_reason(err)
-        traversal = stack.current_traversal
-        stack = self._set_status(stack, rt.FAILED, '%s failed: %s' % (action.capitalize(),
-                                                                      reason))
-        if (action not in (rt.CREATE, rt.UPDATE) or stack.disable_rollback
-                or stack.current_traversal != traversal):
-            return stack
-        return self._rollback(stack, action, on_event)
-
-    def _rollback(self, stack, failed_action, on_event):
-        """Converge a failed stack back: to nothing after a create, to the previous template
-        after an update."""
-        values, defn = self._rollback_values(stack, failed_action, stack.status_reason)
-        claimed = self._claim(stack, values)
+    def _rollback(self, stack, failed_action, reason, on_event):
+        """Claim and run the rollback of a failed create or update: to nothing after a
+        create, to the previous template after an update."""
+        values, defn = self._rollback_values(stack, failed_action, reason)
+        claimed = self.claim(stack, values)
         if claimed is None:
             return db.stack_get(self.database, stack.id)
-        return self._run(claimed, rt.ROLLBACK, defn, on_event)
+        return self.run(claimed, rt.ROLLBACK, defn, on_event)
 
-    def _rollback_values(self, stack, failed_action, reason):
-        """The stack row values that claim a rollback, and the definition it converges to
-        (None: to nothing)."""
+    def _rollback_values(self, stack, failed_action, reason, cancelled=False):
+        """The stack row values that claim a rollback of failed_action (cancelled: a stack
+        cancel asked for it), and the definition it converges to (None: to nothing)."""
         values = dict(action=rt.ROLLBACK, status=rt.IN_PROGRESS,
-                      status_reason=_rolling_back(reason))
+                      status_reason=_rolling_back(reason), rollback_action=failed_action,
+                      rollback_cancelled=cancelled)
         defn = None
         if failed_action == rt.UPDATE and stack.prev_raw_template_id:
-            raw = db.raw_template_get(self.database, stack.prev_raw_template_id)
-            defn = self.stack_definition(stack, raw)
-            values.update(raw_template_id=raw.id, prev_raw_template_id=None,
-                          parameters=defn.masked_parameters())
+            defn = self.stack_definition(stack, stack.prev_raw_template_id)
+            values.update(raw_template_id=stack.prev_raw_template_id,
+                          prev_raw_template_id=None, parameters=defn.masked_parameters())
         return values, defn
 
 

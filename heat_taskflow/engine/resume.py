@@ -21,6 +21,10 @@ the dead process would have ended it (outputs and COMPLETE, or FAILED and rollba
 
 Distributed resume posts again every pending node of the current traversal that has no job
 on the board (a lost post, or a job board that lost its data); conductors do the rest.
+
+``resume`` hands the stack to its path's Runner (engine/runner.py), whose ``resume`` calls
+``resume_legacy`` or ``resume_distributed`` here; the traversal then ends through
+StackEngine's lifecycle (``run_traversal``, ``complete``, ``fail``) as any traversal does.
 """
 
 import contextlib
@@ -174,15 +178,18 @@ def resume(engine, stack, on_event=None):
     None on the legacy path)."""
     if stack.status != rt.IN_PROGRESS:
         raise NothingToResume(stack)
-    runner = engine._runner(stack)
-    if getattr(runner, 'asynchronous', False):
-        if sync_points.stack(engine.database, stack.id, stack.current_traversal) is None:
-            return _start_again(engine, runner, stack, on_event)
-        keys = runner.repost_missing(stack.id, stack.current_traversal)
-        LOG.info('stack %s: resume re-posted %d node(s) of traversal %s', stack.name,
-                 len(keys), stack.current_traversal)
-        return db.stack_get(engine.database, stack.id), keys
-    return resume_legacy(engine, runner, stack, on_event), None
+    return engine.runner(stack).resume(engine, stack, on_event)
+
+
+def resume_distributed(engine, runner, stack, on_event=None):
+    """Post again the pending nodes of a distributed stack's traversal that have no job on
+    the board (or start a traversal that never started); returns (row, node keys)."""
+    if sync_points.stack(engine.database, stack.id, stack.current_traversal) is None:
+        return _start_again(engine, runner, stack, on_event)
+    keys = runner.repost_missing(stack.id, stack.current_traversal)
+    LOG.info('stack %s: resume re-posted %d node(s) of traversal %s', stack.name,
+             len(keys), stack.current_traversal)
+    return db.stack_get(engine.database, stack.id), keys
 
 
 def _start_again(engine, runner, stack, on_event):
@@ -200,17 +207,17 @@ def _start_again(engine, runner, stack, on_event):
     try:
         template_id = _template_id(stack, None)
         if template_id is not None:
-            defn = engine.stack_definition(stack, db.raw_template_get(engine.database,
-                                                                      template_id))
+            defn = engine.stack_definition(stack, template_id)
     except Exception as err:  # noqa: BLE001 - the stack must not stay IN_PROGRESS
-        return engine._failed(stack, stack.action, defn, err, on_event), []
-    row = engine._run(stack, stack.action, defn, on_event)
+        return _failed(engine, stack, err, on_event), []
+    row = engine.run(stack, stack.action, defn, on_event)
     return row, sorted(runner.jobs_on_board(stack.current_traversal))
 
 
 def resume_legacy(engine, runner, stack, on_event=None):
-    """Take an interrupted legacy stack over and finish its traversal in this process."""
-    interval = getattr(runner, 'heartbeat_interval', DEFAULT_INTERVAL)
+    """Take an interrupted legacy stack over and finish its traversal in this process;
+    returns the final row."""
+    interval = runner.heartbeat_interval or DEFAULT_INTERVAL
     interrupted, age = legacy_liveness(stack, interval)
     holder_id, holder_interval = parse_holder(stack.engine_id)
     interval = max(interval, holder_interval or 0)
@@ -232,31 +239,25 @@ def resume_legacy(engine, runner, stack, on_event=None):
     stack = db.stack_get(engine.database, stack.id)
     target = runner.recorded_target(stack.current_traversal)
     action = stack.action
-    defn = files = None
+    defn = None
     try:
         template_id = _template_id(stack, target)
         if template_id is not None:
-            defn = engine.stack_definition(stack, db.raw_template_get(engine.database,
-                                                                      template_id))
-        else:
-            files = db.raw_template_get(engine.database, stack.raw_template_id).files
+            defn = engine.stack_definition(stack, template_id)
+        total = target.get('nodes') if target else None
+        runtime = engine.traversal_runtime(stack, action, defn, engine.deadline(stack, action),
+                                           on_event=on_event, progress_total=total)
     except Exception as err:  # noqa: BLE001 - the stack must not stay IN_PROGRESS
-        return engine._failed(stack, action, defn, err, on_event)
-    total = target.get('nodes') if target else None
-    deadline = engine.deadline(stack, action)
-    nested = engine.nested_factory(engine, stack) if engine.nested_factory else None
-    runtime = rt.OperationRuntime(engine.database, stack, action, stack.current_traversal,
-                                  defn, deadline, engine.engine_id, nested=nested,
-                                  on_event=on_event, progress_total=total, files=files)
-    rt.REGISTRY.register(runtime)
-    try:
-        runner.resume(runtime, lambda: engine._graph(stack, action, defn))
-    except Exception as err:  # noqa: BLE001 - any failure fails the stack
-        LOG.info('stack %s: resumed %s failed: %s', stack.name, action, err)
-        return engine._failed(stack, action, defn, err, on_event)
-    finally:
-        rt.REGISTRY.discard(runtime)
-    return engine._completed(stack, action, defn)
+        return _failed(engine, stack, err, on_event)
+    return engine.run_traversal(
+        runtime, lambda: runner.run_again(runtime,
+                                          lambda: engine.compile_graph(stack, action, defn)))
+
+
+def _failed(engine, stack, err, on_event):
+    """Fail the stack's current traversal as any failed traversal ends."""
+    row = engine.fail(stack.id, stack.current_traversal, stack.action, err, on_event)
+    return row if row is not None else db.stack_get(engine.database, stack.id)
 
 
 def _template_id(stack, target):
@@ -268,6 +269,5 @@ def _template_id(stack, target):
     if stack.action == rt.ROLLBACK:
         # Only an update's rollback has a template to go back to (the claim made it the
         # stack's template); a create's rollback converges to nothing.
-        reason = stack.status_reason or ''
-        return stack.raw_template_id if reason.startswith('Rolling back: Update') else None
+        return stack.raw_template_id if stack.rollback_action == rt.UPDATE else None
     return stack.raw_template_id

@@ -1,5 +1,6 @@
 """The stack service: what the command line calls. It posts work and reads state."""
 
+import copy
 import threading
 import time
 import uuid
@@ -14,7 +15,6 @@ from heat_taskflow.persistence import api as db
 from heat_taskflow.persistence import database as database_mod
 from heat_taskflow.resources import exceptions as res_exc
 from heat_taskflow.resources import registry
-from heat_taskflow.template import Template
 
 _SHARED = {}
 _SHARED_LOCK = threading.Lock()
@@ -304,14 +304,13 @@ class StackService:
     def get_template(self, name):
         """The template the stack currently converges to, as a dict.
 
-        Parsed as the engine parses templates (scalars such as heat_template_version stay
-        the text written, not dates), so every output format can render it.
+        Read from the engine's definition of the stored template (parsed as every template
+        is: scalars such as heat_template_version stay the text written, not dates), so
+        every output format can render it.
         """
-        raw = db.raw_template_get(self.database, self._stack(name).raw_template_id)
-        return Template.parse(raw.template['text'],
-                              filename=raw.template.get('filename') or 'template.yaml',
-                              max_size=self.conf.max_template_size,
-                              max_depth=self.conf.max_template_depth).raw
+        stack = self._stack(name)
+        defn = self.engine.stack_definition(stack, stack.raw_template_id)
+        return copy.deepcopy(defn.template.raw)     # the engine's definition stays as it is
 
     def stack_view(self, stack, outputs=True):
         """The API dict of a stack row."""

@@ -10,12 +10,15 @@ nothing, the resource actions adopt what a previous run recorded, and every prop
 step is an idempotent compare-and-swap. A node of a traversal that is over (superseded by a
 newer one, failed, complete) does nothing and propagates nothing.
 
-What the engine layer provides - posting jobs, finishing or failing a traversal - comes
-through the process's active ``Driver`` (see DRIVERS), so flows/ never imports engine/.
+What the engine layer provides - the traversal's runtime, posting jobs, finishing or
+failing a traversal, the database - comes as one ``NodeServices`` object, the tasks'
+``services`` argument (SERVICES), which the conductor running the job injects into its
+engine (transient: nothing of it is persisted); so flows/ never imports engine/ and no
+process-wide registry is consulted.
 """
 
+import abc
 import logging
-import threading
 import time
 
 from taskflow import exceptions as tf_exc
@@ -43,26 +46,35 @@ class NodeRetry(tf_exc.ExecutionFailure):
     """
 
 
-class Driver:
+# The name under which a node flow's engine gets its NodeServices.
+SERVICES = 'services'
+
+
+class NodeServices(abc.ABC):
     """What a node needs of the engine layer (implemented by engine/distributed.py)."""
 
     database = None
+    stopping = None         # a threading.Event set while the conductor stops, or None
 
+    @abc.abstractmethod
+    def runtime(self, stack_id, traversal_id):
+        """The OperationRuntime of a traversal (shared by the jobs of this process)."""
+
+    @abc.abstractmethod
     def post(self, stack_id, traversal_id, node_keys):
         """Post jobs for nodes of a traversal."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def post_missing(self, stack_id, traversal_id, node_keys):
         """Post jobs for those of the nodes that have no job on the board."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def traversal_completed(self, stack_id, traversal_id):
         """Finish a traversal whose every node is done (outputs, stack COMPLETE)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def traversal_failed(self, stack_id, traversal_id, node_key, reason):
-        """Fail a traversal because of one node (stack FAILED, maybe a rollback)."""
-        raise NotImplementedError
+        """Fail a traversal because of one node (its rollback, or stack FAILED)."""
 
     def running(self, stack_id, nodes):
         """Those of the (traversal id, node key) pairs whose job a conductor holds now
@@ -71,44 +83,14 @@ class Driver:
         return list(nodes)
 
 
-class Drivers:
-    """The drivers of the conductors running in this process; the newest one serves."""
-
-    def __init__(self):
-        self._drivers = []
-        self._lock = threading.Lock()
-
-    def activate(self, driver):
-        """Make a driver the one nodes use."""
-        with self._lock:
-            self._drivers.append(driver)
-
-    def deactivate(self, driver):
-        """Forget a driver (its conductor stopped)."""
-        with self._lock:
-            if driver in self._drivers:
-                self._drivers.remove(driver)
-
-    def current(self):
-        """The driver nodes use; raises NodeRetry when no conductor runs here."""
-        with self._lock:
-            if not self._drivers:
-                raise NodeRetry('no distributed-path driver is active in this process')
-            return self._drivers[-1]
-
-
-DRIVERS = Drivers()
-
-
 class NodeActionTask(tasks.ResourceActionTask):
     """The resource action of one node, run only while its traversal is live."""
 
     default_provides = 'outcome'
     skip_if_superseded = False      # checked below, before waiting for older actions
 
-    def execute(self):
-        driver = DRIVERS.current()
-        database = driver.database
+    def execute(self, services):
+        database = services.database
         key = self.node.key
         try:
             state = sync_points.node(database, self.stack_id, self.traversal_id, key)
@@ -124,7 +106,7 @@ class NodeActionTask(tasks.ResourceActionTask):
                 return {'result': FAILED, 'reason': outcome['reason']}
             return {'result': SKIP}
         try:
-            runtime = self._registry.get(self.stack_id, self.traversal_id)
+            runtime = services.runtime(self.stack_id, self.traversal_id)
             superseded = runtime.superseded()
         except Exception as err:
             raise NodeRetry('node %s: loading traversal %s: %s'
@@ -134,7 +116,7 @@ class NodeActionTask(tasks.ResourceActionTask):
                      runtime.stack.name, self.traversal_id, key)
             return {'result': SKIP}
         try:
-            waited = self._wait_for_older(driver, database, runtime)
+            waited = self._wait_for_older(services, database, runtime)
         except NodeRetry:
             raise
         except Exception as err:
@@ -142,14 +124,14 @@ class NodeActionTask(tasks.ResourceActionTask):
         if waited is not None:
             return waited
         try:
-            super().execute()
+            self.act(runtime)
         except Exception as err:  # noqa: BLE001 - any action failure fails the traversal
             LOG.info('stack %s traversal %s: %s failed: %s', runtime.stack.name,
                      self.traversal_id, key, err)
             return {'result': FAILED, 'reason': str(err) or err.__class__.__name__}
         return {'result': RAN}
 
-    def _wait_for_older(self, driver, database, runtime):
+    def _wait_for_older(self, services, database, runtime):
         """Wait while a node of an older traversal of the stack (one a redirect or cancel
         swapped away) still acts on this node's resource: its action runs to its end, then
         this node starts from the state it left. None to go on; a SKIP outcome when this
@@ -168,7 +150,7 @@ class NodeActionTask(tasks.ResourceActionTask):
             busy = sync_points.others_in_flight(database, self.stack_id, self.traversal_id,
                                                 name)
             if busy:
-                busy = driver.running(self.stack_id, busy)
+                busy = services.running(self.stack_id, busy)
             if not busy:
                 return None
             if not logged:
@@ -176,7 +158,7 @@ class NodeActionTask(tasks.ResourceActionTask):
                          self.traversal_id, self.node.key,
                          ', '.join('%s (traversal %s)' % (k, t) for t, k in busy))
                 logged = True
-            stopping = getattr(driver, 'stopping', None)
+            stopping = services.stopping
             if stopping is not None and stopping.is_set():
                 raise NodeRetry('conductor stopping while %s waits for %s'
                                 % (self.node.key, busy[0][1]))
@@ -198,18 +180,17 @@ class PropagateTask(task.Task):
         self.traversal_id = traversal_id
         self.node_key = node_key
 
-    def execute(self, outcome):
+    def execute(self, outcome, services):
         try:
-            self._propagate(outcome)
+            self._propagate(outcome, services)
         except NodeRetry:
             raise
         except Exception as err:
             raise NodeRetry('node %s: propagating: %s' % (self.node_key, err)) from err
 
-    def _propagate(self, outcome):
+    def _propagate(self, outcome, services):
         result = outcome['result']
-        driver = DRIVERS.current()
-        database = driver.database
+        database = services.database
         key = self.node_key
         if sync_points.superseded(database, self.stack_id, self.traversal_id):
             # Swapped away (redirect, cancel, rollback): propagate nothing, end nothing. The
@@ -225,7 +206,7 @@ class PropagateTask(task.Task):
         if result == FAILED:
             if sync_points.claim_failure(database, self.stack_id, self.traversal_id, key,
                                          outcome['reason']):
-                driver.traversal_failed(self.stack_id, self.traversal_id, key,
+                services.traversal_failed(self.stack_id, self.traversal_id, key,
                                         outcome['reason'])
             sync_points.mark_done(database, self.traversal_id, key)
             return
@@ -240,14 +221,14 @@ class PropagateTask(task.Task):
             elif verdict == sync_points.MAYBE_LOST:
                 maybe_lost.append(dep)
         if ready:
-            driver.post(self.stack_id, self.traversal_id, ready)
+            services.post(self.stack_id, self.traversal_id, ready)
         if maybe_lost:
             # A re-run: an earlier run of this node flipped these, then may have died
             # before posting them.
-            driver.post_missing(self.stack_id, self.traversal_id, maybe_lost)
+            services.post_missing(self.stack_id, self.traversal_id, maybe_lost)
         if not state['dependents'] and sync_points.satisfy_stack(
                 database, self.stack_id, self.traversal_id, key):
-            driver.traversal_completed(self.stack_id, self.traversal_id)
+            services.traversal_completed(self.stack_id, self.traversal_id)
         sync_points.mark_done(database, self.traversal_id, key)
 
     def revert(self, *args, **kwargs):

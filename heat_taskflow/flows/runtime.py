@@ -1,8 +1,9 @@
-"""What a resource action needs to run, rebuilt from the database alone.
+"""What a resource action needs to run: one traversal's OperationRuntime.
 
-A legacy operation builds one OperationRuntime and hands it to every task in its flow; a
-conductor that claims a job for a stack it has never seen rebuilds the same runtime from the
-stack row and its raw template. Either way the runtime is cached per (stack, traversal).
+StackEngine.traversal_runtime (engine/operations.py) builds every runtime. A legacy runner
+hands its traversal's runtime to every task of its flows; a conductor rebuilds the runtime
+of a traversal it has never seen from the database and keeps it in its own RuntimeCache,
+so the jobs of a traversal it runs share one.
 """
 
 import collections
@@ -22,30 +23,10 @@ from heat_taskflow.common.states import (  # noqa: F401
     UPDATE,
 )
 from heat_taskflow.persistence import api as db
-from heat_taskflow.template import Environment, StackDefinition, StackIdentity, Template
 
 # Seconds a legacy traversal trusts its last look at the stack row before starting an
 # action (how late it may notice a cancel).
 SUPERSEDED_MAX_AGE = 0.25
-
-
-def build_definition(stack, raw_template, facade=None, max_size=None, max_depth=None):
-    """The StackDefinition of a stored stack and one of its stored raw templates.
-
-    A raw template stores the template text as submitted (so errors keep their line
-    numbers), the environment files in merge order, and the files map. ``facade`` is what
-    resource_facade answers in a nested stack: the parent resource's metadata and policies.
-    """
-    source = raw_template.template
-    kwargs = {k: v for k, v in (('max_size', max_size), ('max_depth', max_depth)) if v}
-    tpl = Template.parse(source['text'], filename=source.get('filename') or 'template',
-                         **kwargs)
-    env = Environment.load([tuple(pair) for pair in
-                            (raw_template.environment or {}).get('files', [])])
-    identity = StackIdentity(stack.name, stack.id, stack.project_id)
-    return StackDefinition(tpl, env, params=dict(stack.parameters or {}),
-                           files=dict(raw_template.files or {}), identity=identity,
-                           facade=facade)
 
 
 class OperationRuntime:
@@ -167,52 +148,39 @@ def event_view(event, stack_name, progress=None):
     return view
 
 
-class RuntimeRegistry:
-    """Runtimes by (stack id, traversal id), so every task of a traversal shares one."""
+class RuntimeCache:
+    """Runtimes by (stack id, traversal id), loaded on first use by loader(stack id,
+    traversal id) and kept so that every job of a traversal shares one."""
 
-    # Runtimes the loader rebuilt are dropped oldest first beyond this many: a conductor
-    # only discards the traversals it finishes itself, and runs for weeks.
+    # Runtimes kept at most, oldest dropped first: a conductor only discards the
+    # traversals it finishes itself, and runs for weeks.
     MAX_LOADED = 256
 
-    def __init__(self):
-        self._runtimes = {}
-        self._loaded = collections.OrderedDict()
+    def __init__(self, loader):
+        self._loader = loader
+        self._runtimes = collections.OrderedDict()
         self._lock = threading.Lock()
-        self.loader = None        # callable(stack_id, traversal_id) -> OperationRuntime
-
-    def register(self, runtime):
-        """Make a runtime available to the tasks of its traversal."""
-        with self._lock:
-            self._runtimes[(runtime.stack_id, runtime.traversal_id)] = runtime
 
     def discard(self, runtime):
         """Forget a finished traversal's runtime."""
         with self._lock:
             self._runtimes.pop((runtime.stack_id, runtime.traversal_id), None)
-            self._loaded.pop((runtime.stack_id, runtime.traversal_id), None)
 
     def get(self, stack_id, traversal_id):
-        """The runtime of a traversal, loading it from the database when unknown."""
+        """The runtime of a traversal, loading it when unknown."""
+        key = (stack_id, traversal_id)
         with self._lock:
-            runtime = self._runtimes.get((stack_id, traversal_id))
+            runtime = self._runtimes.get(key)
         if runtime is not None:
             return runtime
-        if self.loader is None:
-            raise LookupError('no runtime for stack %s traversal %s' % (stack_id, traversal_id))
-        runtime = self.loader(stack_id, traversal_id)
-        key = (stack_id, traversal_id)
+        runtime = self._loader(stack_id, traversal_id)
         with self._lock:
             if key in self._runtimes:       # another thread loaded it meanwhile
                 return self._runtimes[key]
             self._runtimes[key] = runtime
-            self._loaded[key] = True
-            while len(self._loaded) > self.MAX_LOADED:
-                old, _ = self._loaded.popitem(last=False)
-                self._runtimes.pop(old, None)
+            while len(self._runtimes) > self.MAX_LOADED:
+                self._runtimes.popitem(last=False)
         return runtime
-
-
-REGISTRY = RuntimeRegistry()
 
 
 _THREAD = threading.local()

@@ -1,4 +1,9 @@
-"""The TaskFlow task that performs one node of an operation graph, and the flows made of them."""
+"""The TaskFlow task that performs one node of an operation graph, and the flows made of them.
+
+A flow is built from plain values (``build_flow``: a flow factory TaskFlow stores and calls
+again on resume); the traversal's OperationRuntime reaches its tasks as the ``runtime``
+argument, which whoever loads the flow's engine injects (transient: never persisted).
+"""
 
 import collections
 
@@ -9,7 +14,9 @@ from taskflow.types import sets as tf_sets
 
 from heat_taskflow.flows import actions
 from heat_taskflow.flows import graph as graph_mod
-from heat_taskflow.flows import runtime as rt_mod
+
+# The name under which a flow's engine gets the traversal's OperationRuntime.
+RUNTIME = 'runtime'
 
 _ACTIONS = {
     graph_mod.CONVERGE: lambda rt, node: actions.converge(rt, node.name),
@@ -22,20 +29,19 @@ class ResourceActionTask(task.Task):
     """Performs one resource action of one traversal.
 
     The task holds only plain values (stack id, traversal id, node key), so TaskFlow can
-    rebuild it from a stored flow detail in another process; the runtime comes from the
-    process-wide registry, which loads it from the database when it is not there yet.
+    rebuild it from a stored flow detail in another process; the runtime is an argument
+    (RUNTIME) the runner injects into the flow's engine.
     """
 
     # A legacy traversal swapped away (stack cancel) starts no action: each task looks at
     # the stack row first. (A distributed node checks for itself, with its sync points.)
     skip_if_superseded = True
 
-    def __init__(self, stack_id, traversal_id, node_key, registry=None):
+    def __init__(self, stack_id, traversal_id, node_key):
         super().__init__(name=node_key)
         self.stack_id = stack_id
         self.traversal_id = traversal_id
         self.node = graph_mod.Node.from_key(node_key)
-        self._registry = registry or rt_mod.REGISTRY
 
     # TaskFlow reflects on execute() and revert() (inspect.signature) for every instance it
     # builds; every instance of a class maps the same arguments (none), so map once per class.
@@ -57,8 +63,11 @@ class ResourceActionTask(task.Task):
         return (collections.OrderedDict(rebound), tf_sets.OrderedSet(required),
                 tf_sets.OrderedSet(optional))
 
-    def execute(self):
-        runtime = self._registry.get(self.stack_id, self.traversal_id)
+    def execute(self, runtime):
+        self.act(runtime)
+
+    def act(self, runtime):
+        """Perform the node's resource action in the traversal's runtime."""
         if runtime.timed_out():
             # Past the deadline no action starts (a watchdog fails the traversal, or has
             # failed it already while an action of it hangs).

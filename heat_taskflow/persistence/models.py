@@ -134,6 +134,11 @@ class Stack(Base):
     # The observer repairs drift on this stack by itself.
     auto_converge = mapped_column(sa.Boolean, nullable=False, default=False,
                                   server_default=sa.false())
+    # While action is ROLLBACK: the action it rolls back (CREATE: to nothing; UPDATE: to
+    # the previous template) and whether a stack cancel asked for it (not a failure).
+    rollback_action = mapped_column(sa.String(32), nullable=True)
+    rollback_cancelled = mapped_column(sa.Boolean, nullable=False, default=False,
+                                       server_default=sa.false())
     created_at = mapped_column(Timestamp, nullable=False, default=utcnow)
     updated_at = mapped_column(Timestamp, nullable=True, onupdate=utcnow)
     deleted_at = mapped_column(Timestamp, nullable=True)

@@ -145,7 +145,7 @@ def test_a_job_that_keeps_failing_is_trashed_and_fails_the_stack(dist, database,
     conf, service = dist
     conf.set_override('max_attempts', 2, group='conductor')
 
-    def broken(self, outcome):
+    def broken(self, outcome, services):
         raise RuntimeError('database went away')
 
     monkeypatch.setattr(node_flow.PropagateTask, '_propagate', broken)
@@ -273,3 +273,30 @@ def test_parents_waiting_for_child_stacks_hold_no_job_slot(conf, database):
             assert conductor.waiting_for_children() == 0
         # the group, 4 member stacks, and a resource in each
         assert len(service.list_resources('nest', nested_depth=2)) == 1 + 4 + 4
+
+
+def test_each_job_uses_the_services_of_the_conductor_that_runs_it(dist, database,
+                                                                  monkeypatch):
+    # No process-wide driver: two conductors in one process each hand their own
+    # NodeDriver to the jobs they run (injected into the job's engine, not persisted).
+    from heat_taskflow.engine import distributed
+
+    conf, service = dist
+    used = []
+    runtime = distributed.NodeDriver.runtime
+
+    def recording(self, stack_id, traversal_id):
+        used.append((threading.current_thread().name, self))
+        return runtime(self, stack_id, traversal_id)
+
+    monkeypatch.setattr(distributed.NodeDriver, 'runtime', recording)
+    text = tmpl({'r%d' % i: res(str(i)) for i in range(6)})
+    with harness.conductors(conf, database, count=2) as started:
+        service.create_stack('own', text, 't.yaml')
+        final = harness.settle(service, 'own')
+    assert final['stack_status'] == 'CREATE_COMPLETE', final['stack_status_reason']
+    drivers = {cond.name: cond.driver for cond in started}
+    assert used
+    for thread, driver in used:
+        owner = [name for name in drivers if thread.startswith(name + '-job')]
+        assert owner and drivers[owner[0]] is driver, thread

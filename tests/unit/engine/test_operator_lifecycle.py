@@ -460,8 +460,7 @@ def test_group_attribute_paths_resolve_from_stored_values(paths, monkeypatch):
     assert {o['output_key']: o['output_value']
             for o in paths.get_stack('ga')['outputs']} == expected
     stack_row = paths.service._stack('ga')
-    defn = paths.service.engine.stack_definition(
-        stack_row, db.raw_template_get(paths.database, stack_row.raw_template_id))
+    defn = paths.service.engine.stack_definition(stack_row, stack_row.raw_template_id)
     db.output_set_all(paths.database, stack_row.id, {})
     with plugins_broken(monkeypatch):       # outputs are resolved from stored values only
         paths.service.engine.store_outputs(stack_row, defn)
@@ -487,8 +486,7 @@ def test_nested_drift_is_observed_without_marks_unless_asked(service):
     # What the observer asks of a parent row: the reason names the inner resource.
     runtime = actions.rt_mod.OperationRuntime(
         paths.database, parent, 'CHECK', parent.current_traversal,
-        paths.service.engine.stack_definition(
-            parent, db.raw_template_get(paths.database, parent.raw_template_id)),
+        paths.service.engine.stack_definition(parent, parent.raw_template_id),
         None, 'test', nested=nested_mod.NestedStackService(paths.service.engine, parent))
     reason = actions.drift(runtime, rows(paths, 'no')['n'])
     assert "resource 'inner'" in reason

@@ -10,7 +10,6 @@ import yaml
 
 from heat_taskflow.engine import distributed, legacy
 from heat_taskflow.engine import watchdog as watchdog_mod
-from heat_taskflow.flows import runtime as rt
 from heat_taskflow.persistence import api as db
 from heat_taskflow.resources import registry
 from heat_taskflow.resources.types import test_resource
@@ -179,8 +178,18 @@ def flow_threads(traversal_id):
 
 @sqlite_only
 @pytest.mark.parametrize('rollback', [False, True], ids=['no-rollback', 'rollback'])
-def test_legacy_watchdog_fails_a_hung_traversal(legacy_service, database, hang, rollback):
+def test_legacy_watchdog_fails_a_hung_traversal(legacy_service, database, hang, rollback,
+                                                monkeypatch):
     service = legacy_service
+    built = {}
+    build = service.engine.traversal_runtime
+
+    def traversal_runtime(stack, *args, **kwargs):
+        runtime = build(stack, *args, **kwargs)
+        built.setdefault((stack.id, runtime.traversal_id), runtime)
+        return runtime
+
+    monkeypatch.setattr(service.engine, 'traversal_runtime', traversal_runtime)
     text = tmpl({'hang': res('hang'), 'after': res('after', depends_on='hang')})
     result = {}
 
@@ -194,7 +203,7 @@ def test_legacy_watchdog_fails_a_hung_traversal(legacy_service, database, hang, 
         assert hang.started.wait(harness.TIMEOUT)
         stack = stack_row(service, 'hung')
         traversal = stack.current_traversal
-        runtime = rt.REGISTRY.get(stack.id, traversal)
+        runtime = built[(stack.id, traversal)]
         runtime.deadline = time.time() - 1
         # The caller gets its answer although the plugin call still blocks.
         caller.join(harness.TIMEOUT)

@@ -77,3 +77,50 @@ def test_downgrade_to_base_drops_only_our_tables_and_upgrade_restores_them(db_ur
         assert set(models.Base.metadata.tables) <= names
     finally:
         db.dispose()
+
+
+def test_0003_reads_the_rollbacks_already_claimed_from_their_status_reason(db_url):
+    # Stacks rolling back across the upgrade: what the rollback undoes becomes data.
+    db = Database(db_url)
+    raw = sa.table('raw_template', sa.column('id', sa.Integer),
+                   sa.column('template', sa.Text), sa.column('created_at', sa.DateTime))
+    stack = sa.table('stack', *(sa.column(name) for name in (
+        'id', 'name', 'project_id', 'nested_depth', 'action', 'status', 'status_reason',
+        'convergence', 'raw_template_id', 'disable_rollback', 'created_at')))
+    reasons = {
+        'create-failed': ('ROLLBACK', 'Rolling back: Create failed: boom'),
+        'update-failed': ('ROLLBACK', 'Rolling back: Update failed: boom'),
+        'update-cancelled': ('ROLLBACK', 'Rolling back: Update cancelled'),
+        'create-cancelled': ('ROLLBACK', 'Rolling back: Create cancelled'),
+        'updating': ('UPDATE', 'Stack UPDATE started'),
+        'done': ('ROLLBACK', 'Stack ROLLBACK completed successfully (Update failed: x)'),
+    }
+    now = models.utcnow()
+    try:
+        with db.engine.begin() as connection:
+            migrations.downgrade(connection, 'base')
+            migrations.upgrade(connection, '0002')
+            raw_id = 1
+            connection.execute(raw.insert().values(id=raw_id, template='{}', created_at=now))
+            for name, (action, reason) in reasons.items():
+                connection.execute(stack.insert().values(
+                    id=name, name=name, project_id='p', nested_depth=0, action=action,
+                    status='IN_PROGRESS', status_reason=reason, convergence=False,
+                    raw_template_id=raw_id, disable_rollback=False, created_at=now))
+        db.sync()
+        with db.engine.connect() as connection:
+            found = {row.id: (row.rollback_action, bool(row.rollback_cancelled))
+                     for row in connection.execute(sa.select(models.Stack.__table__))}
+        assert found == {
+            'create-failed': ('CREATE', False),
+            'update-failed': ('UPDATE', False),
+            'update-cancelled': ('UPDATE', True),
+            'create-cancelled': ('CREATE', True),
+            'updating': (None, False),
+            'done': (None, False),
+        }
+    finally:
+        with db.engine.begin() as connection:
+            connection.execute(models.Stack.__table__.delete())
+            connection.execute(models.RawTemplate.__table__.delete())
+        db.dispose()
