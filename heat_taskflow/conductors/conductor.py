@@ -33,6 +33,7 @@ import uuid
 from taskflow import exceptions as tf_exc
 from taskflow.conductors.backends import impl_nonblocking
 
+from heat_taskflow.common import states
 from heat_taskflow.conductors import observer as observer_mod
 from heat_taskflow.engine import distributed, watchdog
 from heat_taskflow.engine import nested as nested_mod
@@ -325,7 +326,7 @@ class Conductor:
                     if self._fail(stack, traversal_id, self.watchdog_key, reason):
                         failed.append((stack.id, traversal_id))
                 continue
-            if outcome['status'] != sync_points.FAILED:
+            if outcome['status'] != states.FAILED:
                 continue
             # Claimed by a node or another watchdog but still IN_PROGRESS: normally its
             # failure is being finished right now. If it stays so, the claimer died
@@ -414,4 +415,4 @@ class Conductor:
 def _in_progress(database):
     """Live distributed stacks IN_PROGRESS (nested ones too: each has its own traversal)."""
     return db.stack_list(database, None, include_nested=True, convergence=True,
-                         status=rt.IN_PROGRESS)
+                         status=states.IN_PROGRESS)

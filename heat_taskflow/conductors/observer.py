@@ -27,10 +27,10 @@ import threading
 import time
 import uuid
 
+from heat_taskflow.common import states
 from heat_taskflow.engine import exceptions as exc
 from heat_taskflow.engine import operations as ops
 from heat_taskflow.flows import actions
-from heat_taskflow.flows import runtime as rt
 from heat_taskflow.persistence import api as db
 from heat_taskflow.persistence import exceptions as db_exc
 
@@ -41,8 +41,8 @@ LOG = logging.getLogger(__name__)
 TRAVERSAL = str(uuid.uuid5(uuid.UUID('5c4d0a5e-7b44-4bb4-9a57-0e8f3f7f2d11'), 'observer'))
 
 # The event a drifted resource gets (its row is not changed).
-DRIFT_ACTION = rt.CHECK
-DRIFT_STATUS = 'DRIFTED'
+DRIFT_ACTION = states.CHECK
+DRIFT_STATUS = states.DRIFTED
 
 
 class Observer:
@@ -155,13 +155,13 @@ class Observer:
 
         A drift already recorded at the previous observation (same resource row, same
         reason) gets no second event."""
-        runtime = self.engine.traversal_runtime(stack, rt.CHECK, None,
-                                                self.engine.deadline(stack, rt.CHECK))
+        runtime = self.engine.traversal_runtime(stack, states.CHECK, None,
+                                                self.engine.deadline(stack, states.CHECK))
         drifted, drift = {}, {}
         for row in db.resource_list(self.database, stack.id, current_only=True):
             if self._stopping.is_set():
                 return drifted
-            if row.status != rt.COMPLETE:
+            if row.status != states.COMPLETE:
                 continue        # failed or marked unhealthy: not news, and converge fixes it
             reason = actions.drift(runtime, row)
             if reason is None:
@@ -191,7 +191,7 @@ class Observer:
         current = db.stack_get(self.database, stack.id)
         if (current is None or current.deleted_at is not None
                 or current.current_traversal != stack.current_traversal
-                or current.status != rt.COMPLETE):
+                or current.status != states.COMPLETE):
             LOG.info('%s: stack %s changed while observed: not converging it', self.name,
                      stack.name)
             return None
@@ -210,5 +210,5 @@ def _candidates(database):
     """Live top-level COMPLETE stacks of the distributed path, oldest first (those not due
     are skipped by the claim, so every due stack gets its turn)."""
     return [stack for stack in db.stack_list(database, None, convergence=True,
-                                             status=rt.COMPLETE)
-            if stack.action != rt.DELETE]
+                                             status=states.COMPLETE)
+            if stack.action != states.DELETE]

@@ -20,6 +20,7 @@ from oslo_utils import uuidutils
 from taskflow import states as tf_states
 from taskflow.persistence import models as tf_models
 
+from heat_taskflow.common import polling, states
 from heat_taskflow.engine import resume as resume_mod
 from heat_taskflow.engine import runner as runner_mod
 from heat_taskflow.flows import node_flow, sync_points
@@ -217,7 +218,7 @@ class NodeDriver(node_flow.NodeServices):
             for other in others:
                 sync_points.delete(self.database, stack_id, other)
             strays = (_strays(self.database, stack_id, runtime.definition)
-                      if runtime.action != rt.CHECK else [])
+                      if runtime.action != states.CHECK else [])
             if strays:
                 LOG.info('stack %s traversal %s: rows %s left by earlier traversals: '
                          'converging again', runtime.stack.name, traversal_id,
@@ -243,48 +244,57 @@ class NodeDriver(node_flow.NodeServices):
 
     def _wait_for_others(self, stack_id, traversal_id, deadline):
         # Older traversals' actions still running (claimed jobs) end first.
-        while True:
-            running = self.running(stack_id, sync_points.others_in_flight(
+        running = []
+
+        def ended():
+            running[:] = self.running(stack_id, sync_points.others_in_flight(
                 self.database, stack_id, traversal_id))
-            if not running:
-                return
-            if self.stopping.is_set():
-                raise node_flow.NodeRetry('conductor stopping while traversal %s waits for '
-                                          'older actions' % traversal_id)
-            if deadline is not None and time.time() > deadline:
-                LOG.warning('stack %s traversal %s: ending with %s of older traversals '
-                            'still running (timed out)', stack_id, traversal_id,
-                            ', '.join(k for _, k in running))
-                return
-            time.sleep(IN_FLIGHT_POLL)
+            return not running
+
+        try:
+            polling.wait_until(ended, IN_FLIGHT_POLL, deadline=deadline, clock=time.time,
+                               stop_event=self.stopping)
+        except polling.Stopped:
+            raise node_flow.NodeRetry('conductor stopping while traversal %s waits for '
+                                      'older actions' % traversal_id) from None
+        except polling.TimedOut:
+            LOG.warning('stack %s traversal %s: ending with %s of older traversals '
+                        'still running (timed out)', stack_id, traversal_id,
+                        ', '.join(k for _, k in running))
 
     def _follow_up(self, stack_id, traversal_id, runtime):
         """Swap in a new traversal to the same target (while this one is the stack's)."""
         stack = db.stack_get(self.database, stack_id)
         if stack is None or stack.current_traversal != traversal_id:
             return
-        claimed = self.engine.claim(stack, {}, expected_status=rt.IN_PROGRESS)
+        claimed = self.engine.claim(stack, {}, expected_status=states.IN_PROGRESS)
         if claimed is not None:
             self.engine.run(claimed, runtime.action, runtime.definition)
 
     def _wait_in_flight(self, stack_id, traversal_id, node_key, deadline):
         # As the legacy engine does before it reverts: let actions already running end, so
         # the rollback never acts on a resource an old action still holds. A node that
-        # starts from now on finds the traversal failed and does nothing.
-        while True:
-            if self.stopping.is_set():
-                # Hand the job back: the conductor that takes it finishes the failure.
-                raise node_flow.NodeRetry('conductor stopping while %s fails its traversal'
-                                          % node_key)
-            running = [k for k in sync_points.in_flight(self.database, stack_id, traversal_id)
-                       if k != node_key]
-            if not running:
-                return
-            if deadline is not None and time.time() > deadline:
-                LOG.warning('stack %s traversal %s: failing with %s still running (timed '
-                            'out)', stack_id, traversal_id, ', '.join(running))
-                return
-            time.sleep(IN_FLIGHT_POLL)
+        # starts from now on finds the traversal failed and does nothing. A conductor that
+        # stops hands the job back: the conductor that takes it finishes the failure.
+        stopping = node_flow.NodeRetry('conductor stopping while %s fails its traversal'
+                                       % node_key)
+        if self.stopping.is_set():
+            raise stopping
+        running = []
+
+        def ended():
+            running[:] = [k for k in sync_points.in_flight(self.database, stack_id,
+                                                           traversal_id) if k != node_key]
+            return not running
+
+        try:
+            polling.wait_until(ended, IN_FLIGHT_POLL, deadline=deadline, clock=time.time,
+                               stop_event=self.stopping)
+        except polling.Stopped:
+            raise stopping from None
+        except polling.TimedOut:
+            LOG.warning('stack %s traversal %s: failing with %s still running (timed '
+                        'out)', stack_id, traversal_id, ', '.join(running))
 
 
 def _strays(database, stack_id, definition):

@@ -8,10 +8,10 @@ resume) and its traversal lifecycle, never around them.
 
 import time
 
+from heat_taskflow.common import polling, states
 from heat_taskflow.engine import exceptions as exc
 from heat_taskflow.engine import operations as ops
 from heat_taskflow.flows import actions
-from heat_taskflow.flows import runtime as rt
 from heat_taskflow.persistence import api as db
 from heat_taskflow.resources import base
 from heat_taskflow.template import parser
@@ -81,7 +81,7 @@ class ResourceNestedStacks(base.NestedStackService):
         the parent was taken over. A child whose heartbeat does not move is waited for until
         it is stale, then resumed; one whose heartbeat moves on is run by a live process,
         and the plugin polls it until that process ends it."""
-        if stack.status != rt.IN_PROGRESS or stack.convergence:
+        if stack.status != states.IN_PROGRESS or stack.convergence:
             return
         from heat_taskflow.engine import resume as resume_mod
         first_seen = resume_mod.last_seen(stack)
@@ -90,20 +90,30 @@ class ResourceNestedStacks(base.NestedStackService):
         interval = max(interval, resume_mod.parse_holder(stack.engine_id)[1] or 0)
         # A guard only: a holder that stopped beating is stale after STALE_INTERVALS.
         give_up = time.monotonic() + (resume_mod.STALE_INTERVALS + 2) * interval + 5
-        while stack is not None and stack.status == rt.IN_PROGRESS:
+        looked = []
+
+        def resumed_or_alive():
+            # True once there is nothing more to do here: resumed, ended, or alive.
+            child = stack
+            if looked:
+                child = self._stack(stack.id)
+                if child is not None and resume_mod.last_seen(child) != first_seen:
+                    return True     # its process lives: the plugin polls it until it ends
+            looked.append(True)
+            if child is None or child.status != states.IN_PROGRESS:
+                return True
             try:
-                self._engine.resume(stack)
-                return
+                self._engine.resume(child)
+                return True
             except resume_mod.NothingToResume:
-                return      # it ended meanwhile
+                return True         # it ended meanwhile
             except resume_mod.StillRunning:
-                pass
-            if time.monotonic() > give_up:
-                return
-            time.sleep(min(interval / 2.0, 1.0))
-            stack = self._stack(stack.id)
-            if stack is not None and resume_mod.last_seen(stack) != first_seen:
-                return      # its process lives: the plugin polls the child until it ends
+                return False
+
+        try:
+            polling.wait_until(resumed_or_alive, min(interval / 2.0, 1.0), deadline=give_up)
+        except polling.TimedOut:
+            return
 
     def update_stack(self, stack_id, template, files=None, environment=None, parameters=None,
                      timeout_mins=None):
@@ -111,7 +121,7 @@ class ResourceNestedStacks(base.NestedStackService):
         stack = self._stack(stack_id)
         if stack is None:
             raise exc.StackNotFound(stack_id)
-        if stack.status == rt.IN_PROGRESS:
+        if stack.status == states.IN_PROGRESS:
             self._resume_if_interrupted(stack)
             stack = self._stack(stack_id)
         self._engine.update(stack, self._source(template, files, environment, parameters),
@@ -122,10 +132,10 @@ class ResourceNestedStacks(base.NestedStackService):
         stack = self._stack(stack_id)
         if stack is None or stack.deleted_at is not None:
             return
-        if stack.status == rt.IN_PROGRESS:
+        if stack.status == states.IN_PROGRESS:
             # Only an interrupted operation can leave a child busy while its parent acts.
             db.stack_update(self._engine.database, stack.id,
-                            {'status': rt.FAILED, 'status_reason': 'interrupted'})
+                            {'status': states.FAILED, 'status_reason': 'interrupted'})
             stack = db.stack_get(self._engine.database, stack.id)
         self._engine.delete(stack)
 
@@ -133,7 +143,7 @@ class ResourceNestedStacks(base.NestedStackService):
         """(action, status, reason) of a child stack; a gone one is DELETE COMPLETE."""
         stack = self._stack(stack_id)
         if stack is None or stack.deleted_at is not None:
-            return (rt.DELETE, rt.COMPLETE, 'stack does not exist')
+            return (states.DELETE, states.COMPLETE, 'stack does not exist')
         return (stack.action, stack.status, stack.status_reason)
 
     def stack_outputs(self, stack_id):
@@ -163,18 +173,18 @@ class ResourceNestedStacks(base.NestedStackService):
         stack = self._stack(stack_id)
         if stack is None or stack.deleted_at is not None:
             raise exc.StackNotFound(stack_id)
-        if stack.status == rt.IN_PROGRESS:
+        if stack.status == states.IN_PROGRESS:
             raise exc.ActionInProgress(stack.name, stack.action)
         defn = self._engine.stack_definition(stack, stack.raw_template_id)
         if mark:
             self._engine.mark_drifted(stack, defn)
-            return self._unhealthy(stack_id, lambda r: r.status != rt.COMPLETE)
-        runtime = self._engine.traversal_runtime(stack, rt.CHECK, defn, None)
+            return self._unhealthy(stack_id, lambda r: r.status != states.COMPLETE)
+        runtime = self._engine.traversal_runtime(stack, states.CHECK, defn, None)
         found = {}
         for row in db.resource_list(self._engine.database, stack_id, current_only=True):
             if row.name not in defn.resources:
                 continue
-            if row.status != rt.COMPLETE:
+            if row.status != states.COMPLETE:
                 found[row.name] = '%s_%s: %s' % (row.action, row.status,
                                                  row.status_reason or 'no reason')
                 continue
@@ -185,7 +195,7 @@ class ResourceNestedStacks(base.NestedStackService):
 
     def failed_resources(self, stack_id):
         """``{name: 'ACTION_FAILED: reason'}`` of a child stack's failed current resources."""
-        return self._unhealthy(stack_id, lambda r: r.status == rt.FAILED)
+        return self._unhealthy(stack_id, lambda r: r.status == states.FAILED)
 
     def _unhealthy(self, stack_id, pick):
         return {r.name: '%s_%s: %s' % (r.action, r.status, r.status_reason or 'no reason')

@@ -23,6 +23,7 @@ import threading
 import time
 import uuid
 
+from heat_taskflow.common import states
 from heat_taskflow.engine import exceptions as exc
 from heat_taskflow.flows import actions
 from heat_taskflow.flows import graph as graph_mod
@@ -212,7 +213,8 @@ class StackEngine:
         try:
             stack = db.stack_create(
                 self.database, id=stack_id, name=name, project_id=project_id,
-                action=rt.CREATE, status=rt.IN_PROGRESS, status_reason='Stack CREATE started',
+                action=states.CREATE, status=states.IN_PROGRESS,
+                status_reason='Stack CREATE started',
                 convergence=convergence, current_traversal=str(uuid.uuid4()),
                 raw_template_id=raw.id, parameters=defn.masked_parameters(),
                 timeout=timeout_mins or self.conf.default_timeout,
@@ -223,7 +225,7 @@ class StackEngine:
         except db_exc.StackExists as err:
             db.raw_template_delete(self.database, raw.id)
             raise exc.StackExists(name) from err
-        return self.run(stack, rt.CREATE, defn, on_event)
+        return self.run(stack, states.CREATE, defn, on_event)
 
     def update(self, stack, source, timeout_mins=None, disable_rollback=None, on_event=None,
                converge=False, auto_converge=None):
@@ -240,7 +242,7 @@ class StackEngine:
                                facade=self._facade(stack), nested=bool(stack.owner_id))
         raw = db.raw_template_create(self.database,
                                      **source.raw_values(defn.template.description))
-        values = dict(action=rt.UPDATE, status=rt.IN_PROGRESS,
+        values = dict(action=states.UPDATE, status=states.IN_PROGRESS,
                       status_reason='Stack UPDATE started', raw_template_id=raw.id,
                       prev_raw_template_id=_previous_template(stack),
                       parameters=defn.masked_parameters())
@@ -259,7 +261,7 @@ class StackEngine:
             # of updates): read it again and redirect that one; the last to claim wins.
             stack = db.stack_get(self.database, stack.id)
             try:
-                if stack is None or (stack.status == rt.IN_PROGRESS
+                if stack is None or (stack.status == states.IN_PROGRESS
                                      and not self._redirectable(stack, converge)):
                     break
             except exc.ActionInProgress:
@@ -268,9 +270,9 @@ class StackEngine:
             claimed = self.claim(stack, values)
         if claimed is None:
             db.raw_template_delete(self.database, raw.id)
-            raise exc.ActionInProgress(name, rt.UPDATE,
+            raise exc.ActionInProgress(name, states.UPDATE,
                                        hint='another operation started meanwhile')
-        if stack.status == rt.IN_PROGRESS:
+        if stack.status == states.IN_PROGRESS:
             LOG.info('stack %s: update redirects the %s in progress (traversal %s -> %s)',
                      name, stack.action, stack.current_traversal,
                      claimed.current_traversal)
@@ -279,9 +281,9 @@ class StackEngine:
             try:
                 self.mark_drifted(stack, defn, on_event)
             except Exception as err:  # noqa: BLE001 - any failure fails the stack
-                return self._ended(self.fail(stack.id, stack.current_traversal, rt.UPDATE,
+                return self._ended(self.fail(stack.id, stack.current_traversal, states.UPDATE,
                                              err, on_event), stack)
-        return self.run(stack, rt.UPDATE, defn, on_event)
+        return self.run(stack, states.UPDATE, defn, on_event)
 
     def mark_drifted(self, stack, defn, on_event=None):
         """Check each current resource the definition keeps and mark the drifted ones
@@ -289,7 +291,8 @@ class StackEngine:
         see the marks); returns {name: reason}."""
         names = [r.name for r in db.resource_list(self.database, stack.id, current_only=True)
                  if r.name in defn.resources]
-        runtime = self.traversal_runtime(stack, rt.CHECK, defn, self.deadline(stack, rt.CHECK),
+        runtime = self.traversal_runtime(stack, states.CHECK, defn,
+                                         self.deadline(stack, states.CHECK),
                                          on_event=on_event, progress_total=len(names))
         drifted = {}
         for name in names:
@@ -303,21 +306,21 @@ class StackEngine:
     def delete(self, stack, on_event=None):
         """Delete every resource of a stack, in reverse dependency order, then the stack."""
         self._refuse_if_busy(stack)
-        stack = self.claim(stack, dict(action=rt.DELETE, status=rt.IN_PROGRESS,
+        stack = self.claim(stack, dict(action=states.DELETE, status=states.IN_PROGRESS,
                                        status_reason='Stack DELETE started'))
         if stack is None:
-            raise exc.ActionInProgress(stack.name, rt.DELETE)
-        return self.run(stack, rt.DELETE, None, on_event)
+            raise exc.ActionInProgress(stack.name, states.DELETE)
+        return self.run(stack, states.DELETE, None, on_event)
 
     def check(self, stack, on_event=None):
         """Ask every resource's plugin to check the real resource."""
         self._refuse_if_busy(stack)
         defn = self.stack_definition(stack, stack.raw_template_id)
-        stack = self.claim(stack, dict(action=rt.CHECK, status=rt.IN_PROGRESS,
+        stack = self.claim(stack, dict(action=states.CHECK, status=states.IN_PROGRESS,
                                        status_reason='Stack CHECK started'))
         if stack is None:
-            raise exc.ActionInProgress(stack.name, rt.CHECK)
-        return self.run(stack, rt.CHECK, defn, on_event)
+            raise exc.ActionInProgress(stack.name, states.CHECK)
+        return self.run(stack, states.CHECK, defn, on_event)
 
     def resume(self, stack, on_event=None):
         """Resume the stack's interrupted operation (engine/resume.py); returns (stack row,
@@ -338,22 +341,22 @@ class StackEngine:
         the cancelled traversal runs it once its running actions have ended. A rollback,
         delete or check in progress can only be cancelled without rollback.
         """
-        if stack.status != rt.IN_PROGRESS:
+        if stack.status != states.IN_PROGRESS:
             raise exc.InvalidInput('stack "%s" is %s_%s: there is no operation in progress '
                                    'to cancel' % (stack.name, stack.action, stack.status))
         action = stack.action
         reason = cancel_reason(action)
         defn = None
         if rollback:
-            if action not in (rt.CREATE, rt.UPDATE):
+            if action not in (states.CREATE, states.UPDATE):
                 raise exc.InvalidInput(
                     'stack "%s": a %s in progress cannot be rolled back; '
                     '"heat-taskflow stack cancel --no-rollback %s" stops it'
                     % (stack.name, action, stack.name))
             values, defn = self._rollback_values(stack, action, reason, cancelled=True)
         else:
-            values = dict(status=rt.FAILED, status_reason=reason)
-        claimed = self.claim(stack, values, expected_status=rt.IN_PROGRESS)
+            values = dict(status=states.FAILED, status_reason=reason)
+        claimed = self.claim(stack, values, expected_status=states.IN_PROGRESS)
         if claimed is None:
             now = db.stack_get(self.database, stack.id)
             raise exc.InvalidInput('stack "%s": its %s ended or changed meanwhile (now '
@@ -362,15 +365,15 @@ class StackEngine:
         LOG.info('stack %s (%s): %s traversal %s cancelled%s', stack.name, stack.id, action,
                  stack.current_traversal, ', rolling back' if rollback else '')
         if rollback and claimed.convergence:
-            return self.run(claimed, rt.ROLLBACK, defn, on_event)
+            return self.run(claimed, states.ROLLBACK, defn, on_event)
         return claimed
 
     def _redirectable(self, stack, converge=False):
         """True when an update redirects the stack's operation in progress (the
         distributed path) instead of being refused (the legacy path: see cancel)."""
-        if stack.status != rt.IN_PROGRESS or not stack.convergence:
+        if stack.status != states.IN_PROGRESS or not stack.convergence:
             return False
-        if stack.action == rt.DELETE:
+        if stack.action == states.DELETE:
             raise exc.ActionInProgress(stack.name, stack.action,
                                        hint='a stack being deleted cannot be updated')
         if converge:
@@ -381,7 +384,7 @@ class StackEngine:
         return True
 
     def _refuse_if_busy(self, stack):
-        if stack.status == rt.IN_PROGRESS:
+        if stack.status == states.IN_PROGRESS:
             raise exc.ActionInProgress(
                 stack.name, stack.action,
                 hint='wait for it to finish, or run "heat-taskflow stack cancel %s"'
@@ -395,7 +398,7 @@ class StackEngine:
         longer has that status). A claim for another action than a rollback clears what
         the row said of the last rollback."""
         values = dict(values, current_traversal=str(uuid.uuid4()))
-        if values.get('action', rt.ROLLBACK) != rt.ROLLBACK:
+        if values.get('action', states.ROLLBACK) != states.ROLLBACK:
             values.setdefault('rollback_action', None)
             values.setdefault('rollback_cancelled', False)
         if not db.stack_update(self.database, stack.id, values,
@@ -417,7 +420,7 @@ class StackEngine:
         """The graph of a traversal of the stack to defn (None: to nothing), compiled from
         the stack's stored resource rows as they are now."""
         rows = db.resource_list(self.database, stack.id)
-        if action == rt.CHECK:
+        if action == states.CHECK:
             current = {r.name: r for r in rows if r.replaced_by is None}
             by_id = {r.id: r.name for r in rows}
             deps = {name: [by_id[i] for i in (r.requires or []) if by_id.get(i) in current]
@@ -489,14 +492,14 @@ class StackEngine:
         current = db.stack_get(self.database, stack.id)
         LOG.info('stack %s (%s): %s traversal %s was cancelled', stack.name, stack.id,
                  action, stack.current_traversal)
-        if (current is None or current.convergence or current.status != rt.IN_PROGRESS
-                or current.action != rt.ROLLBACK or not current.rollback_cancelled
+        if (current is None or current.convergence or current.status != states.IN_PROGRESS
+                or current.action != states.ROLLBACK or not current.rollback_cancelled
                 or current.rollback_action != action):
             return current
         defn = None
-        if action == rt.UPDATE and stack.prev_raw_template_id:
+        if action == states.UPDATE and stack.prev_raw_template_id:
             defn = self.stack_definition(current, current.raw_template_id)
-        return self.run(current, rt.ROLLBACK, defn, on_event)
+        return self.run(current, states.ROLLBACK, defn, on_event)
 
     def deadline(self, stack, action):
         """The deadline (a time.time() value) of a traversal starting now: the stack's
@@ -507,7 +510,7 @@ class StackEngine:
         """The stack row while the traversal is its current one and in progress, else None."""
         stack = db.stack_get(self.database, stack_id)
         if (stack is None or stack.current_traversal != traversal_id
-                or stack.status != rt.IN_PROGRESS):
+                or stack.status != states.IN_PROGRESS):
             return None
         return stack
 
@@ -534,13 +537,13 @@ class StackEngine:
         LOG.info('stack %s (%s): %s traversal %s failed: %s', stack.name, stack.id, action,
                  traversal_id, err)
         reason = '%s failed: %s' % (action.capitalize(), _failure_reason(err))
-        if action in (rt.CREATE, rt.UPDATE) and not stack.disable_rollback:
+        if action in (states.CREATE, states.UPDATE) and not stack.disable_rollback:
             try:
                 return self._rollback(stack, action, reason, on_event)
             except Exception as rb_err:  # noqa: BLE001 - the stack must not stay busy
                 LOG.warning('stack %s: rollback could not start: %s', stack.name, rb_err)
                 reason += '; rollback could not start: %s' % rb_err
-        return self._set_status(stack, rt.FAILED, reason)
+        return self._set_status(stack, states.FAILED, reason)
 
     def _set_status(self, stack, status, reason, extra=None):
         values = dict(extra or {}, status=status, status_reason=reason)
@@ -552,29 +555,29 @@ class StackEngine:
 
     def _completed(self, stack, action, defn):
         done = 'Stack %s completed successfully' % action
-        if action == rt.ROLLBACK:
+        if action == states.ROLLBACK:
             # Keep the cause: a rolled-back stack is the trace of a failed operation.
             done += ' (%s)' % stack.status_reason.replace('Rolling back: ', '', 1)
-        if action in (rt.DELETE,) or (action == rt.ROLLBACK and defn is None):
-            if action == rt.DELETE:
+        if action in (states.DELETE,) or (action == states.ROLLBACK and defn is None):
+            if action == states.DELETE:
                 db.stack_mark_deleted(self.database, stack.id)
             db.output_set_all(self.database, stack.id, {})
-            return self._set_status(stack, rt.COMPLETE, done)
-        if defn is not None and action != rt.CHECK:
+            return self._set_status(stack, states.COMPLETE, done)
+        if defn is not None and action != states.CHECK:
             self.store_outputs(stack, defn)
-        if action == rt.CHECK:
+        if action == states.CHECK:
             failed = [r.name for r in db.resource_list(self.database, stack.id)
-                      if r.action == rt.CHECK and r.status == rt.FAILED]
+                      if r.action == states.CHECK and r.status == states.FAILED]
             if failed:
-                return self._set_status(stack, rt.FAILED, 'Check failed for resources: %s'
+                return self._set_status(stack, states.FAILED, 'Check failed for resources: %s'
                                         % ', '.join(sorted(failed)))
-        return self._set_status(stack, rt.COMPLETE, done)
+        return self._set_status(stack, states.COMPLETE, done)
 
     def store_outputs(self, stack, defn):
         """Resolve the outputs from stored attribute values and store them."""
         rows = [r for r in db.resource_list(self.database, stack.id) if r.replaced_by is None]
-        states = {r.name: actions.stored_state(r) for r in rows}
-        db.output_set_all(self.database, stack.id, defn.resolve_outputs(states))
+        stored = {r.name: actions.stored_state(r) for r in rows}
+        db.output_set_all(self.database, stack.id, defn.resolve_outputs(stored))
 
     def _rollback(self, stack, failed_action, reason, on_event):
         """Claim and run the rollback of a failed create or update: to nothing after a
@@ -583,16 +586,16 @@ class StackEngine:
         claimed = self.claim(stack, values)
         if claimed is None:
             return db.stack_get(self.database, stack.id)
-        return self.run(claimed, rt.ROLLBACK, defn, on_event)
+        return self.run(claimed, states.ROLLBACK, defn, on_event)
 
     def _rollback_values(self, stack, failed_action, reason, cancelled=False):
         """The stack row values that claim a rollback of failed_action (cancelled: a stack
         cancel asked for it), and the definition it converges to (None: to nothing)."""
-        values = dict(action=rt.ROLLBACK, status=rt.IN_PROGRESS,
+        values = dict(action=states.ROLLBACK, status=states.IN_PROGRESS,
                       status_reason=_rolling_back(reason), rollback_action=failed_action,
                       rollback_cancelled=cancelled)
         defn = None
-        if failed_action == rt.UPDATE and stack.prev_raw_template_id:
+        if failed_action == states.UPDATE and stack.prev_raw_template_id:
             defn = self.stack_definition(stack, stack.prev_raw_template_id)
             values.update(raw_template_id=stack.prev_raw_template_id,
                           prev_raw_template_id=None, parameters=defn.masked_parameters())
@@ -617,11 +620,11 @@ def _previous_template(stack):
     template; when the update redirects an operation in progress, the last template the
     stack reached instead (an update's previous one, a rollback's or check's target;
     none during a create, whose failure rolls back to nothing)."""
-    if stack.status != rt.IN_PROGRESS:
+    if stack.status != states.IN_PROGRESS:
         return stack.raw_template_id
-    if stack.action == rt.UPDATE:
+    if stack.action == states.UPDATE:
         return stack.prev_raw_template_id
-    if stack.action == rt.CREATE:
+    if stack.action == states.CREATE:
         return None
     return stack.raw_template_id
 

@@ -31,8 +31,8 @@ import contextlib
 import logging
 import threading
 
+from heat_taskflow.common import states
 from heat_taskflow.engine import exceptions as exc
-from heat_taskflow.flows import runtime as rt
 from heat_taskflow.flows import sync_points
 from heat_taskflow.persistence import api as db
 from heat_taskflow.persistence.models import utcnow
@@ -176,7 +176,7 @@ def take_over(database, stack, engine_id, interval=DEFAULT_INTERVAL):
 def resume(engine, stack, on_event=None):
     """Resume a stack's interrupted operation; returns (stack row, reposted node keys or
     None on the legacy path)."""
-    if stack.status != rt.IN_PROGRESS:
+    if stack.status != states.IN_PROGRESS:
         raise NothingToResume(stack)
     return engine.runner(stack).resume(engine, stack, on_event)
 
@@ -264,10 +264,10 @@ def _template_id(stack, target):
     """The raw template the traversal converges to (None: to nothing)."""
     if target is not None and 'template_id' in target:
         return target['template_id']
-    if stack.action == rt.DELETE:
+    if stack.action == states.DELETE:
         return None
-    if stack.action == rt.ROLLBACK:
+    if stack.action == states.ROLLBACK:
         # Only an update's rollback has a template to go back to (the claim made it the
         # stack's template); a create's rollback converges to nothing.
-        return stack.raw_template_id if stack.rollback_action == rt.UPDATE else None
+        return stack.raw_template_id if stack.rollback_action == states.UPDATE else None
     return stack.raw_template_id

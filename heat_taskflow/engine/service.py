@@ -5,6 +5,7 @@ import threading
 import time
 import uuid
 
+from heat_taskflow.common import polling, states
 from heat_taskflow.engine import distributed, legacy
 from heat_taskflow.engine import exceptions as exc
 from heat_taskflow.engine import nested as nested_mod
@@ -17,6 +18,8 @@ from heat_taskflow.resources import exceptions as res_exc
 from heat_taskflow.resources import registry
 
 _SHARED = {}
+# What wait()'s poll answers for a stack that is gone (deleted while it waited).
+_GONE = object()
 _SHARED_LOCK = threading.Lock()
 
 
@@ -157,22 +160,28 @@ class StackService:
         except exc.StackNotFound:
             return None
         since = None
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
+
+        def settled():
+            # The stack row once it is no longer IN_PROGRESS, _GONE once it is gone.
+            nonlocal since
             if on_event is not None:
                 # Straight from the table: a stack being deleted is no longer found by name.
                 for event in db.event_list(self.database, stack.id, since_id=since):
                     since = event.id
                     on_event(rt.event_view(event, stack.name))
-            stack = db.stack_get(self.database, stack.id)
-            if stack is None:
-                return None
-            if stack.status != rt.IN_PROGRESS:
-                return self.stack_view(stack)
-            if deadline is not None and time.monotonic() > deadline:
-                raise TimeoutError('stack %s is still %s_IN_PROGRESS after %.0f s'
-                                   % (stack.name, stack.action, timeout))
-            time.sleep(poll)
+            row = db.stack_get(self.database, stack.id)
+            if row is None:
+                return _GONE
+            return row if row.status != states.IN_PROGRESS else None
+
+        deadline = None if timeout is None else time.monotonic() + timeout
+        try:
+            row = polling.wait_until(settled, poll, deadline=deadline)
+        except polling.TimedOut:
+            row = db.stack_get(self.database, stack.id) or stack
+            raise TimeoutError('stack %s is still %s_IN_PROGRESS after %.0f s'
+                               % (row.name, row.action, timeout)) from None
+        return None if row is _GONE else self.stack_view(row)
 
     def signal_resource(self, name, resource_name, data=None):
         """Store a signal for a resource (a wait condition handle reads it)."""
@@ -191,24 +200,24 @@ class StackService:
         Refused while the stack has an operation in progress. Returns the resource view.
         """
         stack = self._stack(name)
-        if stack.status == rt.IN_PROGRESS:
+        if stack.status == states.IN_PROGRESS:
             raise exc.ActionInProgress(stack.name, stack.action,
                                        hint='mark resources once it has finished')
         row = self._row(stack, resource_name)
         if reset:
-            if (row.action, row.status) != (rt.CHECK, rt.FAILED):
+            if (row.action, row.status) != (states.CHECK, states.FAILED):
                 return self.resource_view(stack, row)    # not marked: nothing to undo
-            status, reason = rt.COMPLETE, reason or 'marked healthy by operator'
+            status, reason = states.COMPLETE, reason or 'marked healthy by operator'
         else:
-            status, reason = rt.FAILED, reason or 'marked unhealthy by operator'
-        values = dict(action=rt.CHECK, status=status, status_reason=reason)
+            status, reason = states.FAILED, reason or 'marked unhealthy by operator'
+        values = dict(action=states.CHECK, status=status, status_reason=reason)
         if not db.resource_update(self.database, row.id, values,
                                   expected_atomic_key=row.atomic_key):
             raise exc.ActionInProgress(stack.name, stack.action,
                                        hint='resource "%s" changed meanwhile' % row.name)
         db.event_create(self.database, stack_id=stack.id, resource_name=row.name,
                         physical_resource_id=row.physical_resource_id, resource_type=row.type,
-                        resource_action=rt.CHECK, resource_status=status,
+                        resource_action=states.CHECK, resource_status=status,
                         resource_status_reason=reason)
         return self.resource_view(stack, self._row(stack, resource_name))
 
@@ -273,7 +282,7 @@ class StackService:
             path = prefix + (row.name,)
             child = children.pop(row.name, None)
             below = self._failures(child, path) if child is not None else []
-            if row.status == rt.FAILED and not below:
+            if row.status == states.FAILED and not below:
                 view = self.resource_view(stack, row)
                 view['resource_path'] = '.'.join(path)
                 out.append(view)

@@ -9,8 +9,7 @@ next one calls out, and the plugins follow the idempotency contract of resources
 import contextlib
 import logging
 
-from heat_taskflow.common import polling
-from heat_taskflow.common.states import INIT
+from heat_taskflow.common import polling, states
 from heat_taskflow.flows import context as ctx_mod
 from heat_taskflow.flows import runtime as rt_mod
 from heat_taskflow.persistence import api as db
@@ -102,7 +101,7 @@ def _set_state(runtime, row, action, status, reason='', values=None):
     """Persist a resource state change and record its event."""
     update = dict(values or {})
     update.update(action=action, status=status, status_reason=reason)
-    if status == rt_mod.IN_PROGRESS:
+    if status == states.IN_PROGRESS:
         update['engine_id'] = runtime.engine_id
     else:
         update['engine_id'] = None
@@ -116,7 +115,7 @@ def _fail(runtime, row, action, exc):
     reason = getattr(exc, 'reason', None) or str(exc) or exc.__class__.__name__
     if row.name not in reason:
         reason = "resource '%s': %s" % (row.name, reason)
-    _set_state(runtime, row, action, rt_mod.FAILED, reason)
+    _set_state(runtime, row, action, states.FAILED, reason)
     if isinstance(exc, ResourceActionFailed):
         raise exc
     raise ResourceActionFailed(row.name, action, reason) from exc
@@ -128,39 +127,39 @@ def converge(runtime, name):
     rdef = defn.resources[name]
     rtype = defn.resource_type(name)
     requires = sorted(runtime.requires(name))
-    states, dep_rows = _states(runtime, requires)
+    known, dep_rows = _states(runtime, requires)
     try:
-        properties = defn.resolve_properties(name, states)
+        properties = defn.resolve_properties(name, known)
     except Exception as exc:
         row = db.resource_get_by_name(runtime.database, runtime.stack_id, name)
         if row is None:
             row = _new_row(runtime, name, rtype, rdef)
-        _fail(runtime, row, rt_mod.CREATE if row.action is None else row.action, exc)
+        _fail(runtime, row, states.CREATE if row.action is None else row.action, exc)
     cls = plugin_class(rtype.type_name, rtype.template_file, defn.files)
-    snippet = _snippet(runtime, name, rdef, rtype, states)
+    snippet = _snippet(runtime, name, rdef, rtype, known)
     requires_ids = sorted(r.id for r in dep_rows)
     row = db.resource_get_by_name(runtime.database, runtime.stack_id, name)
 
     if row is None:
         row = _new_row(runtime, name, rtype, rdef)
         return _create(runtime, row, cls, properties, snippet, requires_ids, fresh=True)
-    if row.status == rt_mod.IN_PROGRESS and row.action == rt_mod.CREATE:
+    if row.status == states.IN_PROGRESS and row.action == states.CREATE:
         # Interrupted create (the process running it died): run it again; the plugin adopts
         # what it recorded before calling out.
         return _create(runtime, row, cls, properties, snippet, requires_ids)
-    if row.status != rt_mod.COMPLETE and row.replaces is not None:
+    if row.status != states.COMPLETE and row.replaces is not None:
         restored = _restore(runtime, row, snippet, properties)
         if restored is not None:
             return restored
-    if row.action in (rt_mod.CREATE, None) and row.status != rt_mod.COMPLETE:
+    if row.action in (states.CREATE, None) and row.status != states.COMPLETE:
         return _replace(runtime, row, name, rtype, rdef, cls, properties, snippet,
                         requires_ids)
-    if (row.status == rt_mod.COMPLETE and row.action != rt_mod.CHECK
+    if (row.status == states.COMPLETE and row.action != states.CHECK
             and row.template == snippet and row.properties_data == properties):
         if list(row.requires or []) != requires_ids:
             db.resource_update(runtime.database, row.id, {'requires': requires_ids})
         return row
-    if (row.action == rt_mod.CHECK and row.status == rt_mod.FAILED
+    if (row.action == states.CHECK and row.status == states.FAILED
             and not _repairs_in_place(runtime, row, cls)):
         return _replace(runtime, row, name, rtype, rdef, cls, properties, snippet,
                         requires_ids)
@@ -170,7 +169,7 @@ def converge(runtime, name):
     try:
         _plugin(runtime, row, cls, properties).validate()
     except res_exc.ResourceError as exc:
-        _fail(runtime, row, rt_mod.UPDATE, exc)
+        _fail(runtime, row, states.UPDATE, exc)
     old = _plugin(runtime, row, cls, dict(row.properties_data or {}))
     if old.update_requires_replacement(properties):
         return _replace(runtime, row, name, rtype, rdef, cls, properties, snippet,
@@ -189,12 +188,12 @@ def _restore(runtime, row, snippet, properties):
     """After a failed replacement, bring back the resource it was replacing when that one
     already matches the target (the rollback case); None when it does not."""
     previous = db.resource_get(runtime.database, row.replaces)
-    if (previous is None or previous.status != rt_mod.COMPLETE
+    if (previous is None or previous.status != states.COMPLETE
             or previous.template != snippet or previous.properties_data != properties):
         return None
     if not db.resource_restore(runtime.database, previous.id, row.id):
         return None
-    runtime.record_event(previous, previous.action, rt_mod.COMPLETE,
+    runtime.record_event(previous, previous.action, states.COMPLETE,
                          'restored in place of resource %d' % row.id)
     return previous
 
@@ -203,24 +202,24 @@ def _type_label(rtype):
     return rtype.template_file or rtype.type_name
 
 
-def _snippet(runtime, name, rdef, rtype, states):
+def _snippet(runtime, name, rdef, rtype, known):
     """What is stored of a definition: enough to compare it later and to serve as a facade."""
     try:
-        metadata = runtime.definition.resolve_metadata(name, states)
+        metadata = runtime.definition.resolve_metadata(name, known)
     except Exception:  # noqa: BLE001 - metadata is informational here
         metadata = None
     return {
         'type': _type_label(rtype),
         'raw': rdef.raw,
         'metadata': metadata,
-        'deletion_policy': runtime.definition.resolve_field(name, 'deletion_policy', states),
-        'update_policy': runtime.definition.resolve_field(name, 'update_policy', states),
+        'deletion_policy': runtime.definition.resolve_field(name, 'deletion_policy', known),
+        'update_policy': runtime.definition.resolve_field(name, 'update_policy', known),
     }
 
 
 def _new_row(runtime, name, rtype, rdef, replaces=None):
     values = dict(stack_id=runtime.stack_id, name=name, type=_type_label(rtype),
-                  action=rt_mod.CREATE, status=INIT, status_reason='',
+                  action=states.CREATE, status=states.INIT, status_reason='',
                   root_stack_id=runtime.stack.root_stack_id or runtime.stack_id)
     if replaces is not None:
         return db.resource_create_replacement(runtime.database, replaces.id, **values)
@@ -239,37 +238,37 @@ def _plugin(runtime, row, cls, properties, fresh=False):
 def _create(runtime, row, cls, properties, snippet, requires_ids, fresh=False):
     plugin = _plugin(runtime, row, cls, properties, fresh=fresh)
     # Store the properties first: a cleanup of a create that failed half-way needs them.
-    _set_state(runtime, row, rt_mod.CREATE, rt_mod.IN_PROGRESS, 'state changed',
+    _set_state(runtime, row, states.CREATE, states.IN_PROGRESS, 'state changed',
                {'properties_data': properties, 'requires': requires_ids})
     try:
         plugin.validate()
         cookie = plugin.handle_create()
-        _wait(runtime, row, rt_mod.CREATE, plugin, plugin.check_create_complete, cookie)
+        _wait(runtime, row, states.CREATE, plugin, plugin.check_create_complete, cookie)
         values = _completed_values(runtime, row, plugin, properties, snippet, requires_ids)
     except Exception as exc:
-        _fail(runtime, row, rt_mod.CREATE, exc)
-    _set_state(runtime, row, rt_mod.CREATE, rt_mod.COMPLETE, 'state changed', values)
+        _fail(runtime, row, states.CREATE, exc)
+    _set_state(runtime, row, states.CREATE, states.COMPLETE, 'state changed', values)
     return row
 
 
 def _update(runtime, row, cls, plugin, properties, snippet, requires_ids):
-    _set_state(runtime, row, rt_mod.UPDATE, rt_mod.IN_PROGRESS, 'state changed')
+    _set_state(runtime, row, states.UPDATE, states.IN_PROGRESS, 'state changed')
     try:
         cookie = plugin.handle_update(properties, plugin.property_diff(properties))
-        _wait(runtime, row, rt_mod.UPDATE, plugin, plugin.check_update_complete, cookie)
+        _wait(runtime, row, states.UPDATE, plugin, plugin.check_update_complete, cookie)
         # Attributes are read from the resource as it now is: a plugin built on the new
         # properties (everything else it knows is in its stored data).
         updated = _plugin(runtime, row, cls, properties)
         values = _completed_values(runtime, row, updated, properties, snippet, requires_ids)
     except Exception as exc:
-        _fail(runtime, row, rt_mod.UPDATE, exc)
-    _set_state(runtime, row, rt_mod.UPDATE, rt_mod.COMPLETE, 'state changed', values)
+        _fail(runtime, row, states.UPDATE, exc)
+    _set_state(runtime, row, states.UPDATE, states.COMPLETE, 'state changed', values)
     return row
 
 
 def _replace(runtime, row, name, rtype, rdef, cls, properties, snippet, requires_ids):
     new_row = _new_row(runtime, name, rtype, rdef, replaces=row)
-    runtime.record_event(row, rt_mod.UPDATE, rt_mod.IN_PROGRESS,
+    runtime.record_event(row, states.UPDATE, states.IN_PROGRESS,
                          'replacing with resource %d' % new_row.id)
     return _create(runtime, new_row, cls, properties, snippet, requires_ids, fresh=True)
 
@@ -295,21 +294,21 @@ def cleanup(runtime, name, row_id):
         return row
     if row.replaced_by is not None:
         successor = db.resource_get(runtime.database, row.replaced_by)
-        if successor is not None and successor.status != rt_mod.COMPLETE:
+        if successor is not None and successor.status != states.COMPLETE:
             # The replacement did not finish (a rollback may restore this row): keep it.
             return row
     policy = (row.template or {}).get('deletion_policy') or 'Delete'
-    _set_state(runtime, row, rt_mod.DELETE, rt_mod.IN_PROGRESS, 'state changed')
+    _set_state(runtime, row, states.DELETE, states.IN_PROGRESS, 'state changed')
     try:
         cls = plugin_class(*_type_of_row(row), files=runtime.files)
         # The plugin honours the deletion policy (Retain leaves the real thing alone).
         plugin = _plugin(runtime, row, cls, dict(row.properties_data or {}))
         cookie = plugin.handle_delete()
-        _wait(runtime, row, rt_mod.DELETE, plugin, plugin.check_delete_complete, cookie)
+        _wait(runtime, row, states.DELETE, plugin, plugin.check_delete_complete, cookie)
     except Exception as exc:
-        _fail(runtime, row, rt_mod.DELETE, exc)
+        _fail(runtime, row, states.DELETE, exc)
     reason = 'retained' if policy == 'Retain' else 'state changed'
-    runtime.record_event(row, rt_mod.DELETE, rt_mod.COMPLETE, reason)
+    runtime.record_event(row, states.DELETE, states.COMPLETE, reason)
     db.resource_delete(runtime.database, row.id)
     return None
 
@@ -328,18 +327,18 @@ def check(runtime, name):
         return None
     cls = plugin_class(*_type_of_row(row), files=runtime.files)
     plugin = _plugin(runtime, row, cls, dict(row.properties_data or {}))
-    _set_state(runtime, row, rt_mod.CHECK, rt_mod.IN_PROGRESS, 'state changed')
+    _set_state(runtime, row, states.CHECK, states.IN_PROGRESS, 'state changed')
     try:
         cookie = plugin.handle_check()
         if cookie is not None:      # a nested stack's check runs as an operation of its own
-            _wait(runtime, row, rt_mod.CHECK, plugin, plugin.check_check_complete, cookie)
+            _wait(runtime, row, states.CHECK, plugin, plugin.check_check_complete, cookie)
     except res_exc.ResourceCheckFailed as exc:
-        _set_state(runtime, row, rt_mod.CHECK, rt_mod.FAILED, getattr(exc, 'reason', str(exc)))
+        _set_state(runtime, row, states.CHECK, states.FAILED, getattr(exc, 'reason', str(exc)))
         return row
     except Exception as exc:  # noqa: BLE001 - a broken check is a failed check
-        _set_state(runtime, row, rt_mod.CHECK, rt_mod.FAILED, str(exc))
+        _set_state(runtime, row, states.CHECK, states.FAILED, str(exc))
         return row
-    _set_state(runtime, row, rt_mod.CHECK, rt_mod.COMPLETE, 'state changed')
+    _set_state(runtime, row, states.CHECK, states.COMPLETE, 'state changed')
     return row
 
 
@@ -349,11 +348,11 @@ def mark_if_drifted(runtime, name):
     which the update's converge then replaces. A healthy row is left as it is (no state
     change, no event). Returns the drift reason, or None."""
     row = db.resource_get_by_name(runtime.database, runtime.stack_id, name)
-    if row is None or row.status != rt_mod.COMPLETE:
+    if row is None or row.status != states.COMPLETE:
         return None     # missing or failed rows are created or replaced by converge anyway
     reason = drift(runtime, row, mark=True)
     if reason is not None:
-        _set_state(runtime, row, rt_mod.CHECK, rt_mod.FAILED, reason)
+        _set_state(runtime, row, states.CHECK, states.FAILED, reason)
     return reason
 
 

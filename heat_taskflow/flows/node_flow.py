@@ -19,12 +19,12 @@ process-wide registry is consulted.
 
 import abc
 import logging
-import time
 
 from taskflow import exceptions as tf_exc
 from taskflow import task
 from taskflow.patterns import linear_flow
 
+from heat_taskflow.common import polling, states
 from heat_taskflow.flows import sync_points, tasks
 
 LOG = logging.getLogger(__name__)
@@ -33,6 +33,8 @@ LOG = logging.getLogger(__name__)
 RAN = 'ran'              # the action succeeded: propagate to the dependents
 SKIP = 'skip'            # the traversal is over, or the node already done: do nothing
 FAILED = 'failed'        # the action failed: fail the traversal
+# What the wait for older actions answers when the resource is free.
+GO = object()
 
 # Seconds between looks at an older traversal's action this node waits for.
 LOCK_POLL = 0.1
@@ -101,7 +103,7 @@ class NodeActionTask(tasks.ResourceActionTask):
             return {'result': SKIP}
         outcome = target['outcome']
         if outcome is not None:
-            if outcome['status'] == sync_points.FAILED and outcome['by'] == key:
+            if outcome['status'] == states.FAILED and outcome['by'] == key:
                 # This node failed the traversal before a crash: finish that job.
                 return {'result': FAILED, 'reason': outcome['reason']}
             return {'result': SKIP}
@@ -145,30 +147,37 @@ class NodeActionTask(tasks.ResourceActionTask):
         stops hands it back without counting an attempt.
         """
         name = self.node.name
-        logged = False
-        while True:
-            busy = sync_points.others_in_flight(database, self.stack_id, self.traversal_id,
+        busy = []
+
+        def free():
+            # GO once no older action holds the resource; a SKIP outcome once this
+            # traversal is swapped away while it waits.
+            if busy and runtime.superseded():
+                return {'result': SKIP}
+            held = sync_points.others_in_flight(database, self.stack_id, self.traversal_id,
                                                 name)
-            if busy:
-                busy = services.running(self.stack_id, busy)
+            if held:
+                held = services.running(self.stack_id, held)
+            if not held:
+                return GO
             if not busy:
-                return None
-            if not logged:
                 LOG.info('stack %s traversal %s: %s waits for %s to end', runtime.stack.name,
                          self.traversal_id, self.node.key,
-                         ', '.join('%s (traversal %s)' % (k, t) for t, k in busy))
-                logged = True
-            stopping = services.stopping
-            if stopping is not None and stopping.is_set():
-                raise NodeRetry('conductor stopping while %s waits for %s'
-                                % (self.node.key, busy[0][1]))
-            if runtime.timed_out():
-                return {'result': FAILED,
-                        'reason': "resource '%s': the stack operation timed out waiting for "
-                                  'an earlier operation\'s %s' % (name, busy[0][1])}
-            time.sleep(LOCK_POLL)
-            if runtime.superseded():
-                return {'result': SKIP}
+                         ', '.join('%s (traversal %s)' % (k, t) for t, k in held))
+            busy[:] = held
+            return None
+
+        try:
+            outcome = polling.wait_until(free, LOCK_POLL, stop_event=services.stopping,
+                                         timed_out=runtime.timed_out)
+        except polling.Stopped:
+            raise NodeRetry('conductor stopping while %s waits for %s'
+                            % (self.node.key, busy[0][1])) from None
+        except polling.TimedOut:
+            return {'result': FAILED,
+                    'reason': "resource '%s': the stack operation timed out waiting for "
+                              'an earlier operation\'s %s' % (name, busy[0][1])}
+        return None if outcome is GO else outcome
 
 
 class PropagateTask(task.Task):

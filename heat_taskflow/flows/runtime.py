@@ -11,17 +11,7 @@ import contextlib
 import threading
 import time
 
-# The status vocabulary, also read as rt.CREATE, rt.IN_PROGRESS, ... by callers.
-from heat_taskflow.common.states import (  # noqa: F401
-    CHECK,
-    COMPLETE,
-    CREATE,
-    DELETE,
-    FAILED,
-    IN_PROGRESS,
-    ROLLBACK,
-    UPDATE,
-)
+from heat_taskflow.common import states
 from heat_taskflow.persistence import api as db
 
 # Seconds a legacy traversal trusts its last look at the stack row before starting an
@@ -112,7 +102,7 @@ class OperationRuntime:
             name = row_or_name.name
             physical_id = physical_id or row_or_name.physical_resource_id
             resource_type = resource_type or row_or_name.type
-        if status in (COMPLETE, FAILED):
+        if status in (states.COMPLETE, states.FAILED):
             with self._lock:
                 self._done += 1
             self._local.ended = True
