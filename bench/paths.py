@@ -426,17 +426,22 @@ class Distributed(StackPath):
         return None
 
     def close(self, service):
-        service.close(poll=0.02)
+        service.close()
 
 
 class DistributedZake(Distributed):
     """The distributed path on an in-process fake ZooKeeper (zake): the StackService posts
-    node jobs and runs a conductor itself (a zake board exists only in its process)."""
+    node jobs and runs a conductor itself (a zake board exists only in its process:
+    conductors/local.py)."""
 
     name = 'distributed-zake'
     description = ('distributed path: zake job board, the StackService\'s own in-process '
                    'conductor, same SQLite file database')
     jobboard_url = 'zake://bench'
+
+    def close(self, service):
+        # A LocalStackService: waits for its stacks to settle, looking every 0.02 s.
+        service.close(poll=0.02)
 
 
 class DistributedZooKeeper(Distributed):
