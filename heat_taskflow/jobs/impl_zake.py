@@ -1,13 +1,11 @@
 """Job board backend: zake's fake ZooKeeper (``zake://NAME``), shared per NAME in-process.
 
 Every client of one NAME sees one FakeStorage, as several processes see one server; nothing
-outside this process can see it, and it vanishes with the process.
+outside this process can see it, and it vanishes with the process. zake and kazoo are
+imported on first use, not with the module (asking whether a board is in-process is cheap).
 """
 
 import threading
-
-from kazoo.handlers import threading as k_threading
-from zake import fake_client, fake_storage
 
 from heat_taskflow.jobs import base
 
@@ -20,6 +18,9 @@ def storage(name):
     with _LOCK:
         found = _STORAGES.get(name)
         if found is None:
+            from kazoo.handlers import threading as k_threading
+            from zake import fake_storage
+
             found = fake_storage.FakeStorage(k_threading.SequentialThreadingHandler())
             _STORAGES[name] = found
         return found
@@ -39,5 +40,7 @@ class ZakeBackend(base.Backend):
     @classmethod
     def make_client(cls, parsed_url, session_timeout):
         """An unstarted FakeClient on the shared storage of a zake:// URL's name."""
+        from zake import fake_client
+
         name = parsed_url.netloc or parsed_url.path.strip('/') or 'default'
         return fake_client.FakeClient(storage=storage(name))

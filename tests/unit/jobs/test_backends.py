@@ -1,5 +1,7 @@
 """jobs/backends.py: one fetch() choosing the backend (a stevedore entry point) by URL scheme."""
 
+import subprocess
+import sys
 import uuid
 
 import pytest
@@ -37,3 +39,15 @@ def test_backends_are_the_entry_points_of_their_scheme():
     assert jobboard.backend('zookeeper://h:1/p') is impl_zookeeper.ZooKeeperBackend
     assert issubclass(impl_zake.ZakeBackend, base.Backend)
     assert impl_zake.ZakeBackend.in_process and not impl_zookeeper.ZooKeeperBackend.in_process
+
+
+def test_asking_whether_a_board_is_in_process_connects_nothing_and_imports_no_client():
+    # Every command asks (conductors/local.py); most never touch a job board.
+    code = ('import sys\n'
+            'from heat_taskflow.jobs import backends\n'
+            'assert backends.in_process("zake://x")\n'
+            'assert not backends.in_process("zookeeper://h:1/p")\n'
+            'print(sorted(m for m in sys.modules if m.split(".")[0] in ("kazoo", "zake")))\n')
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == '[]'
