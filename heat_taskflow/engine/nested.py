@@ -158,11 +158,13 @@ class ResourceNestedStacks(base.NestedStackService):
                 if r.replaced_by is None}
 
     def check_stack(self, stack_id):
-        """Start a check of a child stack (on the legacy path it has ended on return)."""
+        """Start a check of a child stack (on the legacy path it has ended on return);
+        True: started."""
         stack = self._stack(stack_id)
         if stack is None or stack.deleted_at is not None:
             raise exc.StackNotFound(stack_id)
         self._engine.check(stack)
+        return True
 
     def drifted(self, stack_id, mark=False):
         """Check a child stack's resources now, in this process (descending into its own

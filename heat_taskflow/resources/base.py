@@ -103,8 +103,9 @@ class NestedStackService(abc.ABC):
     # Optional: a service without them gives nested stack resources a shallow check.
 
     def check_stack(self, stack_id):
-        """Start a check of a child stack (polled with ``stack_status``). False (the
-        default) when this service cannot check child stacks: the check stays shallow."""
+        """Start a check of a child stack (polled with ``stack_status``); True once started.
+        False (the default) when this service cannot check child stacks: the check stays
+        shallow."""
         return False
 
     def drifted(self, stack_id, mark=False):

@@ -97,7 +97,7 @@ class NestedStackResource(base.Resource):
         (a check of the child stack, polled by ``check_check_complete``), so drift inside a
         nested stack fails this resource's check with a reason naming the inner resource."""
         self._check_child_exists()
-        if self.ctx.nested.check_stack(self.physical_id) is False:
+        if not self.ctx.nested.check_stack(self.physical_id):
             return None             # a service that cannot check nested stacks: shallow
         return self._cookie(base.CHECK)
 

@@ -496,3 +496,18 @@ def test_nested_drift_is_observed_without_marks_unless_asked(service):
     assert list(nested.drifted(child.id, mark=True)) == ['inner']
     inner = db.resource_get_by_name(paths.database, child.id, 'inner')
     assert (inner.action, inner.status) == ('CHECK', 'FAILED')
+
+
+@sqlite_only
+def test_the_engine_says_it_started_a_child_stack_check(service):
+    # NestedStackService.check_stack's contract: True once started (False: cannot check,
+    # the plugin's check stays shallow).
+    from heat_taskflow.engine import nested as nested_mod
+
+    paths = Paths('legacy', service)
+    assert paths.create('chk', nested_tmpl('x'), 't.yaml')['stack_status'] == 'CREATE_COMPLETE'
+    parent = paths.service._stack('chk')
+    child = _child(paths, 'chk', 'n')
+    nested = nested_mod.NestedStackService(paths.service.engine, parent).for_resource('n')
+    assert nested.check_stack(child.id) is True
+    assert db.stack_get(paths.database, child.id).action == 'CHECK'
