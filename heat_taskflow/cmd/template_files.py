@@ -26,6 +26,8 @@ import urllib.request
 
 import yaml
 
+from heat_taskflow.template import parser
+
 TEMPLATE_SUFFIXES = ('.yaml', '.yml', '.template')
 REGISTRY_SKIP_KEYS = frozenset(('hooks', 'restricted_actions', 'base_url'))
 TEMPLATE_VERSION_KEYS = ('heat_template_version', 'HeatTemplateFormatVersion',
@@ -81,7 +83,7 @@ def _read_text(path, what, referrer):
 def _parse(text):
     """The YAML/JSON document in text, or None when it does not parse (the engine reports it)."""
     try:
-        return yaml.safe_load(text)
+        return parser.load_data(text)
     except yaml.YAMLError:
         return None
 
