@@ -244,23 +244,15 @@ class NodeDriver(node_flow.NodeServices):
 
     def _wait_for_others(self, stack_id, traversal_id, deadline):
         # Older traversals' actions still running (claimed jobs) end first.
-        running = []
-
-        def ended():
-            running[:] = self.running(stack_id, sync_points.others_in_flight(
-                self.database, stack_id, traversal_id))
-            return not running
-
-        try:
-            polling.wait_until(ended, IN_FLIGHT_POLL, deadline=deadline, clock=time.time,
-                               stop_event=self.stopping)
-        except polling.Stopped:
-            raise node_flow.NodeRetry('conductor stopping while traversal %s waits for '
-                                      'older actions' % traversal_id) from None
-        except polling.TimedOut:
+        left = self._until_idle(
+            lambda: self.running(stack_id, sync_points.others_in_flight(
+                self.database, stack_id, traversal_id)),
+            deadline, 'conductor stopping while traversal %s waits for older actions'
+            % traversal_id)
+        if left:
             LOG.warning('stack %s traversal %s: ending with %s of older traversals '
                         'still running (timed out)', stack_id, traversal_id,
-                        ', '.join(k for _, k in running))
+                        ', '.join(k for _, k in left))
 
     def _follow_up(self, stack_id, traversal_id, runtime):
         """Swap in a new traversal to the same target (while this one is the stack's)."""
@@ -276,25 +268,35 @@ class NodeDriver(node_flow.NodeServices):
         # the rollback never acts on a resource an old action still holds. A node that
         # starts from now on finds the traversal failed and does nothing. A conductor that
         # stops hands the job back: the conductor that takes it finishes the failure.
-        stopping = node_flow.NodeRetry('conductor stopping while %s fails its traversal'
-                                       % node_key)
+        stopping = 'conductor stopping while %s fails its traversal' % node_key
         if self.stopping.is_set():
-            raise stopping
+            raise node_flow.NodeRetry(stopping)
+        left = self._until_idle(
+            lambda: [k for k in sync_points.in_flight(self.database, stack_id, traversal_id)
+                     if k != node_key],
+            deadline, stopping)
+        if left:
+            LOG.warning('stack %s traversal %s: failing with %s still running (timed '
+                        'out)', stack_id, traversal_id, ', '.join(left))
+
+    def _until_idle(self, running_now, deadline, stopping):
+        """Poll running_now() every IN_FLIGHT_POLL seconds until it answers nothing; []
+        then, or what it still answered once the deadline (a time.time() value) passed.
+        NodeRetry(stopping) when the conductor stops meanwhile."""
         running = []
 
-        def ended():
-            running[:] = [k for k in sync_points.in_flight(self.database, stack_id,
-                                                           traversal_id) if k != node_key]
+        def idle():
+            running[:] = running_now()
             return not running
 
         try:
-            polling.wait_until(ended, IN_FLIGHT_POLL, deadline=deadline, clock=time.time,
+            polling.wait_until(idle, IN_FLIGHT_POLL, deadline=deadline, clock=time.time,
                                stop_event=self.stopping)
         except polling.Stopped:
-            raise stopping from None
+            raise node_flow.NodeRetry(stopping) from None
         except polling.TimedOut:
-            LOG.warning('stack %s traversal %s: failing with %s still running (timed '
-                        'out)', stack_id, traversal_id, ', '.join(running))
+            return running
+        return []
 
 
 def _strays(database, stack_id, definition):
