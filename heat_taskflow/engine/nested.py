@@ -90,16 +90,17 @@ class ResourceNestedStacks(base.NestedStackService):
         interval = max(interval, resume_mod.parse_holder(stack.engine_id)[1] or 0)
         # A guard only: a holder that stopped beating is stale after STALE_INTERVALS.
         give_up = time.monotonic() + (resume_mod.STALE_INTERVALS + 2) * interval + 5
-        looked = []
+        first_look = True
 
         def resumed_or_alive():
             # True once there is nothing more to do here: resumed, ended, or alive.
+            nonlocal first_look
             child = stack
-            if looked:
+            if not first_look:
                 child = self._stack(stack.id)
                 if child is not None and resume_mod.last_seen(child) != first_seen:
                     return True     # its process lives: the plugin polls it until it ends
-            looked.append(True)
+            first_look = False
             if child is None or child.status != states.IN_PROGRESS:
                 return True
             try:

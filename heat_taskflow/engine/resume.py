@@ -84,7 +84,8 @@ class Heartbeat:
     def beat(self, stack_id, engine_id):
         """Mark the stack as run by engine_id for the duration of the block."""
         engine_id = holder(engine_id, self.interval)
-        _set(self._database, stack_id, {'engine_id': engine_id, 'heartbeat_at': utcnow()})
+        db.stack_set_holder(self._database, stack_id,
+                            {'engine_id': engine_id, 'heartbeat_at': utcnow()})
         with self._lock:
             entry = self._active.setdefault(stack_id, [engine_id, 0])
             entry[0] = engine_id
@@ -106,14 +107,15 @@ class Heartbeat:
                 if not self._active and self._thread is not None:
                     self._thread = None
                     self._wake.set()
-            _set(self._database, stack_id, {'engine_id': None}, engine_id=engine_id)
+            db.stack_set_holder(self._database, stack_id, {'engine_id': None},
+                                expected_engine_id=engine_id)
 
     def _loop(self, wake):
         while not wake.wait(self.interval):
             with self._lock:
                 active = {sid: entry[0] for sid, entry in self._active.items()}
             try:
-                refresh(self._database, active)
+                db.stack_refresh_heartbeats(self._database, active)
             except Exception as err:  # noqa: BLE001 - a missed beat is not fatal
                 LOG.warning('heartbeat not recorded: %s', err)
 
@@ -135,16 +137,6 @@ def parse_holder(value):
         except ValueError:
             pass
     return value, None
-
-
-def _set(database, stack_id, values, engine_id=None):
-    # Heartbeats are not stack changes: updated_at keeps its value.
-    return db.stack_set_holder(database, stack_id, values, expected_engine_id=engine_id)
-
-
-def refresh(database, active):
-    """Refresh the heartbeat of every stack in {stack id: engine id} still held by that id."""
-    db.stack_refresh_heartbeats(database, active)
 
 
 def last_seen(stack):
