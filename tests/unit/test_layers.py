@@ -21,6 +21,7 @@ LAYERS = (
     ('flows',),                     # operations compiled into graphs and tasks
     ('engine',),                    # stack operations, the two paths, the service
     ('conductors',),                # the daemon, its observer, an in-process conductor
+    ('api',),                       # the Heat REST API service (docs/api.md)
     ('cmd',),                       # command lines
 )
 RANK = {package: rank for rank, packages in enumerate(LAYERS) for package in packages}

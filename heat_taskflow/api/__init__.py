@@ -1,0 +1,1 @@
+"""Heat's Orchestration API v1, served over WSGI (docs/api.md)."""
