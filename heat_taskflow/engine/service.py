@@ -46,6 +46,10 @@ class StackService:
 
     def __init__(self, conf, database=None, executors=None):
         self.conf = conf
+        # The project this view acts in (scoped() makes views of other projects).
+        self.project_id = conf.project_id
+        self.admin = False
+        self._root = None
         if database is None:
             database, shared_pools = _shared(conf)
             executors = executors or shared_pools
@@ -64,21 +68,37 @@ class StackService:
         """Called before this service posts jobs for a stack to the job board (a hook:
         conductors/local.py starts an in-process conductor here)."""
 
+    def scoped(self, project_id, admin=False):
+        """A view of this service acting in one project: it shares the engine, database
+        and runners (cheap: build one per request). Every lookup, list and create is
+        limited to the project; an admin view also finds any project's stack by id.
+        Another project's stack is StackNotFound, as a missing one."""
+        view = copy.copy(self)
+        view.project_id = str(project_id)
+        view.admin = bool(admin)
+        view._root = self._root or self
+        return view
+
     def close(self):
-        """Release the job board."""
+        """Release the job board (on a scoped view: closes the service it views)."""
+        if self._root is not None:
+            return self._root.close()
         self.distributed.close()
 
     # -- lookups ----------------------------------------------------------------------
 
-    def _stack(self, name):
-        stack = db.stack_get_by_name(self.database, name, ops.DEFAULT_PROJECT)
+    def _stack(self, name, show_deleted=False):
+        """The stack of this project named NAME, or whose id is NAME (an admin view: of
+        any project); deleted ones by id only with show_deleted. StackNotFound else."""
+        stack = db.stack_get_by_name(self.database, name, self.project_id)
         if stack is None:
             try:
                 uuid.UUID(str(name))
             except ValueError:
                 raise exc.StackNotFound(name) from None
             stack = db.stack_get(self.database, str(name))
-            if stack is None or stack.deleted_at is not None:
+            if (stack is None or (stack.deleted_at is not None and not show_deleted)
+                    or (stack.project_id != self.project_id and not self.admin)):
                 raise exc.StackNotFound(name)
         return stack
 
@@ -97,7 +117,7 @@ class StackService:
         source = ops.Source(template, template_filename, files, environments, parameters)
         stack = self.engine.create(name, source, timeout_mins=timeout_mins,
                                    disable_rollback=disable_rollback, on_event=on_event,
-                                   auto_converge=auto_converge)
+                                   auto_converge=auto_converge, project_id=self.project_id)
         return self.stack_view(stack)
 
     def update_stack(self, name, template=None, template_filename=None, files=None,
@@ -237,7 +257,7 @@ class StackService:
     def list_stacks(self):
         """Every live top-level stack."""
         return [self.stack_view(s, outputs=False)
-                for s in db.stack_list(self.database, ops.DEFAULT_PROJECT)]
+                for s in db.stack_list(self.database, self.project_id)]
 
     def list_outputs(self, name):
         """Output names and descriptions (stored values only)."""
@@ -261,7 +281,7 @@ class StackService:
         rows = [r for r in db.resource_list(self.database, stack.id) if r.replaced_by is None]
         out = [self.resource_view(stack, r) for r in rows]
         if depth > 0:
-            for child in db.stack_list(self.database, ops.DEFAULT_PROJECT, owner_id=stack.id):
+            for child in db.stack_list(self.database, None, owner_id=stack.id):
                 out.extend(self._resources(child, depth - 1))
         return out
 
@@ -276,7 +296,7 @@ class StackService:
 
     def _failures(self, stack, prefix):
         children = {c.parent_resource_name: c for c in
-                    db.stack_list(self.database, ops.DEFAULT_PROJECT, owner_id=stack.id)}
+                    db.stack_list(self.database, None, owner_id=stack.id)}
         out = []
         for row in db.resource_list(self.database, stack.id, current_only=True):
             path = prefix + (row.name,)
@@ -304,7 +324,7 @@ class StackService:
                   for e in db.event_list(self.database, stack.id, since_id=since_id,
                                          resource_name=resource_name)]
         if nested_depth > 0:
-            for child in db.stack_list(self.database, ops.DEFAULT_PROJECT, owner_id=stack.id):
+            for child in db.stack_list(self.database, None, owner_id=stack.id):
                 events.extend(self.list_events(child.id, resource_name, None,
                                                nested_depth - 1))
             events.sort(key=lambda e: (e['event_time'] or '', e['id']))
@@ -326,6 +346,7 @@ class StackService:
         view = {
             'id': stack.id,
             'stack_name': stack.name,
+            'project': stack.project_id,
             'description': None,            # filled in below for a full view
             'stack_status': '%s_%s' % (stack.action, stack.status),
             'stack_status_reason': stack.status_reason,
@@ -333,12 +354,14 @@ class StackService:
             'status': stack.status,
             'creation_time': _time(stack.created_at),
             'updated_time': _time(stack.updated_at),
+            'deletion_time': _time(stack.deleted_at),
             'parameters': dict(stack.parameters or {}),  # stored masked
             'timeout_mins': stack.timeout,
             'disable_rollback': stack.disable_rollback,
             'auto_converge': bool(stack.auto_converge),
             'parent': stack.owner_id,
             'path': 'distributed' if stack.convergence else 'legacy',
+            'current_traversal': stack.current_traversal,
         }
         if outputs:
             view['outputs'] = [_output_view(o) for o in db.output_list(self.database, stack.id)]
