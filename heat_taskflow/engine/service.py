@@ -259,10 +259,47 @@ class StackService:
         """A stack with its outputs."""
         return self.stack_view(self._stack(name))
 
-    def list_stacks(self):
-        """Every live top-level stack."""
-        return [self.stack_view(s, outputs=False)
-                for s in db.stack_list(self.database, self.project_id)]
+    def list_stacks(self, filters=None, sort_keys=None, sort_dir=None, limit=None,
+                    marker=None, show_deleted=False, show_nested=False, all_projects=False):
+        """The project's stacks (live and top-level unless show_deleted / show_nested),
+        selected, sorted and paged in SQL.
+
+        ``filters``: Heat's {id, name, status, action, owner_id (parent), tenant: value
+        or list of values}; a status is COMPLETE or CREATE_COMPLETE. ``sort_keys``: name,
+        status, action, created_at, updated_at (or Heat's stack_name, stack_status,
+        creation_time, updated_time), default created_at, in ``sort_dir`` asc (the
+        default; Heat's API defaults to desc) or desc; ``marker``: a stack id, exclusive.
+        ``all_projects``: every project's stacks (an admin view only).
+        """
+        project_id, filters, pairs = self._stack_selection(filters, all_projects)
+        with _invalid_input():
+            rows = db.stack_query(self.database, project_id, filters=filters,
+                                  action_status=pairs, sort_keys=_list(sort_keys),
+                                  descending=_descending(sort_dir), limit=_limit(limit),
+                                  marker=marker, show_deleted=bool(show_deleted),
+                                  show_nested=bool(show_nested))
+        return [self.stack_view(s, outputs=False) for s in rows]
+
+    def count_stacks(self, filters=None, show_deleted=False, show_nested=False,
+                     all_projects=False):
+        """How many stacks list_stacks would list without limit and marker."""
+        project_id, filters, pairs = self._stack_selection(filters, all_projects)
+        with _invalid_input():
+            return db.stack_count(self.database, project_id, filters=filters,
+                                  action_status=pairs, show_deleted=bool(show_deleted),
+                                  show_nested=bool(show_nested))
+
+    def _stack_selection(self, filters, all_projects):
+        """(project id or None for all, column filters, (action, status) pairs)."""
+        if all_projects and not self.admin:
+            raise exc.InvalidInput('only an admin may list the stacks of every project')
+        filters = dict(filters or {})
+        pairs = None
+        if 'status' in filters:
+            pairs = [_action_status(v) for v in _values(filters.pop('status'))]
+        if 'stack_status' in filters:
+            pairs = [_action_status(v) for v in _values(filters.pop('stack_status'))]
+        return (None if all_projects else self.project_id), filters, pairs
 
     def list_outputs(self, name):
         """Output names and descriptions (stored values only)."""
