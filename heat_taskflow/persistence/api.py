@@ -503,6 +503,30 @@ def resource_list(db, stack_id, current_only=False):
         return list(session.scalars(query.order_by(Resource.id)))
 
 
+# Filters of resource_query: Heat's names to columns ('id' is the resource's uuid).
+RESOURCE_FILTERS = {'name': 'name', 'type': 'type', 'action': 'action', 'id': 'uuid',
+                    'physical_resource_id': 'physical_resource_id'}
+
+
+def resource_query(db, stack_ids, filters=None, action_status=None):
+    """The current (not replaced) resources of the stacks, one query, in the stacks'
+    order then creation order: ``filters`` {name of RESOURCE_FILTERS: value or list};
+    ``action_status`` [(action or None, status)] of which one must match. Raises
+    InvalidValues for an unknown filter."""
+    stack_ids = list(stack_ids)
+    query = sa.select(Resource).where(Resource.stack_id.in_(stack_ids),
+                                      Resource.replaced_by.is_(None))
+    query = _filtered(query, Resource, filters, RESOURCE_FILTERS, 'resource')
+    if action_status:
+        query = query.where(sa.or_(*[
+            sa.and_(*([Resource.action == a] if a else []), Resource.status == st)
+            for a, st in action_status]))
+    with db.session() as session:
+        rows = list(session.scalars(query.order_by(Resource.id)))
+    position = {stack_id: i for i, stack_id in enumerate(stack_ids)}
+    return sorted(rows, key=lambda r: position[r.stack_id])
+
+
 def resource_update(db, resource_id, values, expected_atomic_key=None):
     """Set column values and bump atomic_key; returns False if the resource is gone or, when
     expected_atomic_key is given, if its atomic_key is not that (a compare-and-swap)."""
