@@ -367,7 +367,7 @@ class StackService:
         stack = self._stack(name)
         out = db.output_get(self.database, stack.id, key)
         if out is None:
-            raise exc.InvalidInput('stack "%s" has no output "%s"' % (stack.name, key))
+            raise exc.OutputNotFound(stack.name, key)
         return _output_view(out)
 
     def list_resources(self, name, nested_depth=0, filters=None, with_detail=False):
