@@ -25,6 +25,7 @@ import uuid
 
 from heat_taskflow.common import states
 from heat_taskflow.engine import exceptions as exc
+from heat_taskflow.engine import resume as resume_mod
 from heat_taskflow.flows import actions
 from heat_taskflow.flows import graph as graph_mod
 from heat_taskflow.flows import runtime as rt
@@ -45,8 +46,14 @@ DEFAULT_PROJECT = 'default'
 
 
 def new_engine_id():
-    """An id naming this process as the holder of resource locks."""
-    return '%s:%d:%s' % (socket.gethostname(), os.getpid(), uuid.uuid4().hex[:8])
+    """An id naming this process as the holder of stacks and resource locks:
+    ``host:pid:start:random``, where start is the process's start time (clock ticks
+    after boot, '-' where unknown), so that a holder on this host whose process is gone,
+    or whose pid another process now has, is known dead at once (engine/resume.py)."""
+    pid = os.getpid()
+    start = resume_mod.process_start_time(pid)
+    return '%s:%d:%s:%s' % (socket.gethostname(), pid, '-' if start is None else start,
+                            uuid.uuid4().hex[:8])
 
 
 class Source:
@@ -212,7 +219,7 @@ class StackEngine:
             bool(self.conf.convergence_engine)
         try:
             stack = db.stack_create(
-                self.database, id=stack_id, name=name, project_id=project_id,
+                self.database, event=True, id=stack_id, name=name, project_id=project_id,
                 action=states.CREATE, status=states.IN_PROGRESS,
                 status_reason='Stack CREATE started',
                 convergence=convergence, current_traversal=str(uuid.uuid4()),
@@ -325,7 +332,6 @@ class StackEngine:
     def resume(self, stack, on_event=None):
         """Resume the stack's interrupted operation (engine/resume.py); returns (stack row,
         node keys re-posted on the distributed path or None on the legacy path)."""
-        from heat_taskflow.engine import resume as resume_mod
         return resume_mod.resume(self, stack, on_event)
 
     def cancel(self, stack, rollback=True, on_event=None):
@@ -403,7 +409,8 @@ class StackEngine:
             values.setdefault('rollback_cancelled', False)
         if not db.stack_update(self.database, stack.id, values,
                                expected_traversal=stack.current_traversal,
-                               expected_status=expected_status):
+                               expected_status=expected_status,
+                               event=_stack_event(stack, values)):
             return None
         return db.stack_get(self.database, stack.id)
 
@@ -458,7 +465,17 @@ class StackEngine:
         if not len(graph):
             # Nothing to run on either path: the traversal ends now.
             return self.run_traversal(runtime, lambda: True)
-        return self.run_traversal(runtime, lambda: self.runner(stack).start(runtime, graph))
+        return self.launch(runtime, lambda: self.runner(stack).start(runtime, graph))
+
+    def launch(self, runtime, start):
+        """run_traversal(runtime, start) here, or on the runner's background thread when
+        it runs the stack there (a top-level legacy stack of a background service): then
+        this returns at once with the row, IN_PROGRESS."""
+        runner = self.runner(runtime.stack)
+        if runner.runs_in_background(runtime.stack):
+            runner.submit(runtime, lambda: self.run_traversal(runtime, start))
+            return db.stack_get(self.database, runtime.stack_id)
+        return self.run_traversal(runtime, start)
 
     def run_traversal(self, runtime, start):
         """Run a claimed traversal through start() (a runner's start, or its run again of
@@ -550,7 +567,8 @@ class StackEngine:
         # Only while the traversal is still the stack's: a cancel (or a redirect) that
         # swapped it away keeps what it wrote.
         db.stack_update(self.database, stack.id, values,
-                        expected_traversal=stack.current_traversal)
+                        expected_traversal=stack.current_traversal,
+                        event=_stack_event(stack, values))
         return db.stack_get(self.database, stack.id)
 
     def _completed(self, stack, action, defn):
@@ -627,6 +645,16 @@ def _previous_template(stack):
     if stack.action == states.CREATE:
         return None
     return stack.raw_template_id
+
+
+def _stack_event(stack, values):
+    """The stack's own event of a change of its row to values (None when the values
+    change neither its action nor its status: no state change)."""
+    if 'status' not in values and 'action' not in values:
+        return None
+    return db.stack_event(stack.id, stack.name, values.get('action', stack.action),
+                          values.get('status', stack.status),
+                          values.get('status_reason', stack.status_reason))
 
 
 class _Owned:
