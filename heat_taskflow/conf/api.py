@@ -1,4 +1,5 @@
-"""Options of the Heat API service (heat-taskflow-api): the [api] group and [DEFAULT] debug."""
+"""Options of the Heat API service (heat-taskflow-api): the [api] group (its
+auth_strategy is in conf/auth.py) and [DEFAULT] debug."""
 
 from oslo_config import cfg
 
@@ -28,12 +29,6 @@ api_opts = [
                  default=30.0, min=0.0,
                  help='Seconds the service lets requests in progress finish after SIGTERM '
                       'before the workers are stopped.'),
-    cfg.StrOpt('auth_strategy',
-               default='noauth',
-               choices=[('noauth', 'no authentication: the caller is a member and reader '
-                                   'of the project in the URL (development and tests)'),
-                        ('keystone', 'keystonemiddleware auth_token and oslo.policy')],
-               help='How callers are authenticated.'),
 ]
 
 debug_opts = [
