@@ -53,6 +53,17 @@ ERROR_MAP = {
 }
 
 
+# error.type as Heat names these errors (its exception classes), where ours differ.
+HEAT_TYPES = {
+    'TemplateError': 'StackValidationFailed',
+    'InvalidProperties': 'StackValidationFailed',
+    'StackNotFound': 'EntityNotFound',
+    'ResourceNotFound': 'EntityNotFound',
+    'EventNotFound': 'EntityNotFound',
+    'OutputNotFound': 'EntityNotFound',
+}
+
+
 class APIError(Exception):
     """An error with a status of its own (the controllers' and middlewares' errors); its
     ``error.type`` is webob's class name for the status (HTTPBadRequest, ...), as Heat's."""
@@ -126,7 +137,7 @@ def response_for(exc, debug=False):
     code = status_of(exc)
     trace = traceback.format_exc() if debug else None
     headers = {}
-    error_type = type(exc).__name__
+    error_type = HEAT_TYPES.get(type(exc).__name__, type(exc).__name__)
     if isinstance(exc, webob.exc.HTTPException):
         message = exc.detail or exc.explanation
         headers = {k: v for k, v in exc.headers.items() if k.lower() == 'allow'}
