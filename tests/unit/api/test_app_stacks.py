@@ -222,3 +222,16 @@ def test_actions_check_and_bad_actions(call):
     suspend = call('POST', url, {'suspend': None})
     assert suspend.status_int == 501
     assert suspend.json['error']['message'] == 'Stack suspend is not implemented yet.'
+
+
+def test_resume_interrupted_from_1_1(call):
+    stack_id = create(call).json['stack']['id']
+    url = '%s/stacks/s1/%s/actions' % (BASE, stack_id)
+    old = call('POST', url, {'resume_interrupted': None})
+    assert old.status_int == 400
+    assert old.json['error']['message'] == 'Invalid action resume_interrupted specified'
+    new = call('POST', url, {'resume_interrupted': None},
+               headers={'OpenStack-API-Version': 'orchestration 1.1'})
+    # A stack that is not interrupted: the engine's own refusal reaches the client.
+    assert new.status_int == 400, new.text
+    assert 'no operation in progress' in new.json['error']['message']
