@@ -234,4 +234,4 @@ def test_resume_interrupted_from_1_1(call):
                headers={'OpenStack-API-Version': 'orchestration 1.1'})
     # A stack that is not interrupted: the engine's own refusal reaches the client.
     assert new.status_int == 400, new.text
-    assert 'no operation in progress' in new.json['error']['message']
+    assert 'nothing to resume' in new.json['error']['message']
