@@ -59,6 +59,12 @@ class ActionInProgress(InvalidInput):
         self.action = action
 
 
+class ServiceUnavailable(EngineError):
+    """The service is shutting down and accepts no more operations (nothing was stored)."""
+
+    exit_code = 1
+
+
 class OperationFailed(EngineError):
     """The operation ran and the stack ended FAILED."""
 

@@ -459,7 +459,18 @@ class StackEngine:
         if not len(graph):
             # Nothing to run on either path: the traversal ends now.
             return self.run_traversal(runtime, lambda: True)
-        return self.run_traversal(runtime, lambda: self.runner(stack).start(runtime, graph))
+        runner = self.runner(stack)
+        return self.launch(runtime, lambda: runner.start(runtime, graph))
+
+    def launch(self, runtime, start):
+        """run_traversal(runtime, start) here, or on the runner's background thread when
+        it runs the stack there (a top-level legacy stack of a background service): then
+        this returns at once with the row, IN_PROGRESS."""
+        runner = self.runner(runtime.stack)
+        if runner.runs_in_background(runtime.stack):
+            runner.submit(runtime, lambda: self.run_traversal(runtime, start))
+            return db.stack_get(self.database, runtime.stack_id)
+        return self.run_traversal(runtime, start)
 
     def run_traversal(self, runtime, start):
         """Run a claimed traversal through start() (a runner's start, or its run again of

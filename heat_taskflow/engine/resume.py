@@ -79,10 +79,20 @@ class Heartbeat:
         self._lock = threading.Lock()
         self._thread = None
         self._wake = None
+        self._stopped = False
 
     @contextlib.contextmanager
     def beat(self, stack_id, engine_id):
         """Mark the stack as run by engine_id for the duration of the block."""
+        self.hold(stack_id, engine_id)
+        try:
+            yield
+        finally:
+            self.release(stack_id, engine_id)
+
+    def hold(self, stack_id, engine_id):
+        """Mark the stack as run by engine_id, and beat for it, until release() (holds
+        count: a stack held twice is released twice)."""
         engine_id = holder(engine_id, self.interval)
         db.stack_set_holder(self._database, stack_id,
                             {'engine_id': engine_id, 'heartbeat_at': utcnow()})
@@ -90,25 +100,41 @@ class Heartbeat:
             entry = self._active.setdefault(stack_id, [engine_id, 0])
             entry[0] = engine_id
             entry[1] += 1
-            if self._thread is None:
+            if self._thread is None and not self._stopped:
                 self._wake = threading.Event()
                 self._thread = threading.Thread(target=self._loop, args=(self._wake,),
                                                 daemon=True, name='heat-taskflow-heartbeat')
                 self._thread.start()
-        try:
-            yield
-        finally:
-            with self._lock:
-                entry = self._active.get(stack_id)
-                if entry is not None:
-                    entry[1] -= 1
-                    if entry[1] <= 0:
-                        del self._active[stack_id]
-                if not self._active and self._thread is not None:
-                    self._thread = None
-                    self._wake.set()
+
+    def release(self, stack_id, engine_id):
+        """Undo one hold(); the last one clears the stack's engine_id (if still ours)."""
+        engine_id = holder(engine_id, self.interval)
+        with self._lock:
+            entry = self._active.get(stack_id)
+            last = entry is None or entry[1] <= 1
+            if entry is not None:
+                entry[1] -= 1
+                if last:
+                    del self._active[stack_id]
+            if not self._active and self._thread is not None:
+                self._thread = None
+                self._wake.set()
+        if last:
             db.stack_set_holder(self._database, stack_id, {'engine_id': None},
                                 expected_engine_id=engine_id)
+
+    def stop(self):
+        """Stop beating for good (the process is shutting down): the stacks still held
+        look interrupted once their heartbeat is stale, so a resume continues them.
+        Returns the ids of those stacks."""
+        with self._lock:
+            self._stopped = True
+            held = sorted(self._active)
+            self._active = {}
+            if self._thread is not None:
+                self._thread = None
+                self._wake.set()
+        return held
 
     def _loop(self, wake):
         while not wake.wait(self.interval):
@@ -241,7 +267,7 @@ def resume_legacy(engine, runner, stack, on_event=None):
                                            on_event=on_event, progress_total=total)
     except Exception as err:  # noqa: BLE001 - the stack must not stay IN_PROGRESS
         return _failed(engine, stack, err, on_event)
-    return engine.run_traversal(
+    return engine.launch(
         runtime, lambda: runner.run_again(runtime,
                                           lambda: engine.compile_graph(stack, action, defn)))
 
