@@ -84,6 +84,8 @@ def _worker_exit(server, worker):
             service.close()
         except Exception:  # noqa: BLE001 - the worker is exiting; say why close failed
             LOG.exception('closing the engine service failed')
+        else:
+            LOG.info('worker %s: engine service closed', worker.pid)
 
 
 def main(argv=None):

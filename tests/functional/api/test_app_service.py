@@ -31,6 +31,18 @@ _Loader.yaml_implicit_resolvers = {
     for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()}
 
 
+def stack_status(state_dir, name, project='demo'):
+    """A stack's ACTION_STATUS read from the service's database (the service is gone)."""
+    from heat_taskflow.persistence import api as db
+    from heat_taskflow.persistence import database as database_mod
+    database = database_mod.Database('sqlite:///%s' % (state_dir / 'heat-taskflow.sqlite'))
+    try:
+        stack = db.stack_get_by_name(database, name, project)
+        return '%s_%s' % (stack.action, stack.status)
+    finally:
+        database.dispose()
+
+
 def free_port():
     with socket.socket() as sock:
         sock.bind(('127.0.0.1', 0))
@@ -122,9 +134,21 @@ def test_serves_creates_and_stops_cleanly(api_service):
     assert doc['stack']['stack_status'] == 'CREATE_COMPLETE', doc
     assert doc['stack']['parameters']['length'] == '12'
 
+    # An operation still running when SIGTERM comes is let finish by the worker's service.
+    slow = {'heat_template_version': '2018-08-31',
+            'resources': {'slow': {'type': 'OS::Heat::TestResource',
+                                   'properties': {'wait_secs': 1.5}}}}
+    status, _, doc = request('POST', base + '/v1/demo/stacks',
+                             {'stack_name': 'slow', 'template': slow})
+    assert status == 201, doc
+    status, _, doc = request('GET', base + '/v1/demo/stacks/slow/' + doc['stack']['id'])
+    assert doc['stack']['stack_status'] == 'CREATE_IN_PROGRESS'    # returned at once
+
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=40) == 0, stderr.read_text()
     log = stderr.read_text()
+    assert 'engine service closed' in log
+    assert stack_status(stderr.parent, 'slow') == 'CREATE_COMPLETE', log
     line = next(x for x in log.splitlines() if 'POST /v1/demo/stacks 201' in x)
     # method path status duration request-id
     assert line.split('heat_taskflow.api.access: ')[1].split(' ')[3].endswith('ms')
