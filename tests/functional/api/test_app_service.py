@@ -153,3 +153,40 @@ def test_serves_creates_and_stops_cleanly(api_service):
     # method path status duration request-id
     assert line.split('heat_taskflow.api.access: ')[1].split(' ')[3].endswith('ms')
     assert ' req-' in line
+
+
+def worker_pids(log_path):
+    """Pids of the workers gunicorn booted, in order, from its log."""
+    return [int(line.rsplit(' ', 1)[1]) for line in log_path.read_text().splitlines()
+            if 'Booting worker with pid:' in line]
+
+
+def test_a_killed_workers_operation_is_resumed_by_the_next_worker(api_service):
+    base, proc, stderr = api_service
+    [first] = worker_pids(stderr)
+    slow = {'heat_template_version': '2018-08-31',
+            'resources': {'slow': {'type': 'OS::Heat::TestResource',
+                                   'properties': {'wait_secs': 3}}}}
+    status, _, doc = request('POST', base + '/v1/demo/stacks',
+                             {'stack_name': 'slow', 'template': slow})
+    assert status == 201, doc
+    url = '%s/v1/demo/stacks/slow/%s' % (base, doc['stack']['id'])
+    time.sleep(0.5)
+    os.kill(first, signal.SIGKILL)          # the worker dies in the middle of the create
+    deadline = time.monotonic() + 60
+    while len(worker_pids(stderr)) < 2:
+        assert time.monotonic() < deadline, stderr.read_text()
+        time.sleep(0.1)
+    while True:
+        try:
+            status, _, doc = request('GET', url)
+        except (ConnectionError, urllib.error.URLError):
+            status = None               # the new worker is still starting
+        if status == 200 and not doc['stack']['stack_status'].endswith('IN_PROGRESS'):
+            break
+        assert time.monotonic() < deadline, (status, doc, stderr.read_text())
+        time.sleep(0.2)
+    assert doc['stack']['stack_status'] == 'CREATE_COMPLETE', doc
+    assert 'resumed 1 interrupted legacy stack(s)' in stderr.read_text()
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=40) == 0, stderr.read_text()
