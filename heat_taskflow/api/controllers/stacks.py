@@ -303,8 +303,10 @@ class Controller(base.Controller):
 
 
 def _create_args(args):
+    """Heat's defaults for a create: without disable_rollback, no rollback (Heat's Stack
+    defaults to disable_rollback=True; `openstack stack create` always sends it)."""
     out = dict(args)
-    out.setdefault('disable_rollback', False)
+    out.setdefault('disable_rollback', True)
     return out
 
 
