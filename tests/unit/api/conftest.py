@@ -20,7 +20,6 @@ from heat_taskflow.conf import cloud, opts
 from heat_taskflow.engine import legacy
 from heat_taskflow.engine import service as service_mod
 from heat_taskflow.persistence import database as database_mod
-from tests.unit.api import standins
 
 
 @pytest.fixture
@@ -42,8 +41,7 @@ def service(conf, tmp_path):
     database = database_mod.Database('sqlite:///%s' % (tmp_path / 'api.sqlite'))
     database.sync()
     executors = legacy.ExecutorPool(conf.max_concurrent_resource_actions)
-    svc = standins.service(service_mod.StackService(conf, database=database,
-                                                    executors=executors))
+    svc = service_mod.StackService(conf, database=database, executors=executors)
     try:
         yield svc
     finally:
