@@ -13,6 +13,7 @@ cannot start (the address is taken), 2 on a configuration error.
 """
 
 import logging
+import os
 import sys
 
 import gunicorn.app.base
@@ -95,11 +96,24 @@ def _worker_exit(server, worker):
     if service is not None:
         worker.app.service = None
         try:
-            service.close()
+            left = service.close()
         except Exception:  # noqa: BLE001 - the worker is exiting; say why close failed
             LOG.exception('closing the engine service failed')
-        else:
+            return
+        if not left:
             LOG.info('worker %s: engine service closed', worker.pid)
+            return
+        # Resource actions still running (one of a cancelled traversal goes on until its
+        # plugin answers) sit in pool threads that the interpreter would join at exit,
+        # holding the worker until gunicorn kills it. Leave now, as a crash would: their
+        # stacks keep no heartbeat, so the next start (resume_orphans) or "heat-taskflow
+        # stack resume" continues what is still IN_PROGRESS, and every action is safe to
+        # run twice.
+        LOG.warning('worker %s: engine service closed; leaving %d legacy operation(s) '
+                    'still running to be resumed: %s', worker.pid, len(left),
+                    ', '.join(sorted(left)))
+        logging.shutdown()
+        os._exit(0)
 
 
 def main(argv=None):

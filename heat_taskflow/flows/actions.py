@@ -41,6 +41,10 @@ class OperationTimeout(ResourceActionFailed):
     """The stack operation's timeout passed while a resource action was running."""
 
 
+class OperationCancelled(ResourceActionFailed):
+    """The stack operation was cancelled without rollback while the action waited."""
+
+
 def plugin_class(type_name, template_file=None, files=None):
     """The plugin class for a resolved resource type (a template resource's file must be in
     the files map)."""
@@ -72,9 +76,18 @@ def _wait(runtime, row, action, plugin, check, cookie):
     slot of its conductor (runtime.waiting_for_child_stack)."""
     waiting = (rt_mod.waiting_for_child_stack() if plugin.waits_for_child_stack
                else contextlib.nullcontext())
+    def done():
+        # A cancel without rollback stops the waits of the actions in flight (Heat's
+        # cancel does too): the plugin's call has been made and recorded, the row is
+        # FAILED "cancelled", and the next operation converges it like any failed one.
+        if runtime.stopped_lately():
+            raise OperationCancelled(row.name, action, "resource '%s': %s" % (
+                row.name, 'the stack operation was cancelled'))
+        return check(cookie)
+
     with waiting:
         try:
-            polling.wait_until(lambda: check(cookie), POLL, timed_out=runtime.timed_out)
+            polling.wait_until(done, POLL, timed_out=runtime.timed_out)
         except polling.TimedOut:
             raise OperationTimeout(row.name, action, "resource '%s': the stack "
                                    'operation timed out' % row.name) from None

@@ -17,6 +17,8 @@ from heat_taskflow.persistence import api as db
 # Seconds a legacy traversal trusts its last look at the stack row before starting an
 # action (how late it may notice a cancel).
 SUPERSEDED_MAX_AGE = 0.25
+# How stale a resource action's look at whether its operation was stopped may be.
+STOPPED_MAX_AGE = 1.0
 
 
 class OperationRuntime:
@@ -43,6 +45,8 @@ class OperationRuntime:
         self._deps = definition.dependencies() if definition is not None else {}
         self._superseded_seen = False
         self._superseded_read = float('-inf')
+        self._stopped_seen = False
+        self._stopped_read = float('-inf')
         self._names = frozenset(self._deps)
 
     def target_names(self):
@@ -78,6 +82,25 @@ class OperationRuntime:
             if not fresh:
                 self._superseded_read = now
         return False if fresh else self.superseded()
+
+    def stopped_lately(self, max_age=STOPPED_MAX_AGE):
+        """True once the operation was stopped for good: another traversal replaced this
+        one and the stack is no longer IN_PROGRESS (a cancel without rollback; a deleted
+        stack). A redirect or a rollback (the stack IN_PROGRESS under a new traversal) is
+        not a stop: their actions in flight are awaited by the traversal that follows.
+        Reads the stack row at most once per max_age seconds per traversal; a "yes" is
+        final."""
+        now = time.monotonic()
+        with self._lock:
+            if self._stopped_seen or now - self._stopped_read < max_age:
+                return self._stopped_seen
+            self._stopped_read = now
+        stack = db.stack_get(self.database, self.stack_id)
+        stopped = stack is None or (stack.current_traversal != self.traversal_id
+                                    and stack.status != states.IN_PROGRESS)
+        if stopped:
+            self._stopped_seen = True
+        return stopped
 
     def start_node(self):
         """Note that this thread starts a node (progress counts nodes that ended)."""

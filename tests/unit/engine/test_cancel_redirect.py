@@ -303,19 +303,23 @@ def two_step(path, a_value, wait=0.8):
                  'b': ledger(path, 'b', depends_on=['a'])})
 
 
-def test_cancel_without_rollback_stops_after_the_running_action(paths, tmp_path):
+def test_cancel_without_rollback_stops_the_running_action_s_wait(paths, tmp_path):
     path = tmp_path / 'ledger'
     paths.create('stop', tmpl({'a': ledger(path, 'one')}), 't.yaml')
-    running = start_update(paths, 'stop', two_step(path, 'two'))
+    # a's update is called at once, then waits 60 s: the cancel must not wait for that.
+    running = start_update(paths, 'stop', two_step(path, 'two', wait=60))
     harness.wait_for(lambda: row_status(paths, 'stop', 'a') == ('UPDATE', 'IN_PROGRESS'),
                      what='a updating')
     view = paths.service.cancel_stack('stop', rollback=False)
     assert (view['stack_status'], view['stack_status_reason']) == (
         'UPDATE_FAILED', 'Update cancelled')
     final = settle(paths, 'stop', running)
-    # The running update of a finished; b never started; the cancel's status stands.
-    harness.wait_for(lambda: row_status(paths, 'stop', 'a') == ('UPDATE', 'COMPLETE'),
-                     what='a finished')
+    # a's wait stopped (within a second or so, not 60 s); b never started; the cancel's
+    # status stands.
+    harness.wait_for(lambda: row_status(paths, 'stop', 'a') == ('UPDATE', 'FAILED'),
+                     what='a stopped')
+    assert 'the stack operation was cancelled' in current_rows(paths, 'stop')['a'] \
+        .status_reason
     if paths.path == 'distributed':
         stack_id = final['id']
         current = db.stack_get(paths.database, stack_id).current_traversal
@@ -326,12 +330,15 @@ def test_cancel_without_rollback_stops_after_the_running_action(paths, tmp_path)
     assert (final['stack_status'], final['stack_status_reason']) == (
         'UPDATE_FAILED', 'Update cancelled')
     assert set(current_rows(paths, 'stop')) == {'a'}
-    assert current_rows(paths, 'stop')['a'].attributes['output'] == 'two'
     assert [e for e in paths.list_events('stop') if e['resource_name'] == 'b'] == []
     assert own_events(paths, 'stop')[-2:] == [
         ('UPDATE_IN_PROGRESS', 'Stack UPDATE started'), ('UPDATE_FAILED', 'Update cancelled')]
-    assert lines(path, 'update')[-1]['value'] == 'two'
+    assert lines(path, 'update')[-1]['value'] == 'two'      # the update was made, once
     assert_exactly_once(path, {current_rows(paths, 'stop')['a'].physical_resource_id})
+    # The next update converges the stopped resource like any failed one.
+    again = paths.update('stop', tmpl({'a': ledger(path, 'three')}), 't.yaml')
+    assert again['stack_status'] == 'UPDATE_COMPLETE', again['stack_status_reason']
+    assert current_rows(paths, 'stop')['a'].attributes['output'] == 'three'
 
 
 def test_cancel_with_rollback_returns_to_the_previous_template(paths, tmp_path):
