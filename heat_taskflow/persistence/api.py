@@ -132,8 +132,24 @@ def raw_template_delete(db, template_id):
 
 # stack
 
-def stack_create(db, **values):
-    """Create a stack from column values; raises StackExists if a live stack has its name."""
+# The resource type of the events a stack records of its own state changes (as Heat's).
+STACK_EVENT_TYPE = 'OS::Heat::Stack'
+
+
+def stack_event(stack_id, name, action, status, reason):
+    """The event values of a stack's own state change: its resource is the stack itself
+    (resource_name = the stack's name, physical_resource_id = its id)."""
+    return dict(stack_id=stack_id, resource_name=name, physical_resource_id=stack_id,
+                resource_type=STACK_EVENT_TYPE, resource_action=action,
+                resource_status=status, resource_status_reason=reason)
+
+
+def stack_create(db, event=None, **values):
+    """Create a stack from column values; raises StackExists if a live stack has its name.
+
+    ``event``: True records the stack's own event of its initial state (action, status,
+    status_reason) in the same transaction: one more INSERT.
+    """
     values.setdefault('id', None)
     if values['id'] is None:
         del values['id']
@@ -142,6 +158,10 @@ def stack_create(db, **values):
     try:
         with db.session() as session:
             session.add(row)
+            if event:
+                session.flush()
+                _insert_event(session.connection(), stack_event(
+                    row.id, row.name, row.action, row.status, row.status_reason))
     except sa.exc.IntegrityError as e:
         if _is_live_name_conflict(e):
             raise exceptions.StackExists(values.get('name'), values.get('project_id')) from e
@@ -197,10 +217,30 @@ def stack_list(db, project_id, include_nested=False, owner_id=None, show_deleted
         return list(session.scalars(query))
 
 
-def stack_update(db, stack_id, values, expected_traversal=None, expected_status=None):
+def stack_descendants(db, stack_id, depth):
+    """The nested stacks of a stack down to ``depth`` levels (deleted ones too), one
+    query per level, parents before their children."""
+    found, level = [], [stack_id]
+    with db.session() as session:
+        for _ in range(max(0, int(depth))):
+            if not level:
+                break
+            rows = list(session.scalars(sa.select(Stack).where(Stack.owner_id.in_(level))
+                                        .order_by(Stack.created_at, Stack.id)))
+            found.extend(rows)
+            level = [r.id for r in rows]
+    return found
+
+
+def stack_update(db, stack_id, values, expected_traversal=None, expected_status=None,
+                 event=None):
     """Set column values on a stack; returns False if it is gone or, when expected_traversal
     is given, if its current_traversal is not that (a compare-and-swap), or when
-    expected_status is given, if its status is not that."""
+    expected_status is given, if its status is not that.
+
+    ``event``: the stack's own event of the change (stack_event's values), inserted in
+    the same transaction when the row changed (one more INSERT), not when it did not.
+    """
     _check_values(Stack, values, _STACK_FIXED)
     values = dict(values)
     if 'name' in values:
@@ -212,7 +252,10 @@ def stack_update(db, stack_id, values, expected_traversal=None, expected_status=
         query = query.where(Stack.status == expected_status)
     try:
         with db.session() as session:
-            return session.execute(query).rowcount == 1
+            changed = session.execute(query).rowcount == 1
+            if changed and event is not None:
+                _insert_event(session.connection(), event)
+            return changed
     except sa.exc.IntegrityError as e:
         if _is_live_name_conflict(e):
             raise exceptions.StackExists(values['name'], None) from e
@@ -230,16 +273,23 @@ def stack_mark_deleted(db, stack_id):
 
 def stack_reset_in_progress(db, stack_ids, reason):
     """Mark the given stacks, where IN_PROGRESS, and their IN_PROGRESS resources FAILED, in
-    one transaction; each reset stack gets a new traversal id so that any work still running
-    for the old one stops. Returns the number of stacks reset."""
+    one transaction, with each reset stack's own event; each reset stack gets a new
+    traversal id so that any work still running for the old one stops. Returns the number
+    of stacks reset."""
     with db.session() as session:
         reset = 0
         for stack_id in stack_ids:
-            reset += session.execute(
+            changed = session.execute(
                 sa.update(Stack)
                 .where(Stack.id == stack_id, Stack.status == states.IN_PROGRESS)
                 .values(status=states.FAILED, status_reason=reason,
                         current_traversal=str(uuid.uuid4()), updated_at=utcnow())).rowcount
+            if changed:
+                name, action = session.execute(sa.select(Stack.name, Stack.action)
+                                               .where(Stack.id == stack_id)).one()
+                _insert_event(session.connection(),
+                              stack_event(stack_id, name, action, states.FAILED, reason))
+            reset += changed
             session.execute(
                 sa.update(Resource)
                 .where(Resource.stack_id == stack_id, Resource.status == states.IN_PROGRESS)
@@ -585,6 +635,109 @@ def event_list(db, stack_id, since_id=None, resource_name=None, limit=None):
         query = query.limit(limit)
     with db.session() as session:
         return list(session.scalars(query))
+
+
+# Sort keys of event_query, by name (Heat's names): the id breaks ties, in the same direction.
+EVENT_SORT_KEYS = {
+    'event_time': Event.created_at,
+    'created_at': Event.created_at,
+    'resource_name': Event.resource_name,
+    'resource_type': Event.resource_type,
+    'resource_action': Event.resource_action,
+    'resource_status': Event.resource_status,
+    'physical_resource_id': Event.physical_resource_id,
+}
+EVENT_FILTERS = ('resource_name', 'resource_type', 'resource_action', 'resource_status',
+                 'physical_resource_id')
+
+
+def event_get(db, stack_ids, event_uuid):
+    """The Event of that uuid among the stacks' events, or None."""
+    query = sa.select(Event).where(Event.uuid == str(event_uuid),
+                                   Event.stack_id.in_(list(stack_ids)))
+    with db.session() as session:
+        return session.scalars(query).first()
+
+
+def event_query(db, stack_ids, filters=None, action_status=None, marker=None, limit=None,
+                sort_keys=None, descending=False):
+    """Events of the stacks, one query: ``filters`` {column of EVENT_FILTERS: value or list
+    of values}; ``action_status``: [(action or None, status)] of which one must match;
+    sorted by ``sort_keys`` (names of EVENT_SORT_KEYS; default event_time) then id, all
+    ascending or all ``descending``; only those after the event of uuid ``marker`` in that
+    order (exclusive; a marker that is not one of these events is ignored, as in Heat);
+    at most ``limit``. Raises InvalidValues for an unknown filter or sort key."""
+    keys = _sort_columns(EVENT_SORT_KEYS, sort_keys or ['event_time'], 'event')
+    query = sa.select(Event).where(Event.stack_id.in_(list(stack_ids)))
+    query = _filtered(query, Event, filters, EVENT_FILTERS, 'event')
+    if action_status:
+        query = query.where(sa.or_(*[
+            sa.and_(*([Event.resource_action == a] if a else []),
+                    Event.resource_status == st) for a, st in action_status]))
+    with db.session() as session:
+        if marker is not None:
+            found = session.scalars(sa.select(Event).where(
+                Event.uuid == str(marker), Event.stack_id.in_(list(stack_ids)))).first()
+            if found is not None:
+                query = query.where(_after(keys, Event.id, found, descending))
+        query = query.order_by(*_ordering(keys, Event.id, descending))
+        if limit is not None:
+            query = query.limit(int(limit))
+        return list(session.scalars(query))
+
+
+def _sort_columns(table, names, what):
+    """The columns of sort key names (unknown ones raise InvalidValues), without repeats."""
+    columns = {}
+    for name in names:
+        column = table.get(name)
+        if column is None:
+            raise exceptions.InvalidValues('%s sort key "%s" is not one of %s'
+                                           % (what, name, ', '.join(sorted(table))))
+        columns.setdefault(column.key, column)
+    return list(columns.values())
+
+
+def _filtered(query, model, filters, allowed, what):
+    """query with column == value (or IN values, for a list) for each filter."""
+    for name, value in (filters or {}).items():
+        if name not in allowed:
+            raise exceptions.InvalidValues('%s filter "%s" is not one of %s'
+                                           % (what, name, ', '.join(sorted(allowed))))
+        column = getattr(model, name)
+        values = list(value) if isinstance(value, (list, tuple, set, frozenset)) else [value]
+        query = query.where(column.in_([str(v) for v in values]))
+    return query
+
+
+def _sortable(column):
+    # NULLs order differently on every database: text columns sort as '' instead.
+    if isinstance(column.type, (sa.String, sa.Text)):
+        return sa.func.coalesce(column, '')
+    return column
+
+
+def _ordering(keys, id_column, descending):
+    return [(_sortable(c).desc() if descending else _sortable(c).asc())
+            for c in list(keys) + [id_column]]
+
+
+def _after(keys, id_column, marker_row, descending):
+    """The keyset condition: rows strictly after marker_row in the (keys, id) order."""
+    columns = list(keys) + [id_column]
+    values = []
+    for column in columns:
+        value = getattr(marker_row, column.key)
+        if value is None and isinstance(column.type, (sa.String, sa.Text)):
+            value = ''
+        values.append(value)
+    alternatives = []
+    for i, column in enumerate(columns):
+        expr = _sortable(column)
+        before = [_sortable(columns[j]) == values[j] for j in range(i)]
+        step = expr < values[i] if descending else expr > values[i]
+        alternatives.append(sa.and_(*before, step))
+    return sa.or_(*alternatives)
 
 
 # stack_output
