@@ -1,8 +1,6 @@
 """Resources of one stack: /v1/{tenant_id}/stacks/{stack_name}/{stack_id}/resources[...]
 (heat/api/openstack/v1/resources.py: list, show, metadata, signal, mark unhealthy)."""
 
-from webob import exc
-
 from heat_taskflow.api import views_resources as views
 from heat_taskflow.api.controllers import base
 from heat_taskflow.engine.exceptions import StackNotFound
@@ -40,7 +38,7 @@ class Controller(base.Controller):
         params = req.params
         invalid = sorted(set(params) - set(views.RESOURCE_FILTERS) - set(_LIST_OPTIONS))
         if invalid:
-            raise exc.HTTPBadRequest('Invalid filter parameters %s' % str(invalid))
+            raise views.HTTPBadRequest('Invalid filter parameters %s' % str(invalid))
         nested_depth = base.extract_int('nested_depth', params.get('nested_depth', 0))
         with_detail = base.extract_bool('with_detail', params.get('with_detail', False))
         filters = base.get_allowed_params(params, views.RESOURCE_FILTERS)
@@ -87,13 +85,13 @@ class Controller(base.Controller):
         self.authorize(req, 'resource:mark_unhealthy', tenant_id)
         engine = self.engine(req)
         if body is None:
-            raise exc.HTTPBadRequest('Missing mandatory (mark_unhealthy) key from mark '
+            raise views.HTTPBadRequest('Missing mandatory (mark_unhealthy) key from mark '
                                      'unhealthy request')
         invalid = set(body) - set(_MARK_KEYS)
         if invalid:
-            raise exc.HTTPBadRequest('Invalid keys in resource mark unhealthy %s' % invalid)
+            raise views.HTTPBadRequest('Invalid keys in resource mark unhealthy %s' % invalid)
         if 'mark_unhealthy' not in body:
-            raise exc.HTTPBadRequest('Missing mandatory (mark_unhealthy) key from mark '
+            raise views.HTTPBadRequest('Missing mandatory (mark_unhealthy) key from mark '
                                      'unhealthy request')
         mark = base.extract_bool('mark_unhealthy', body['mark_unhealthy'])
         reason = body.get('resource_status_reason') or ''
