@@ -18,6 +18,7 @@ from heat_taskflow.persistence import database as database_mod
 from heat_taskflow.persistence import exceptions as db_exc
 from heat_taskflow.resources import exceptions as res_exc
 from heat_taskflow.resources import registry
+from heat_taskflow.template import Environment
 
 _SHARED = {}
 # What wait()'s poll answers for a stack that is gone (deleted while it waited).
@@ -259,10 +260,47 @@ class StackService:
         """A stack with its outputs."""
         return self.stack_view(self._stack(name))
 
-    def list_stacks(self):
-        """Every live top-level stack."""
-        return [self.stack_view(s, outputs=False)
-                for s in db.stack_list(self.database, self.project_id)]
+    def list_stacks(self, filters=None, sort_keys=None, sort_dir=None, limit=None,
+                    marker=None, show_deleted=False, show_nested=False, all_projects=False):
+        """The project's stacks (live and top-level unless show_deleted / show_nested),
+        selected, sorted and paged in SQL.
+
+        ``filters``: Heat's {id, name, status, action, owner_id (parent), tenant: value
+        or list of values}; a status is COMPLETE or CREATE_COMPLETE. ``sort_keys``: name,
+        status, action, created_at, updated_at (or Heat's stack_name, stack_status,
+        creation_time, updated_time), default created_at, in ``sort_dir`` asc (the
+        default; Heat's API defaults to desc) or desc; ``marker``: a stack id, exclusive.
+        ``all_projects``: every project's stacks (an admin view only).
+        """
+        project_id, filters, pairs = self._stack_selection(filters, all_projects)
+        with _invalid_input():
+            rows = db.stack_query(self.database, project_id, filters=filters,
+                                  action_status=pairs, sort_keys=_list(sort_keys),
+                                  descending=_descending(sort_dir), limit=_limit(limit),
+                                  marker=marker, show_deleted=bool(show_deleted),
+                                  show_nested=bool(show_nested))
+        return [self.stack_view(s, outputs=False) for s in rows]
+
+    def count_stacks(self, filters=None, show_deleted=False, show_nested=False,
+                     all_projects=False):
+        """How many stacks list_stacks would list without limit and marker."""
+        project_id, filters, pairs = self._stack_selection(filters, all_projects)
+        with _invalid_input():
+            return db.stack_count(self.database, project_id, filters=filters,
+                                  action_status=pairs, show_deleted=bool(show_deleted),
+                                  show_nested=bool(show_nested))
+
+    def _stack_selection(self, filters, all_projects):
+        """(project id or None for all, column filters, (action, status) pairs)."""
+        if all_projects and not self.admin:
+            raise exc.InvalidInput('only an admin may list the stacks of every project')
+        filters = dict(filters or {})
+        pairs = None
+        if 'status' in filters:
+            pairs = [_action_status(v) for v in _values(filters.pop('status'))]
+        if 'stack_status' in filters:
+            pairs = [_action_status(v) for v in _values(filters.pop('stack_status'))]
+        return (None if all_projects else self.project_id), filters, pairs
 
     def list_outputs(self, name):
         """Output names and descriptions (stored values only)."""
@@ -277,18 +315,29 @@ class StackService:
             raise exc.InvalidInput('stack "%s" has no output "%s"' % (stack.name, key))
         return _output_view(out)
 
-    def list_resources(self, name, nested_depth=0):
-        """Current resources of a stack (and of nested stacks, down to nested_depth)."""
+    def list_resources(self, name, nested_depth=0, filters=None, with_detail=False):
+        """Current resources of a stack (and of nested stacks, down to nested_depth),
+        one query. ``filters``: Heat's {type, status, name, action, id,
+        physical_resource_id: value or list}; a status is COMPLETE or CREATE_COMPLETE.
+        ``with_detail``: each view adds description, metadata and attributes."""
         stack = self._stack(name)
-        return self._resources(stack, nested_depth)
-
-    def _resources(self, stack, depth):
-        rows = [r for r in db.resource_list(self.database, stack.id) if r.replaced_by is None]
-        out = [self.resource_view(stack, r) for r in rows]
-        if depth > 0:
-            for child in db.stack_list(self.database, None, owner_id=stack.id):
-                out.extend(self._resources(child, depth - 1))
-        return out
+        # One level more than listed: those name the nested stacks of listed resources.
+        family = db.stack_descendants(self.database, stack.id, nested_depth + 1)
+        top = stack.nested_depth or 0
+        stacks = {stack.id: stack}
+        stacks.update((s.id, s) for s in family if (s.nested_depth or 0) - top <= nested_depth)
+        nested = {(s.owner_id, s.parent_resource_name): s.id for s in family
+                  if s.deleted_at is None}
+        filters = dict(filters or {})
+        pairs = None
+        if 'status' in filters:
+            pairs = [_action_status(v) for v in _values(filters.pop('status'))]
+        with _invalid_input():
+            rows = db.resource_query(self.database, list(stacks), filters=filters,
+                                     action_status=pairs)
+        return [self.resource_view(stacks[r.stack_id], r, full=with_detail,
+                                   nested_stack_id=nested.get((r.stack_id, r.name)))
+                for r in rows]
 
     def list_failures(self, name):
         """Failed resources of a stack and its nested stacks, from stored state only.
@@ -318,9 +367,42 @@ class StackService:
         return out
 
     def show_resource(self, name, resource_name):
-        """One resource with its stored attributes."""
+        """One resource with its stored attributes, description and metadata."""
         stack = self._stack(name)
-        return self.resource_view(stack, self._row(stack, resource_name), full=True)
+        row = self._row(stack, resource_name)
+        child = [c.id for c in db.stack_list(self.database, None, owner_id=stack.id)
+                 if c.parent_resource_name == row.name]
+        return self.resource_view(stack, row, full=True,
+                                  nested_stack_id=child[0] if child else None)
+
+    def resource_metadata(self, name, resource_name):
+        """A resource's metadata as last converged (its template metadata, resolved);
+        {} when it has none."""
+        stack = self._stack(name)
+        return _metadata(self._row(stack, resource_name))
+
+    def get_environment(self, name):
+        """The stack's environment as Heat shows it: its environment files merged in
+        order, with the parameters given on the command line or request on top
+        (parameters, parameter_defaults, resource_registry, event_sinks,
+        encrypted_param_names); hidden parameters masked."""
+        stack = self._stack(name)
+        raw = db.raw_template_get(self.database, stack.raw_template_id)
+        source = ops.Source.from_raw(raw)
+        env = Environment.load(source.environments).as_dict()
+        env['parameters'].update(source.parameters)
+        hidden = {n for n, schema in self.engine.stack_definition(
+            stack, stack.raw_template_id).template.parameter_schemas.items()
+            if schema.hidden}
+        for section in ('parameters', 'parameter_defaults'):
+            for key in set(env[section]) & hidden:
+                env[section][key] = MASK
+        return env
+
+    def get_files(self, name):
+        """The stack's files map (what get_file and template resources read)."""
+        raw = db.raw_template_get(self.database, self._stack(name).raw_template_id)
+        return dict(raw.files or {})
 
     def list_events(self, name, resource_name=None, marker=None, limit=None, sort_dir='asc',
                     sort_keys=None, filters=None, nested_depth=0):
@@ -401,10 +483,12 @@ class StackService:
                 view['description'] = (raw.template or {}).get('description')
         return view
 
-    def resource_view(self, stack, row, full=False):
-        """The API dict of a resource row."""
+    def resource_view(self, stack, row, full=False, nested_stack_id=None):
+        """The API dict of a resource row (full: with its attributes, description and
+        metadata)."""
         view = {
             'resource_name': row.name,
+            'logical_resource_id': row.name,
             'physical_resource_id': row.physical_resource_id,
             'resource_type': row.type,
             'resource_status': '%s_%s' % (row.action, row.status),
@@ -413,10 +497,23 @@ class StackService:
             'updated_time': _time(row.updated_at),
             'required_by': list(row.needed_by or []),
             'stack_name': stack.name,
+            'stack_id': stack.id,
         }
+        if stack.parent_resource_name:
+            view['parent_resource'] = stack.parent_resource_name
+        if nested_stack_id:
+            view['nested_stack_id'] = nested_stack_id
         if full:
             view['attributes'] = dict(row.attributes or {})
+            view['description'] = ((row.template or {}).get('raw') or {}).get(
+                'description') or ''
+            view['metadata'] = _metadata(row)
         return view
+
+
+def _metadata(row):
+    """The metadata stored with a resource row's converged definition ({} if none)."""
+    return dict((row.template or {}).get('metadata') or {})
 
 
 @contextlib.contextmanager
