@@ -48,8 +48,20 @@ ERROR_MAP = {
     'Conflict': 409,
     # 413
     'RequestTooLarge': 413,
-    # 501
+    # 501, 503
     'NotImplementedError': 501,
+    'ServiceUnavailable': 503,      # engine/exceptions.py: the service is stopping
+}
+
+
+# error.type as Heat names these errors (its exception classes), where ours differ.
+HEAT_TYPES = {
+    'TemplateError': 'StackValidationFailed',
+    'InvalidProperties': 'StackValidationFailed',
+    'StackNotFound': 'EntityNotFound',
+    'ResourceNotFound': 'EntityNotFound',
+    'EventNotFound': 'EntityNotFound',
+    'OutputNotFound': 'EntityNotFound',
 }
 
 
@@ -126,7 +138,7 @@ def response_for(exc, debug=False):
     code = status_of(exc)
     trace = traceback.format_exc() if debug else None
     headers = {}
-    error_type = type(exc).__name__
+    error_type = HEAT_TYPES.get(type(exc).__name__, type(exc).__name__)
     if isinstance(exc, webob.exc.HTTPException):
         message = exc.detail or exc.explanation
         headers = {k: v for k, v in exc.headers.items() if k.lower() == 'allow'}
@@ -137,7 +149,7 @@ def response_for(exc, debug=False):
     else:
         message = str(exc)
     if code >= 500 and not isinstance(exc, (APIError, webob.exc.HTTPException)):
-        if code != 501:
+        if code not in (501, 503):
             LOG.error('unexpected error: %s', exc, exc_info=exc)
             if not debug:
                 message = fault_body(code, '', '')['explanation']

@@ -24,9 +24,8 @@ import logging
 
 import routes
 import webob
-import webob.exc
 
-from heat_taskflow.api import wsgi
+from heat_taskflow.api import faults, wsgi
 
 LOG = logging.getLogger(__name__)
 
@@ -98,8 +97,8 @@ class Router:
         return allowed
 
     def __call__(self, environ, start_response):
-        # Not webob.dec.wsgify: that would answer a raised webob error in webob's format;
-        # every error goes up to the FaultWrapper instead.
+        # Errors are raised up to the FaultWrapper (never as webob HTTP errors, which a
+        # webob.dec.wsgify middleware on the way would answer in webob's format).
         return self.dispatch(wsgi.Request(environ))(environ, start_response)
 
     def dispatch(self, req):
@@ -109,13 +108,13 @@ class Router:
         if match is None:
             allowed = self.allowed_methods(path)
             if not allowed:
-                raise webob.exc.HTTPNotFound()
+                raise faults.APIError('The resource could not be found.', code=404)
             allow = ', '.join(allowed)
             if req.method == 'OPTIONS':
                 return wsgi.empty_response(204, {'Allow': allow})
-            raise webob.exc.HTTPMethodNotAllowed(
-                'The method %s is not allowed for this resource; allowed: %s.'
-                % (req.method, allow), headers={'Allow': allow})
+            raise faults.APIError('The method %s is not allowed for this resource; allowed: '
+                                  '%s.' % (req.method, allow), code=405,
+                                  headers={'Allow': allow})
         match = dict(match)
         controller = self.controllers[match.pop('controller')]
         action = match.pop('action')

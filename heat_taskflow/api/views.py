@@ -1,6 +1,7 @@
 """Stack views in Heat's shape (heat/api/openstack/v1/views/stacks_view.py), built from the
 engine service's stack dicts."""
 
+import json
 from urllib import parse
 
 from heat_taskflow.api import versions
@@ -36,7 +37,8 @@ def format_stack(req, view, project_id, full=True, include_project=False):
     if full:
         out.update({
             'template_description': view.get('description') or '',
-            'parameters': dict(view.get('parameters') or {}),      # hidden ones masked
+            'parameters': {k: parameter_text(v)                     # hidden ones masked
+                           for k, v in (view.get('parameters') or {}).items()},
             'timeout_mins': view.get('timeout_mins'),
             'disable_rollback': view.get('disable_rollback'),
             'capabilities': [],
@@ -48,6 +50,17 @@ def format_stack(req, view, project_id, full=True, include_project=False):
         for key in PATH_KEYS:
             out[key] = view.get(key)
     return out
+
+
+def parameter_text(value):
+    """A parameter value as Heat shows it: a string (a list comma-joined, a map JSON)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (list, tuple)):
+        return ','.join(parameter_text(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value)
+    return str(value)
 
 
 def _output(output):

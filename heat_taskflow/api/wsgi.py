@@ -6,13 +6,13 @@ import time
 
 import webob
 
-from heat_taskflow.api import faults
+from heat_taskflow.api import faults, versions
 
 ACCESS_LOG = logging.getLogger('heat_taskflow.api.access')
 
 # Keys of the WSGI environ the pieces of the pipeline share (docs/api.md).
 CONTEXT_KEY = 'heat_taskflow.context'
-VERSION_KEY = 'heat_taskflow.api_version'
+VERSION_KEY = versions.ENVIRON_KEY
 REQUEST_ID_KEY = 'openstack.request_id'     # set by oslo_middleware.RequestId
 
 
@@ -27,7 +27,6 @@ class Request(webob.Request):
     @property
     def api_version(self):
         """The microversion asked for (api/versions.py), 1.0 when none was."""
-        from heat_taskflow.api import versions
         return self.environ.get(VERSION_KEY) or versions.MIN_VERSION
 
     def json_body(self):
@@ -71,7 +70,8 @@ def empty_response(status, headers=None):
 
 
 class AccessLog:
-    """WSGI middleware: one log line per request, when its answer is complete:
+    """WSGI middleware: one log line per request, once the application has answered (the
+    API builds every body in memory, so that is when the work is done):
 
         GET /v1/demo/stacks?limit=1 200 12.3ms req-0c3f...
     """
@@ -88,48 +88,25 @@ class AccessLog:
             return start_response(status, headers, exc_info)
 
         try:
-            body = self.app(environ, recording_start_response)
-        except BaseException:
-            seen.setdefault('status', '500')
-            self._log(environ, seen, start)
-            raise
-        return _ClosingIterable(body, lambda: self._log(environ, seen, start))
+            return self.app(environ, recording_start_response)
+        finally:
+            self._log(environ, seen.get('status', '500'), start)
 
     @staticmethod
-    def _log(environ, seen, start):
-        path = environ.get('PATH_INFO', '') or '/'
-        path = environ.get('SCRIPT_NAME', '') + path
+    def _log(environ, status, start):
+        path = environ.get('SCRIPT_NAME', '') + (environ.get('PATH_INFO', '') or '/')
         if environ.get('QUERY_STRING'):
             path += '?' + environ['QUERY_STRING']
         ACCESS_LOG.info('%s %s %s %.1fms %s', environ.get('REQUEST_METHOD', '-'), path,
-                        seen.get('status', '-'), (time.monotonic() - start) * 1000.0,
+                        status, (time.monotonic() - start) * 1000.0,
                         environ.get(REQUEST_ID_KEY, '-'))
-
-
-class _ClosingIterable:
-    """A response body that calls on_close once, after the server is done with it."""
-
-    def __init__(self, body, on_close):
-        self.body = body
-        self.on_close = on_close
-
-    def __iter__(self):
-        return iter(self.body)
-
-    def close(self):
-        try:
-            close = getattr(self.body, 'close', None)
-            if close is not None:
-                close()
-        finally:
-            self.on_close()
 
 
 class BodySizeLimit:
     """WSGI middleware: refuse a body over max_size bytes with 413 (Heat's fault JSON).
 
-    A declared Content-Length is checked before anything is read; a chunked body is read
-    through a reader that stops at the limit.
+    A declared Content-Length is checked before anything is read; a body without one
+    (chunked) is read through a reader that raises once it passes the limit.
     """
 
     def __init__(self, app, max_size):
@@ -145,8 +122,7 @@ class BodySizeLimit:
                 raise faults.BadRequest('Invalid Content-Length: %s' % length) from None
             if length > self.max_size:
                 raise faults.RequestTooLarge(self._message(length))
-        elif 'wsgi.input' in environ and environ.get('HTTP_TRANSFER_ENCODING', '').lower() \
-                == 'chunked':
+        elif 'wsgi.input' in environ:      # chunked: the server ends the stream
             environ['wsgi.input'] = _LimitedReader(environ['wsgi.input'], self.max_size,
                                                    self._message)
         return self.app(environ, start_response)

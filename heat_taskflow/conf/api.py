@@ -25,10 +25,12 @@ api_opts = [
                default=1048576, min=1,
                help='Largest request body accepted, in bytes (Heat\'s max_json_body_size); '
                     'a larger body is refused with 413 before it is read.'),
-    cfg.FloatOpt('graceful_timeout',
-                 default=30.0, min=0.0,
-                 help='Seconds the service lets requests in progress finish after SIGTERM '
-                      'before the workers are stopped.'),
+    cfg.IntOpt('graceful_timeout',
+                 default=30, min=0,
+                 help='Seconds a worker has after SIGTERM to finish its requests in '
+                      'progress and close its engine service (which waits up to [DEFAULT] '
+                      'shutdown_timeout for legacy operations running in it) before it is '
+                      'killed.'),
 ]
 
 debug_opts = [

@@ -3,7 +3,7 @@ parameters parsed with Heat's messages, and the URLs of stacks."""
 
 from urllib import parse
 
-from heat_taskflow.api import faults
+from heat_taskflow.api import faults, policy
 
 # Query parameter kinds of get_allowed_params (Heat's api/openstack/v1/util.py).
 SINGLE, MULTI, MIXED = 'single', 'multi', 'mixed'
@@ -19,10 +19,11 @@ class Controller:
     @staticmethod
     def authorize(req, rule, tenant_id):
         """Enforce a Heat policy rule for the URL's project (403 naming the rule; a
-        non-admin caller's URL project must be its own)."""
-        from heat_taskflow.api import policy
-        policy.authorize(req.context, rule, target={'project_id': tenant_id},
-                         tenant_id=tenant_id)
+        non-admin caller's URL project must be its own; an admin is judged in its own
+        project whatever the URL names, as Heat's registered_policy_enforce does)."""
+        context = req.context
+        project = context.project_id if is_admin(context) else tenant_id
+        policy.authorize(context, rule, target={'project_id': project}, tenant_id=tenant_id)
 
     def engine(self, req):
         """The engine service scoped to the caller's project (never the URL's)."""

@@ -154,18 +154,18 @@ class Controller(base.Controller):
     def index(self, req, tenant_id):
         """GET /stacks: this project's stacks, filtered, sorted and paged."""
         self.authorize(req, 'stacks:index', tenant_id)
-        if 'global_tenant' in req.GET and base.extract_bool('global_tenant',
-                                                              req.GET['global_tenant']):
-            self.authorize(req, 'stacks:global_index', tenant_id)
-            raise faults.NotImplementedYet('Listing the stacks of every project '
-                                           '(global_tenant) is not implemented yet.')
+        all_projects = False
+        if 'global_tenant' in req.GET:
+            all_projects = base.extract_bool('global_tenant', req.GET['global_tenant'])
+            if all_projects:
+                self.authorize(req, 'stacks:global_index', tenant_id)
         params = base.get_allowed_params(req.GET, INDEX_PARAMS)
-        filters = base.get_allowed_params(req.GET, FILTER_PARAMS) or None
+        filters = base.get_allowed_params(req.GET, FILTER_PARAMS)
         flags = {name: base.extract_bool(name, params[name])
                  for name in ('show_deleted', 'show_nested', 'show_hidden') if name in params}
         limit = base.extract_int('limit', params.get('limit'))
-        sort_dir = params.get('sort_dir')
-        if sort_dir is not None and sort_dir not in SORT_DIRS:
+        sort_dir = params.get('sort_dir', 'desc')          # Heat's default: newest first
+        if sort_dir not in SORT_DIRS:
             raise faults.BadRequest("Unknown sort direction, must be one of: %s"
                                     % ', '.join(SORT_DIRS))
         sort_keys = params.get('sort_keys')
@@ -176,20 +176,19 @@ class Controller(base.Controller):
         with_count = False
         if req.GET.get('with_count'):
             with_count = base.extract_bool('with_count', req.GET['with_count'])
+        selection = dict(show_deleted=flags.get('show_deleted', False),
+                         show_nested=flags.get('show_nested', False),
+                         all_projects=all_projects)
         engine = self.engine(req)
-        if params.get('tags') or params.get('tags_any'):
-            stacks, count = [], 0        # heat-taskflow stores no stack tags: none matches
+        if params.get('tags') or params.get('tags_any') or filters.pop('username', None):
+            # heat-taskflow records neither stack tags nor the creating user: none matches.
+            stacks, count = [], 0
         else:
-            stacks = engine.list_stacks(filters=filters, sort_keys=sort_keys,
+            stacks = engine.list_stacks(filters=filters or None, sort_keys=sort_keys,
                                         sort_dir=sort_dir, limit=limit,
-                                        marker=params.get('marker'),
-                                        show_deleted=flags.get('show_deleted', False),
-                                        show_nested=flags.get('show_nested', False))
-            count = None
-            if with_count:
-                count = engine.count_stacks(filters=filters,
-                                            show_deleted=flags.get('show_deleted', False),
-                                            show_nested=flags.get('show_nested', False))
+                                        marker=params.get('marker'), **selection)
+            count = (engine.count_stacks(filters=filters or None, **selection)
+                     if with_count else None)
         return views.collection(req, stacks, req.context.project_id,
                                 count=count if with_count else None,
                                 include_project=base.is_admin(req.context))

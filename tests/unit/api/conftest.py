@@ -8,8 +8,6 @@ call     call(method, path, body=None, headers=None) -> webob Response through a
 """
 
 import json
-import sys
-import types
 
 import pytest
 import webob
@@ -17,11 +15,11 @@ from oslo_config import cfg
 
 from heat_taskflow.api import app as app_mod
 from heat_taskflow.conf import api as api_conf
+from heat_taskflow.conf import auth as auth_conf
 from heat_taskflow.conf import cloud, opts
 from heat_taskflow.engine import legacy
 from heat_taskflow.engine import service as service_mod
 from heat_taskflow.persistence import database as database_mod
-from tests.unit.api import standins
 
 
 @pytest.fixture
@@ -31,6 +29,7 @@ def conf(tmp_path):
     opts.register_opts(conf)
     cloud.register_opts(conf)
     api_conf.register_opts(conf)
+    auth_conf.register_opts(conf)
     conf([], default_config_files=[], default_config_dirs=[])
     conf.set_override('state_dir', str(tmp_path))
     return conf
@@ -42,8 +41,7 @@ def service(conf, tmp_path):
     database = database_mod.Database('sqlite:///%s' % (tmp_path / 'api.sqlite'))
     database.sync()
     executors = legacy.ExecutorPool(conf.max_concurrent_resource_actions)
-    svc = standins.service(service_mod.StackService(conf, database=database,
-                                                    executors=executors))
+    svc = service_mod.StackService(conf, database=database, executors=executors)
     try:
         yield svc
     finally:
@@ -55,7 +53,7 @@ def service(conf, tmp_path):
 @pytest.fixture
 def app(conf, service):
     """The API's WSGI application over service."""
-    return app_mod.build_app(conf, service, auth_pipeline=standins.auth_pipeline())
+    return app_mod.build_app(conf, service)
 
 
 @pytest.fixture
@@ -74,22 +72,3 @@ def call(app):
         return req.get_response(app)
 
     return do
-
-
-@pytest.fixture(autouse=True, scope='session')
-def _policy_standin():
-    """api.policy until the auth branch provides it (see standins.py)."""
-    try:
-        import heat_taskflow.api.policy  # noqa: F401
-        yield
-        return
-    except ImportError:
-        pass
-    module = types.ModuleType('heat_taskflow.api.policy')
-    module.Forbidden = standins.Forbidden
-    module.authorize = standins.authorize
-    sys.modules['heat_taskflow.api.policy'] = module
-    try:
-        yield
-    finally:
-        sys.modules.pop('heat_taskflow.api.policy', None)

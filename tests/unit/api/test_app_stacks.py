@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 TEMPLATE = {
     'heat_template_version': '2018-08-31',
     'description': 'two values',
@@ -138,15 +140,72 @@ def test_refused_create_stores_nothing(call, service):
     assert service.list_stacks() == []
 
 
-def test_list_with_limit_gives_next_link(call):
+def names(resp):
+    assert resp.status_int == 200, resp.text
+    return [s['stack_name'] for s in resp.json['stacks']]
+
+
+def test_list_sorts_filters_and_pages_with_a_next_link(call):
     for name in ('a', 'b', 'c'):
         create(call, name=name)
     resp = call('GET', BASE + '/stacks')
-    assert sorted(s['stack_name'] for s in resp.json['stacks']) == ['a', 'b', 'c']
+    assert names(resp) == ['c', 'b', 'a']                       # Heat: newest first
     assert all(s['stack_status'] == 'CREATE_COMPLETE' for s in resp.json['stacks'])
-    bad = call('GET', BASE + '/stacks?limit=x')
-    assert bad.status_int == 400
-    assert bad.json['error']['message'] == "Only integer is acceptable by 'limit'."
+    assert set(resp.json['stacks'][0]) >= {'id', 'links', 'stack_name', 'stack_status',
+                                           'stack_status_reason', 'creation_time'}
+    assert 'parameters' not in resp.json['stacks'][0] and 'links' not in resp.json
+    assert names(call('GET', BASE + '/stacks?sort_keys=stack_name&sort_dir=asc')) == [
+        'a', 'b', 'c']
+    assert names(call('GET', BASE + '/stacks?name=b')) == ['b']
+    assert names(call('GET', BASE + '/stacks?name=a&name=c&sort_dir=asc')) == ['a', 'c']
+    assert names(call('GET', BASE + '/stacks?status=COMPLETE&action=CREATE')) == [
+        'c', 'b', 'a']
+    assert names(call('GET', BASE + '/stacks?tags=x')) == []
+    page = call('GET', BASE + '/stacks?limit=2&sort_dir=asc&with_count=true')
+    assert names(page) == ['a', 'b'] and page.json['count'] == 3
+    [link] = page.json['links']
+    assert link['rel'] == 'next'
+    assert link['href'].startswith(BASE + '/stacks?')
+    assert 'marker=%s' % page.json['stacks'][1]['id'] in link['href']
+    rest = call('GET', link['href'])
+    assert names(rest) == ['c'] and 'links' not in rest.json
+    # Another project sees none of them.
+    assert names(call('GET', 'http://api.example:8004/v1/other/stacks')) == []
+
+
+@pytest.mark.parametrize('query, message', [
+    ('limit=x', "Only integer is acceptable by 'limit'."),
+    ('limit=-1', "Value '-1' is invalid for 'limit' which only accepts non-negative "
+                 "integer."),
+    ('show_deleted=maybe', 'Unrecognized value "maybe" for "show_deleted", acceptable '
+                           'values are: true, false.'),
+    ('sort_dir=up', 'Unknown sort direction, must be one of: asc, desc'),
+    ('with_count=2', 'Unrecognized value "2" for "with_count", acceptable values are: '
+                     'true, false.'),
+])
+def test_list_refuses_bad_parameters(call, query, message):
+    resp = call('GET', BASE + '/stacks?' + query)
+    assert resp.status_int == 400
+    assert resp.json['error']['message'] == message
+
+
+def test_list_at_1_1_has_path(call):
+    create(call)
+    [stack] = call('GET', BASE + '/stacks', headers={
+        'OpenStack-API-Version': 'orchestration 1.1'}).json['stacks']
+    assert stack['path'] == 'legacy' and 'current_traversal' in stack
+
+
+def test_environment_and_files(call):
+    env = {'parameters': {'greeting': 'bonjour'}}
+    stack_id = create(call, environment=env, files={'extra.txt': 'data'}).json['stack']['id']
+    url = '%s/stacks/s1/%s' % (BASE, stack_id)
+    got = call('GET', url + '/environment')
+    assert got.status_int == 200, got.text
+    assert got.json['parameters']['greeting'] == 'bonjour'
+    files = call('GET', url + '/files')
+    assert files.status_int == 200 and files.json == {'extra.txt': 'data'}
+    assert call('GET', url).json['stack']['outputs'][0]['output_value'] == 'bonjour'
 
 
 def test_actions_check_and_bad_actions(call):
@@ -163,3 +222,49 @@ def test_actions_check_and_bad_actions(call):
     suspend = call('POST', url, {'suspend': None})
     assert suspend.status_int == 501
     assert suspend.json['error']['message'] == 'Stack suspend is not implemented yet.'
+
+
+def test_resume_interrupted_from_1_1(call):
+    stack_id = create(call).json['stack']['id']
+    url = '%s/stacks/s1/%s/actions' % (BASE, stack_id)
+    old = call('POST', url, {'resume_interrupted': None})
+    assert old.status_int == 400
+    assert old.json['error']['message'] == 'Invalid action resume_interrupted specified'
+    new = call('POST', url, {'resume_interrupted': None},
+               headers={'OpenStack-API-Version': 'orchestration 1.1'})
+    # A stack that is not interrupted: the engine's own refusal reaches the client.
+    assert new.status_int == 400, new.text
+    assert 'nothing to resume' in new.json['error']['message']
+
+
+def test_lookup_by_arn(call):
+    stack_id = create(call).json['stack']['id']
+    arn = 'arn:openstack:heat::demo:stacks/s1/%s' % stack_id
+    resp = call('GET', BASE + '/stacks/' + arn)
+    assert resp.status_int == 302, resp.text
+    assert resp.headers['Location'] == '%s/stacks/s1/%s' % (BASE, stack_id)
+    wrong = call('GET', BASE + '/stacks/arn:openstack:heat::demo:stacks/s2/%s' % stack_id)
+    assert wrong.status_int == 404
+
+
+def test_refused_update_changes_nothing(call):
+    stack_id = create(call).json['stack']['id']
+    url = '%s/stacks/s1/%s' % (BASE, stack_id)
+    bad = dict(TEMPLATE, resources={'first': {'type': 'OS::No::Such'}})
+    resp = call('PUT', url, {'template': bad})
+    assert resp.status_int == 400, resp.text
+    assert 'OS::No::Such' in resp.json['error']['message']
+    assert call('GET', url).json['stack']['stack_status'] == 'CREATE_COMPLETE'
+    assert call('GET', url + '/template').json['resources']['first']['type'] == \
+        'OS::Heat::Value'
+
+
+def test_hidden_parameters_are_masked_everywhere(call):
+    stack_id = create(call, parameters={'secret': 'open-sesame'}).json['stack']['id']
+    url = '%s/stacks/s1/%s' % (BASE, stack_id)
+    for path in ('', '/environment'):
+        resp = call('GET', url + path)
+        assert resp.status_int == 200, resp.text
+        assert 'open-sesame' not in resp.text, path
+    listed = call('GET', BASE + '/stacks/detail')
+    assert 'open-sesame' not in listed.text
