@@ -175,6 +175,12 @@ class WaitingStack(StackFixture):
     SETTLES = False
 
 
+class OtherWaitingStack(WaitingStack):
+    """A second wait condition stack, 'waiter2' ($ENVIRON['WAIT2_ID'])."""
+
+    NAME, ENV = 'waiter2', 'WAIT2_ID'
+
+
 # -- collection ----------------------------------------------------------------------------
 
 class _Result(unittest.TestResult):
