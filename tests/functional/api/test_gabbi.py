@@ -60,17 +60,13 @@ def _app():
         conf.set_override('connection', 'sqlite:///%s/heat-taskflow.sqlite' % state_dir,
                           group='database')
         conf.set_override('max_request_body_size', MAX_BODY, group='api')
-        try:
-            service = local.stack_service(conf, background=True)
-            _STATE['background'] = True
-        except TypeError:       # the engine runs legacy operations in the request yet
-            service = local.stack_service(conf)
-            _STATE['background'] = False
+        # Legacy operations run in the background, as in heat-taskflow-api: requests
+        # return at once and the tests poll.
+        service = local.stack_service(conf, background=True)
         _STATE['service'] = service
         _STATE['app'] = app_mod.build_app(conf, service)
-        # Seconds a "slow" update waits: long enough to cancel it, when the request does
-        # not wait for it.
-        os.environ['GABBI_SLOW'] = '10' if _STATE['background'] else '0'
+        # Seconds a "slow" update waits: long enough to see it in progress and cancel it.
+        os.environ['GABBI_SLOW'] = '10'
         os.environ['GABBI_BIG_BODY'] = json.dumps({'stack_name': 'big',
                                                    'padding': 'x' * MAX_BODY})
     return _STATE['app']
@@ -127,11 +123,6 @@ class StackFixture(fixture.GabbiFixture):
     EXPECT = 'CREATE_COMPLETE'
 
     def start_fixture(self):
-        if not self.SETTLES and not _STATE.get('background'):
-            # A create that does not settle would hold the request until it times out;
-            # the file's tests that need this stack are marked xfail meanwhile.
-            os.environ[self.ENV] = 'not-created'
-            return
         files = {f: (EXAMPLES / f).read_text() for f in self.FILES}
         status, data = call('POST', '/v1/%s/stacks' % PROJECT, {
             'stack_name': self.NAME, 'template': (EXAMPLES / self.TEMPLATE).read_text(),
