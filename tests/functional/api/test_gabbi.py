@@ -26,8 +26,10 @@ import pytest
 import webob
 from gabbi import driver, fixture
 from oslo_config import cfg
+from oslo_policy import opts as policy_opts
 
 from heat_taskflow.api import app as app_mod
+from heat_taskflow.api import policies
 from heat_taskflow.conductors import local
 from heat_taskflow.conf import api as api_conf
 from heat_taskflow.conf import cloud, opts
@@ -42,6 +44,11 @@ EXAMPLES = HERE.parents[2] / 'examples'
 MAX_BODY = 65536
 # The project the fixtures' stacks live in (noauth: the URL's project is the caller's).
 PROJECT = 'gabbi'
+
+# The rules the project 'denied' is refused (by the tests' policy file).
+DENIED = ('stacks:list_outputs', 'stacks:show_output', 'resource:index', 'resource:show',
+          'resource:mark_unhealthy', 'resource:metadata', 'resource:signal', 'events:index',
+          'events:show')
 
 _STATE = {}
 
@@ -60,16 +67,27 @@ def _app():
         conf.set_override('connection', 'sqlite:///%s/heat-taskflow.sqlite' % state_dir,
                           group='database')
         conf.set_override('max_request_body_size', MAX_BODY, group='api')
+        policy_opts.set_defaults(conf, policy_file=_policy_file(state_dir))
         # Legacy operations run in the background, as in heat-taskflow-api: requests
         # return at once and the tests poll.
         service = local.stack_service(conf, background=True)
         _STATE['service'] = service
         _STATE['app'] = app_mod.build_app(conf, service)
         # Seconds a "slow" update waits: long enough to see it in progress and cancel it.
-        os.environ['GABBI_SLOW'] = '10'
+        os.environ['GABBI_SLOW'] = '5'
         os.environ['GABBI_BIG_BODY'] = json.dumps({'stack_name': 'big',
                                                    'padding': 'x' * MAX_BODY})
     return _STATE['app']
+
+
+def _policy_file(state_dir):
+    """A policy file denying the project 'denied' each rule of DENIED (its default and
+    'not project_id:denied'): policy.yaml checks that each route asks for its rule."""
+    defaults = {rule.name: rule.check_str for rule in policies.list_rules()}
+    path = pathlib.Path(state_dir) / 'policy.json'
+    path.write_text(json.dumps({name: 'not project_id:denied and (%s)' % defaults[name]
+                                for name in DENIED}))
+    return str(path)
 
 
 def _close():
@@ -112,7 +130,8 @@ def wait_settled(name, stack_id, timeout=60.0):
 
 class StackFixture(fixture.GabbiFixture):
     """Creates a stack from examples/ on the legacy path before the file's tests, waits
-    for the state it should reach, exports its id as $ENVIRON[ENV]; deletes it after."""
+    for the state it should reach (or, when it does not settle, for its resource READY),
+    exports its id as $ENVIRON[ENV]; deletes it after."""
 
     NAME = None
     TEMPLATE = None
@@ -120,6 +139,7 @@ class StackFixture(fixture.GabbiFixture):
     PARAMETERS = {}
     ENV = None
     SETTLES = True              # False: the stack stays IN_PROGRESS (a wait condition)
+    READY = None                # when it does not settle: the resource to wait for
     EXPECT = 'CREATE_COMPLETE'
 
     def start_fixture(self):
@@ -133,6 +153,20 @@ class StackFixture(fixture.GabbiFixture):
         if self.SETTLES:
             stack = wait_settled(self.NAME, self.stack_id)
             assert stack['stack_status'] == self.EXPECT, stack
+        else:
+            self.wait_ready()
+
+    def wait_ready(self, timeout=60.0):
+        """Until the resource READY of a stack that does not settle is CREATE_COMPLETE."""
+        path = '/v1/%s/stacks/%s/%s/resources/%s' % (PROJECT, self.NAME, self.stack_id,
+                                                     self.READY)
+        deadline = time.monotonic() + timeout
+        while True:
+            status, data = call('GET', path)
+            if status == 200 and data['resource']['resource_status'] == 'CREATE_COMPLETE':
+                return
+            assert time.monotonic() < deadline, (status, data)
+            time.sleep(0.05)
 
     def stop_fixture(self):
         if getattr(self, 'stack_id', None):
@@ -164,6 +198,7 @@ class WaitingStack(StackFixture):
     NAME, TEMPLATE, ENV = 'waiter', 'wait_condition.yaml', 'WAIT_ID'
     PARAMETERS = {'timeout': 120}
     SETTLES = False
+    READY = 'handle'            # signalled once it exists
 
 
 class OtherWaitingStack(WaitingStack):
