@@ -3,6 +3,10 @@
 Each YAML file is a sequence of HTTP requests against the real WSGI application (the whole
 pipeline: faults, versions, noauth, router, controllers) on a temporary SQLite database and
 state dir, reached through gabbi's ``intercept`` (httpx's WSGI transport), with no socket.
+Stacks take the legacy path, their operations running in the background as in
+heat-taskflow-api. The files of DISTRIBUTED run a second time (test ids ``distributed_...``)
+against an application whose stacks take the distributed path, their jobs run by an
+in-process conductor on a zake job board.
 The fixtures a file names (``fixtures:``) are the classes below: each creates, through the
 API itself, the stacks the file reads, waits for them, and exports their ids as
 ``$ENVIRON['...']``.
@@ -51,14 +55,30 @@ PROJECT = 'gabbi'
 KEPT = ('stacks:index',)
 
 
+# Files run a second time on the distributed path (conductors on the in-process job board).
+DISTRIBUTED = ('lifecycle', 'events', 'resources', 'signal')
+
+# Per path (legacy, distributed): its application, service and state dir.
 _STATE = {}
 
 
 def _app():
-    """The process's WSGI application (noauth), built once on a fresh state dir."""
-    if 'app' not in _STATE:
-        state_dir = tempfile.mkdtemp(prefix='heat-taskflow-gabbi-')
-        _STATE['state_dir'] = state_dir
+    """The process's WSGI application (noauth) on the legacy path, built once."""
+    return _build('legacy')
+
+
+def _distributed_app():
+    """The same on the distributed path ([DEFAULT] convergence_engine), a database of its
+    own."""
+    return _build('distributed')
+
+
+def _build(path):
+    """The WSGI application of a path, built once per process on a fresh state dir."""
+    state = _STATE.setdefault(path, {})
+    if 'app' not in state:
+        state_dir = tempfile.mkdtemp(prefix='heat-taskflow-gabbi-%s-' % path)
+        state['state_dir'] = state_dir
         conf = cfg.ConfigOpts()
         opts.register_opts(conf)
         cloud.register_opts(conf)
@@ -68,17 +88,20 @@ def _app():
         conf.set_override('connection', 'sqlite:///%s/heat-taskflow.sqlite' % state_dir,
                           group='database')
         conf.set_override('max_request_body_size', MAX_BODY, group='api')
+        conf.set_override('convergence_engine', path == 'distributed')
+        # Each path's in-process job board of its own.
+        conf.set_override('url', 'zake://gabbi-%s' % path, group='jobboard')
         policy_opts.set_defaults(conf, policy_file=_policy_file(state_dir))
         # Legacy operations run in the background, as in heat-taskflow-api: requests
         # return at once and the tests poll.
         service = local.stack_service(conf, background=True)
-        _STATE['service'] = service
-        _STATE['app'] = app_mod.build_app(conf, service)
+        state['service'] = service
+        state['app'] = app_mod.build_app(conf, service)
         # Seconds a "slow" update waits: long enough to see it in progress and cancel it.
         os.environ['GABBI_SLOW'] = '5'
         os.environ['GABBI_BIG_BODY'] = json.dumps({'stack_name': 'big',
                                                    'padding': 'x' * MAX_BODY})
-    return _STATE['app']
+    return state['app']
 
 
 def _policy_file(state_dir):
@@ -95,13 +118,15 @@ def _policy_file(state_dir):
 
 
 def _close():
-    _STATE.pop('app', None)
-    service = _STATE.pop('service', None)
-    if service is not None:
-        service.close()
-    state_dir = _STATE.pop('state_dir', None)
-    if state_dir:
-        shutil.rmtree(state_dir, ignore_errors=True)
+    for state in _STATE.values():
+        state.pop('app', None)
+        service = state.pop('service', None)
+        if service is not None:
+            service.close()
+        state_dir = state.pop('state_dir', None)
+        if state_dir:
+            shutil.rmtree(state_dir, ignore_errors=True)
+    _STATE.clear()
 
 
 # -- fixtures: stacks the files read -------------------------------------------------------
@@ -113,7 +138,7 @@ def call(method, path, body=None):
     if body is not None:
         req.content_type = 'application/json'
         req.body = json.dumps(body).encode('utf-8')
-    resp = req.get_response(_app())
+    resp = req.get_response(_build(os.environ.get('GABBI_PATH', 'legacy')))
     data = json.loads(resp.body) if resp.body and resp.content_type == 'application/json' \
         else None
     return resp.status_int, data
@@ -239,16 +264,29 @@ def _fixture_module():
 CASES = []
 
 
+def _path_of(case):
+    """The path a test runs on: its suite's test_loader_name is the test's module."""
+    return type(case).__module__
+
+
 def pytest_generate_tests(metafunc):
     if 'gabbi_case' in metafunc.fixturenames:
         if not CASES:
-            top = driver.build_tests(str(GABBITS), unittest.TestLoader(), intercept=_app,
-                                     fixture_module=_fixture_module(),
-                                     test_loader_name='gabbi', safe_yaml=True)
-            CASES.extend((suite, case) for suite in top for case in suite)
+            loader = unittest.TestLoader()
+            legacy = driver.build_tests(str(GABBITS), loader, intercept=_app,
+                                        fixture_module=_fixture_module(),
+                                        test_loader_name='legacy', safe_yaml=True)
+            CASES.extend((suite, case) for suite in legacy for case in suite)
+            distributed = driver.build_tests(str(GABBITS), loader, intercept=_distributed_app,
+                                             fixture_module=_fixture_module(),
+                                             test_loader_name='distributed', safe_yaml=True)
+            prefixes = tuple('%s_' % name for name in DISTRIBUTED)
+            CASES.extend((suite, case) for suite in distributed for case in suite
+                         if type(case).__name__.startswith(prefixes))
+        # legacy: the file's name and the test's; distributed: prefixed so.
         metafunc.parametrize('gabbi_case', CASES,
-                             ids=[case.__class__.__name__.replace('gabbi_', '', 1)
-                                  for _, case in CASES])
+                             ids=[('distributed_' if _path_of(case) == 'distributed' else '')
+                                  + type(case).__name__ for _, case in CASES])
 
 
 @pytest.fixture(scope='session')
@@ -269,6 +307,8 @@ def test_gabbi(gabbi_case, _active):
     if suite not in _active:
         while _active:
             _active.pop().stop()
+        # The path of the file whose fixtures run now ($ENVIRON['GABBI_PATH'] in the files).
+        os.environ['GABBI_PATH'] = _path_of(case)
         suite.start(_Result())
         _active.append(suite)
     case.run(_Result())
