@@ -201,6 +201,12 @@ class StackFixture(fixture.GabbiFixture):
         if getattr(self, 'stack_id', None):
             path = '/v1/%s/stacks/%s/%s' % (PROJECT, self.NAME, self.stack_id)
             status, data = call('DELETE', path)
+            if status == 409:       # still in progress (a wait condition nobody signalled)
+                status, data = call('POST', path + '/actions',
+                                    {'cancel_without_rollback': None})
+                assert status == 200, (status, data)
+                wait_settled(self.NAME, self.stack_id)
+                status, data = call('DELETE', path)
             assert status in (204, 404), (status, data)
             deadline = time.monotonic() + 60
             while call('GET', path)[0] != 404:        # gone: the name is free again
