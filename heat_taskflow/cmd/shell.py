@@ -21,10 +21,12 @@ COMMAND_NAMESPACE = 'heat_taskflow.cli'
 
 
 def make_service(conf):
-    """Build the engine's StackService for a parsed configuration (the seam tests replace)."""
+    """Build the engine's StackService for a parsed configuration (the seam tests replace),
+    scoped to ``[DEFAULT] project_id`` so that the command line and the API see the same
+    stacks."""
     from heat_taskflow.conductors import local
 
-    return local.stack_service(conf)
+    return local.stack_service(conf).scoped(conf.project_id)
 
 
 def _version():

@@ -79,16 +79,17 @@ class _Follower:
         # The status first: every event of an operation that has ended is stored by the
         # time its stack is seen settled.
         stack = self.service.get_stack(self.name)
+        # The last event printed is the marker of the next look (exclusive): only what
+        # came after it in the events' order is read.
         events = self.service.list_events(
-            self.name, resource_name=self.resource,
-            since_id=self.since if not self.depth else None, nested_depth=self.depth)
+            self.name, resource_name=self.resource, marker=self.since,
+            nested_depth=self.depth)
         self.stack, self.started = stack, True
         for event in events:
             if event['id'] in self.seen:
                 continue
             self.seen.add(event['id'])
-            if not self.depth:
-                self.since = event['id']
+            self.since = event['id']
             self.out.write(_line(event, self.depth) + '\n')
         self.out.flush()
         return not str(stack.get('stack_status', '')).endswith('_IN_PROGRESS')

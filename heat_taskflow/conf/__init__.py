@@ -2,8 +2,9 @@
 
 from oslo_config import cfg
 
-from heat_taskflow.conf import cloud, opts
+from heat_taskflow.conf import auth, cloud, opts
 
 CONF = cfg.CONF
 opts.register_opts(CONF)
 cloud.register_opts(CONF)
+auth.register_opts(CONF)

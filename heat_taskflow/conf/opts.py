@@ -22,6 +22,13 @@ default_opts = [
                sample_default='$XDG_STATE_HOME/heat-taskflow',
                help='Directory holding local state (the default SQLite database). '
                     'The environment variable %s overrides the default.' % STATE_DIR_ENV),
+    # Not "project": oslo.config reserves that name (the program's project).
+    cfg.StrOpt('project_id',
+               default='default',
+               help='The project (id) the heat-taskflow command line acts in: it creates, '
+                    'lists and finds stacks of this project only, as the API does for '
+                    'a caller of that project (the API takes the project from the '
+                    'request, never from here).'),
     cfg.BoolOpt('convergence_engine',
                 default=False,
                 help='Create new stacks on the distributed (convergence) path, whose '

@@ -30,6 +30,15 @@ class ResourceNotFound(InvalidInput):
         self.resource_name = resource_name
 
 
+class EventNotFound(InvalidInput):
+    """No event of that id (of that resource) in the stack."""
+
+    def __init__(self, stack_name, event_id):
+        super().__init__('event "%s" not found in stack "%s"' % (event_id, stack_name))
+        self.stack_name = stack_name
+        self.event_id = event_id
+
+
 class StackExists(InvalidInput):
     """A live stack of that name already exists in the project."""
 

@@ -135,8 +135,10 @@ class ResourceNestedStacks(base.NestedStackService):
             return
         if stack.status == states.IN_PROGRESS:
             # Only an interrupted operation can leave a child busy while its parent acts.
-            db.stack_update(self._engine.database, stack.id,
-                            {'status': states.FAILED, 'status_reason': 'interrupted'})
+            values = {'status': states.FAILED, 'status_reason': 'interrupted'}
+            db.stack_update(self._engine.database, stack.id, values,
+                            event=db.stack_event(stack.id, stack.name, stack.action,
+                                                 states.FAILED, 'interrupted'))
             stack = db.stack_get(self._engine.database, stack.id)
         self._engine.delete(stack)
 

@@ -212,7 +212,7 @@ class StackEngine:
             bool(self.conf.convergence_engine)
         try:
             stack = db.stack_create(
-                self.database, id=stack_id, name=name, project_id=project_id,
+                self.database, event=True, id=stack_id, name=name, project_id=project_id,
                 action=states.CREATE, status=states.IN_PROGRESS,
                 status_reason='Stack CREATE started',
                 convergence=convergence, current_traversal=str(uuid.uuid4()),
@@ -403,7 +403,8 @@ class StackEngine:
             values.setdefault('rollback_cancelled', False)
         if not db.stack_update(self.database, stack.id, values,
                                expected_traversal=stack.current_traversal,
-                               expected_status=expected_status):
+                               expected_status=expected_status,
+                               event=_stack_event(stack, values)):
             return None
         return db.stack_get(self.database, stack.id)
 
@@ -550,7 +551,8 @@ class StackEngine:
         # Only while the traversal is still the stack's: a cancel (or a redirect) that
         # swapped it away keeps what it wrote.
         db.stack_update(self.database, stack.id, values,
-                        expected_traversal=stack.current_traversal)
+                        expected_traversal=stack.current_traversal,
+                        event=_stack_event(stack, values))
         return db.stack_get(self.database, stack.id)
 
     def _completed(self, stack, action, defn):
@@ -627,6 +629,16 @@ def _previous_template(stack):
     if stack.action == states.CREATE:
         return None
     return stack.raw_template_id
+
+
+def _stack_event(stack, values):
+    """The stack's own event of a change of its row to values (None when the values
+    change neither its action nor its status: no state change)."""
+    if 'status' not in values and 'action' not in values:
+        return None
+    return db.stack_event(stack.id, stack.name, values.get('action', stack.action),
+                          values.get('status', stack.status),
+                          values.get('status_reason', stack.status_reason))
 
 
 class _Owned:

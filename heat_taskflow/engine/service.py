@@ -1,5 +1,6 @@
 """The stack service: what the command line calls. It posts work and reads state."""
 
+import contextlib
 import copy
 import threading
 import time
@@ -14,8 +15,10 @@ from heat_taskflow.flows import context as ctx_mod
 from heat_taskflow.flows import runtime as rt
 from heat_taskflow.persistence import api as db
 from heat_taskflow.persistence import database as database_mod
+from heat_taskflow.persistence import exceptions as db_exc
 from heat_taskflow.resources import exceptions as res_exc
 from heat_taskflow.resources import registry
+from heat_taskflow.template import Environment
 
 _SHARED = {}
 # What wait()'s poll answers for a stack that is gone (deleted while it waited).
@@ -46,6 +49,10 @@ class StackService:
 
     def __init__(self, conf, database=None, executors=None):
         self.conf = conf
+        # The project this view acts in (scoped() makes views of other projects).
+        self.project_id = conf.project_id
+        self.admin = False
+        self._root = None
         if database is None:
             database, shared_pools = _shared(conf)
             executors = executors or shared_pools
@@ -64,21 +71,37 @@ class StackService:
         """Called before this service posts jobs for a stack to the job board (a hook:
         conductors/local.py starts an in-process conductor here)."""
 
+    def scoped(self, project_id, admin=False):
+        """A view of this service acting in one project: it shares the engine, database
+        and runners (cheap: build one per request). Every lookup, list and create is
+        limited to the project; an admin view also finds any project's stack by id.
+        Another project's stack is StackNotFound, as a missing one."""
+        view = copy.copy(self)
+        view.project_id = str(project_id)
+        view.admin = bool(admin)
+        view._root = self._root or self
+        return view
+
     def close(self):
-        """Release the job board."""
+        """Release the job board (on a scoped view: closes the service it views)."""
+        if self._root is not None:
+            return self._root.close()
         self.distributed.close()
 
     # -- lookups ----------------------------------------------------------------------
 
-    def _stack(self, name):
-        stack = db.stack_get_by_name(self.database, name, ops.DEFAULT_PROJECT)
+    def _stack(self, name, show_deleted=False):
+        """The stack of this project named NAME, or whose id is NAME (an admin view: of
+        any project); deleted ones by id only with show_deleted. StackNotFound else."""
+        stack = db.stack_get_by_name(self.database, name, self.project_id)
         if stack is None:
             try:
                 uuid.UUID(str(name))
             except ValueError:
                 raise exc.StackNotFound(name) from None
             stack = db.stack_get(self.database, str(name))
-            if stack is None or stack.deleted_at is not None:
+            if (stack is None or (stack.deleted_at is not None and not show_deleted)
+                    or (stack.project_id != self.project_id and not self.admin)):
                 raise exc.StackNotFound(name)
         return stack
 
@@ -97,7 +120,7 @@ class StackService:
         source = ops.Source(template, template_filename, files, environments, parameters)
         stack = self.engine.create(name, source, timeout_mins=timeout_mins,
                                    disable_rollback=disable_rollback, on_event=on_event,
-                                   auto_converge=auto_converge)
+                                   auto_converge=auto_converge, project_id=self.project_id)
         return self.stack_view(stack)
 
     def update_stack(self, name, template=None, template_filename=None, files=None,
@@ -154,7 +177,9 @@ class StackService:
 
     def wait(self, name, on_event=None, poll=0.5, timeout=None):
         """Block until the stack is no longer IN_PROGRESS (None once it is gone); with a
-        timeout (seconds), raise TimeoutError if it is still in progress then."""
+        timeout (seconds), raise TimeoutError if it is still in progress then. on_event
+        gets the resource events (not the stack's own: as on the legacy path, where
+        on_event hears the resource actions only)."""
         try:
             stack = self._stack(name)
         except exc.StackNotFound:
@@ -168,7 +193,8 @@ class StackService:
                 # Straight from the table: a stack being deleted is no longer found by name.
                 for event in db.event_list(self.database, stack.id, since_id=since):
                     since = event.id
-                    on_event(rt.event_view(event, stack.name))
+                    if not _own_event(event, stack):
+                        on_event(rt.event_view(event, stack))
             row = db.stack_get(self.database, stack.id)
             if row is None:
                 return _GONE
@@ -234,10 +260,47 @@ class StackService:
         """A stack with its outputs."""
         return self.stack_view(self._stack(name))
 
-    def list_stacks(self):
-        """Every live top-level stack."""
-        return [self.stack_view(s, outputs=False)
-                for s in db.stack_list(self.database, ops.DEFAULT_PROJECT)]
+    def list_stacks(self, filters=None, sort_keys=None, sort_dir=None, limit=None,
+                    marker=None, show_deleted=False, show_nested=False, all_projects=False):
+        """The project's stacks (live and top-level unless show_deleted / show_nested),
+        selected, sorted and paged in SQL.
+
+        ``filters``: Heat's {id, name, status, action, owner_id (parent), tenant: value
+        or list of values}; a status is COMPLETE or CREATE_COMPLETE. ``sort_keys``: name,
+        status, action, created_at, updated_at (or Heat's stack_name, stack_status,
+        creation_time, updated_time), default created_at, in ``sort_dir`` asc (the
+        default; Heat's API defaults to desc) or desc; ``marker``: a stack id, exclusive.
+        ``all_projects``: every project's stacks (an admin view only).
+        """
+        project_id, filters, pairs = self._stack_selection(filters, all_projects)
+        with _invalid_input():
+            rows = db.stack_query(self.database, project_id, filters=filters,
+                                  action_status=pairs, sort_keys=_list(sort_keys),
+                                  descending=_descending(sort_dir), limit=_limit(limit),
+                                  marker=marker, show_deleted=bool(show_deleted),
+                                  show_nested=bool(show_nested))
+        return [self.stack_view(s, outputs=False) for s in rows]
+
+    def count_stacks(self, filters=None, show_deleted=False, show_nested=False,
+                     all_projects=False):
+        """How many stacks list_stacks would list without limit and marker."""
+        project_id, filters, pairs = self._stack_selection(filters, all_projects)
+        with _invalid_input():
+            return db.stack_count(self.database, project_id, filters=filters,
+                                  action_status=pairs, show_deleted=bool(show_deleted),
+                                  show_nested=bool(show_nested))
+
+    def _stack_selection(self, filters, all_projects):
+        """(project id or None for all, column filters, (action, status) pairs)."""
+        if all_projects and not self.admin:
+            raise exc.InvalidInput('only an admin may list the stacks of every project')
+        filters = dict(filters or {})
+        pairs = None
+        if 'status' in filters:
+            pairs = [_action_status(v) for v in _values(filters.pop('status'))]
+        if 'stack_status' in filters:
+            pairs = [_action_status(v) for v in _values(filters.pop('stack_status'))]
+        return (None if all_projects else self.project_id), filters, pairs
 
     def list_outputs(self, name):
         """Output names and descriptions (stored values only)."""
@@ -252,18 +315,29 @@ class StackService:
             raise exc.InvalidInput('stack "%s" has no output "%s"' % (stack.name, key))
         return _output_view(out)
 
-    def list_resources(self, name, nested_depth=0):
-        """Current resources of a stack (and of nested stacks, down to nested_depth)."""
+    def list_resources(self, name, nested_depth=0, filters=None, with_detail=False):
+        """Current resources of a stack (and of nested stacks, down to nested_depth),
+        one query. ``filters``: Heat's {type, status, name, action, id,
+        physical_resource_id: value or list}; a status is COMPLETE or CREATE_COMPLETE.
+        ``with_detail``: each view adds description, metadata and attributes."""
         stack = self._stack(name)
-        return self._resources(stack, nested_depth)
-
-    def _resources(self, stack, depth):
-        rows = [r for r in db.resource_list(self.database, stack.id) if r.replaced_by is None]
-        out = [self.resource_view(stack, r) for r in rows]
-        if depth > 0:
-            for child in db.stack_list(self.database, ops.DEFAULT_PROJECT, owner_id=stack.id):
-                out.extend(self._resources(child, depth - 1))
-        return out
+        # One level more than listed: those name the nested stacks of listed resources.
+        family = db.stack_descendants(self.database, stack.id, nested_depth + 1)
+        top = stack.nested_depth or 0
+        stacks = {stack.id: stack}
+        stacks.update((s.id, s) for s in family if (s.nested_depth or 0) - top <= nested_depth)
+        nested = {(s.owner_id, s.parent_resource_name): s.id for s in family
+                  if s.deleted_at is None}
+        filters = dict(filters or {})
+        pairs = None
+        if 'status' in filters:
+            pairs = [_action_status(v) for v in _values(filters.pop('status'))]
+        with _invalid_input():
+            rows = db.resource_query(self.database, list(stacks), filters=filters,
+                                     action_status=pairs)
+        return [self.resource_view(stacks[r.stack_id], r, full=with_detail,
+                                   nested_stack_id=nested.get((r.stack_id, r.name)))
+                for r in rows]
 
     def list_failures(self, name):
         """Failed resources of a stack and its nested stacks, from stored state only.
@@ -276,7 +350,7 @@ class StackService:
 
     def _failures(self, stack, prefix):
         children = {c.parent_resource_name: c for c in
-                    db.stack_list(self.database, ops.DEFAULT_PROJECT, owner_id=stack.id)}
+                    db.stack_list(self.database, None, owner_id=stack.id)}
         out = []
         for row in db.resource_list(self.database, stack.id, current_only=True):
             path = prefix + (row.name,)
@@ -293,22 +367,81 @@ class StackService:
         return out
 
     def show_resource(self, name, resource_name):
-        """One resource with its stored attributes."""
+        """One resource with its stored attributes, description and metadata."""
         stack = self._stack(name)
-        return self.resource_view(stack, self._row(stack, resource_name), full=True)
+        row = self._row(stack, resource_name)
+        child = [c.id for c in db.stack_list(self.database, None, owner_id=stack.id)
+                 if c.parent_resource_name == row.name]
+        return self.resource_view(stack, row, full=True,
+                                  nested_stack_id=child[0] if child else None)
 
-    def list_events(self, name, resource_name=None, since_id=None, nested_depth=0):
-        """Events of a stack in the order they happened."""
+    def resource_metadata(self, name, resource_name):
+        """A resource's metadata as last converged (its template metadata, resolved);
+        {} when it has none."""
         stack = self._stack(name)
-        events = [rt.event_view(e, stack.name)
-                  for e in db.event_list(self.database, stack.id, since_id=since_id,
-                                         resource_name=resource_name)]
-        if nested_depth > 0:
-            for child in db.stack_list(self.database, ops.DEFAULT_PROJECT, owner_id=stack.id):
-                events.extend(self.list_events(child.id, resource_name, None,
-                                               nested_depth - 1))
-            events.sort(key=lambda e: (e['event_time'] or '', e['id']))
-        return events
+        return _metadata(self._row(stack, resource_name))
+
+    def get_environment(self, name):
+        """The stack's environment as Heat shows it: its environment files merged in
+        order, with the parameters given on the command line or request on top
+        (parameters, parameter_defaults, resource_registry, event_sinks,
+        encrypted_param_names); hidden parameters masked."""
+        stack = self._stack(name)
+        raw = db.raw_template_get(self.database, stack.raw_template_id)
+        source = ops.Source.from_raw(raw)
+        env = Environment.load(source.environments).as_dict()
+        env['parameters'].update(source.parameters)
+        hidden = {n for n, schema in self.engine.stack_definition(
+            stack, stack.raw_template_id).template.parameter_schemas.items()
+            if schema.hidden}
+        for section in ('parameters', 'parameter_defaults'):
+            for key in set(env[section]) & hidden:
+                env[section][key] = MASK
+        return env
+
+    def get_files(self, name):
+        """The stack's files map (what get_file and template resources read)."""
+        raw = db.raw_template_get(self.database, self._stack(name).raw_template_id)
+        return dict(raw.files or {})
+
+    def list_events(self, name, resource_name=None, marker=None, limit=None, sort_dir='asc',
+                    sort_keys=None, filters=None, nested_depth=0):
+        """Events of a stack (a deleted one's too, by id), and of its nested stacks down to
+        nested_depth, selected, sorted and paged in SQL.
+
+        ``marker``: an event id (uuid), exclusive; ``sort_keys``: event_time (default),
+        resource_name, resource_type, resource_action, resource_status, all in
+        ``sort_dir`` (asc, desc), the event's order breaking ties; ``filters``:
+        {resource_status, resource_action, resource_name, resource_type,
+        physical_resource_id: value or list}; a resource_status may be a status
+        (COMPLETE) or ACTION_STATUS (CREATE_COMPLETE).
+        """
+        stack = self._stack(name, show_deleted=True)
+        stacks = {stack.id: stack}
+        stacks.update((s.id, s) for s in db.stack_descendants(self.database, stack.id,
+                                                              nested_depth))
+        filters = dict(filters or {})
+        if resource_name is not None:
+            filters['resource_name'] = resource_name
+        action_status = None
+        if 'resource_status' in filters:
+            action_status = [_action_status(v) for v in _values(filters.pop('resource_status'))]
+        with _invalid_input():
+            events = db.event_query(self.database, list(stacks), filters=filters,
+                                    action_status=action_status, marker=marker,
+                                    limit=_limit(limit), sort_keys=_list(sort_keys),
+                                    descending=_descending(sort_dir))
+        return [rt.event_view(e, stacks[e.stack_id]) for e in events]
+
+    def show_event(self, name, resource_name, event_id):
+        """One event of a stack's resource (resource_name: the stack's name for its own
+        events), by the event's id; EventNotFound otherwise."""
+        stack = self._stack(name, show_deleted=True)
+        event = db.event_get(self.database, [stack.id], event_id)
+        if event is None or (resource_name is not None
+                             and event.resource_name != resource_name):
+            raise exc.EventNotFound(stack.name, event_id)
+        return rt.event_view(event, stack)
 
     def get_template(self, name):
         """The template the stack currently converges to, as a dict.
@@ -326,6 +459,7 @@ class StackService:
         view = {
             'id': stack.id,
             'stack_name': stack.name,
+            'project': stack.project_id,
             'description': None,            # filled in below for a full view
             'stack_status': '%s_%s' % (stack.action, stack.status),
             'stack_status_reason': stack.status_reason,
@@ -333,12 +467,14 @@ class StackService:
             'status': stack.status,
             'creation_time': _time(stack.created_at),
             'updated_time': _time(stack.updated_at),
+            'deletion_time': _time(stack.deleted_at),
             'parameters': dict(stack.parameters or {}),  # stored masked
             'timeout_mins': stack.timeout,
             'disable_rollback': stack.disable_rollback,
             'auto_converge': bool(stack.auto_converge),
             'parent': stack.owner_id,
             'path': 'distributed' if stack.convergence else 'legacy',
+            'current_traversal': stack.current_traversal,
         }
         if outputs:
             view['outputs'] = [_output_view(o) for o in db.output_list(self.database, stack.id)]
@@ -347,10 +483,12 @@ class StackService:
                 view['description'] = (raw.template or {}).get('description')
         return view
 
-    def resource_view(self, stack, row, full=False):
-        """The API dict of a resource row."""
+    def resource_view(self, stack, row, full=False, nested_stack_id=None):
+        """The API dict of a resource row (full: with its attributes, description and
+        metadata)."""
         view = {
             'resource_name': row.name,
+            'logical_resource_id': row.name,
             'physical_resource_id': row.physical_resource_id,
             'resource_type': row.type,
             'resource_status': '%s_%s' % (row.action, row.status),
@@ -359,10 +497,76 @@ class StackService:
             'updated_time': _time(row.updated_at),
             'required_by': list(row.needed_by or []),
             'stack_name': stack.name,
+            'stack_id': stack.id,
         }
+        if stack.parent_resource_name:
+            view['parent_resource'] = stack.parent_resource_name
+        if nested_stack_id:
+            view['nested_stack_id'] = nested_stack_id
         if full:
             view['attributes'] = dict(row.attributes or {})
+            view['description'] = ((row.template or {}).get('raw') or {}).get(
+                'description') or ''
+            view['metadata'] = _metadata(row)
         return view
+
+
+def _metadata(row):
+    """The metadata stored with a resource row's converged definition ({} if none)."""
+    return dict((row.template or {}).get('metadata') or {})
+
+
+@contextlib.contextmanager
+def _invalid_input():
+    """Persistence's refusal of a filter or sort key, as the engine's InvalidInput."""
+    try:
+        yield
+    except db_exc.InvalidValues as err:
+        raise exc.InvalidInput(str(err)) from err
+
+
+def _values(value):
+    return list(value) if isinstance(value, (list, tuple, set, frozenset)) else [value]
+
+
+def _list(value):
+    if value is None:
+        return None
+    return [v for v in _values(value) if v]
+
+
+def _action_status(value):
+    """(action or None, status) of a status filter value: COMPLETE or CREATE_COMPLETE."""
+    action, sep, status = str(value).partition('_')
+    if sep and action in states.ACTIONS:
+        return action, status
+    return None, str(value)
+
+
+def _descending(sort_dir):
+    direction = (sort_dir or 'asc').lower()
+    if direction not in ('asc', 'desc'):
+        raise exc.InvalidInput('sort_dir must be asc or desc, not "%s"' % sort_dir)
+    return direction == 'desc'
+
+
+def _limit(limit):
+    if limit is None:
+        return None
+    try:
+        value = int(limit)
+    except (TypeError, ValueError):
+        raise exc.InvalidInput('limit must be a number, not "%s"' % limit) from None
+    if value < 0:
+        raise exc.InvalidInput('limit must not be negative')
+    return value
+
+
+def _own_event(event, stack):
+    """Whether an event is the stack's own (a state change of the stack, which the
+    command line's live display leaves to its final status line)."""
+    return event.physical_resource_id == stack.id and \
+        event.resource_type == db.STACK_EVENT_TYPE
 
 
 def _takes_signals(type_name):

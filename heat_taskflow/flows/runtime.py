@@ -116,22 +116,26 @@ class OperationRuntime:
         else:
             event = db.event_create(self.database, **event_values)
         if self.on_event is not None:
-            self.on_event(event_view(event, self.stack.name,
-                                     (self._done, self.progress_total)))
+            self.on_event(event_view(event, self.stack, (self._done, self.progress_total)))
         return event
 
 
-def event_view(event, stack_name, progress=None):
-    """The API dict of a stored event."""
+def event_view(event, stack, progress=None):
+    """The API dict of a stored event of the stack (a Stack row): ``id`` is the event's
+    uuid; resource_status is ACTION_STATUS; progress (done, total) when given."""
     view = {
-        'id': event.id,
-        'stack_name': stack_name,
+        'id': event.uuid,
+        'stack_id': event.stack_id,
+        'stack_name': stack.name,
         'resource_name': event.resource_name,
+        'logical_resource_id': event.resource_name,
         'physical_resource_id': event.physical_resource_id,
         'resource_type': event.resource_type,
+        'resource_action': event.resource_action,
         'resource_status': '%s_%s' % (event.resource_action, event.resource_status),
         'resource_status_reason': event.resource_status_reason,
         'event_time': event.created_at.isoformat() if event.created_at else None,
+        'root_stack_id': stack.root_stack_id or stack.id,
     }
     if progress is not None:
         view['progress'] = progress

@@ -132,8 +132,24 @@ def raw_template_delete(db, template_id):
 
 # stack
 
-def stack_create(db, **values):
-    """Create a stack from column values; raises StackExists if a live stack has its name."""
+# The resource type of the events a stack records of its own state changes (as Heat's).
+STACK_EVENT_TYPE = 'OS::Heat::Stack'
+
+
+def stack_event(stack_id, name, action, status, reason):
+    """The event values of a stack's own state change: its resource is the stack itself
+    (resource_name = the stack's name, physical_resource_id = its id)."""
+    return dict(stack_id=stack_id, resource_name=name, physical_resource_id=stack_id,
+                resource_type=STACK_EVENT_TYPE, resource_action=action,
+                resource_status=status, resource_status_reason=reason)
+
+
+def stack_create(db, event=None, **values):
+    """Create a stack from column values; raises StackExists if a live stack has its name.
+
+    ``event``: True records the stack's own event of its initial state (action, status,
+    status_reason) in the same transaction: one more INSERT.
+    """
     values.setdefault('id', None)
     if values['id'] is None:
         del values['id']
@@ -142,6 +158,10 @@ def stack_create(db, **values):
     try:
         with db.session() as session:
             session.add(row)
+            if event:
+                session.flush()
+                _insert_event(session.connection(), stack_event(
+                    row.id, row.name, row.action, row.status, row.status_reason))
     except sa.exc.IntegrityError as e:
         if _is_live_name_conflict(e):
             raise exceptions.StackExists(values.get('name'), values.get('project_id')) from e
@@ -197,10 +217,30 @@ def stack_list(db, project_id, include_nested=False, owner_id=None, show_deleted
         return list(session.scalars(query))
 
 
-def stack_update(db, stack_id, values, expected_traversal=None, expected_status=None):
+def stack_descendants(db, stack_id, depth):
+    """The nested stacks of a stack down to ``depth`` levels (deleted ones too), one
+    query per level, parents before their children."""
+    found, level = [], [stack_id]
+    with db.session() as session:
+        for _ in range(max(0, int(depth))):
+            if not level:
+                break
+            rows = list(session.scalars(sa.select(Stack).where(Stack.owner_id.in_(level))
+                                        .order_by(Stack.created_at, Stack.id)))
+            found.extend(rows)
+            level = [r.id for r in rows]
+    return found
+
+
+def stack_update(db, stack_id, values, expected_traversal=None, expected_status=None,
+                 event=None):
     """Set column values on a stack; returns False if it is gone or, when expected_traversal
     is given, if its current_traversal is not that (a compare-and-swap), or when
-    expected_status is given, if its status is not that."""
+    expected_status is given, if its status is not that.
+
+    ``event``: the stack's own event of the change (stack_event's values), inserted in
+    the same transaction when the row changed (one more INSERT), not when it did not.
+    """
     _check_values(Stack, values, _STACK_FIXED)
     values = dict(values)
     if 'name' in values:
@@ -212,7 +252,10 @@ def stack_update(db, stack_id, values, expected_traversal=None, expected_status=
         query = query.where(Stack.status == expected_status)
     try:
         with db.session() as session:
-            return session.execute(query).rowcount == 1
+            changed = session.execute(query).rowcount == 1
+            if changed and event is not None:
+                _insert_event(session.connection(), event)
+            return changed
     except sa.exc.IntegrityError as e:
         if _is_live_name_conflict(e):
             raise exceptions.StackExists(values['name'], None) from e
@@ -230,16 +273,23 @@ def stack_mark_deleted(db, stack_id):
 
 def stack_reset_in_progress(db, stack_ids, reason):
     """Mark the given stacks, where IN_PROGRESS, and their IN_PROGRESS resources FAILED, in
-    one transaction; each reset stack gets a new traversal id so that any work still running
-    for the old one stops. Returns the number of stacks reset."""
+    one transaction, with each reset stack's own event; each reset stack gets a new
+    traversal id so that any work still running for the old one stops. Returns the number
+    of stacks reset."""
     with db.session() as session:
         reset = 0
         for stack_id in stack_ids:
-            reset += session.execute(
+            changed = session.execute(
                 sa.update(Stack)
                 .where(Stack.id == stack_id, Stack.status == states.IN_PROGRESS)
                 .values(status=states.FAILED, status_reason=reason,
                         current_traversal=str(uuid.uuid4()), updated_at=utcnow())).rowcount
+            if changed:
+                name, action = session.execute(sa.select(Stack.name, Stack.action)
+                                               .where(Stack.id == stack_id)).one()
+                _insert_event(session.connection(),
+                              stack_event(stack_id, name, action, states.FAILED, reason))
+            reset += changed
             session.execute(
                 sa.update(Resource)
                 .where(Resource.stack_id == stack_id, Resource.status == states.IN_PROGRESS)
@@ -453,6 +503,30 @@ def resource_list(db, stack_id, current_only=False):
         return list(session.scalars(query.order_by(Resource.id)))
 
 
+# Filters of resource_query: Heat's names to columns ('id' is the resource's uuid).
+RESOURCE_FILTERS = {'name': 'name', 'type': 'type', 'action': 'action', 'id': 'uuid',
+                    'physical_resource_id': 'physical_resource_id'}
+
+
+def resource_query(db, stack_ids, filters=None, action_status=None):
+    """The current (not replaced) resources of the stacks, one query, in the stacks'
+    order then creation order: ``filters`` {name of RESOURCE_FILTERS: value or list};
+    ``action_status`` [(action or None, status)] of which one must match. Raises
+    InvalidValues for an unknown filter."""
+    stack_ids = list(stack_ids)
+    query = sa.select(Resource).where(Resource.stack_id.in_(stack_ids),
+                                      Resource.replaced_by.is_(None))
+    query = _filtered(query, Resource, filters, RESOURCE_FILTERS, 'resource')
+    if action_status:
+        query = query.where(sa.or_(*[
+            sa.and_(*([Resource.action == a] if a else []), Resource.status == st)
+            for a, st in action_status]))
+    with db.session() as session:
+        rows = list(session.scalars(query.order_by(Resource.id)))
+    position = {stack_id: i for i, stack_id in enumerate(stack_ids)}
+    return sorted(rows, key=lambda r: position[r.stack_id])
+
+
 def resource_update(db, resource_id, values, expected_atomic_key=None):
     """Set column values and bump atomic_key; returns False if the resource is gone or, when
     expected_atomic_key is given, if its atomic_key is not that (a compare-and-swap)."""
@@ -585,6 +659,196 @@ def event_list(db, stack_id, since_id=None, resource_name=None, limit=None):
         query = query.limit(limit)
     with db.session() as session:
         return list(session.scalars(query))
+
+
+# Paged, sorted queries (events, stacks): Heat's marker, limit, sort keys and direction.
+
+class _Key:
+    """A sort key: the SQL expression rows are ordered by, and its value on a row (the
+    marker's). Text columns sort NULL as '' and a column with a fallback sorts NULL as
+    the fallback's value: NULLs order differently on every database."""
+
+    def __init__(self, column, fallback=None):
+        self.name = column.key
+        self._column = column
+        self._fallback = fallback
+        if fallback is not None:
+            self.expr = sa.func.coalesce(column, fallback)
+        elif isinstance(column.type, (sa.String, sa.Text)):
+            self.expr = sa.func.coalesce(column, '')
+        else:
+            self.expr = column
+
+    def value(self, row):
+        """The key's value on a row."""
+        value = getattr(row, self._column.key)
+        if value is None:
+            if self._fallback is not None:
+                return getattr(row, self._fallback.key)
+            if isinstance(self._column.type, (sa.String, sa.Text)):
+                return ''
+        return value
+
+
+def _sort_keys(table, names, what):
+    """The _Keys of sort key names (unknown ones raise InvalidValues), without repeats."""
+    keys = {}
+    for name in names:
+        key = table.get(name)
+        if key is None:
+            raise exceptions.InvalidValues('%s sort key "%s" is not one of %s'
+                                           % (what, name, ', '.join(sorted(table))))
+        keys.setdefault(key.name, key)
+    return list(keys.values())
+
+
+def _filtered(query, model, filters, allowed, what):
+    """query with column == value (or IN values, for a list) for each filter; allowed
+    maps a filter name to its column name."""
+    for name, value in (filters or {}).items():
+        if name not in allowed:
+            raise exceptions.InvalidValues('%s filter "%s" is not one of %s'
+                                           % (what, name, ', '.join(sorted(allowed))))
+        column = getattr(model, allowed[name])
+        values = list(value) if isinstance(value, (list, tuple, set, frozenset)) else [value]
+        query = query.where(column.in_([str(v) for v in values]))
+    return query
+
+
+def _action_status(action_column, status_column, pairs):
+    """Rows whose (action, status) is one of pairs [(action or None: any, status)]."""
+    return sa.or_(*[sa.and_(*([action_column == a] if a else []), status_column == st)
+                    for a, st in pairs])
+
+
+def _paged(session, query, model, keys, marker_row, descending, limit):
+    """query's rows ordered by keys then id (all in one direction), after marker_row
+    (exclusive; None: from the first), at most limit."""
+    keys = list(keys) + [_Key(model.id)]
+    if marker_row is not None:
+        alternatives = []
+        for i, key in enumerate(keys):
+            before = [keys[j].expr == keys[j].value(marker_row) for j in range(i)]
+            value = key.value(marker_row)
+            alternatives.append(sa.and_(*before, key.expr < value if descending
+                                        else key.expr > value))
+        query = query.where(sa.or_(*alternatives))
+    query = query.order_by(*[(k.expr.desc() if descending else k.expr.asc()) for k in keys])
+    if limit is not None:
+        query = query.limit(int(limit))
+    return list(session.scalars(query))
+
+
+# event
+
+# Sort keys of event_query, by name (Heat's names); the id breaks ties, in the same direction.
+EVENT_SORT_KEYS = {
+    'event_time': _Key(Event.created_at),
+    'created_at': _Key(Event.created_at),
+    'resource_name': _Key(Event.resource_name),
+    'resource_type': _Key(Event.resource_type),
+    'resource_action': _Key(Event.resource_action),
+    'resource_status': _Key(Event.resource_status),
+    'physical_resource_id': _Key(Event.physical_resource_id),
+}
+EVENT_FILTERS = {name: name for name in ('resource_name', 'resource_type',
+                                         'physical_resource_id', 'resource_action')}
+
+
+def event_get(db, stack_ids, event_uuid):
+    """The Event of that uuid among the stacks' events, or None."""
+    query = sa.select(Event).where(Event.uuid == str(event_uuid),
+                                   Event.stack_id.in_(list(stack_ids)))
+    with db.session() as session:
+        return session.scalars(query).first()
+
+
+def event_query(db, stack_ids, filters=None, action_status=None, marker=None, limit=None,
+                sort_keys=None, descending=False):
+    """Events of the stacks, one query: ``filters`` {name of EVENT_FILTERS: value or list
+    of values}; ``action_status``: [(action or None, status)] of which one must match;
+    sorted by ``sort_keys`` (names of EVENT_SORT_KEYS; default event_time) then id, all
+    ascending or all ``descending``; only those after the event of uuid ``marker`` in that
+    order (exclusive; a marker that is no event of these stacks is ignored, as in Heat);
+    at most ``limit``. Raises InvalidValues for an unknown filter or sort key."""
+    keys = _sort_keys(EVENT_SORT_KEYS, sort_keys or ['event_time'], 'event')
+    query = sa.select(Event).where(Event.stack_id.in_(list(stack_ids)))
+    query = _filtered(query, Event, filters, EVENT_FILTERS, 'event')
+    if action_status:
+        query = query.where(_action_status(Event.resource_action, Event.resource_status,
+                                           action_status))
+    with db.session() as session:
+        found = None
+        if marker is not None:
+            found = session.scalars(sa.select(Event).where(
+                Event.uuid == str(marker), Event.stack_id.in_(list(stack_ids)))).first()
+        return _paged(session, query, Event, keys, found, descending, limit)
+
+
+# stack listing (the API's and the command line's stack list)
+
+# Sort keys of stack_query, by name: the engine's and Heat's API names.
+STACK_SORT_KEYS = {
+    'name': _Key(Stack.name),
+    'stack_name': _Key(Stack.name),
+    'status': _Key(Stack.status),
+    'stack_status': _Key(Stack.status),
+    'action': _Key(Stack.action),
+    'stack_action': _Key(Stack.action),
+    'created_at': _Key(Stack.created_at),
+    'creation_time': _Key(Stack.created_at),
+    # A stack never updated sorts by its creation time.
+    'updated_at': _Key(Stack.updated_at, Stack.created_at),
+    'updated_time': _Key(Stack.updated_at, Stack.created_at),
+}
+STACK_FILTERS = {'id': 'id', 'name': 'name', 'stack_name': 'name', 'action': 'action',
+                 'owner_id': 'owner_id', 'parent': 'owner_id', 'tenant': 'project_id',
+                 'project': 'project_id', 'project_id': 'project_id'}
+
+
+def _stack_selection(query, project_id, filters, action_status, show_deleted, show_nested):
+    if project_id is not None:
+        query = query.where(Stack.project_id == project_id)
+    query = _filtered(query, Stack, filters, STACK_FILTERS, 'stack')
+    if action_status:
+        query = query.where(_action_status(Stack.action, Stack.status, action_status))
+    if not show_deleted:
+        query = query.where(Stack.deleted_at.is_(None))
+    if not show_nested and not (filters or {}).get('owner_id') \
+            and not (filters or {}).get('parent'):
+        query = query.where(Stack.owner_id.is_(None))
+    return query
+
+
+def stack_query(db, project_id, filters=None, action_status=None, sort_keys=None,
+                descending=False, limit=None, marker=None, show_deleted=False,
+                show_nested=False):
+    """Stacks of a project (every project if None), one query: ``filters`` {name of
+    STACK_FILTERS: value or list}; ``action_status`` [(action or None, status)] of which
+    one must match; top-level and live ones unless show_nested / show_deleted; sorted by
+    ``sort_keys`` (names of STACK_SORT_KEYS; default created_at) then id, all ascending or
+    all ``descending``; after the stack of id ``marker`` in that order (exclusive; one
+    not among the project's stacks is ignored, as in Heat); at most ``limit``."""
+    keys = _sort_keys(STACK_SORT_KEYS, sort_keys or ['created_at'], 'stack')
+    query = _stack_selection(sa.select(Stack), project_id, filters, action_status,
+                             show_deleted, show_nested)
+    with db.session() as session:
+        found = None
+        if marker is not None:
+            marker_query = sa.select(Stack).where(Stack.id == str(marker))
+            if project_id is not None:
+                marker_query = marker_query.where(Stack.project_id == project_id)
+            found = session.scalars(marker_query).first()
+        return _paged(session, query, Stack, keys, found, descending, limit)
+
+
+def stack_count(db, project_id, filters=None, action_status=None, show_deleted=False,
+                show_nested=False):
+    """How many stacks stack_query would list without a limit or marker."""
+    query = _stack_selection(sa.select(sa.func.count()).select_from(Stack), project_id,
+                             filters, action_status, show_deleted, show_nested)
+    with db.session() as session:
+        return session.execute(query).scalar_one()
 
 
 # stack_output

@@ -31,10 +31,12 @@ class FollowService:
         status = self.script[min(self.step, len(self.script) - 1)][0]
         return {'stack_name': name, 'stack_status': status, 'stack_status_reason': 'why'}
 
-    def list_events(self, name, resource_name=None, since_id=None, nested_depth=0):
-        self.calls.append(('list_events', since_id, nested_depth))
+    def list_events(self, name, resource_name=None, marker=None, nested_depth=0):
+        self.calls.append(('list_events', marker, nested_depth))
         stored = self.script[min(self.step, len(self.script) - 1)][1]
-        return [e for e in stored if since_id is None or e['id'] > since_id]
+        ids = [e['id'] for e in stored]
+        # The marker is exclusive: what follows that event in the stored order.
+        return stored[ids.index(marker) + 1:] if marker in ids else list(stored)
 
 
 @pytest.fixture
@@ -102,7 +104,8 @@ def test_follow_with_nested_depth_dedups_and_names_the_stack(run):
                                 'changed',
                                 '2024-05-01T10:00:02Z [web-group.m]: CREATE_COMPLETE  state '
                                 'changed']
-    assert all(c[1] is None and c[2] == 1 for c in svc.calls)
+    # Nested stacks' events are read after the last one printed too, by its marker.
+    assert [(c[1], c[2]) for c in svc.calls] == [(None, 1), (1, 1)]
 
 
 def test_follow_stops_when_the_stack_is_deleted(run):

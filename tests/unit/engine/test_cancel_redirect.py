@@ -56,6 +56,14 @@ def row_status(service, name, resource):
     return None if row is None else (row.action, row.status)
 
 
+def own_events(service, name):
+    """(status, reason) of the stack's own events (a cancel records one too)."""
+    stack = service._stack(name)
+    return [('%s_%s' % (e.resource_action, e.resource_status), e.resource_status_reason)
+            for e in db.event_list(service.database, stack.id)
+            if e.physical_resource_id == stack.id and e.resource_type == 'OS::Heat::Stack']
+
+
 def lines(path, event=None):
     return [line for line in test_ledger.read_ledger(str(path))
             if event is None or line['event'] == event]
@@ -320,6 +328,8 @@ def test_cancel_without_rollback_stops_after_the_running_action(paths, tmp_path)
     assert set(current_rows(paths, 'stop')) == {'a'}
     assert current_rows(paths, 'stop')['a'].attributes['output'] == 'two'
     assert [e for e in paths.list_events('stop') if e['resource_name'] == 'b'] == []
+    assert own_events(paths, 'stop')[-2:] == [
+        ('UPDATE_IN_PROGRESS', 'Stack UPDATE started'), ('UPDATE_FAILED', 'Update cancelled')]
     assert lines(path, 'update')[-1]['value'] == 'two'
     assert_exactly_once(path, {current_rows(paths, 'stop')['a'].physical_resource_id})
 
@@ -344,6 +354,10 @@ def test_cancel_with_rollback_returns_to_the_previous_template(paths, tmp_path):
     assert [(r['event'], r['value']) for r in lines(path) if r['token'] == token] == [
         ('create', 'one'), ('update', 'two'), ('update', 'one')]
     assert [e for e in paths.list_events('back') if e['resource_name'] == 'b'] == []
+    assert own_events(paths, 'back')[-3:] == [
+        ('UPDATE_IN_PROGRESS', 'Stack UPDATE started'),
+        ('ROLLBACK_IN_PROGRESS', 'Rolling back: Update cancelled'),
+        ('ROLLBACK_COMPLETE', 'Stack ROLLBACK completed successfully (Update cancelled)')]
     # The stack's template is the previous one again.
     assert paths.get_template('back')['resources']['a']['properties']['value'] == 'one'
 

@@ -32,8 +32,10 @@ def dist(conf, database):
 
 
 def events(service, name, status=None):
+    """The resource events of a stack (not the stack's own)."""
     return [(e['resource_name'], e['resource_status']) for e in service.list_events(name)
-            if status is None or e['resource_status'] == status]
+            if (status is None or e['resource_status'] == status)
+            and e['physical_resource_id'] != e['stack_id']]
 
 
 def counting_posts(monkeypatch, runner_cls):

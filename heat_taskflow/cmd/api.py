@@ -1,0 +1,116 @@
+"""heat-taskflow-api: Heat's Orchestration API v1, served by gunicorn.
+
+    heat-taskflow-api [--config-file /etc/heat-taskflow/heat-taskflow.conf]
+
+Listens on [api] bind_host:bind_port (127.0.0.1:8004) with [api] workers processes of
+[api] threads threads each (gunicorn's gthread worker). Each worker builds its own engine
+service after the fork (nothing is opened in the master), resumes the legacy operations
+orphaned by a dead process, and closes the service when it stops. One log line per request
+(logger heat_taskflow.api.access). SIGTERM or SIGINT: requests in progress may finish
+([api] graceful_timeout), the workers close their services, exit 0. Exit 1 if gunicorn
+cannot start (the address is taken), 2 on a configuration error.
+"""
+
+import inspect
+import logging
+import sys
+
+import gunicorn.app.base
+from oslo_config import cfg
+
+from heat_taskflow.conf import CONF
+from heat_taskflow.conf import api as api_conf
+
+NAME = 'heat-taskflow-api'
+LOG = logging.getLogger(NAME)
+LOG_FORMAT = '%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s'
+
+
+def build_service(conf):
+    """The engine service of one worker: legacy operations run in the background on the
+    engine's pool; an in-process conductor when the job board is zake://."""
+    from heat_taskflow.conductors import local
+    from heat_taskflow.engine import service as service_mod
+    kwargs = {}
+    if 'background' in inspect.signature(service_mod.StackService.__init__).parameters:
+        kwargs['background'] = True
+    return local.stack_service(conf, **kwargs)
+
+
+class APIServer(gunicorn.app.base.BaseApplication):
+    """gunicorn, configured from oslo.config instead of its own command line."""
+
+    def __init__(self, conf):
+        self.conf = conf
+        self.service = None
+        super().__init__(prog=NAME)
+
+    def load_config(self):
+        api = self.conf.api
+        host = api.bind_host
+        if ':' in host and not host.startswith('['):
+            host = '[%s]' % host            # an IPv6 address
+        settings = {
+            'bind': ['%s:%d' % (host, api.bind_port)],
+            'workers': api.workers,
+            'threads': api.threads,
+            'worker_class': 'gthread',
+            'graceful_timeout': api.graceful_timeout,
+            'preload_app': False,           # the app (and its database) is built per worker
+            'accesslog': None,              # api.wsgi.AccessLog writes the access log
+            'errorlog': '-',
+            'loglevel': 'debug' if self.conf.debug else 'info',
+            'proc_name': NAME,
+            'worker_exit': _worker_exit,
+            # gunicorn's control socket is one per user by default ($HOME/.gunicorn): two
+            # services on one host would fight over it, and nothing here uses it.
+            'control_socket_disable': True,
+        }
+        for key, value in settings.items():
+            if key in self.cfg.settings:        # control_socket_disable: gunicorn >= 25.1
+                self.cfg.set(key, value)
+
+    def load(self):
+        """Called in each worker after the fork: build its service and the WSGI app."""
+        from heat_taskflow.api import app as app_mod
+        self.service = build_service(self.conf)
+        resume = getattr(self.service, 'resume_orphans', None)
+        if resume is not None:
+            resume()
+        return app_mod.build_app(self.conf, self.service)
+
+
+def _worker_exit(server, worker):
+    """gunicorn hook, in the worker as it stops: close its engine service."""
+    service = getattr(worker.app, 'service', None)
+    if service is not None:
+        worker.app.service = None
+        try:
+            service.close()
+        except Exception:  # noqa: BLE001 - the worker is exiting; say why close failed
+            LOG.exception('closing the engine service failed')
+
+
+def main(argv=None):
+    """Console script entry point."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    api_conf.register_opts(CONF)
+    try:
+        CONF(argv, project='heat-taskflow', prog=NAME)
+    except cfg.Error as exc:
+        sys.stderr.write('%s: %s\n' % (NAME, exc))
+        return 2
+    logging.basicConfig(level=logging.DEBUG if CONF.debug else logging.INFO,
+                        format=LOG_FORMAT, stream=sys.stderr)
+    if not CONF.debug:
+        for noisy in ('kazoo', 'taskflow', 'stevedore', 'alembic'):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        APIServer(CONF).run()
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
