@@ -83,8 +83,6 @@ def test_stack_lifecycle(hc, api_server_module):
     assert set(resources) == {'first', 'second'}
     assert resources['second'].resource_type == 'OS::Heat::TestResource'
     assert resources['second'].resource_status == 'CREATE_COMPLETE'
-    assert resources['second'].required_by == []
-    assert resources['first'].required_by == ['second']
     second = hc.resources.get('hc1', 'second')
     assert second.attributes['output'] == 'beta'
     assert second.physical_resource_id == resources['second'].physical_resource_id
@@ -225,3 +223,15 @@ def test_projects_do_not_see_each_other(hc, api_server_module):
     for client in (hc, other):
         client.stacks.delete('mine')
         api.wait_gone(client, 'mine', timeout=BOUND, server=api_server_module)
+
+
+def test_resources_name_what_requires_them(hc, api_server_module):
+    """required_by, as Heat fills it: the resources that depend on this one."""
+    hc.stacks.create(stack_name='deps', template=TEMPLATE)
+    settle(hc, 'deps', 'CREATE_COMPLETE', api_server_module)
+    resources = {r.resource_name: r for r in hc.resources.list('deps')}
+    assert resources['second'].required_by == []
+    assert resources['first'].required_by == ['second']
+    assert hc.resources.get('deps', 'first').required_by == ['second']
+    hc.stacks.delete('deps')
+    api.wait_gone(hc, 'deps', timeout=BOUND, server=api_server_module)
