@@ -224,20 +224,39 @@ class ApiServer:
             pass
         self.process.wait(timeout=STOP_TIMEOUT)
         self._close_log()
+        self.process = None
+
+    def _group_alive(self):
+        """Pids of the service's process group still running (zombies do not count)."""
+        pgid = self.process.pid
+        alive = []
+        for entry in os.listdir('/proc'):
+            if not entry.isdigit():
+                continue
+            try:
+                with open('/proc/%s/stat' % entry) as f:
+                    stat = f.read()
+            except OSError:
+                continue
+            fields = stat[stat.rindex(')') + 2:].split()
+            if int(fields[2]) == pgid and fields[0] not in ('Z', 'X'):
+                alive.append(int(entry))
+        return alive
 
     def _reap_group(self):
-        """After the master exited: no worker of its group may outlive it."""
-        try:
-            os.killpg(self.process.pid, 0)
-        except (ProcessLookupError, PermissionError):
-            return
-        time.sleep(0.5)
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            return
-        raise ApiServerError('workers of heat-taskflow-api outlived its master\n%s'
-                             % self.log_tail())
+        """After the master exited: no worker of its group may outlive it (for long)."""
+        deadline = time.monotonic() + 2.0
+        while self._group_alive():
+            if time.monotonic() > deadline:
+                left = self._group_alive()
+                for pid in left:
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+                raise ApiServerError('workers %s of heat-taskflow-api outlived its master\n%s'
+                                     % (left, self.log_tail()))
+            time.sleep(0.05)
 
     def _close_log(self):
         if self._log_file is not None:
