@@ -48,8 +48,9 @@ ERROR_MAP = {
     'Conflict': 409,
     # 413
     'RequestTooLarge': 413,
-    # 501
+    # 501, 503
     'NotImplementedError': 501,
+    'ServiceUnavailable': 503,      # engine/exceptions.py: the service is stopping
 }
 
 
@@ -148,7 +149,7 @@ def response_for(exc, debug=False):
     else:
         message = str(exc)
     if code >= 500 and not isinstance(exc, (APIError, webob.exc.HTTPException)):
-        if code != 501:
+        if code not in (501, 503):
             LOG.error('unexpected error: %s', exc, exc_info=exc)
             if not debug:
                 message = fault_body(code, '', '')['explanation']

@@ -49,8 +49,8 @@ def format_resource(req, tenant, res, detail=False):
              link(base.stack_url(req, tenant, stack_name, stack_id), 'stack')]
     nested = res.get('nested_stack_id')
     if nested:
-        links.append(link(base.stack_url(req, tenant, res.get('nested_stack_name') or nested,
-                                         nested), 'nested'))
+        links.append(link(base.stack_url(req, tenant, res['nested_stack_name'], nested),
+                          'nested'))
     out = {
         'resource_name': res['resource_name'],
         'logical_resource_id': res.get('logical_resource_id') or res['resource_name'],

@@ -6,13 +6,13 @@ import time
 
 import webob
 
-from heat_taskflow.api import faults
+from heat_taskflow.api import faults, versions
 
 ACCESS_LOG = logging.getLogger('heat_taskflow.api.access')
 
 # Keys of the WSGI environ the pieces of the pipeline share (docs/api.md).
 CONTEXT_KEY = 'heat_taskflow.context'
-VERSION_KEY = 'heat_taskflow.api_version'
+VERSION_KEY = versions.ENVIRON_KEY
 REQUEST_ID_KEY = 'openstack.request_id'     # set by oslo_middleware.RequestId
 
 
@@ -27,7 +27,6 @@ class Request(webob.Request):
     @property
     def api_version(self):
         """The microversion asked for (api/versions.py), 1.0 when none was."""
-        from heat_taskflow.api import versions
         return self.environ.get(VERSION_KEY) or versions.MIN_VERSION
 
     def json_body(self):

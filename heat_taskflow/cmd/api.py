@@ -11,7 +11,6 @@ orphaned by a dead process, and closes the service when it stops. One log line p
 cannot start (the address is taken), 2 on a configuration error.
 """
 
-import inspect
 import logging
 import sys
 
@@ -30,11 +29,7 @@ def build_service(conf):
     """The engine service of one worker: legacy operations run in the background on the
     engine's pool; an in-process conductor when the job board is zake://."""
     from heat_taskflow.conductors import local
-    from heat_taskflow.engine import service as service_mod
-    kwargs = {}
-    if 'background' in inspect.signature(service_mod.StackService.__init__).parameters:
-        kwargs['background'] = True
-    return local.stack_service(conf, **kwargs)
+    return local.stack_service(conf, background=True)
 
 
 class APIServer(gunicorn.app.base.BaseApplication):

@@ -9,6 +9,7 @@ here, above the engine, because it is the conductor that depends on the engine.
 """
 
 import threading
+import time
 
 from heat_taskflow.common import polling, states
 from heat_taskflow.conductors import conductor as conductor_mod
@@ -45,15 +46,27 @@ class LocalStackService(service_mod.StackService):
                 self._conductor = conductor_mod.Conductor(self.conf, self.database,
                                                           health_file='').start()
 
-    def close(self, poll=SETTLE_POLL):
+    def close(self, timeout=None, poll=SETTLE_POLL):
         """Wait until the stacks this service posted work for have settled, stop the
-        conductor, then release the job board."""
+        conductor, then close the service (StackService.close). A background service
+        (the API's) waits at most timeout seconds ([DEFAULT] shutdown_timeout): the
+        board dies with the process, so what it did not run is for "stack resume"."""
+        if self._root is not None:
+            return self._root.close(timeout)
         if self._conductor is not None:
-            polling.wait_until(lambda: not any(self._busy(stack_id)
-                                               for stack_id in list(self._posted)), poll)
+            deadline = None
+            if self.background or timeout is not None:
+                deadline = time.monotonic() + (self.conf.shutdown_timeout
+                                               if timeout is None else timeout)
+            try:
+                polling.wait_until(lambda: not any(self._busy(stack_id)
+                                                   for stack_id in list(self._posted)),
+                                   poll, deadline=deadline)
+            except polling.TimedOut:
+                pass
             self._conductor.stop()
             self._conductor = None
-        super().close()
+        return super().close(timeout)
 
     def _busy(self, stack_id):
         stack = db.stack_get(self.database, stack_id)

@@ -27,8 +27,10 @@ api_opts = [
                     'a larger body is refused with 413 before it is read.'),
     cfg.IntOpt('graceful_timeout',
                  default=30, min=0,
-                 help='Seconds the service lets requests in progress finish after SIGTERM '
-                      'before the workers are stopped.'),
+                 help='Seconds a worker has after SIGTERM to finish its requests in '
+                      'progress and close its engine service (which waits up to [DEFAULT] '
+                      'shutdown_timeout for legacy operations running in it) before it is '
+                      'killed.'),
 ]
 
 debug_opts = [

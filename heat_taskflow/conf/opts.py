@@ -55,6 +55,17 @@ default_opts = [
                default=16, min=1,
                help='Resource actions run at the same time by one legacy operation '
                     '(the size of the thread pool the engine owns).'),
+    cfg.IntOpt('max_background_operations',
+               default=32, min=1,
+               help='Legacy stack operations a service running them in the background '
+                    '(the API service) runs at the same time; more wait their turn, '
+                    'held by the heartbeat of the process.'),
+    cfg.FloatOpt('shutdown_timeout',
+                 default=10.0, min=0,
+                 help='Seconds a service running legacy operations in the background '
+                      'waits for them when it stops. One still running then is left '
+                      'IN_PROGRESS with its heartbeat stopped: "heat-taskflow stack '
+                      'resume", or the next start of the API service, continues it.'),
     cfg.FloatOpt('legacy_heartbeat_interval',
                  default=5.0, min=0.1,
                  help='Seconds between the heartbeats a process records on each legacy '

@@ -30,6 +30,15 @@ class ResourceNotFound(InvalidInput):
         self.resource_name = resource_name
 
 
+class OutputNotFound(InvalidInput):
+    """No output of that name in the stack (Heat answers 404)."""
+
+    def __init__(self, stack_name, key):
+        super().__init__('stack "%s" has no output "%s"' % (stack_name, key))
+        self.stack_name = stack_name
+        self.key = key
+
+
 class EventNotFound(InvalidInput):
     """No event of that id (of that resource) in the stack."""
 
@@ -57,6 +66,12 @@ class ActionInProgress(InvalidInput):
         super().__init__(msg)
         self.name = name
         self.action = action
+
+
+class ServiceUnavailable(EngineError):
+    """The service is shutting down and accepts no more operations (nothing was stored)."""
+
+    exit_code = 1
 
 
 class OperationFailed(EngineError):

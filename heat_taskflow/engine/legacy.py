@@ -9,7 +9,9 @@ task never looks it up in a process-wide registry.
 import concurrent.futures
 import contextlib
 import logging
+import queue
 import threading
+import time
 
 import taskflow.engines
 from oslo_utils import uuidutils
@@ -57,17 +59,127 @@ class ExecutorPool:
             pool.shutdown(wait=True)
 
 
+class BackgroundPool:
+    """Daemon threads that run whole legacy traversals (each waits on its resource
+    actions, which run on the ExecutorPool), at most max_workers at once; more wait in a
+    queue. Daemon threads, so that a process shutting down is never held by a traversal:
+    one still running when the process exits is resumed later (its heartbeat stops)."""
+
+    def __init__(self, max_workers, name='heat-taskflow-bg'):
+        self.max_workers = max_workers
+        self._name = name
+        self._queue = queue.Queue()
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._threads = 0
+        self._busy = 0
+        self._waiting = 0
+        self.closed = False
+
+    def submit(self, work):
+        """Queue work(); raises Closed once close() was called."""
+        with self._lock:
+            if self.closed:
+                raise Closed('the engine is shutting down')
+            self._waiting += 1
+            self._queue.put(work)
+            if self._threads < self.max_workers and self._waiting > self._threads - self._busy:
+                self._threads += 1
+                threading.Thread(target=self._worker, daemon=True,
+                                 name='%s-%d' % (self._name, self._threads)).start()
+
+    def _worker(self):
+        while True:
+            work = self._queue.get()
+            if work is None:
+                return
+            with self._lock:
+                self._waiting -= 1
+                self._busy += 1
+            try:
+                work()
+            except Exception:  # noqa: BLE001 - a traversal ends its stack itself
+                LOG.exception('a background traversal failed unexpectedly')
+            finally:
+                with self._lock:
+                    self._busy -= 1
+                    self._idle.notify_all()
+
+    def close(self, timeout):
+        """Accept no more work; wait up to timeout seconds for the queued and running
+        work to end. Returns how many are still queued or running."""
+        deadline = time.monotonic() + max(0.0, timeout)
+        with self._lock:
+            self.closed = True
+            while self._busy or self._waiting:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._idle.wait(remaining)
+            left = self._busy + self._waiting
+            for _ in range(self._threads):
+                self._queue.put(None)       # idle workers exit (busy ones after their work)
+        return left
+
+
+class Closed(Exception):
+    """The background pool no longer accepts work."""
+
+
 class LegacyRunner(runner_mod.Runner):
-    """Runs a traversal's flow with TaskFlow's parallel engine, persisting to the logbook."""
+    """Runs a traversal's flow with TaskFlow's parallel engine, persisting to the logbook.
+
+    With a BackgroundPool, a top-level stack's traversal runs on it (the call returns at
+    once); a nested stack's still runs inside its parent's traversal, as without one.
+    """
 
     path = 'legacy'
 
-    def __init__(self, database, executors, heartbeat_interval=None):
+    def __init__(self, database, executors, heartbeat_interval=None, background=None):
         self._database = database
         self._executors = executors
+        self._background = background
         # Tells an interrupted traversal from a running one (engine/resume.py).
         self._heartbeat = resume_mod.Heartbeat(database, heartbeat_interval)
         self.heartbeat_interval = self._heartbeat.interval
+
+    def runs_in_background(self, stack):
+        """True for a top-level stack when this runner has a background pool."""
+        return self._background is not None and not stack.owner_id
+
+    def submit(self, runtime, work):
+        """Hold the stack (heartbeat) now, run work() on the background pool, release
+        the hold when it ends. Once the pool is closed the stack is left held by no one,
+        IN_PROGRESS: a resume continues it (resume_orphans at the next start)."""
+        self._heartbeat.hold(runtime.stack_id, runtime.engine_id)
+
+        def run():
+            try:
+                work()
+            finally:
+                self._heartbeat.release(runtime.stack_id, runtime.engine_id)
+
+        try:
+            self._background.submit(run)
+        except Closed:
+            self._heartbeat.release(runtime.stack_id, runtime.engine_id)
+            LOG.warning('stack %s: %s traversal %s not started: the engine is shutting '
+                        'down; a resume continues it', runtime.stack_id, runtime.action,
+                        runtime.traversal_id)
+
+    def shutdown(self, timeout):
+        """Stop the background pool: wait up to timeout seconds for its traversals, then
+        stop the heartbeat of those still running (they look interrupted once it is
+        stale; the process is about to exit). Returns the ids of the stacks left."""
+        if self._background is None:
+            return []
+        left = self._background.close(timeout)
+        if not left:
+            return []
+        held = self._heartbeat.stop()
+        LOG.warning('%d background traversal(s) still running at shutdown; their stacks '
+                    '(%s) are left IN_PROGRESS for a resume', left, ', '.join(held))
+        return held
 
     def start(self, runtime, graph):
         """Run every node of the graph; raise the failure of the first action that failed.

@@ -25,6 +25,7 @@ import uuid
 
 from heat_taskflow.common import states
 from heat_taskflow.engine import exceptions as exc
+from heat_taskflow.engine import resume as resume_mod
 from heat_taskflow.flows import actions
 from heat_taskflow.flows import graph as graph_mod
 from heat_taskflow.flows import runtime as rt
@@ -45,8 +46,14 @@ DEFAULT_PROJECT = 'default'
 
 
 def new_engine_id():
-    """An id naming this process as the holder of resource locks."""
-    return '%s:%d:%s' % (socket.gethostname(), os.getpid(), uuid.uuid4().hex[:8])
+    """An id naming this process as the holder of stacks and resource locks:
+    ``host:pid:start:random``, where start is the process's start time (clock ticks
+    after boot, '-' where unknown), so that a holder on this host whose process is gone,
+    or whose pid another process now has, is known dead at once (engine/resume.py)."""
+    pid = os.getpid()
+    start = resume_mod.process_start_time(pid)
+    return '%s:%d:%s:%s' % (socket.gethostname(), pid, '-' if start is None else start,
+                            uuid.uuid4().hex[:8])
 
 
 class Source:
@@ -325,7 +332,6 @@ class StackEngine:
     def resume(self, stack, on_event=None):
         """Resume the stack's interrupted operation (engine/resume.py); returns (stack row,
         node keys re-posted on the distributed path or None on the legacy path)."""
-        from heat_taskflow.engine import resume as resume_mod
         return resume_mod.resume(self, stack, on_event)
 
     def cancel(self, stack, rollback=True, on_event=None):
@@ -459,7 +465,18 @@ class StackEngine:
         if not len(graph):
             # Nothing to run on either path: the traversal ends now.
             return self.run_traversal(runtime, lambda: True)
-        return self.run_traversal(runtime, lambda: self.runner(stack).start(runtime, graph))
+        runner = self.runner(stack)
+        return self.launch(runtime, lambda: runner.start(runtime, graph))
+
+    def launch(self, runtime, start):
+        """run_traversal(runtime, start) here, or on the runner's background thread when
+        it runs the stack there (a top-level legacy stack of a background service): then
+        this returns at once with the row, IN_PROGRESS."""
+        runner = self.runner(runtime.stack)
+        if runner.runs_in_background(runtime.stack):
+            runner.submit(runtime, lambda: self.run_traversal(runtime, start))
+            return db.stack_get(self.database, runtime.stack_id)
+        return self.run_traversal(runtime, start)
 
     def run_traversal(self, runtime, start):
         """Run a claimed traversal through start() (a runner's start, or its run again of

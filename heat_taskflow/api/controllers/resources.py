@@ -9,13 +9,6 @@ from heat_taskflow.engine.exceptions import StackNotFound
 _LIST_OPTIONS = ('nested_depth', 'with_detail')
 _MARK_KEYS = ('mark_unhealthy', 'resource_status_reason')
 
-# Resource types that own a nested stack (their physical id is the child stack's id):
-# Heat's stack-owning plugins, and template resources named by their file or URL.
-_NESTED_TYPES = frozenset(('OS::Heat::Stack', 'OS::Heat::ResourceGroup',
-                           'OS::Heat::AutoScalingGroup', 'AWS::CloudFormation::Stack'))
-_TEMPLATE_SUFFIXES = ('.yaml', '.yml', '.template', '.json')
-
-
 _RESOURCE = '/stacks/{stack_name}/{stack_id}/resources/{resource_name}'
 
 ROUTES = [
@@ -46,8 +39,8 @@ class Controller(base.Controller):
         rows = engine.list_resources(stack['id'], nested_depth=nested_depth,
                                      filters=filters or None, with_detail=with_detail)
         tenant = stack.get('project') or tenant_id
-        nested = _nested_stacks(engine, rows)
-        return {'resources': [views.format_resource(req, tenant, _with_nested(r, nested),
+        names = _nested_names(engine, rows)
+        return {'resources': [views.format_resource(req, tenant, _with_nested(r, names),
                                                     detail=with_detail) for r in rows]}
 
     def show(self, req, tenant_id, stack_name, stack_id, resource_name):
@@ -57,7 +50,7 @@ class Controller(base.Controller):
         engine = self.engine(req)
         stack = self.identified(engine, stack_name, stack_id)
         res = engine.show_resource(stack['id'], resource_name)
-        res = _with_nested(res, _nested_stacks(engine, [res]))
+        res = _with_nested(res, _nested_names(engine, [res]))
         return {'resource': views.format_resource(req, stack.get('project') or tenant_id,
                                                   res, detail=True)}
 
@@ -101,38 +94,31 @@ class Controller(base.Controller):
         return None
 
 
-def _owns_stack(res):
-    rtype = res.get('resource_type') or ''
-    return rtype in _NESTED_TYPES or rtype.endswith(_TEMPLATE_SUFFIXES) or '://' in rtype
-
-
-def _nested_stacks(engine, rows):
-    """{child stack id: child stack name} of the rows that own a nested stack.
-
-    The rows of a deeper level (nested_depth) name their own stack and parent resource,
-    which answers most; a child not listed is looked up by the owner's physical id.
-    """
-    known = {r['stack_id']: r['stack_name'] for r in rows if r.get('parent_resource')}
+def _nested_names(engine, rows):
+    """{child stack id: its name} for the rows owning a nested stack (the engine names the
+    child's id; the link needs its name too, as heatclient reads both from it). The rows of
+    deeper levels (nested_depth) name most of them; the rest are looked up."""
+    names = {r['stack_id']: r['stack_name'] for r in rows}
     out = {}
     for res in rows:
-        if res.get('nested_stack_id') or not _owns_stack(res):
+        child = res.get('nested_stack_id')
+        if not child or child in out:
             continue
-        child = res.get('physical_resource_id')
-        if not child:
-            continue
-        if child in known:
-            out[child] = known[child]
+        if child in names:
+            out[child] = names[child]
             continue
         try:
             out[child] = engine.get_stack(child)['stack_name']
-        except StackNotFound:
+        except StackNotFound:       # deleted meanwhile: no nested link
             continue
     return out
 
 
-def _with_nested(res, nested):
-    """The row with nested_stack_id/name when it owns a child stack named in nested."""
-    child = res.get('physical_resource_id')
-    if res.get('nested_stack_id') or child not in nested:
+def _with_nested(res, names):
+    """The row with nested_stack_name, or without nested_stack_id when the child is gone."""
+    child = res.get('nested_stack_id')
+    if not child:
         return res
-    return dict(res, nested_stack_id=child, nested_stack_name=nested[child])
+    if child not in names:
+        return {k: v for k, v in res.items() if k != 'nested_stack_id'}
+    return dict(res, nested_stack_name=names[child])

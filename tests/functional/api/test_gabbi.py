@@ -68,6 +68,9 @@ def _app():
             _STATE['background'] = False
         _STATE['service'] = service
         _STATE['app'] = app_mod.build_app(conf, service)
+        # Seconds a "slow" update waits: long enough to cancel it, when the request does
+        # not wait for it.
+        os.environ['GABBI_SLOW'] = '60' if _STATE['background'] else '0'
         os.environ['GABBI_BIG_BODY'] = json.dumps({'stack_name': 'big',
                                                    'padding': 'x' * MAX_BODY})
     return _STATE['app']

@@ -222,3 +222,49 @@ def test_actions_check_and_bad_actions(call):
     suspend = call('POST', url, {'suspend': None})
     assert suspend.status_int == 501
     assert suspend.json['error']['message'] == 'Stack suspend is not implemented yet.'
+
+
+def test_resume_interrupted_from_1_1(call):
+    stack_id = create(call).json['stack']['id']
+    url = '%s/stacks/s1/%s/actions' % (BASE, stack_id)
+    old = call('POST', url, {'resume_interrupted': None})
+    assert old.status_int == 400
+    assert old.json['error']['message'] == 'Invalid action resume_interrupted specified'
+    new = call('POST', url, {'resume_interrupted': None},
+               headers={'OpenStack-API-Version': 'orchestration 1.1'})
+    # A stack that is not interrupted: the engine's own refusal reaches the client.
+    assert new.status_int == 400, new.text
+    assert 'nothing to resume' in new.json['error']['message']
+
+
+def test_lookup_by_arn(call):
+    stack_id = create(call).json['stack']['id']
+    arn = 'arn:openstack:heat::demo:stacks/s1/%s' % stack_id
+    resp = call('GET', BASE + '/stacks/' + arn)
+    assert resp.status_int == 302, resp.text
+    assert resp.headers['Location'] == '%s/stacks/s1/%s' % (BASE, stack_id)
+    wrong = call('GET', BASE + '/stacks/arn:openstack:heat::demo:stacks/s2/%s' % stack_id)
+    assert wrong.status_int == 404
+
+
+def test_refused_update_changes_nothing(call):
+    stack_id = create(call).json['stack']['id']
+    url = '%s/stacks/s1/%s' % (BASE, stack_id)
+    bad = dict(TEMPLATE, resources={'first': {'type': 'OS::No::Such'}})
+    resp = call('PUT', url, {'template': bad})
+    assert resp.status_int == 400, resp.text
+    assert 'OS::No::Such' in resp.json['error']['message']
+    assert call('GET', url).json['stack']['stack_status'] == 'CREATE_COMPLETE'
+    assert call('GET', url + '/template').json['resources']['first']['type'] == \
+        'OS::Heat::Value'
+
+
+def test_hidden_parameters_are_masked_everywhere(call):
+    stack_id = create(call, parameters={'secret': 'open-sesame'}).json['stack']['id']
+    url = '%s/stacks/s1/%s' % (BASE, stack_id)
+    for path in ('', '/environment'):
+        resp = call('GET', url + path)
+        assert resp.status_int == 200, resp.text
+        assert 'open-sesame' not in resp.text, path
+    listed = call('GET', BASE + '/stacks/detail')
+    assert 'open-sesame' not in listed.text

@@ -8,7 +8,7 @@ from heat_taskflow.engine import exceptions as exc
 from heat_taskflow.persistence import api as db
 from tests.unit.engine.helpers import res, sqlite_only, tmpl
 
-TEXT = tmpl({'a': res('one')}, outputs={'out': {'value': {'get_attr': ['a', 'value']}}})
+TEXT = tmpl({'a': res('one')}, outputs={'out': {'value': {'get_attr': ['a', 'output']}}})
 NESTED = tmpl({'n': {'type': 'OS::Heat::Stack', 'properties': {
     'template': tmpl({'inner': res('deep')})}}})
 
@@ -80,3 +80,12 @@ def test_the_unscoped_service_and_the_command_line_act_as_the_configured_project
     cli = shell.make_service(conf)
     assert cli.project_id == 'ops' and cli.get_stack('web')['id'] == made['id']
     assert service.scoped('other').list_stacks() == []
+
+
+@sqlite_only
+def test_an_unknown_output_is_output_not_found(two):
+    p1, _, _ = two
+    p1.create_stack('web', TEXT, 't.yaml')
+    assert p1.show_output('web', 'out')['output_value'] == 'one'
+    with pytest.raises(exc.OutputNotFound, match='stack "web" has no output "nope"'):
+        p1.show_output('web', 'nope')

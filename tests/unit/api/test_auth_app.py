@@ -1,0 +1,39 @@
+"""noauth through the whole WSGI pipeline: the URL's project is the caller's, and nothing a
+client puts in a header makes it another project's member or an admin."""
+
+TEMPLATE = {
+    'heat_template_version': '2018-08-31',
+    'resources': {'v': {'type': 'OS::Heat::Value', 'properties': {'value': 'x'}}},
+}
+SPOOFED = {'X-Project-Id': 'proj-b', 'X-Tenant-Id': 'proj-b', 'X-Project-Name': 'proj-b',
+           'X-Roles': 'admin,member,reader', 'X-Is-Admin-Project': 'True',
+           'X-Auth-Project': 'proj-b', 'X-User-Id': 'mallory'}
+HOST = 'http://api.example:8004'
+
+
+def names(resp):
+    assert resp.status_int == 200, resp.text
+    return {stack['stack_name'] for stack in resp.json['stacks']}
+
+
+def test_noauth_stacks_live_in_the_urls_project_whatever_the_headers(call):
+    resp = call('POST', HOST + '/v1/proj-a/stacks', {'stack_name': 'sa', 'template': TEMPLATE},
+                headers=SPOOFED)
+    assert resp.status_int == 201, resp.text
+    stack_id = resp.json['stack']['id']
+    assert resp.headers['Location'] == HOST + '/v1/proj-a/stacks/sa/%s' % stack_id
+
+    assert names(call('GET', HOST + '/v1/proj-a/stacks')) == {'sa'}
+    assert names(call('GET', HOST + '/v1/proj-b/stacks', headers=SPOOFED)) == set()
+    # proj-b's caller cannot reach proj-a's stack by id, with or without the headers
+    for headers in ({}, SPOOFED):
+        for path in ('/stacks/sa/%s' % stack_id, '/stacks/%s' % stack_id, '/stacks/sa'):
+            resp = call('GET', HOST + '/v1/proj-b' + path, headers=headers)
+            assert resp.status_int == 404, (path, resp.text)
+    # not an admin: no project column, no global listing
+    listing = call('GET', HOST + '/v1/proj-a/stacks', headers=SPOOFED)
+    assert all('project' not in stack for stack in listing.json['stacks'])
+    resp = call('GET', HOST + '/v1/proj-a/stacks?global_tenant=True', headers=SPOOFED)
+    assert resp.status_int == 403, resp.text
+    assert resp.json['error']['type'] == 'Forbidden'
+    assert resp.json['error']['message'] == 'You are not authorized to use stacks:global_index.'
