@@ -195,24 +195,29 @@ class ApiServer:
     def running(self):
         return self.process is not None and self.process.poll() is None
 
-    def stop(self, timeout=STOP_TIMEOUT):
-        """SIGTERM; assert the service exits 0 within ``timeout`` seconds."""
+    def stop(self, timeout=STOP_TIMEOUT, sig=signal.SIGTERM, group=False):
+        """SIGTERM (or ``sig``; to the whole process group when ``group``, as a terminal's
+        Ctrl-C); assert the service exits 0 within ``timeout`` seconds."""
         if self.process is None:
             return
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+            if group:
+                os.killpg(self.process.pid, sig)
+            else:
+                self.process.send_signal(sig)
             try:
                 self.process.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
                 self.kill()
-                raise ApiServerError('heat-taskflow-api did not exit within %.0f s of SIGTERM'
-                                     '\n%s' % (timeout, self.log_tail())) from None
+                raise ApiServerError('heat-taskflow-api did not exit within %.0f s of %s%s'
+                                     '\n%s' % (timeout, sig.name, ' (to its group)' if group
+                                                else '', self.log_tail())) from None
         code = self.process.returncode
         self._close_log()
         self._reap_group()
         if code != 0:
-            raise ApiServerError('heat-taskflow-api exited %s on SIGTERM (expected 0)\n%s'
-                                 % (code, self.log_tail()))
+            raise ApiServerError('heat-taskflow-api exited %s on %s (expected 0)\n%s'
+                                 % (code, sig.name, self.log_tail()))
 
     def kill(self):
         """SIGKILL the whole process group (master and workers) at once, as a crash."""

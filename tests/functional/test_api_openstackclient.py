@@ -11,6 +11,7 @@ are asserted too: they are what ended the wait.
 
 import json
 import re
+import signal
 import time
 
 import pytest
@@ -341,3 +342,25 @@ def test_orchestration_service_commands(osc):
     info = osc.json('orchestration', 'build', 'info')
     assert set(info) >= {'api', 'engine'}, info
     assert info['api'].get('revision') and info['engine'].get('revision'), info
+
+
+def test_ctrl_c_stops_the_service_after_a_signalled_wait_condition(tmp_path):
+    """README: the service stops cleanly on Ctrl-C, which a terminal sends to the whole
+    foreground process group (gunicorn's master and its workers at once)."""
+    server = api.running(tmp_path / 'api')
+    try:
+        osc = api.Openstack(server)
+        osc('stack', 'create', '-t', WAIT_CONDITION, 'wc')
+        deadline = time.monotonic() + BOUND
+        while osc.value('stack', 'resource', 'show', 'wc', 'handle',
+                        column='resource_status') != 'CREATE_COMPLETE':
+            assert time.monotonic() < deadline, server
+            time.sleep(0.3)
+        osc('stack', 'resource', 'signal', 'wc', 'handle', '--data', '{"status": "SUCCESS"}')
+        wait_status(osc, 'wc', 'CREATE_COMPLETE')
+        t0 = time.monotonic()
+        server.stop(sig=signal.SIGINT, group=True)
+        print('stopped by Ctrl-C in %.1f s' % (time.monotonic() - t0))
+    finally:
+        if server.running():
+            server.kill()
