@@ -3,8 +3,9 @@
     heat-taskflow-api [--config-file /etc/heat-taskflow/heat-taskflow.conf]
 
 Listens on [api] bind_host:bind_port (127.0.0.1:8004) with [api] workers processes of
-[api] threads threads each (gunicorn's gthread worker). Each worker builds its own engine
-service after the fork (nothing is opened in the master), resumes the legacy operations
+[api] threads threads each (gunicorn's gthread worker). The master brings the database
+schema up to date and closes it; each worker builds its own engine service after the fork
+(no connection crosses it), resumes the legacy operations
 orphaned by a dead process, and closes the service when it stops. One log line per request
 (logger heat_taskflow.api.access). SIGTERM or SIGINT: requests in progress may finish
 ([api] graceful_timeout), the workers close their services, exit 0. Exit 1 if gunicorn
@@ -23,6 +24,19 @@ from heat_taskflow.conf import api as api_conf
 NAME = 'heat-taskflow-api'
 LOG = logging.getLogger(NAME)
 LOG_FORMAT = '%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s'
+
+
+def prepare_database(conf):
+    """Bring the schema up to date once, in the master, before the workers start (they
+    would race each other's migrations); no connection outlives this call, so none is
+    shared across the fork."""
+    from heat_taskflow.persistence import database as database_mod
+    database = database_mod.Database(conf.database.connection,
+                                      logbook_write_behind=conf.database.logbook_write_behind)
+    try:
+        database.sync()
+    finally:
+        database.dispose()
 
 
 def build_service(conf):
@@ -84,6 +98,8 @@ def _worker_exit(server, worker):
             service.close()
         except Exception:  # noqa: BLE001 - the worker is exiting; say why close failed
             LOG.exception('closing the engine service failed')
+        else:
+            LOG.info('worker %s: engine service closed', worker.pid)
 
 
 def main(argv=None):
@@ -100,6 +116,11 @@ def main(argv=None):
     if not CONF.debug:
         for noisy in ('kazoo', 'taskflow', 'stevedore', 'alembic'):
             logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        prepare_database(CONF)
+    except Exception as exc:  # noqa: BLE001 - reported as a start-up failure
+        LOG.error('cannot start: the database at [database] connection: %s', exc)
+        return 2
     try:
         APIServer(CONF).run()
     except SystemExit as exc:

@@ -465,8 +465,7 @@ class StackEngine:
         if not len(graph):
             # Nothing to run on either path: the traversal ends now.
             return self.run_traversal(runtime, lambda: True)
-        runner = self.runner(stack)
-        return self.launch(runtime, lambda: runner.start(runtime, graph))
+        return self.launch(runtime, lambda: self.runner(stack).start(runtime, graph))
 
     def launch(self, runtime, start):
         """run_traversal(runtime, start) here, or on the runner's background thread when

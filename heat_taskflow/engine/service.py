@@ -350,11 +350,7 @@ class StackService:
         if all_projects and not self.admin:
             raise exc.InvalidInput('only an admin may list the stacks of every project')
         filters = dict(filters or {})
-        pairs = None
-        if 'status' in filters:
-            pairs = [_action_status(v) for v in _values(filters.pop('status'))]
-        if 'stack_status' in filters:
-            pairs = [_action_status(v) for v in _values(filters.pop('stack_status'))]
+        pairs = _status_filter(filters, 'status', 'stack_status')
         return (None if all_projects else self.project_id), filters, pairs
 
     def list_outputs(self, name):
@@ -384,9 +380,7 @@ class StackService:
         nested = {(s.owner_id, s.parent_resource_name): s.id for s in family
                   if s.deleted_at is None}
         filters = dict(filters or {})
-        pairs = None
-        if 'status' in filters:
-            pairs = [_action_status(v) for v in _values(filters.pop('status'))]
+        pairs = _status_filter(filters, 'status')
         with _invalid_input():
             rows = db.resource_query(self.database, list(stacks), filters=filters,
                                      action_status=pairs)
@@ -478,12 +472,10 @@ class StackService:
         filters = dict(filters or {})
         if resource_name is not None:
             filters['resource_name'] = resource_name
-        action_status = None
-        if 'resource_status' in filters:
-            action_status = [_action_status(v) for v in _values(filters.pop('resource_status'))]
+        pairs = _status_filter(filters, 'resource_status')
         with _invalid_input():
             events = db.event_query(self.database, list(stacks), filters=filters,
-                                    action_status=action_status, marker=marker,
+                                    action_status=pairs, marker=marker,
                                     limit=_limit(limit), sort_keys=_list(sort_keys),
                                     descending=_descending(sort_dir))
         return [rt.event_view(e, stacks[e.stack_id]) for e in events]
@@ -590,12 +582,16 @@ def _list(value):
     return [v for v in _values(value) if v]
 
 
-def _action_status(value):
-    """(action or None, status) of a status filter value: COMPLETE or CREATE_COMPLETE."""
-    action, sep, status = str(value).partition('_')
-    if sep and action in states.ACTIONS:
-        return action, status
-    return None, str(value)
+def _status_filter(filters, *keys):
+    """Take the status filters (keys) out of filters: [(action or None, status)] of their
+    values, each a status (COMPLETE) or ACTION_STATUS (CREATE_COMPLETE); None if none."""
+    pairs = []
+    for key in keys:
+        for value in _values(filters.pop(key, [])):
+            action, sep, status = str(value).partition('_')
+            pairs.append((action, status) if sep and action in states.ACTIONS
+                         else (None, str(value)))
+    return pairs or None
 
 
 def _descending(sort_dir):

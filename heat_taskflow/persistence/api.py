@@ -518,9 +518,7 @@ def resource_query(db, stack_ids, filters=None, action_status=None):
                                       Resource.replaced_by.is_(None))
     query = _filtered(query, Resource, filters, RESOURCE_FILTERS, 'resource')
     if action_status:
-        query = query.where(sa.or_(*[
-            sa.and_(*([Resource.action == a] if a else []), Resource.status == st)
-            for a, st in action_status]))
+        query = query.where(_action_status(Resource.action, Resource.status, action_status))
     with db.session() as session:
         rows = list(session.scalars(query.order_by(Resource.id)))
     position = {stack_id: i for i, stack_id in enumerate(stack_ids)}
@@ -739,7 +737,7 @@ def _paged(session, query, model, keys, marker_row, descending, limit):
     return list(session.scalars(query))
 
 
-# event
+# event queries (the API's event list)
 
 # Sort keys of event_query, by name (Heat's names); the id breaks ties, in the same direction.
 EVENT_SORT_KEYS = {

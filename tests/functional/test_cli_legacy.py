@@ -182,7 +182,12 @@ def test_random_password_example_lifecycle(cli):
     for resource in ('password', 'greeting', 'marker'):
         assert [e['resource_status'] for e in events if e['resource_name'] == resource] == [
             'CREATE_IN_PROGRESS', 'CREATE_COMPLETE']
-    assert len({e['id'] for e in events}) == len(events) == 6
+    # And the stack's own events, first and last (what ends a client's --wait).
+    assert [(e['resource_name'], e['resource_status']) for e in events
+            if e['resource_name'] == name] == [(name, 'CREATE_IN_PROGRESS'),
+                                               (name, 'CREATE_COMPLETE')]
+    assert (events[0]['resource_name'], events[-1]['resource_name']) == (name, name)
+    assert len({e['id'] for e in events}) == len(events) == 6 + 2
 
     template = cli.json('stack', 'template', 'show', name)
     with open(cli_mod.REPO / RANDOM_PASSWORD) as f:

@@ -124,16 +124,20 @@ class Instantiation:
         return params
 
     def args(self, is_update=False):
-        """timeout_mins and disable_rollback, checked (Heat's prepare_args)."""
+        """timeout_mins, disable_rollback and (updates) converge, checked (Heat's
+        prepare_args)."""
         out = {}
         if self.data.get('timeout_mins') is not None:
             out['timeout_mins'] = base.extract_int('timeout_mins', self.data['timeout_mins'])
         if self.data.get('disable_rollback') is not None:
             out['disable_rollback'] = base.extract_bool('disable_rollback',
                                                         self.data['disable_rollback'])
-        if 'converge' in self.data and not is_update:
-            raise faults.BadRequest('converge flag only supported in stack update (or '
-                                    'update preview) request.')
+        if 'converge' in self.data:
+            if not is_update:
+                raise faults.BadRequest('converge flag only supported in stack update (or '
+                                        'update preview) request.')
+            # Heat's "observe reality and repair it", which the engine's converge does.
+            out['converge'] = base.extract_bool('converge', self.data['converge'])
         if self.data.get('clear_parameters'):
             raise faults.NotImplementedYet('clear_parameters is not implemented yet.')
         return out
@@ -303,8 +307,10 @@ class Controller(base.Controller):
 
 
 def _create_args(args):
+    """Heat's defaults for a create: without disable_rollback, no rollback (Heat's Stack
+    defaults to disable_rollback=True; `openstack stack create` always sends it)."""
     out = dict(args)
-    out.setdefault('disable_rollback', False)
+    out.setdefault('disable_rollback', True)
     return out
 
 

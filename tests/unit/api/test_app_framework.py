@@ -220,3 +220,19 @@ def test_one_access_log_line_per_request(call, caplog):
     assert (method, path, status, rid) == ('GET', '/v1/demo/stacks?limit=2', '200',
                                            request_id)
     assert duration.endswith('ms') and float(duration[:-2]) >= 0
+
+
+def test_every_rule_a_controller_names_is_registered():
+    """A rule missing from api/policies would be a 500 (PolicyNotRegistered) at run time."""
+    import pathlib
+    import re
+
+    from heat_taskflow.api import controllers, policies
+    registered = {rule.name for rule in policies.list_rules()}
+    scopes = 'stacks|actions|resource|events|software_configs|software_deployments|service|' \
+             'build_info'
+    used = set()
+    for path in pathlib.Path(controllers.__file__).parent.glob('*.py'):
+        used |= set(re.findall(r"'((?:%s):[a-z_]+)'" % scopes, path.read_text()))
+    assert 'stacks:create' in used and 'actions:check' in used
+    assert used - registered == set()

@@ -268,3 +268,15 @@ def test_hidden_parameters_are_masked_everywhere(call):
         assert 'open-sesame' not in resp.text, path
     listed = call('GET', BASE + '/stacks/detail')
     assert 'open-sesame' not in listed.text
+
+
+def test_converge_is_for_updates_only(call):
+    resp = create(call, converge=True)
+    assert resp.status_int == 400
+    assert resp.json['error']['message'].startswith('converge flag only supported')
+    stack_id = create(call).json['stack']['id']
+    url = '%s/stacks/s1/%s' % (BASE, stack_id)
+    assert call('PATCH', url, {'converge': 'maybe'}).status_int == 400
+    patch = call('PATCH', url, {'converge': True})
+    assert patch.status_int == 202, patch.text
+    assert call('GET', url).json['stack']['stack_status'] == 'UPDATE_COMPLETE'

@@ -65,6 +65,13 @@ def test_with_yes_the_family_and_busy_resources_go_failed_with_new_traversals(se
     child = api.stack_get(db, rows['child'].id)
     assert (parent.status, child.status) == ('FAILED', 'FAILED')
     assert 'reset by operator' in parent.status_reason
+    # Each stack records its own event of the reset.
+    for stack in (parent, child):
+        own = [(e.resource_name, e.physical_resource_id, e.resource_type, e.resource_action,
+                e.resource_status, e.resource_status_reason)
+               for e in api.event_list(db, stack.id)]
+        assert own == [(stack.name, stack.id, 'OS::Heat::Stack', stack.action, 'FAILED',
+                        stack.status_reason)]
     assert parent.current_traversal != 't1' and child.current_traversal != 't2'
     busy = api.resource_get(db, rows['busy'].id)
     assert (busy.status, busy.engine_id) == ('FAILED', None)
