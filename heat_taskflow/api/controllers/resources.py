@@ -62,9 +62,10 @@ class Controller(base.Controller):
         return {'metadata': engine.resource_metadata(stack['id'], resource_name) or {}}
 
     def signal(self, req, tenant_id, stack_name, stack_id, resource_name):
-        """Signal a resource with the JSON body (none: an empty signal); 200, body null.
-        A resource that takes no signals is the engine's 400."""
-        body = req.json_body()
+        """Signal a resource with the JSON object of the body; no body or a JSON null (what
+        ``openstack stack resource signal`` sends without --data) is a signal without
+        data. 200, body null. A resource that takes no signals is the engine's 400."""
+        body = None if req.body.strip() == b'null' else req.json_body()
         self.authorize(req, 'resource:signal', tenant_id)
         engine = self.engine(req)
         stack = self.identified(engine, stack_name, stack_id)
