@@ -10,10 +10,11 @@ what it measures:
 
 - ``startup``: seconds from starting the service until ``GET /`` answers.
 - ``create``: the same template (bench/shapes.py ``dag``, N ``OS::Heat::TestResource``)
-  created (1) through the API with python-heatclient, waiting as the clients do by polling the
-  stack until CREATE_COMPLETE (every 0.1 s, faster than the clients' 1-5 s, so the figure is
-  the engine's time, not the poll period's), and (2) with ``heat-taskflow stack create
-  --wait`` on the same database. Both figures include their client (the command line's
+  created (1) through the API with python-heatclient, from the POST until the time of the
+  stack's own CREATE_COMPLETE event (the client polls every second meanwhile, as the clients
+  do, every 1-5 s: a tight poll would take the worker's CPU from the operation it runs; the
+  time the poll saw it is recorded too), and (2) with ``heat-taskflow stack create --wait`` on
+  the same database. Both figures include their client (the command line's
   interpreter start and its own engine); ``ratio`` is API / command line, and again without
   the command line's fixed cost (the best of three ``heat-taskflow stack list``).
 - reads with ``--clients`` concurrent clients, each a thread with one keep-alive HTTP
@@ -138,13 +139,21 @@ def percentile(sorted_values, q):
     return sorted_values[index]
 
 
-def create_through_api(service, text, name):
-    """(seconds until CREATE_COMPLETE, seconds of the POST alone) via python-heatclient."""
+def create_through_api(service, text, name, poll=1.0):
+    """Seconds of a create through the API with python-heatclient: (until the stack's own
+    CREATE_COMPLETE event, until a poll every ``poll`` s saw it, of the POST alone, id).
+
+    The first figure is the engine's time, read from the event's time (same host, same
+    clock); polling often would steal the worker's CPU from the legacy operation it runs.
+    """
+    import datetime
+
     from heatclient import client as heat_client
     from heatclient.common import template_format
 
     hc = heat_client.Client('1', endpoint=service.endpoint, token='bench')
     template = template_format.parse(text)      # as the OpenStack client sends it
+    wall0 = time.time()
     t0 = time.perf_counter()
     body = hc.stacks.create(stack_name=name, template=template)
     posted = time.perf_counter() - t0
@@ -155,12 +164,18 @@ def create_through_api(service, text, name):
             break
         if time.perf_counter() > deadline:
             raise RuntimeError('the API create never ended')
-        time.sleep(0.1)
-    total = time.perf_counter() - t0
+        time.sleep(poll)
+    observed = time.perf_counter() - t0
     if stack.stack_status != 'CREATE_COMPLETE':
         raise RuntimeError('API create ended %s: %s' % (stack.stack_status,
                                                          stack.stack_status_reason))
-    return total, posted, body['stack']['id']
+    last = hc.events.list(body['stack']['id'], sort_dir='desc', limit=1)[0]
+    if (last.resource_name, last.resource_status) != (name, 'CREATE_COMPLETE'):
+        raise RuntimeError('the last event is not the stack\'s CREATE_COMPLETE: %s' % last)
+    when = datetime.datetime.fromisoformat(last.event_time.rstrip('Z'))
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=datetime.timezone.utc)
+    return when.timestamp() - wall0, observed, posted, body['stack']['id']
 
 
 def create_with_cli(service, template_path, name):
@@ -283,15 +298,17 @@ def run(args):
                 f.write(text)
 
             # Overhead of a create through the API against the command line, alternating.
-            api_s, cli_s, posts = [], [], []
+            api_s, observed_s, cli_s, posts = [], [], [], []
             for round_ in range(args.rounds):
                 name = 'api-%d' % round_
-                total, posted, _ = create_through_api(service, text, name)
+                total, observed, posted, _ = create_through_api(service, text, name)
                 api_s.append(total)
+                observed_s.append(observed)
                 posts.append(posted)
                 cli_s.append(create_with_cli(service, template_path, 'cli-%d' % round_))
-                print('create of %d resources: API %.2f s (POST %.2f s), command line %.2f s'
-                      % (args.n, total, posted, cli_s[-1]), flush=True)
+                print('create of %d resources: API %.2f s to its CREATE_COMPLETE event (POST '
+                      '%.2f s; seen by a 1 s poll after %.2f s), command line %.2f s'
+                      % (args.n, total, posted, observed, cli_s[-1]), flush=True)
                 if round_ + 1 < args.rounds:
                     delete_through_api(service, name)
                     delete_through_api(service, 'cli-%d' % round_)
@@ -301,6 +318,7 @@ def run(args):
                 'ratio_api_over_cli_without_fixed_cost': round(
                     min(api_s) / max(min(cli_s) - fixed, 1e-9), 3),
                 'api_s': [round(x, 3) for x in api_s], 'api_post_s': [round(x, 3) for x in posts],
+                'api_observed_1s_poll_s': [round(x, 3) for x in observed_s],
                 'cli_s': [round(x, 3) for x in cli_s],
                 'api_best_s': round(min(api_s), 3), 'cli_best_s': round(min(cli_s), 3),
                 'ratio_api_over_cli': round(min(api_s) / min(cli_s), 3),
