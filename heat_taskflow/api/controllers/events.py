@@ -12,7 +12,6 @@ from heat_taskflow.api.controllers import base
 
 _SORT_DIRS = ('asc', 'desc')
 
-
 _STACK = '/stacks/{stack_name}/{stack_id}'
 
 ROUTES = [
