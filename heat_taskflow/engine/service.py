@@ -384,9 +384,29 @@ class StackService:
         with _invalid_input():
             rows = db.resource_query(self.database, list(stacks), filters=filters,
                                      action_status=pairs)
+        required_by = {}
+        for r in rows:
+            if r.stack_id not in required_by:
+                required_by[r.stack_id] = self._required_by(stacks[r.stack_id])
         return [self.resource_view(stacks[r.stack_id], r, full=with_detail,
-                                   nested_stack_id=nested.get((r.stack_id, r.name)))
+                                   nested_stack_id=nested.get((r.stack_id, r.name)),
+                                   required_by=required_by[r.stack_id].get(r.name, []))
                 for r in rows]
+
+    def _required_by(self, stack):
+        """{resource name: sorted names of the resources that require it} in the stack's
+        current template (Heat's required_by), from the engine's cached definition."""
+        try:
+            deps = self.engine.stack_definition(stack, stack.raw_template_id).dependencies()
+        except Exception as err:  # noqa: BLE001 - a view must not fail on a stored template
+            LOG.warning('stack %s: dependencies unavailable for required_by: %s',
+                        stack.id, err)
+            return {}
+        out = {}
+        for name, requires in deps.items():
+            for required in requires:
+                out.setdefault(required, []).append(name)
+        return {name: sorted(names) for name, names in out.items()}
 
     def list_failures(self, name):
         """Failed resources of a stack and its nested stacks, from stored state only.
@@ -530,9 +550,11 @@ class StackService:
                 view['description'] = (raw.template or {}).get('description')
         return view
 
-    def resource_view(self, stack, row, full=False, nested_stack_id=None):
+    def resource_view(self, stack, row, full=False, nested_stack_id=None, required_by=None):
         """The API dict of a resource row (full: with its attributes, description and
-        metadata)."""
+        metadata). ``required_by``: the names that require it (looked up when None)."""
+        if required_by is None:
+            required_by = self._required_by(stack).get(row.name, [])
         view = {
             'resource_name': row.name,
             'logical_resource_id': row.name,
@@ -542,7 +564,7 @@ class StackService:
             'resource_status_reason': row.status_reason,
             'creation_time': _time(row.created_at),
             'updated_time': _time(row.updated_at),
-            'required_by': list(row.needed_by or []),
+            'required_by': list(required_by),
             'stack_name': stack.name,
             'stack_id': stack.id,
         }

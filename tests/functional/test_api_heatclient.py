@@ -225,8 +225,6 @@ def test_projects_do_not_see_each_other(hc, api_server_module):
         api.wait_gone(client, 'mine', timeout=BOUND, server=api_server_module)
 
 
-@pytest.mark.xfail(strict=True, reason='the engine never fills resource.needed_by, so '
-                   'required_by is always [] (engine/service.py resource views)')
 def test_resources_name_what_requires_them(hc, api_server_module):
     """required_by, as Heat fills it: the resources that depend on this one."""
     hc.stacks.create(stack_name='deps', template=TEMPLATE)

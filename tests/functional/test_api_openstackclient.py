@@ -270,10 +270,6 @@ def test_cancel_update_rolls_back_and_cancel_create_without_rollback(tmp_path):
         server.stop(timeout=45)
 
 
-@pytest.mark.xfail(strict=True, reason='a create cancelled without rollback leaves its '
-                   'resource action running (its polled wait goes on) in a thread that '
-                   'keeps the worker from exiting until gunicorn kills it after '
-                   '[api] graceful_timeout')
 def test_sigterm_after_a_cancelled_create(tmp_path):
     template = tmp_path / 'slow.yaml'
     template.write_text(SLOW)
