@@ -39,27 +39,12 @@ CONTROLLER_MODULES = (
     'heat_taskflow.api.controllers.outputs',
     'heat_taskflow.api.controllers.templates',
     'heat_taskflow.api.controllers.build_info',
+    'heat_taskflow.api.controllers.drift',
     'heat_taskflow.api.controllers.unimplemented',
 )
-# Modules another branch provides: absent until it is merged (their routes answer 501).
-OPTIONAL_MODULES = frozenset((
-    'heat_taskflow.api.controllers.resources',
-    'heat_taskflow.api.controllers.events',
-    'heat_taskflow.api.controllers.outputs',
-))
-
-
 def load_modules(names=CONTROLLER_MODULES):
-    """The controller modules, in order (an optional one that is not there is skipped)."""
-    modules = []
-    for name in names:
-        try:
-            modules.append(importlib.import_module(name))
-        except ModuleNotFoundError as exc:
-            if name not in OPTIONAL_MODULES or exc.name != name:
-                raise
-            LOG.debug('controller module %s is not there: its routes answer 501', name)
-    return modules
+    """The controller modules, in order."""
+    return [importlib.import_module(name) for name in names]
 
 
 class Router:

@@ -44,6 +44,9 @@ MICROVERSIONS = (
                     "'current_traversal'. POST /v1/{project}/stacks/{name}/{id}/actions "
                     "accepts {\"resume_interrupted\": null}: resume the stack's interrupted "
                     "operation (heat-taskflow stack resume); answers 202."),
+    (Version(1, 2), "GET /v1/{project}/stacks/{name}/{id}/drift: what the observer last "
+                    "recorded of a distributed stack (when, by which conductor, and the "
+                    "resources that had drifted, with the reason); 404 before 1.2."),
 )
 MIN_VERSION = MICROVERSIONS[0][0]
 MAX_VERSION = MICROVERSIONS[-1][0]

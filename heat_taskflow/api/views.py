@@ -11,6 +11,16 @@ from heat_taskflow.api.controllers import base
 BASIC_KEYS = ('id', 'stack_name', 'description', 'stack_status', 'stack_status_reason',
               'creation_time', 'deletion_time', 'updated_time', 'stack_owner', 'parent',
               'stack_user_project_id', 'tags')
+
+
+def isotime(value):
+    """Heat's time format (``2026-12-07T11:37:21Z``, UTC, whole seconds) of the engine's
+    ISO text (naive UTC, microseconds); None stays None."""
+    if not value:
+        return None
+    return str(value)[:19] + 'Z'
+
+
 # Added by microversion 1.1 to show and list.
 PATH_KEYS = ('path', 'current_traversal')
 
@@ -24,9 +34,9 @@ def format_stack(req, view, project_id, full=True, include_project=False):
         'description': view.get('description') or '',
         'stack_status': view['stack_status'],
         'stack_status_reason': view.get('stack_status_reason') or '',
-        'creation_time': view.get('creation_time'),
-        'deletion_time': view.get('deletion_time'),
-        'updated_time': view.get('updated_time'),
+        'creation_time': isotime(view.get('creation_time')),
+        'deletion_time': isotime(view.get('deletion_time')),
+        'updated_time': isotime(view.get('updated_time')),
         'stack_owner': None,
         'parent': view.get('parent'),
         'stack_user_project_id': None,

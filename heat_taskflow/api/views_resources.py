@@ -8,7 +8,7 @@ a resource's stack name is the stack link's second-last segment, and ``--wait`` 
 event whose stack link ends with its ``physical_resource_id``.
 """
 
-from heat_taskflow.api import faults
+from heat_taskflow.api import faults, views
 from heat_taskflow.api.controllers import base
 
 # Filters of the lists: given once or repeated (Heat's PARAM_TYPE_MIXED).
@@ -58,8 +58,8 @@ def format_resource(req, tenant, res, detail=False):
         'resource_type': res.get('resource_type'),
         'resource_status': res.get('resource_status'),
         'resource_status_reason': res.get('resource_status_reason'),
-        'creation_time': res.get('creation_time'),
-        'updated_time': res.get('updated_time') or res.get('creation_time'),
+        'creation_time': views.isotime(res.get('creation_time')),
+        'updated_time': views.isotime(res.get('updated_time') or res.get('creation_time')),
         'required_by': list(res.get('required_by') or []),
         'links': links,
     }
@@ -89,7 +89,7 @@ def format_event(req, tenant, event, detail=False, root=None):
     out = {
         'id': event['id'],
         'links': links,
-        'event_time': event.get('event_time'),
+        'event_time': views.isotime(event.get('event_time')),
         'resource_name': event['resource_name'],
         'logical_resource_id': event.get('logical_resource_id') or event['resource_name'],
         'resource_status': event.get('resource_status'),

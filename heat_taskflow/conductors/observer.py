@@ -45,6 +45,22 @@ DRIFT_ACTION = states.CHECK
 DRIFT_STATUS = states.DRIFTED
 
 
+def last_observation(database, stack_id):
+    """What the observers last recorded of a stack: {'observed_at': seconds since the
+    epoch, 'observed_by': the conductor, 'drift': [{'resource_name', 'reason'}] of the
+    resources drifted then (by name, the rows still current)}; None if never observed."""
+    row = db.sync_point_get(database, stack_id, TRAVERSAL, False)
+    if row is None:
+        return None
+    data = dict(row.input_data or {})
+    names = {str(r.id): r.name for r in db.resource_list(database, stack_id,
+                                                           current_only=True)}
+    drift = [{'resource_name': names[row_id], 'reason': reason}
+             for row_id, reason in (data.get('drift') or {}).items() if row_id in names]
+    return {'observed_at': data.get('observed_at'), 'observed_by': data.get('by'),
+            'drift': sorted(drift, key=lambda d: d['resource_name'])}
+
+
 class Observer:
     """One conductor's observer thread."""
 
