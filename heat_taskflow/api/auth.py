@@ -103,15 +103,17 @@ class ContextMiddleware:
     (possible only with [keystone_authtoken] delay_auth_decision) is answered 401 here.
     """
 
-    def __init__(self, app, require_identity=False):
+    def __init__(self, app, require_identity=False, enforcer=None):
         self.app = app
         self.require_identity = require_identity
+        self.enforcer = enforcer
 
     def __call__(self, environ, start_response):
         if self.require_identity and environ.get('HTTP_X_IDENTITY_STATUS') != 'Confirmed':
             return _error(start_response, '401 Unauthorized', 'Unauthorized',
                           'The request you have made requires authentication.')
-        environ[CONTEXT_KEY] = context.RequestContext.from_environ(environ)
+        environ[CONTEXT_KEY] = context.RequestContext.from_environ(environ,
+                                                                   enforcer=self.enforcer)
         return self.app(environ, start_response)
 
 
@@ -124,11 +126,12 @@ def keystone_middleware(conf, app):
 def pipeline(conf, app):
     """Wrap the router app in the authentication and context middleware of conf."""
     auth_conf.register_opts(conf)
-    policy.init(conf)
+    enforcer = policy.make_enforcer(conf)
     strategy = conf.api.auth_strategy
     if strategy == 'keystone':
-        return keystone_middleware(conf, ContextMiddleware(app, require_identity=True))
-    return NoAuthMiddleware(ContextMiddleware(app))
+        return keystone_middleware(conf, ContextMiddleware(app, require_identity=True,
+                                                           enforcer=enforcer))
+    return NoAuthMiddleware(ContextMiddleware(app, enforcer=enforcer))
 
 
 def request_context(environ):

@@ -13,8 +13,11 @@ class RequestContext(context.RequestContext):
     ``is_admin`` given explicitly is kept; otherwise it is role admin in the admin project.
     """
 
-    def __init__(self, is_admin=None, **kwargs):
+    def __init__(self, is_admin=None, enforcer=None, **kwargs):
         super().__init__(is_admin=bool(is_admin), **kwargs)
+        # The policy enforcer of the application that made the context (None: the
+        # process default of api/policy.py).
+        self.enforcer = enforcer
         if is_admin is None:
             self.is_admin = policy.check_is_admin(self)
 

@@ -1,4 +1,6 @@
-"""Policy enforcement: one oslo.policy Enforcer per process over Heat's rules (api/policies).
+"""Policy enforcement: oslo.policy Enforcers over Heat's rules (api/policies), one per API
+application (on its configuration; each request context carries its application's), and a
+process default for contexts that carry none.
 
 The defaults are Heat's new ones (reader, member, admin); a policy file named by
 ``[oslo_policy] policy_file`` overrides any rule, and ``[oslo_policy] enforce_new_defaults``
@@ -28,12 +30,20 @@ class Forbidden(Exception):
         self.rule = rule
 
 
+def make_enforcer(conf):
+    """An enforcer over Heat's rules reading conf's [oslo_policy] options (what each API
+    application holds: its request contexts carry it)."""
+    enforcer = policy.Enforcer(conf)
+    enforcer.register_defaults(policies.list_rules())
+    return enforcer
+
+
 def init(conf=None):
-    """Make the process's enforcer on conf (cfg.CONF by default) and return it."""
+    """Make the process's default enforcer on conf (cfg.CONF by default) and return it:
+    the one used for a context that carries none (oslo.policy's tools, tests)."""
     global _enforcer
     with _lock:
-        enforcer = policy.Enforcer(conf if conf is not None else cfg.CONF)
-        enforcer.register_defaults(policies.list_rules())
+        enforcer = make_enforcer(conf if conf is not None else cfg.CONF)
         _enforcer = enforcer
     return enforcer
 
@@ -65,9 +75,13 @@ def get_enforcer():
     return init(cfg.CONF)
 
 
+def _enforcer_of(context):
+    return getattr(context, 'enforcer', None) or enforcer()
+
+
 def check_is_admin(context):
     """Whether the context passes ``context_is_admin`` (role admin in the admin project)."""
-    return enforcer().authorize('context_is_admin', {}, context, do_raise=False)
+    return _enforcer_of(context).authorize('context_is_admin', {}, context, do_raise=False)
 
 
 def authorize(context, rule, target=None, tenant_id=None):
@@ -84,7 +98,7 @@ def authorize(context, rule, target=None, tenant_id=None):
             raise Forbidden('You are not authorized to use %s.' % rule, rule)
         target = {'project_id': context.project_id}
     try:
-        allowed = enforcer().authorize(rule, target, context, do_raise=False)
+        allowed = _enforcer_of(context).authorize(rule, target, context, do_raise=False)
     except policy.InvalidScope:
         allowed = False
     if not allowed:

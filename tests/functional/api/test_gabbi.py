@@ -91,7 +91,11 @@ def _build(path):
         conf.set_override('convergence_engine', path == 'distributed')
         # Each path's in-process job board of its own.
         conf.set_override('url', 'zake://gabbi-%s' % path, group='jobboard')
-        policy_opts.set_defaults(conf, policy_file=_policy_file(state_dir))
+        # On this conf only: oslo_policy.opts.set_defaults changes the defaults of the
+        # process-wide option objects, which every later enforcer of the worker would read.
+        for group, options in policy_opts.list_opts():
+            conf.register_opts(options, group=group)
+        conf.set_override('policy_file', _policy_file(state_dir), group='oslo_policy')
         # Legacy operations run in the background, as in heat-taskflow-api: requests
         # return at once and the tests poll.
         service = local.stack_service(conf, background=True)

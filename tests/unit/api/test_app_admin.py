@@ -7,7 +7,7 @@ import pytest
 import webob
 
 from heat_taskflow.api import app as app_mod
-from heat_taskflow.api import auth
+from heat_taskflow.api import auth, policy
 from heat_taskflow.api import context as context_mod
 from tests.unit.api.test_app_stacks import TEMPLATE
 
@@ -18,10 +18,12 @@ def admin_pipeline(conf, app):
     """The real pipeline; with X-Test-Admin, the caller then replaced by an admin of
     project 'admin' (role admin in the admin project)."""
 
+    enforcer = policy.make_enforcer(conf)
+
     def as_admin(environ, start_response):
         environ[auth.CONTEXT_KEY] = context_mod.RequestContext(
             project_id='admin', user_id='root', roles=['admin', 'member', 'reader'],
-            is_admin=True)
+            is_admin=True, enforcer=enforcer)
         return app(environ, start_response)
 
     members, admins = auth.pipeline(conf, app), auth.pipeline(conf, as_admin)
