@@ -311,9 +311,9 @@ class StackService:
 
     # -- views ------------------------------------------------------------------------
 
-    def get_stack(self, name):
-        """A stack with its outputs."""
-        return self.stack_view(self._stack(name))
+    def get_stack(self, name, outputs=True):
+        """A stack with its outputs and description (without both unless outputs)."""
+        return self.stack_view(self._stack(name), outputs=outputs)
 
     def list_stacks(self, filters=None, sort_keys=None, sort_dir=None, limit=None,
                     marker=None, show_deleted=False, show_nested=False, all_projects=False):

@@ -31,7 +31,7 @@ class Controller(base.Controller):
         a key the stack has no output of."""
         self.authorize(req, 'stacks:show_output', tenant_id)
         engine = self.engine(req)
-        stack = self.identified(engine, stack_name, stack_id)
+        stack = self.identified(engine, stack_name, stack_id, full=True)
         if output_key not in {o['output_key'] for o in stack.get('outputs') or ()}:
             raise NotFound('Specified output key %s not found.' % output_key)
         return {'output': views.format_output(engine.show_output(stack['id'], output_key))}
