@@ -14,6 +14,7 @@ cannot start (the address is taken), 2 on a configuration error.
 
 import logging
 import os
+import signal
 import sys
 
 import gunicorn.app.base
@@ -92,6 +93,11 @@ class APIServer(gunicorn.app.base.BaseApplication):
 
 def _worker_exit(server, worker):
     """gunicorn hook, in the worker as it stops: close its engine service."""
+    # Ctrl-C reaches the worker twice (SIGINT from the terminal to the process group, then
+    # SIGQUIT from the master's quick shutdown): each raises SystemExit, which must not
+    # cut the closing short and leave pool threads for the interpreter to wait on.
+    for signum in (signal.SIGINT, signal.SIGQUIT):
+        signal.signal(signum, signal.SIG_IGN)
     service = getattr(worker.app, 'service', None)
     if service is not None:
         worker.app.service = None
