@@ -8,7 +8,7 @@ a resource's stack name is the stack link's second-last segment, and ``--wait`` 
 event whose stack link ends with its ``physical_resource_id``.
 """
 
-from heat_taskflow.api import faults, views
+from heat_taskflow.api import views
 from heat_taskflow.api.controllers import base
 
 # Filters of the lists: given once or repeated (Heat's PARAM_TYPE_MIXED).
@@ -16,19 +16,6 @@ RESOURCE_FILTERS = {key: base.MIXED for key in
                     ('type', 'status', 'name', 'action', 'id', 'physical_resource_id')}
 EVENT_FILTERS = {key: base.MIXED for key in
                  ('resource_status', 'resource_action', 'resource_name', 'resource_type')}
-
-
-
-class HTTPBadRequest(faults.APIError):
-    """A bad query parameter or body (Heat's controllers raise webob's, named so)."""
-
-    code = 400
-
-
-class HTTPNotFound(faults.APIError):
-    """Nothing at that address (Heat's controllers raise webob's, named so)."""
-
-    code = 404
 
 
 def link(href, rel='self'):

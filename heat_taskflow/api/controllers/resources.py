@@ -1,6 +1,7 @@
 """Resources of one stack: /v1/{tenant_id}/stacks/{stack_name}/{stack_id}/resources[...]
 (heat/api/openstack/v1/resources.py: list, show, metadata, signal, mark unhealthy)."""
 
+from heat_taskflow.api import faults
 from heat_taskflow.api import views_resources as views
 from heat_taskflow.api.controllers import base
 from heat_taskflow.engine.exceptions import StackNotFound
@@ -31,7 +32,7 @@ class Controller(base.Controller):
         params = req.params
         invalid = sorted(set(params) - set(views.RESOURCE_FILTERS) - set(_LIST_OPTIONS))
         if invalid:
-            raise views.HTTPBadRequest('Invalid filter parameters %s' % str(invalid))
+            raise faults.BadRequest('Invalid filter parameters %s' % str(invalid))
         nested_depth = base.extract_int('nested_depth', params.get('nested_depth', 0))
         with_detail = base.extract_bool('with_detail', params.get('with_detail', False))
         filters = base.get_allowed_params(params, views.RESOURCE_FILTERS)
@@ -79,14 +80,14 @@ class Controller(base.Controller):
         self.authorize(req, 'resource:mark_unhealthy', tenant_id)
         engine = self.engine(req)
         if body is None:
-            raise views.HTTPBadRequest('Missing mandatory (mark_unhealthy) key from mark '
-                                     'unhealthy request')
+            raise faults.BadRequest('Missing mandatory (mark_unhealthy) key from mark '
+                                    'unhealthy request')
         invalid = set(body) - set(_MARK_KEYS)
         if invalid:
-            raise views.HTTPBadRequest('Invalid keys in resource mark unhealthy %s' % invalid)
+            raise faults.BadRequest('Invalid keys in resource mark unhealthy %s' % invalid)
         if 'mark_unhealthy' not in body:
-            raise views.HTTPBadRequest('Missing mandatory (mark_unhealthy) key from mark '
-                                     'unhealthy request')
+            raise faults.BadRequest('Missing mandatory (mark_unhealthy) key from mark '
+                                    'unhealthy request')
         mark = base.extract_bool('mark_unhealthy', body['mark_unhealthy'])
         reason = body.get('resource_status_reason') or ''
         stack = self.identified(engine, stack_name, stack_id)
