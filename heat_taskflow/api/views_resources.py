@@ -1,4 +1,4 @@
-"""Heat's JSON views of resources, events and outputs, with their links, and the filters
+"""Heat's JSON views of resources and events, with their links, and the filters
 of their lists (heat/api/openstack/v1/resources.py, events.py).
 
 Links are absolute, built from the request's host (X-Forwarded-* already applied by the
@@ -87,15 +87,3 @@ def format_event(req, tenant, event, detail=False, root=None):
         out['resource_type'] = event.get('resource_type')
         out['resource_properties'] = event.get('resource_properties') or {}
     return out
-
-
-def format_output(output, with_value=True):
-    """Heat's output dict; output_error only when the output failed to resolve."""
-    out = {'output_key': output['output_key'],
-           'description': output.get('description') or 'No description given'}
-    if with_value:
-        out['output_value'] = output.get('output_value')
-        if output.get('output_error'):
-            out['output_error'] = output['output_error']
-    return out
-

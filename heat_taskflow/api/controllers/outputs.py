@@ -1,6 +1,6 @@
 """Outputs of one stack: /v1/{tenant_id}/stacks/{stack_name}/{stack_id}/outputs[/{key}]."""
 
-from heat_taskflow.api import views_resources as views
+from heat_taskflow.api import views
 from heat_taskflow.api.controllers import base
 
 _STACK = '/stacks/{stack_name}/{stack_id}'
@@ -24,7 +24,7 @@ class Controller(base.Controller):
         engine = self.engine(req)
         stack = self.identified(engine, stack_name, stack_id)
         return {'outputs': [views.format_output(o, with_value=False)
-                            for o in engine.list_outputs(stack['id'])]}
+                            for o in stack.get('outputs') or ()]}
 
     def show(self, req, tenant_id, stack_name, stack_id, output_key):
         """{"output": {output_key, output_value, description[, output_error]}}; 404 for
@@ -32,6 +32,8 @@ class Controller(base.Controller):
         self.authorize(req, 'stacks:show_output', tenant_id)
         engine = self.engine(req)
         stack = self.identified(engine, stack_name, stack_id)
-        if output_key not in {o['output_key'] for o in stack.get('outputs') or ()}:
-            raise NotFound('Specified output key %s not found.' % output_key)
-        return {'output': views.format_output(engine.show_output(stack['id'], output_key))}
+        # The stack's view carries its outputs already: no second lookup of the stack.
+        for output in stack.get('outputs') or ():
+            if output['output_key'] == output_key:
+                return {'output': views.format_output(output)}
+        raise NotFound('Specified output key %s not found.' % output_key)
