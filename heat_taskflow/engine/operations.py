@@ -410,7 +410,7 @@ class StackEngine:
         if not db.stack_update(self.database, stack.id, values,
                                expected_traversal=stack.current_traversal,
                                expected_status=expected_status,
-                               event=_stack_event(stack, values)):
+                               event=state_event(stack, values)):
             return None
         return db.stack_get(self.database, stack.id)
 
@@ -568,7 +568,7 @@ class StackEngine:
         # swapped it away keeps what it wrote.
         db.stack_update(self.database, stack.id, values,
                         expected_traversal=stack.current_traversal,
-                        event=_stack_event(stack, values))
+                        event=state_event(stack, values))
         return db.stack_get(self.database, stack.id)
 
     def _completed(self, stack, action, defn):
@@ -647,7 +647,7 @@ def _previous_template(stack):
     return stack.raw_template_id
 
 
-def _stack_event(stack, values):
+def state_event(stack, values):
     """The stack's own event of a change of its row to values (None when the values
     change neither its action nor its status: no state change)."""
     if 'status' not in values and 'action' not in values:
