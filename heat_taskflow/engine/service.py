@@ -311,9 +311,10 @@ class StackService:
 
     # -- views ------------------------------------------------------------------------
 
-    def get_stack(self, name):
-        """A stack with its outputs."""
-        return self.stack_view(self._stack(name))
+    def get_stack(self, name, outputs=True):
+        """A stack with its outputs (without them, and without its template's description,
+        when outputs is False: no read beyond the stack's row)."""
+        return self.stack_view(self._stack(name), outputs=outputs)
 
     def list_stacks(self, filters=None, sort_keys=None, sort_dir=None, limit=None,
                     marker=None, show_deleted=False, show_nested=False, all_projects=False):

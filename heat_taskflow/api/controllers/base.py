@@ -30,10 +30,11 @@ class Controller:
         context = req.context
         return self.service.scoped(context.project_id, admin=is_admin(context))
 
-    def identified(self, engine, stack_name, stack_id):
-        """The stack at /stacks/{stack_name}/{stack_id} (a view with outputs): found by
+    def identified(self, engine, stack_name, stack_id, outputs=False):
+        """The stack at /stacks/{stack_name}/{stack_id} (a view, with its outputs and
+        description only when asked: most routes need no more than its row): found by
         id in the caller's project, and its name must match, else 404 (as Heat)."""
-        view = engine.get_stack(stack_id)
+        view = engine.get_stack(stack_id, outputs=outputs)
         if view['id'] != stack_id or view['stack_name'] != stack_name:
             # An id that is another stack's name, or a name that is not this stack's.
             from heat_taskflow.engine import exceptions

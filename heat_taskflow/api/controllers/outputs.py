@@ -22,7 +22,7 @@ class Controller(base.Controller):
         """{"outputs": [{output_key, description}]}."""
         self.authorize(req, 'stacks:list_outputs', tenant_id)
         engine = self.engine(req)
-        stack = self.identified(engine, stack_name, stack_id)
+        stack = self.identified(engine, stack_name, stack_id, outputs=True)
         return {'outputs': [views.format_output(o, with_value=False)
                             for o in stack.get('outputs') or ()]}
 
@@ -31,7 +31,7 @@ class Controller(base.Controller):
         a key the stack has no output of."""
         self.authorize(req, 'stacks:show_output', tenant_id)
         engine = self.engine(req)
-        stack = self.identified(engine, stack_name, stack_id)
+        stack = self.identified(engine, stack_name, stack_id, outputs=True)
         # The stack's view carries its outputs already: no second lookup of the stack.
         for output in stack.get('outputs') or ():
             if output['output_key'] == output_key:

@@ -110,7 +110,7 @@ def _nested_names(engine, rows):
             out[child] = names[child]
             continue
         try:
-            out[child] = engine.get_stack(child)['stack_name']
+            out[child] = engine.get_stack(child, outputs=False)['stack_name']
         except StackNotFound:       # deleted meanwhile: no nested link
             continue
     return out

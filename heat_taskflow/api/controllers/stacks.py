@@ -231,7 +231,7 @@ class Controller(base.Controller):
             project, name, stack_id = _parse_arn(stack_name)
             view = self.identified(self.engine(req), name, stack_id)
         else:
-            view = self.engine(req).get_stack(stack_name)
+            view = self.engine(req).get_stack(stack_name, outputs=False)
         location = base.stack_url(req, view.get('project') or req.context.project_id,
                                   view['stack_name'], view['id'], *([path] if path else []))
         if req.query_string:
@@ -243,7 +243,7 @@ class Controller(base.Controller):
     def show(self, req, tenant_id, stack_name, stack_id):
         """GET a stack with its outputs (unless resolve_outputs=false)."""
         self.authorize(req, 'stacks:show', tenant_id)
-        view = self.identified(self.engine(req), stack_name, stack_id)
+        view = self.identified(self.engine(req), stack_name, stack_id, outputs=True)
         if 'resolve_outputs' in req.GET and not base.extract_bool(
                 'resolve_outputs', req.GET['resolve_outputs']):
             view.pop('outputs', None)
