@@ -4,6 +4,7 @@ parameters parsed with Heat's messages, and the URLs of stacks."""
 from urllib import parse
 
 from heat_taskflow.api import faults, policy
+from heat_taskflow.engine import exceptions
 
 # Query parameter kinds of get_allowed_params (Heat's api/openstack/v1/util.py).
 SINGLE, MULTI, MIXED = 'single', 'multi', 'mixed'
@@ -37,7 +38,6 @@ class Controller:
         view = engine.get_stack(stack_id, outputs=outputs)
         if view['id'] != stack_id or view['stack_name'] != stack_name:
             # An id that is another stack's name, or a name that is not this stack's.
-            from heat_taskflow.engine import exceptions
             raise exceptions.StackNotFound('%s/%s' % (stack_name, stack_id))
         return view
 
