@@ -313,21 +313,21 @@ class StackEngine:
     def delete(self, stack, on_event=None):
         """Delete every resource of a stack, in reverse dependency order, then the stack."""
         self._refuse_if_busy(stack)
-        stack = self.claim(stack, dict(action=states.DELETE, status=states.IN_PROGRESS,
-                                       status_reason='Stack DELETE started'))
-        if stack is None:
+        claimed = self.claim(stack, dict(action=states.DELETE, status=states.IN_PROGRESS,
+                                         status_reason='Stack DELETE started'))
+        if claimed is None:             # another operation claimed it since it was read
             raise exc.ActionInProgress(stack.name, states.DELETE)
-        return self.run(stack, states.DELETE, None, on_event)
+        return self.run(claimed, states.DELETE, None, on_event)
 
     def check(self, stack, on_event=None):
         """Ask every resource's plugin to check the real resource."""
         self._refuse_if_busy(stack)
         defn = self.stack_definition(stack, stack.raw_template_id)
-        stack = self.claim(stack, dict(action=states.CHECK, status=states.IN_PROGRESS,
-                                       status_reason='Stack CHECK started'))
-        if stack is None:
+        claimed = self.claim(stack, dict(action=states.CHECK, status=states.IN_PROGRESS,
+                                         status_reason='Stack CHECK started'))
+        if claimed is None:             # another operation claimed it since it was read
             raise exc.ActionInProgress(stack.name, states.CHECK)
-        return self.run(stack, states.CHECK, defn, on_event)
+        return self.run(claimed, states.CHECK, defn, on_event)
 
     def resume(self, stack, on_event=None):
         """Resume the stack's interrupted operation (engine/resume.py); returns (stack row,
