@@ -13,12 +13,10 @@ then ``ContextMiddleware``, which builds ``api.context.RequestContext`` from tho
 into ``environ['heat_taskflow.context']``.
 """
 
-import json
-
-from heat_taskflow.api import context, policy
+from heat_taskflow.api import context, faults, policy, wsgi
 from heat_taskflow.conf import auth as auth_conf
 
-CONTEXT_KEY = 'heat_taskflow.context'
+CONTEXT_KEY = wsgi.CONTEXT_KEY
 
 NOAUTH_USER = 'noauth'
 NOAUTH_ROLES = ('member', 'reader')
@@ -66,16 +64,6 @@ def url_project(environ):
     return rest[0] if rest else None
 
 
-def _error(start_response, status, title, message):
-    code = int(status.split()[0])
-    body = json.dumps({'code': code, 'title': title, 'explanation': message,
-                       'error': {'type': 'HTTP%s' % title.replace(' ', ''),
-                                 'message': message, 'traceback': None}}).encode()
-    start_response(status, [('Content-Type', 'application/json'),
-                            ('Content-Length', str(len(body)))])
-    return [body]
-
-
 class NoAuthMiddleware:
     """The caller is a member and reader of the URL's project, whatever headers it sent."""
 
@@ -110,8 +98,9 @@ class ContextMiddleware:
 
     def __call__(self, environ, start_response):
         if self.require_identity and environ.get('HTTP_X_IDENTITY_STATUS') != 'Confirmed':
-            return _error(start_response, '401 Unauthorized', 'Unauthorized',
-                          'The request you have made requires authentication.')
+            resp = faults.fault_response(401, 'HTTPUnauthorized', 'The request you have '
+                                         'made requires authentication.')
+            return resp(environ, start_response)
         environ[CONTEXT_KEY] = context.RequestContext.from_environ(environ,
                                                                    enforcer=self.enforcer)
         return self.app(environ, start_response)

@@ -55,7 +55,7 @@ def format_stack(req, view, project_id, full=True, include_project=False):
             'notification_topics': [],
         })
         if 'outputs' in view:
-            out['outputs'] = [_output(o) for o in view['outputs']]
+            out['outputs'] = [format_output(o) for o in view['outputs']]
     if req.api_version >= versions.Version(1, 1):
         for key in PATH_KEYS:
             out[key] = view.get(key)
@@ -73,11 +73,14 @@ def parameter_text(value):
     return str(value)
 
 
-def _output(output):
-    out = {'output_key': output['output_key'], 'output_value': output.get('output_value'),
+def format_output(output, with_value=True):
+    """Heat's output dict; output_error only when the output failed to resolve."""
+    out = {'output_key': output['output_key'],
            'description': output.get('description') or 'No description given'}
-    if output.get('output_error'):
-        out['output_error'] = output['output_error']
+    if with_value:
+        out['output_value'] = output.get('output_value')
+        if output.get('output_error'):
+            out['output_error'] = output['output_error']
     return out
 
 

@@ -1,4 +1,4 @@
-"""Heat's JSON views of resources, events and outputs, with their links, and the filters
+"""Heat's JSON views of resources and events, with their links, and the filters
 of their lists (heat/api/openstack/v1/resources.py, events.py).
 
 Links are absolute, built from the request's host (X-Forwarded-* already applied by the
@@ -8,7 +8,7 @@ a resource's stack name is the stack link's second-last segment, and ``--wait`` 
 event whose stack link ends with its ``physical_resource_id``.
 """
 
-from heat_taskflow.api import faults, views
+from heat_taskflow.api import views
 from heat_taskflow.api.controllers import base
 
 # Filters of the lists: given once or repeated (Heat's PARAM_TYPE_MIXED).
@@ -16,19 +16,6 @@ RESOURCE_FILTERS = {key: base.MIXED for key in
                     ('type', 'status', 'name', 'action', 'id', 'physical_resource_id')}
 EVENT_FILTERS = {key: base.MIXED for key in
                  ('resource_status', 'resource_action', 'resource_name', 'resource_type')}
-
-
-
-class HTTPBadRequest(faults.APIError):
-    """A bad query parameter or body (Heat's controllers raise webob's, named so)."""
-
-    code = 400
-
-
-class HTTPNotFound(faults.APIError):
-    """Nothing at that address (Heat's controllers raise webob's, named so)."""
-
-    code = 404
 
 
 def link(href, rel='self'):
@@ -100,15 +87,3 @@ def format_event(req, tenant, event, detail=False, root=None):
         out['resource_type'] = event.get('resource_type')
         out['resource_properties'] = event.get('resource_properties') or {}
     return out
-
-
-def format_output(output, with_value=True):
-    """Heat's output dict; output_error only when the output failed to resolve."""
-    out = {'output_key': output['output_key'],
-           'description': output.get('description') or 'No description given'}
-    if with_value:
-        out['output_value'] = output.get('output_value')
-        if output.get('output_error'):
-            out['output_error'] = output['output_error']
-    return out
-

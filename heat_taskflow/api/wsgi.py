@@ -46,11 +46,6 @@ class Request(webob.Request):
                                     % type(data).__name__)
         return data
 
-    def base_url(self):
-        """scheme://host[:port][/prefix] as the client reached us (proxy headers honoured
-        by HTTPProxyToWSGI before this runs)."""
-        return self.application_url
-
 
 def json_response(data, status=200, headers=None):
     """A JSON response (application/json; a None body is the JSON null, as Heat's)."""

@@ -85,9 +85,7 @@ class APIServer(gunicorn.app.base.BaseApplication):
         """Called in each worker after the fork: build its service and the WSGI app."""
         from heat_taskflow.api import app as app_mod
         self.service = build_service(self.conf)
-        resume = getattr(self.service, 'resume_orphans', None)
-        if resume is not None:
-            resume()
+        self.service.resume_orphans()
         return app_mod.build_app(self.conf, self.service)
 
 

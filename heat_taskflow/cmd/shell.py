@@ -7,13 +7,13 @@ Exit codes: 0 success; 1 the operation ran and the stack ended FAILED (or an une
 error); 2 a usage, input or validation error.
 """
 
-import importlib.metadata
 import logging
 import sys
 
 from cliff import app, commandmanager
 from oslo_config import cfg
 
+from heat_taskflow.common import version as version_mod
 from heat_taskflow.conf import CONF
 
 NAME = 'heat-taskflow'
@@ -27,13 +27,6 @@ def make_service(conf):
     from heat_taskflow.conductors import local
 
     return local.stack_service(conf).scoped(conf.project_id)
-
-
-def _version():
-    try:
-        return importlib.metadata.version(NAME)
-    except importlib.metadata.PackageNotFoundError:
-        return 'unknown'
 
 
 def _exit_code(exc):
@@ -53,7 +46,7 @@ class HeatTaskflowApp(app.App):
                  stdin=None, stdout=None, stderr=None):
         super().__init__(
             description='Orchestrate Heat (HOT) stacks on TaskFlow.',
-            version=_version(),
+            version=version_mod.version_string(),
             command_manager=command_manager or commandmanager.CommandManager(
                 COMMAND_NAMESPACE),
             stdin=stdin, stdout=stdout, stderr=stderr)

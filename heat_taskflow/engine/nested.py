@@ -137,8 +137,7 @@ class ResourceNestedStacks(base.NestedStackService):
             # Only an interrupted operation can leave a child busy while its parent acts.
             values = {'status': states.FAILED, 'status_reason': 'interrupted'}
             db.stack_update(self._engine.database, stack.id, values,
-                            event=db.stack_event(stack.id, stack.name, stack.action,
-                                                 states.FAILED, 'interrupted'))
+                            event=ops.state_event(stack, values))
             stack = db.stack_get(self._engine.database, stack.id)
         self._engine.delete(stack)
 

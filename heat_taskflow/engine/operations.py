@@ -313,21 +313,21 @@ class StackEngine:
     def delete(self, stack, on_event=None):
         """Delete every resource of a stack, in reverse dependency order, then the stack."""
         self._refuse_if_busy(stack)
-        stack = self.claim(stack, dict(action=states.DELETE, status=states.IN_PROGRESS,
-                                       status_reason='Stack DELETE started'))
-        if stack is None:
+        claimed = self.claim(stack, dict(action=states.DELETE, status=states.IN_PROGRESS,
+                                         status_reason='Stack DELETE started'))
+        if claimed is None:             # another operation claimed it since it was read
             raise exc.ActionInProgress(stack.name, states.DELETE)
-        return self.run(stack, states.DELETE, None, on_event)
+        return self.run(claimed, states.DELETE, None, on_event)
 
     def check(self, stack, on_event=None):
         """Ask every resource's plugin to check the real resource."""
         self._refuse_if_busy(stack)
         defn = self.stack_definition(stack, stack.raw_template_id)
-        stack = self.claim(stack, dict(action=states.CHECK, status=states.IN_PROGRESS,
-                                       status_reason='Stack CHECK started'))
-        if stack is None:
+        claimed = self.claim(stack, dict(action=states.CHECK, status=states.IN_PROGRESS,
+                                         status_reason='Stack CHECK started'))
+        if claimed is None:             # another operation claimed it since it was read
             raise exc.ActionInProgress(stack.name, states.CHECK)
-        return self.run(stack, states.CHECK, defn, on_event)
+        return self.run(claimed, states.CHECK, defn, on_event)
 
     def resume(self, stack, on_event=None):
         """Resume the stack's interrupted operation (engine/resume.py); returns (stack row,
@@ -410,7 +410,7 @@ class StackEngine:
         if not db.stack_update(self.database, stack.id, values,
                                expected_traversal=stack.current_traversal,
                                expected_status=expected_status,
-                               event=_stack_event(stack, values)):
+                               event=state_event(stack, values)):
             return None
         return db.stack_get(self.database, stack.id)
 
@@ -568,7 +568,7 @@ class StackEngine:
         # swapped it away keeps what it wrote.
         db.stack_update(self.database, stack.id, values,
                         expected_traversal=stack.current_traversal,
-                        event=_stack_event(stack, values))
+                        event=state_event(stack, values))
         return db.stack_get(self.database, stack.id)
 
     def _completed(self, stack, action, defn):
@@ -647,7 +647,7 @@ def _previous_template(stack):
     return stack.raw_template_id
 
 
-def _stack_event(stack, values):
+def state_event(stack, values):
     """The stack's own event of a change of its row to values (None when the values
     change neither its action nor its status: no state change)."""
     if 'status' not in values and 'action' not in values:

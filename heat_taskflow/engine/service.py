@@ -312,7 +312,8 @@ class StackService:
     # -- views ------------------------------------------------------------------------
 
     def get_stack(self, name, outputs=True):
-        """A stack with its outputs and description (without both unless outputs)."""
+        """A stack with its outputs (without them, and without its template's description,
+        when outputs is False: no read beyond the stack's row)."""
         return self.stack_view(self._stack(name), outputs=outputs)
 
     def list_stacks(self, filters=None, sort_keys=None, sort_dir=None, limit=None,
@@ -377,7 +378,7 @@ class StackService:
         top = stack.nested_depth or 0
         stacks = {stack.id: stack}
         stacks.update((s.id, s) for s in family if (s.nested_depth or 0) - top <= nested_depth)
-        nested = {(s.owner_id, s.parent_resource_name): s.id for s in family
+        nested = {(s.owner_id, s.parent_resource_name): s for s in family
                   if s.deleted_at is None}
         filters = dict(filters or {})
         pairs = _status_filter(filters, 'status')
@@ -389,7 +390,7 @@ class StackService:
             if r.stack_id not in required_by:
                 required_by[r.stack_id] = self._required_by(stacks[r.stack_id])
         return [self.resource_view(stacks[r.stack_id], r, full=with_detail,
-                                   nested_stack_id=nested.get((r.stack_id, r.name)),
+                                   nested_stack=nested.get((r.stack_id, r.name)),
                                    required_by=required_by[r.stack_id].get(r.name, []))
                 for r in rows]
 
@@ -439,10 +440,10 @@ class StackService:
         """One resource with its stored attributes, description and metadata."""
         stack = self._stack(name)
         row = self._row(stack, resource_name)
-        child = [c.id for c in db.stack_list(self.database, None, owner_id=stack.id)
+        child = [c for c in db.stack_list(self.database, None, owner_id=stack.id)
                  if c.parent_resource_name == row.name]
         return self.resource_view(stack, row, full=True,
-                                  nested_stack_id=child[0] if child else None)
+                                  nested_stack=child[0] if child else None)
 
     def resource_metadata(self, name, resource_name):
         """A resource's metadata as last converged (its template metadata, resolved);
@@ -550,9 +551,11 @@ class StackService:
                 view['description'] = (raw.template or {}).get('description')
         return view
 
-    def resource_view(self, stack, row, full=False, nested_stack_id=None, required_by=None):
+    def resource_view(self, stack, row, full=False, nested_stack=None, required_by=None):
         """The API dict of a resource row (full: with its attributes, description and
-        metadata). ``required_by``: the names that require it (looked up when None)."""
+        metadata). ``nested_stack``: the live stack row the resource owns, if any (its id
+        and name are shown). ``required_by``: the names that require it (looked up when
+        None)."""
         if required_by is None:
             required_by = self._required_by(stack).get(row.name, [])
         view = {
@@ -570,8 +573,9 @@ class StackService:
         }
         if stack.parent_resource_name:
             view['parent_resource'] = stack.parent_resource_name
-        if nested_stack_id:
-            view['nested_stack_id'] = nested_stack_id
+        if nested_stack is not None:
+            view['nested_stack_id'] = nested_stack.id
+            view['nested_stack_name'] = nested_stack.name
         if full:
             view['attributes'] = dict(row.attributes or {})
             view['description'] = ((row.template or {}).get('raw') or {}).get(

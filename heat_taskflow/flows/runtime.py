@@ -43,10 +43,10 @@ class OperationRuntime:
         self._lock = threading.Lock()
         self._local = threading.local()
         self._deps = definition.dependencies() if definition is not None else {}
-        self._superseded_seen = False
-        self._superseded_read = float('-inf')
-        self._stopped_seen = False
-        self._stopped_read = float('-inf')
+        # Throttled looks at the stack row (_lately): {question: True once answered yes}
+        # and {question: monotonic time of the last read}.
+        self._seen = {}
+        self._read = {}
         self._names = frozenset(self._deps)
 
     def target_names(self):
@@ -67,21 +67,14 @@ class OperationRuntime:
         stack = db.stack_get(self.database, self.stack_id)
         gone = stack is None or stack.current_traversal != self.traversal_id
         if gone:
-            self._superseded_seen = True
+            self._seen['superseded'] = True
         return gone
 
     def superseded_lately(self, max_age=SUPERSEDED_MAX_AGE):
         """superseded(), reading the stack row at most once per max_age seconds per
         traversal (a "yes" is final): for the legacy path's check before each action, which
         otherwise costs a statement per resource; a cancel is seen within max_age."""
-        if self._superseded_seen:
-            return True
-        now = time.monotonic()
-        with self._lock:
-            fresh = now - self._superseded_read < max_age
-            if not fresh:
-                self._superseded_read = now
-        return False if fresh else self.superseded()
+        return self._lately('superseded', max_age, self.superseded)
 
     def stopped_lately(self, max_age=STOPPED_MAX_AGE):
         """True once the operation was stopped for good: another traversal replaced this
@@ -90,17 +83,26 @@ class OperationRuntime:
         not a stop: their actions in flight are awaited by the traversal that follows.
         Reads the stack row at most once per max_age seconds per traversal; a "yes" is
         final."""
+        return self._lately('stopped', max_age, self._stopped)
+
+    def _stopped(self):
+        stack = db.stack_get(self.database, self.stack_id)
+        return stack is None or (stack.current_traversal != self.traversal_id
+                                 and stack.status != states.IN_PROGRESS)
+
+    def _lately(self, question, max_age, look):
+        """look() (a read of the stack row) at most once per max_age seconds per
+        traversal for a question; its last answer in between; a "yes" is final."""
         now = time.monotonic()
         with self._lock:
-            if self._stopped_seen or now - self._stopped_read < max_age:
-                return self._stopped_seen
-            self._stopped_read = now
-        stack = db.stack_get(self.database, self.stack_id)
-        stopped = stack is None or (stack.current_traversal != self.traversal_id
-                                    and stack.status != states.IN_PROGRESS)
-        if stopped:
-            self._stopped_seen = True
-        return stopped
+            last = self._read.get(question, float('-inf'))
+            if self._seen.get(question) or now - last < max_age:
+                return self._seen.get(question, False)
+            self._read[question] = now
+        if look():
+            self._seen[question] = True
+            return True
+        return False
 
     def start_node(self):
         """Note that this thread starts a node (progress counts nodes that ended)."""

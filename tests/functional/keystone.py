@@ -27,7 +27,7 @@ import time
 import pytest
 import requests
 
-from tests.functional.zookeeper import _die_with_parent, free_port
+from tests.functional.zookeeper import _die_with_parent, file_tail, free_port, stop_process
 
 VENV = os.environ.get('HEAT_TASKFLOW_KEYSTONE_VENV') or os.path.join(
     os.environ.get('XDG_CACHE_HOME') or os.path.join(os.path.expanduser('~'), '.cache'),
@@ -172,22 +172,11 @@ class KeystoneServer:
     def stop(self, timeout=10.0):
         """Stop gunicorn (SIGTERM, then SIGKILL); safe to call twice."""
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, timeout)
 
     def log_tail(self, lines=30):
         """The last lines of Keystone's log."""
-        try:
-            with open(self.log_path, errors='replace') as f:
-                return ''.join(f.readlines()[-lines:])
-        except OSError:
-            return ''
+        return file_tail(self.log_path, lines)
 
 
 @dataclasses.dataclass

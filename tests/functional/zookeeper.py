@@ -37,6 +37,28 @@ def missing():
     return None
 
 
+def stop_process(process, timeout=10.0):
+    """Stop a server's process (SIGTERM, then SIGKILL after timeout s); None or one that has
+    exited already is left as it is."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def file_tail(path, lines):
+    """The last lines of a log file ('' when it cannot be read)."""
+    try:
+        with open(path, errors='replace') as f:
+            return ''.join(f.readlines()[-lines:])
+    except OSError:
+        return ''
+
+
 def free_port(host='127.0.0.1'):
     """A TCP port nobody listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -167,19 +189,8 @@ class ZooKeeperServer:
     def stop(self, timeout=10.0):
         """Stop the server (SIGTERM, then SIGKILL); safe to call twice."""
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, timeout)
 
     def log_tail(self, lines=20):
         """The last lines of the server's log."""
-        try:
-            with open(self.log_path, errors='replace') as f:
-                return ''.join(f.readlines()[-lines:])
-        except OSError:
-            return ''
+        return file_tail(self.log_path, lines)

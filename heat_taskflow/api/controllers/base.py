@@ -4,6 +4,7 @@ parameters parsed with Heat's messages, and the URLs of stacks."""
 from urllib import parse
 
 from heat_taskflow.api import faults, policy
+from heat_taskflow.engine import exceptions
 
 # Query parameter kinds of get_allowed_params (Heat's api/openstack/v1/util.py).
 SINGLE, MULTI, MIXED = 'single', 'multi', 'mixed'
@@ -30,14 +31,13 @@ class Controller:
         context = req.context
         return self.service.scoped(context.project_id, admin=is_admin(context))
 
-    def identified(self, engine, stack_name, stack_id, full=False):
-        """The stack at /stacks/{stack_name}/{stack_id} (a view; full: with its outputs
-        and description, two more queries): found by id in the caller's project, and its
-        name must match, else 404 (as Heat)."""
-        view = engine.get_stack(stack_id, outputs=full)
+    def identified(self, engine, stack_name, stack_id, outputs=False):
+        """The stack at /stacks/{stack_name}/{stack_id} (a view, with its outputs and
+        description only when asked: most routes need no more than its row): found by
+        id in the caller's project, and its name must match, else 404 (as Heat)."""
+        view = engine.get_stack(stack_id, outputs=outputs)
         if view['id'] != stack_id or view['stack_name'] != stack_name:
             # An id that is another stack's name, or a name that is not this stack's.
-            from heat_taskflow.engine import exceptions
             raise exceptions.StackNotFound('%s/%s' % (stack_name, stack_id))
         return view
 

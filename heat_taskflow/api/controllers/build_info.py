@@ -1,20 +1,11 @@
 """GET /build_info: the version of the API and of the engine (one package here)."""
 
-from importlib import metadata
-
 from heat_taskflow.api.controllers import base
+from heat_taskflow.common import version
 
 ROUTES = [
     ('/build_info', 'GET', 'build_info'),
 ]
-
-
-def revision():
-    """heat-taskflow's installed version."""
-    try:
-        return metadata.version('heat-taskflow')
-    except metadata.PackageNotFoundError:
-        return 'unknown'
 
 
 class Controller(base.Controller):
@@ -22,5 +13,5 @@ class Controller(base.Controller):
 
     def build_info(self, req, tenant_id):
         self.authorize(req, 'build_info:build_info', tenant_id)
-        rev = revision()
+        rev = version.version_string()
         return {'api': {'revision': rev}, 'engine': {'revision': rev}}

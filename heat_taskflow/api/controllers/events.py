@@ -7,6 +7,7 @@ stops at the stack's own event (resource_name the stack's name, physical_resourc
 stack's id, its stack link ending with that id).
 """
 
+from heat_taskflow.api import faults
 from heat_taskflow.api import views_resources as views
 from heat_taskflow.api.controllers import base
 
@@ -36,8 +37,8 @@ class Controller(base.Controller):
         marker = params.get('marker') or None
         sort_dir = params.get('sort_dir') or 'asc'
         if sort_dir.lower() not in _SORT_DIRS:
-            raise views.HTTPBadRequest("Unknown sort direction '%s', must be one of: %s"
-                                     % (sort_dir, ', '.join(_SORT_DIRS)))
+            raise faults.BadRequest("Unknown sort direction '%s', must be one of: %s"
+                                    % (sort_dir, ', '.join(_SORT_DIRS)))
         sort_keys = [k for k in params.getall('sort_keys') if k] or None
         filters = base.get_allowed_params(params, views.EVENT_FILTERS)
         stack = self.identified(engine, stack_name, stack_id)
@@ -46,7 +47,8 @@ class Controller(base.Controller):
                                     sort_keys=sort_keys, filters=filters or None,
                                     nested_depth=nested_depth)
         if not events and resource_name is not None:
-            raise views.HTTPNotFound('No events found for resource %s' % resource_name)
+            raise faults.APIError('No events found for resource %s' % resource_name,
+                                  code=404)
         tenant = stack.get('project') or tenant_id
         root = (stack['stack_name'], stack['id']) if nested_depth else None
         return {'events': [views.format_event(req, tenant, e, root=root) for e in events]}

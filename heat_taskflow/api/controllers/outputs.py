@@ -1,6 +1,6 @@
 """Outputs of one stack: /v1/{tenant_id}/stacks/{stack_name}/{stack_id}/outputs[/{key}]."""
 
-from heat_taskflow.api import views_resources as views
+from heat_taskflow.api import views
 from heat_taskflow.api.controllers import base
 
 _STACK = '/stacks/{stack_name}/{stack_id}'
@@ -22,16 +22,18 @@ class Controller(base.Controller):
         """{"outputs": [{output_key, description}]}."""
         self.authorize(req, 'stacks:list_outputs', tenant_id)
         engine = self.engine(req)
-        stack = self.identified(engine, stack_name, stack_id)
+        stack = self.identified(engine, stack_name, stack_id, outputs=True)
         return {'outputs': [views.format_output(o, with_value=False)
-                            for o in engine.list_outputs(stack['id'])]}
+                            for o in stack.get('outputs') or ()]}
 
     def show(self, req, tenant_id, stack_name, stack_id, output_key):
         """{"output": {output_key, output_value, description[, output_error]}}; 404 for
         a key the stack has no output of."""
         self.authorize(req, 'stacks:show_output', tenant_id)
         engine = self.engine(req)
-        stack = self.identified(engine, stack_name, stack_id, full=True)
-        if output_key not in {o['output_key'] for o in stack.get('outputs') or ()}:
-            raise NotFound('Specified output key %s not found.' % output_key)
-        return {'output': views.format_output(engine.show_output(stack['id'], output_key))}
+        stack = self.identified(engine, stack_name, stack_id, outputs=True)
+        # The stack's view carries its outputs already: no second lookup of the stack.
+        for output in stack.get('outputs') or ():
+            if output['output_key'] == output_key:
+                return {'output': views.format_output(output)}
+        raise NotFound('Specified output key %s not found.' % output_key)

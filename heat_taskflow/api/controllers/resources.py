@@ -1,9 +1,9 @@
 """Resources of one stack: /v1/{tenant_id}/stacks/{stack_name}/{stack_id}/resources[...]
 (heat/api/openstack/v1/resources.py: list, show, metadata, signal, mark unhealthy)."""
 
+from heat_taskflow.api import faults
 from heat_taskflow.api import views_resources as views
 from heat_taskflow.api.controllers import base
-from heat_taskflow.engine.exceptions import StackNotFound
 
 # Query keys GET .../resources accepts besides its filters; any other is a 400, as Heat.
 _LIST_OPTIONS = ('nested_depth', 'with_detail')
@@ -31,7 +31,7 @@ class Controller(base.Controller):
         params = req.params
         invalid = sorted(set(params) - set(views.RESOURCE_FILTERS) - set(_LIST_OPTIONS))
         if invalid:
-            raise views.HTTPBadRequest('Invalid filter parameters %s' % str(invalid))
+            raise faults.BadRequest('Invalid filter parameters %s' % str(invalid))
         nested_depth = base.extract_int('nested_depth', params.get('nested_depth', 0))
         with_detail = base.extract_bool('with_detail', params.get('with_detail', False))
         filters = base.get_allowed_params(params, views.RESOURCE_FILTERS)
@@ -39,9 +39,8 @@ class Controller(base.Controller):
         rows = engine.list_resources(stack['id'], nested_depth=nested_depth,
                                      filters=filters or None, with_detail=with_detail)
         tenant = stack.get('project') or tenant_id
-        names = _nested_names(engine, rows)
-        return {'resources': [views.format_resource(req, tenant, _with_nested(r, names),
-                                                    detail=with_detail) for r in rows]}
+        return {'resources': [views.format_resource(req, tenant, r, detail=with_detail)
+                              for r in rows]}
 
     def show(self, req, tenant_id, stack_name, stack_id, resource_name):
         """{"resource": {..., "attributes", "links"}}; with_attr is accepted (every stored
@@ -50,7 +49,6 @@ class Controller(base.Controller):
         engine = self.engine(req)
         stack = self.identified(engine, stack_name, stack_id)
         res = engine.show_resource(stack['id'], resource_name)
-        res = _with_nested(res, _nested_names(engine, [res]))
         return {'resource': views.format_resource(req, stack.get('project') or tenant_id,
                                                   res, detail=True)}
 
@@ -79,47 +77,17 @@ class Controller(base.Controller):
         self.authorize(req, 'resource:mark_unhealthy', tenant_id)
         engine = self.engine(req)
         if body is None:
-            raise views.HTTPBadRequest('Missing mandatory (mark_unhealthy) key from mark '
-                                     'unhealthy request')
+            raise faults.BadRequest('Missing mandatory (mark_unhealthy) key from mark '
+                                    'unhealthy request')
         invalid = set(body) - set(_MARK_KEYS)
         if invalid:
-            raise views.HTTPBadRequest('Invalid keys in resource mark unhealthy %s' % invalid)
+            raise faults.BadRequest('Invalid keys in resource mark unhealthy %s' % invalid)
         if 'mark_unhealthy' not in body:
-            raise views.HTTPBadRequest('Missing mandatory (mark_unhealthy) key from mark '
-                                     'unhealthy request')
+            raise faults.BadRequest('Missing mandatory (mark_unhealthy) key from mark '
+                                    'unhealthy request')
         mark = base.extract_bool('mark_unhealthy', body['mark_unhealthy'])
         reason = body.get('resource_status_reason') or ''
         stack = self.identified(engine, stack_name, stack_id)
         engine.mark_resource_unhealthy(stack['id'], resource_name, reset=not mark,
                                        reason=str(reason))
         return None
-
-
-def _nested_names(engine, rows):
-    """{child stack id: its name} for the rows owning a nested stack (the engine names the
-    child's id; the link needs its name too, as heatclient reads both from it). The rows of
-    deeper levels (nested_depth) name most of them; the rest are looked up."""
-    names = {r['stack_id']: r['stack_name'] for r in rows}
-    out = {}
-    for res in rows:
-        child = res.get('nested_stack_id')
-        if not child or child in out:
-            continue
-        if child in names:
-            out[child] = names[child]
-            continue
-        try:
-            out[child] = engine.get_stack(child)['stack_name']
-        except StackNotFound:       # deleted meanwhile: no nested link
-            continue
-    return out
-
-
-def _with_nested(res, names):
-    """The row with nested_stack_name, or without nested_stack_id when the child is gone."""
-    child = res.get('nested_stack_id')
-    if not child:
-        return res
-    if child not in names:
-        return {k: v for k, v in res.items() if k != 'nested_stack_id'}
-    return dict(res, nested_stack_name=names[child])

@@ -243,7 +243,7 @@ class Controller(base.Controller):
     def show(self, req, tenant_id, stack_name, stack_id):
         """GET a stack with its outputs (unless resolve_outputs=false)."""
         self.authorize(req, 'stacks:show', tenant_id)
-        view = self.identified(self.engine(req), stack_name, stack_id, full=True)
+        view = self.identified(self.engine(req), stack_name, stack_id, outputs=True)
         if 'resolve_outputs' in req.GET and not base.extract_bool(
                 'resolve_outputs', req.GET['resolve_outputs']):
             view.pop('outputs', None)
@@ -274,14 +274,7 @@ class Controller(base.Controller):
     def update(self, req, tenant_id, stack_name, stack_id):
         """PUT: update to a new template (required) and parameters; 202 at once."""
         self.authorize(req, 'stacks:update', tenant_id)
-        data = Instantiation(req.json_body())
-        text, filename = data.template()
-        engine = self.engine(req)
-        self.identified(engine, stack_name, stack_id)
-        engine.update_stack(stack_id, text, filename, files=data.files(),
-                            environments=data.environments(), parameters=data.parameters(),
-                            existing=False, **data.args(is_update=True))
-        return wsgi.empty_response(202)
+        return self._update(req, Instantiation(req.json_body()), stack_name, stack_id)
 
     def update_patch(self, req, tenant_id, stack_name, stack_id):
         """PATCH: update keeping what is not given (no template: the current one;
@@ -289,12 +282,16 @@ class Controller(base.Controller):
         data = Instantiation(req.json_body(), patch=True)
         rule = 'stacks:update_no_change' if data.no_change() else 'stacks:update_patch'
         self.authorize(req, rule, tenant_id)
+        return self._update(req, data, stack_name, stack_id)
+
+    def _update(self, req, data, stack_name, stack_id):
+        """Start the update the body asks for (a PATCH keeps what it does not give)."""
         text, filename = data.template()
         engine = self.engine(req)
         self.identified(engine, stack_name, stack_id)
         engine.update_stack(stack_id, text, filename, files=data.files(),
                             environments=data.environments(), parameters=data.parameters(),
-                            existing=True, **data.args(is_update=True))
+                            existing=data.patch, **data.args(is_update=True))
         return wsgi.empty_response(202)
 
     def delete(self, req, tenant_id, stack_name, stack_id):

@@ -45,9 +45,8 @@ class Controller(base.Controller):
     def validate_template(self, req, tenant_id):
         """POST /validate: Heat's validate body, or 400 naming file, line and path."""
         self.authorize(req, 'stacks:validate_template', tenant_id)
-        for name in ('show_nested', 'ignore_errors'):
-            if name == 'show_nested' and name in req.GET:
-                base.extract_bool(name, req.GET[name])
+        if 'show_nested' in req.GET:                    # checked, as Heat; not used
+            base.extract_bool('show_nested', req.GET['show_nested'])
         data = Instantiation(req.json_body())
         text, filename = data.template()
         try:

@@ -12,23 +12,6 @@ STACK = '/stacks/{stack_name}/{stack_id}'
 
 # (path, method, action, Heat's policy rule, what is missing)
 TABLE = [
-    (STACK + '/resources', 'GET', 'resource_index', 'resource:index', 'Resource list'),
-    (STACK + '/resources/{resource_name}', 'GET', 'resource_show', 'resource:show',
-     'Resource show'),
-    (STACK + '/resources/{resource_name}', 'PATCH', 'resource_mark_unhealthy',
-     'resource:mark_unhealthy', 'Resource mark unhealthy'),
-    (STACK + '/resources/{resource_name}/metadata', 'GET', 'resource_metadata',
-     'resource:metadata', 'Resource metadata'),
-    (STACK + '/resources/{resource_name}/signal', 'POST', 'resource_signal',
-     'resource:signal', 'Resource signal'),
-    (STACK + '/events', 'GET', 'event_index', 'events:index', 'Event list'),
-    (STACK + '/resources/{resource_name}/events', 'GET', 'resource_event_index',
-     'events:index', 'Event list'),
-    (STACK + '/resources/{resource_name}/events/{event_id}', 'GET', 'event_show',
-     'events:show', 'Event show'),
-    (STACK + '/outputs', 'GET', 'list_outputs', 'stacks:list_outputs', 'Output list'),
-    (STACK + '/outputs/{output_key}', 'GET', 'show_output', 'stacks:show_output',
-     'Output show'),
     (STACK + '/preview', 'PUT', 'preview_update', 'stacks:preview_update',
      'Stack update preview'),
     (STACK + '/preview', 'PATCH', 'preview_update_patch', 'stacks:preview_update_patch',

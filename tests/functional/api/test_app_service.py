@@ -5,7 +5,6 @@ import json
 import os
 import pathlib
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,8 @@ import urllib.request
 
 import pytest
 import yaml
+
+from tests.functional import zookeeper as zk
 
 EXAMPLES = pathlib.Path(__file__).resolve().parents[3] / 'examples'
 SCRIPT = pathlib.Path(sys.executable).with_name('heat-taskflow-api')
@@ -43,12 +44,6 @@ def stack_status(state_dir, name, project='demo'):
         database.dispose()
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
 def http(method, url, body=None, headers=None):
     """(status, headers, parsed JSON body or None); redirects are not followed."""
     data = json.dumps(body).encode() if body is not None else None
@@ -76,7 +71,7 @@ def api_service(request, tmp_path):
     workers = getattr(request, 'param', 1)
     if not SCRIPT.exists():
         pytest.skip('heat-taskflow-api is not installed next to %s' % sys.executable)
-    port = free_port()
+    port = zk.free_port()
     config = tmp_path / 'heat-taskflow.conf'
     config.write_text('[DEFAULT]\nstate_dir = %s\n[api]\nbind_port = %d\nthreads = 4\n'
                       'workers = %d\n' % (tmp_path, port, workers))

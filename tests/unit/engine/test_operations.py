@@ -3,6 +3,7 @@ sequence on both paths, rollbacks described by stack columns, stored definitions
 
 import pytest
 
+from heat_taskflow.engine import exceptions as exc
 from heat_taskflow.engine import operations as ops
 from heat_taskflow.persistence import api as db
 from heat_taskflow.template import StackDefinition
@@ -96,3 +97,14 @@ def test_the_definition_cache_is_bounded(service, monkeypatch):
     again = engine.stack_definition(one, one.raw_template_id)
     assert again is not first and again.parameters == first.parameters
     assert list(engine._definitions) == [one.raw_template_id]
+
+
+@pytest.mark.parametrize('operation', ['delete_stack', 'check_stack'])
+def test_losing_the_claim_to_another_operation_is_action_in_progress(service, monkeypatch,
+                                                                     operation):
+    # Two requests at once (the API serves them on threads): the other one swapped its
+    # traversal in between this one's read of the stack and its claim.
+    service.create_stack('race', tmpl({'a': res('one')}), 't.yaml')
+    monkeypatch.setattr(service.engine, 'claim', lambda *args, **kwargs: None)
+    with pytest.raises(exc.ActionInProgress):
+        getattr(service, operation)('race')

@@ -46,6 +46,7 @@ def test_resource_views_filters_and_detail(made):
     deep = by_name(view.list_resources('web', nested_depth=1))
     assert deep['inner']['parent_resource'] == 'n'
     assert deep['inner']['stack_id'] == child_id
+    assert listed['n']['nested_stack_name'] == deep['inner']['stack_name']
     assert by_name(view.list_resources('web', filters={'status': 'FAILED'})).keys() == {'bad'}
     assert by_name(view.list_resources('web', filters={'status': 'CREATE_COMPLETE'})).keys() \
         == {'a', 'b', 'n'}
