@@ -78,17 +78,20 @@ class OperationRuntime:
 
     def stopped_lately(self, max_age=STOPPED_MAX_AGE):
         """True once the operation was stopped for good: another traversal replaced this
-        one and the stack is no longer IN_PROGRESS (a cancel without rollback; a deleted
-        stack). A redirect or a rollback (the stack IN_PROGRESS under a new traversal) is
-        not a stop: their actions in flight are awaited by the traversal that follows.
-        Reads the stack row at most once per max_age seconds per traversal; a "yes" is
-        final."""
+        one and the stack is no longer IN_PROGRESS (a cancel without rollback), or is
+        being deleted (a delete after that cancel, which may come before this looks), or
+        is gone. A redirect or a rollback (an update or rollback IN_PROGRESS under a new
+        traversal) is not a stop: their actions in flight are awaited by the traversal
+        that follows. Reads the stack row at most once per max_age seconds per
+        traversal; a "yes" is final."""
         return self._lately('stopped', max_age, self._stopped)
 
     def _stopped(self):
         stack = db.stack_get(self.database, self.stack_id)
-        return stack is None or (stack.current_traversal != self.traversal_id
-                                 and stack.status != states.IN_PROGRESS)
+        if stack is None:
+            return True
+        return stack.current_traversal != self.traversal_id and (
+            stack.status != states.IN_PROGRESS or stack.action == states.DELETE)
 
     def _lately(self, question, max_age, look):
         """look() (a read of the stack row) at most once per max_age seconds per

@@ -341,6 +341,26 @@ def test_cancel_without_rollback_stops_the_running_action_s_wait(paths, tmp_path
     assert current_rows(paths, 'stop')['a'].attributes['output'] == 'three'
 
 
+def test_a_delete_right_after_a_cancel_stops_the_running_action_s_wait(paths, tmp_path):
+    """The delete may claim the stack before the cancelled action's next look at it (at
+    most one a second): a delete in progress stops the waits of the traversal it replaced,
+    as a FAILED stack does, or the delete would wait for them (60 s here)."""
+    path = tmp_path / 'ledger'
+    paths.create('gone', tmpl({'a': ledger(path, 'one')}), 't.yaml')
+    running = start_update(paths, 'gone', two_step(path, 'two', wait=60))
+    harness.wait_for(lambda: row_status(paths, 'gone', 'a') == ('UPDATE', 'IN_PROGRESS'),
+                     what='a updating')
+    started = time.monotonic()
+    paths.service.cancel_stack('gone', rollback=False)
+    paths.service.delete_stack('gone')
+    final = harness.settle(paths.service, 'gone')      # None once the row is gone
+    assert final is None or final['stack_status'] == 'DELETE_COMPLETE', final
+    if running is not None:
+        running.result()
+    assert time.monotonic() - started < 30, 'the delete waited for the cancelled action'
+    assert_exactly_once(path, set())                # created once, deleted once
+
+
 def test_cancel_with_rollback_returns_to_the_previous_template(paths, tmp_path):
     path = tmp_path / 'ledger'
     paths.create('back', tmpl({'a': ledger(path, 'one')}), 't.yaml')
