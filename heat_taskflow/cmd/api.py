@@ -18,14 +18,13 @@ import signal
 import sys
 
 import gunicorn.app.base
-from oslo_config import cfg
 
+from heat_taskflow.cmd import daemon
 from heat_taskflow.conf import CONF
 from heat_taskflow.conf import api as api_conf
 
 NAME = 'heat-taskflow-api'
 LOG = logging.getLogger(NAME)
-LOG_FORMAT = '%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s'
 
 
 def prepare_database(conf):
@@ -124,16 +123,10 @@ def main(argv=None):
     """Console script entry point."""
     argv = sys.argv[1:] if argv is None else list(argv)
     api_conf.register_opts(CONF)
-    try:
-        CONF(argv, project='heat-taskflow', prog=NAME)
-    except cfg.Error as exc:
-        sys.stderr.write('%s: %s\n' % (NAME, exc))
-        return 2
-    logging.basicConfig(level=logging.DEBUG if CONF.debug else logging.INFO,
-                        format=LOG_FORMAT, stream=sys.stderr)
-    if not CONF.debug:
-        for noisy in ('kazoo', 'taskflow', 'stevedore', 'alembic'):
-            logging.getLogger(noisy).setLevel(logging.WARNING)
+    failed = daemon.configure(CONF, argv, NAME)
+    if failed is not None:
+        return failed
+    daemon.setup_logging(CONF.debug)
     try:
         prepare_database(CONF)
     except Exception as exc:  # noqa: BLE001 - reported as a start-up failure

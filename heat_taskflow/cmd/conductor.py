@@ -16,6 +16,7 @@ import threading
 
 from oslo_config import cfg
 
+from heat_taskflow.cmd import daemon
 from heat_taskflow.conf import CONF
 
 NAME = 'heat-taskflow-conductor'
@@ -30,17 +31,10 @@ def main(argv=None):
     """Console script entry point."""
     argv = sys.argv[1:] if argv is None else list(argv)
     CONF.register_cli_opts(cli_opts)
-    try:
-        CONF(argv, project='heat-taskflow', prog=NAME)
-    except cfg.Error as exc:
-        sys.stderr.write('%s: %s\n' % (NAME, exc))
-        return 2
-    logging.basicConfig(level=logging.DEBUG if CONF.verbose else logging.INFO,
-                        format='%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s')
-    if not CONF.verbose:
-        # Kazoo and TaskFlow are chatty at INFO about every watch and state change.
-        for noisy in ('kazoo', 'taskflow'):
-            logging.getLogger(noisy).setLevel(logging.WARNING)
+    failed = daemon.configure(CONF, argv, NAME)
+    if failed is not None:
+        return failed
+    daemon.setup_logging(CONF.verbose)
 
     from heat_taskflow.conductors import conductor as conductor_mod
     from heat_taskflow.jobs import backends as jobboards
