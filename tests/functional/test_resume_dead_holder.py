@@ -11,8 +11,8 @@ from heat_taskflow.engine import resume as resume_mod
 from heat_taskflow.persistence import api as db
 from heat_taskflow.persistence import database as database_mod
 from heat_taskflow.persistence.models import utcnow
-from heat_taskflow.resources.types.test_ledger import read_ledger
 from tests.functional import cli as cli_mod
+from tests.functional.test_resume_legacy import creates
 
 pytestmark = [pytest.mark.functional]
 
@@ -31,10 +31,6 @@ def template(ledger):
 
     return yaml.safe_dump({'heat_template_version': '2018-08-31', 'resources': {
         'a': res('a'), 'b': res('b', 'a'), 'c': res('c', 'b')}})
-
-
-def creates(ledger):
-    return [line['resource'] for line in read_ledger(str(ledger)) if line['event'] == 'create']
 
 
 def test_a_killed_holder_of_this_host_is_dead_at_once(tmp_path):
