@@ -14,8 +14,6 @@ import json
 import random
 import uuid
 
-PROJECT_ID = 'simcloud-project'
-
 FLAVORS = {f['name']: f for f in (
     {'id': '1', 'name': 'm1.tiny', 'vcpus': 1, 'ram': 512, 'disk': 1},
     {'id': '2', 'name': 'm1.small', 'vcpus': 1, 'ram': 2048, 'disk': 20},
@@ -53,17 +51,38 @@ def conflict(code, message):
 
 
 class Op:
-    """One request's view of the store: the transaction, its time and the build time."""
+    """One request's view of the store: transaction, time, build time, token and project.
 
-    def __init__(self, tx, build_time=0.0, token=None):
+    ``project`` is the id of the requester's project: objects are made in it, and an object
+    of another project is not found (``require``, ``find``).
+    """
+
+    def __init__(self, tx, build_time=0.0, token=None, project=None):
         self.tx = tx
         self.now = tx.now
         self.build_time = build_time
         self.token = token
+        self.project = project
+
+    def visible(self, body):
+        """Whether the requester's project may see a stored body."""
+        owner = body.get('project_id')
+        return owner is None or self.project is None or owner == self.project
+
+    def get(self, kind, obj_id):
+        """The body of an object the requester may see, or None."""
+        body = self.tx.get(kind, obj_id) if obj_id else None
+        return body if body is not None and self.visible(body) else None
+
+    def find(self, kind, **fields):
+        """``tx.find`` restricted to the requester's project."""
+        if self.project is not None:
+            fields['project_id'] = self.project
+        return self.tx.find(kind, **fields)
 
     def require(self, kind, obj_id, status=404):
         """The object, or an error (404, or 400 when it is referred to from a request body)."""
-        body = self.tx.get(kind, obj_id) if obj_id else None
+        body = self.get(kind, obj_id)
         if body is None:
             if status == 400:
                 raise bad_request('%s %s could not be found' % (KINDS[kind].label, obj_id))
@@ -116,6 +135,9 @@ class Kind:
     def after_insert(self, op, body):
         """Make what belongs to a new object once it is stored (its token is known)."""
 
+    def seed(self, op):
+        """Store the objects every cloud starts with (called at every start: idempotent)."""
+
     def delete(self, op, body):
         """Check a delete request and undo side effects (raise to refuse)."""
 
@@ -161,7 +183,7 @@ class Networks(Kind):
 
     def create(self, op, spec):
         body = super().create(op, spec)
-        body.update(status='ACTIVE', tenant_id=PROJECT_ID, project_id=PROJECT_ID)
+        body.update(status='ACTIVE', tenant_id=op.project, project_id=op.project)
         return body
 
     def view(self, op, body):
@@ -217,7 +239,7 @@ class Subnets(Kind):
             start = first + 1 if body['gateway_ip'] == str(first) else first
             body['allocation_pools'] = [{'start': str(start), 'end': str(last)}]
         body['_used'] = []
-        body.update(tenant_id=PROJECT_ID, project_id=PROJECT_ID, subnetpool_id=None)
+        body.update(tenant_id=op.project, project_id=op.project, subnetpool_id=None)
         return body
 
     def delete(self, op, body):
@@ -346,7 +368,7 @@ class Ports(Kind):
                            % (body['network_id'], body['mac_address']))
         body['security_groups'] = _security_group_ids(op, body['security_groups'])
         body['fixed_ips'] = _allocate_fixed_ips(op, body['network_id'], body['fixed_ips'])
-        body.update(tenant_id=PROJECT_ID, project_id=PROJECT_ID)
+        body.update(tenant_id=op.project, project_id=op.project)
         return body
 
     def update(self, op, body, patch):
@@ -406,7 +428,7 @@ class Routers(Kind):
     def create(self, op, spec):
         body = super().create(op, spec)
         body['external_gateway_info'] = self._gateway(op, body['external_gateway_info'])
-        body.update(status='ACTIVE', tenant_id=PROJECT_ID, project_id=PROJECT_ID)
+        body.update(status='ACTIVE', tenant_id=op.project, project_id=op.project)
         return body
 
     def update(self, op, body, patch):
@@ -452,7 +474,7 @@ class RouterInterfaces(Kind):
                 'fixed_ips': [{'subnet_id': subnet['id'], 'ip_address': subnet['gateway_ip']}],
                 'allowed_address_pairs': [], 'port_security_enabled': False,
                 'binding:vnic_type': 'normal', 'dns_name': '', 'tags': [],
-                'tenant_id': PROJECT_ID, 'project_id': PROJECT_ID},
+                'tenant_id': op.project, 'project_id': op.project},
                 token=op.sub_token('port'), parent=router['id'])
             body['port_id'] = port['id']
             body['_owns_port'] = True
@@ -467,7 +489,7 @@ class RouterInterfaces(Kind):
             op.tx.update('ports', port)
             body['subnet_id'] = port['fixed_ips'][0]['subnet_id']
             body['_owns_port'] = False
-        body['tenant_id'] = PROJECT_ID
+        body.update(tenant_id=op.project, project_id=op.project)
         return body
 
     def delete(self, op, body):
@@ -535,7 +557,7 @@ class FloatingIPs(Kind):
         allocated = _allocate_fixed_ips(op, net['id'], requested)[0]
         body['floating_ip_address'] = allocated['ip_address']
         body['_subnet_id'] = allocated['subnet_id']
-        body.update(tenant_id=PROJECT_ID, project_id=PROJECT_ID)
+        body.update(tenant_id=op.project, project_id=op.project)
         return self._associate(op, body)
 
     def update(self, op, body, patch):
@@ -581,7 +603,7 @@ class SecurityGroupRules(Kind):
                                'Security group rule already exists. Rule id is %s.'
                                % other['id'])
         body['_key'] = key
-        body.update(tenant_id=PROJECT_ID, project_id=PROJECT_ID)
+        body.update(tenant_id=op.project, project_id=op.project)
         return body
 
 
@@ -595,7 +617,7 @@ class SecurityGroups(Kind):
     def create(self, op, spec):
         body = super().create(op, spec)
         rules = body.pop('rules')
-        body.update(tenant_id=PROJECT_ID, project_id=PROJECT_ID)
+        body.update(tenant_id=op.project, project_id=op.project)
         body['_pending_rules'] = rules
         return body
 
@@ -702,7 +724,7 @@ class Servers(Kind):
                 'device_owner': 'compute:%s' % body['availability_zone']})
             op.tx.insert('ports', port, token=op.sub_token('port-%d' % index),
                          parent=body['id'])
-        body.update(tenant_id=PROJECT_ID, project_id=PROJECT_ID, accessIPv4='',
+        body.update(tenant_id=op.project, project_id=op.project, accessIPv4='',
                     accessIPv6='', created=op.now, updated=op.now,
                     **{'OS-EXT-SRV-ATTR:instance_name': 'instance-%08x'
                        % random.randrange(1 << 32)})
@@ -873,3 +895,48 @@ class VolumeAttachments(Kind):
 KINDS = {cls.name: cls() for cls in (
     Networks, Subnets, Ports, Routers, RouterInterfaces, FloatingIPs, SecurityGroups,
     SecurityGroupRules, Servers, Volumes, VolumeAttachments)}
+
+
+# -- operations a route handler runs inside ``Request.call`` ---------------------------------
+
+
+def check_quota(op, kind):
+    """403 when one more object of ``kind`` would pass its quota (``/admin/quotas``)."""
+    limit = op.tx.quotas().get(kind)
+    if limit is not None and op.tx.count(kind) >= limit:
+        raise ApiError(403, 'QuotaExceeded', 'Quota exceeded for %s: limit %d reached'
+                       % (kind, limit))
+
+
+def create_object(op, kind, spec, parent=None):
+    """Check the quota, make and store an object from a request body; its stored body.
+
+    The creation is audited with ``op.token``.
+    """
+    if not isinstance(spec, dict):
+        raise bad_request('a create request body must be a JSON object')
+    check_quota(op, kind)
+    body = KINDS[kind].create(op, spec)
+    body = op.tx.insert(kind, body, token=op.token, parent=parent)
+    KINDS[kind].after_insert(op, body)
+    return op.tx.get(kind, body['id'])
+
+
+def update_object(op, kind, obj_id, patch):
+    """Apply an update request to a visible object; its stored body."""
+    if not isinstance(patch, dict):
+        raise bad_request('an update request body must be a JSON object')
+    body = KINDS[kind].update(op, op.require(kind, obj_id), patch)
+    return op.tx.update(kind, body)
+
+
+def delete_object(op, kind, obj_id):
+    """Check and delete a visible object (404 when there is none)."""
+    body = op.require(kind, obj_id)
+    KINDS[kind].delete(op, body)
+    op.tx.delete(kind, obj_id)
+
+
+def view(op, kind, body):
+    """What a client sees of a stored body."""
+    return KINDS[kind].view(op, body)
