@@ -14,8 +14,6 @@ import json
 import random
 import uuid
 
-PROJECT_ID = 'simcloud-project'
-
 FLAVORS = {f['name']: f for f in (
     {'id': '1', 'name': 'm1.tiny', 'vcpus': 1, 'ram': 512, 'disk': 1},
     {'id': '2', 'name': 'm1.small', 'vcpus': 1, 'ram': 2048, 'disk': 20},
@@ -53,17 +51,38 @@ def conflict(code, message):
 
 
 class Op:
-    """One request's view of the store: the transaction, its time and the build time."""
+    """One request's view of the store: transaction, time, build time, token and project.
 
-    def __init__(self, tx, build_time=0.0, token=None):
+    ``project`` is the id of the requester's project: objects are made in it, and an object
+    of another project is not found (``require``, ``find``).
+    """
+
+    def __init__(self, tx, build_time=0.0, token=None, project=None):
         self.tx = tx
         self.now = tx.now
         self.build_time = build_time
         self.token = token
+        self.project = project
+
+    def visible(self, body):
+        """Whether the requester's project may see a stored body."""
+        owner = body.get('project_id')
+        return owner is None or self.project is None or owner == self.project
+
+    def get(self, kind, obj_id):
+        """The body of an object the requester may see, or None."""
+        body = self.tx.get(kind, obj_id) if obj_id else None
+        return body if body is not None and self.visible(body) else None
+
+    def find(self, kind, **fields):
+        """``tx.find`` restricted to the requester's project."""
+        if self.project is not None:
+            fields['project_id'] = self.project
+        return self.tx.find(kind, **fields)
 
     def require(self, kind, obj_id, status=404):
         """The object, or an error (404, or 400 when it is referred to from a request body)."""
-        body = self.tx.get(kind, obj_id) if obj_id else None
+        body = self.get(kind, obj_id)
         if body is None:
             if status == 400:
                 raise bad_request('%s %s could not be found' % (KINDS[kind].label, obj_id))
@@ -119,6 +138,9 @@ class Kind:
 
     def after_insert(self, op, body):
         """Make what belongs to a new object once it is stored (its token is known)."""
+
+    def seed(self, op):
+        """Store the objects every cloud starts with (called at every start: idempotent)."""
 
     def delete(self, op, body):
         """Check a delete request and undo side effects (raise to refuse)."""
@@ -204,7 +226,7 @@ class Servers(Kind):
                 'device_owner': 'compute:%s' % body['availability_zone']})
             op.tx.insert('ports', port, token=op.sub_token('port-%d' % index),
                          parent=body['id'])
-        body.update(tenant_id=PROJECT_ID, project_id=PROJECT_ID, accessIPv4='',
+        body.update(tenant_id=op.project, project_id=op.project, accessIPv4='',
                     accessIPv6='', created=op.now, updated=op.now,
                     **{'OS-EXT-SRV-ATTR:instance_name': 'instance-%08x'
                        % random.randrange(1 << 32)})
@@ -373,6 +395,52 @@ class VolumeAttachments(Kind):
 
 
 register(Servers, Volumes, VolumeAttachments)
+
+
+# -- operations a route handler runs inside ``Request.call`` ---------------------------------
+
+
+def check_quota(op, kind):
+    """403 when one more object of ``kind`` would pass its quota (``/admin/quotas``)."""
+    limit = op.tx.quotas().get(kind)
+    if limit is not None and op.tx.count(kind) >= limit:
+        raise ApiError(403, 'QuotaExceeded', 'Quota exceeded for %s: limit %d reached'
+                       % (kind, limit))
+
+
+def create_object(op, kind, spec, parent=None):
+    """Check the quota, make and store an object from a request body; its stored body.
+
+    The creation is audited with ``op.token``.
+    """
+    if not isinstance(spec, dict):
+        raise bad_request('a create request body must be a JSON object')
+    check_quota(op, kind)
+    body = KINDS[kind].create(op, spec)
+    body = op.tx.insert(kind, body, token=op.token, parent=parent)
+    KINDS[kind].after_insert(op, body)
+    return op.tx.get(kind, body['id'])
+
+
+def update_object(op, kind, obj_id, patch):
+    """Apply an update request to a visible object; its stored body."""
+    if not isinstance(patch, dict):
+        raise bad_request('an update request body must be a JSON object')
+    body = KINDS[kind].update(op, op.require(kind, obj_id), patch)
+    return op.tx.update(kind, body)
+
+
+def delete_object(op, kind, obj_id):
+    """Check and delete a visible object (404 when there is none)."""
+    body = op.require(kind, obj_id)
+    KINDS[kind].delete(op, body)
+    op.tx.delete(kind, obj_id)
+
+
+def view(op, kind, body):
+    """What a client sees of a stored body."""
+    return KINDS[kind].view(op, body)
+
 
 # The Neutron kinds live in network.py and register themselves when it is imported.
 from heat_taskflow.simcloud import network  # noqa: E402,F401

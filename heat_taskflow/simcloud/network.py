@@ -9,7 +9,7 @@ import json
 import random
 
 from heat_taskflow.simcloud import kinds
-from heat_taskflow.simcloud.kinds import KINDS, PROJECT_ID, ApiError, Kind, bad_request, conflict
+from heat_taskflow.simcloud.kinds import KINDS, ApiError, Kind, bad_request, conflict
 
 
 def _mac(rand=random):
@@ -28,7 +28,7 @@ class Networks(Kind):
 
     def create(self, op, spec):
         body = super().create(op, spec)
-        body.update(status='ACTIVE', tenant_id=PROJECT_ID, project_id=PROJECT_ID)
+        body.update(status='ACTIVE', tenant_id=op.project, project_id=op.project)
         return body
 
     def view(self, op, body):
@@ -84,7 +84,7 @@ class Subnets(Kind):
             start = first + 1 if body['gateway_ip'] == str(first) else first
             body['allocation_pools'] = [{'start': str(start), 'end': str(last)}]
         body['_used'] = []
-        body.update(tenant_id=PROJECT_ID, project_id=PROJECT_ID, subnetpool_id=None)
+        body.update(tenant_id=op.project, project_id=op.project, subnetpool_id=None)
         return body
 
     def delete(self, op, body):
@@ -213,7 +213,7 @@ class Ports(Kind):
                            % (body['network_id'], body['mac_address']))
         body['security_groups'] = security_group_ids(op, body['security_groups'])
         body['fixed_ips'] = _allocate_fixed_ips(op, body['network_id'], body['fixed_ips'])
-        body.update(tenant_id=PROJECT_ID, project_id=PROJECT_ID)
+        body.update(tenant_id=op.project, project_id=op.project)
         return body
 
     def update(self, op, body, patch):
@@ -273,7 +273,7 @@ class Routers(Kind):
     def create(self, op, spec):
         body = super().create(op, spec)
         body['external_gateway_info'] = self._gateway(op, body['external_gateway_info'])
-        body.update(status='ACTIVE', tenant_id=PROJECT_ID, project_id=PROJECT_ID)
+        body.update(status='ACTIVE', tenant_id=op.project, project_id=op.project)
         return body
 
     def update(self, op, body, patch):
@@ -319,7 +319,7 @@ class RouterInterfaces(Kind):
                 'fixed_ips': [{'subnet_id': subnet['id'], 'ip_address': subnet['gateway_ip']}],
                 'allowed_address_pairs': [], 'port_security_enabled': False,
                 'binding:vnic_type': 'normal', 'dns_name': '', 'tags': [],
-                'tenant_id': PROJECT_ID, 'project_id': PROJECT_ID},
+                'tenant_id': op.project, 'project_id': op.project},
                 token=op.sub_token('port'), parent=router['id'])
             body['port_id'] = port['id']
             body['_owns_port'] = True
@@ -334,7 +334,7 @@ class RouterInterfaces(Kind):
             op.tx.update('ports', port)
             body['subnet_id'] = port['fixed_ips'][0]['subnet_id']
             body['_owns_port'] = False
-        body['tenant_id'] = PROJECT_ID
+        body.update(tenant_id=op.project, project_id=op.project)
         return body
 
     def delete(self, op, body):
@@ -402,7 +402,7 @@ class FloatingIPs(Kind):
         allocated = _allocate_fixed_ips(op, net['id'], requested)[0]
         body['floating_ip_address'] = allocated['ip_address']
         body['_subnet_id'] = allocated['subnet_id']
-        body.update(tenant_id=PROJECT_ID, project_id=PROJECT_ID)
+        body.update(tenant_id=op.project, project_id=op.project)
         return self._associate(op, body)
 
     def update(self, op, body, patch):
@@ -448,7 +448,7 @@ class SecurityGroupRules(Kind):
                                'Security group rule already exists. Rule id is %s.'
                                % other['id'])
         body['_key'] = key
-        body.update(tenant_id=PROJECT_ID, project_id=PROJECT_ID)
+        body.update(tenant_id=op.project, project_id=op.project)
         return body
 
 
@@ -462,7 +462,7 @@ class SecurityGroups(Kind):
     def create(self, op, spec):
         body = super().create(op, spec)
         rules = body.pop('rules')
-        body.update(tenant_id=PROJECT_ID, project_id=PROJECT_ID)
+        body.update(tenant_id=op.project, project_id=op.project)
         body['_pending_rules'] = rules
         return body
 

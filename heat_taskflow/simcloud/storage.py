@@ -6,6 +6,7 @@ taking an injected failure) atomic across the server's threads. Latency is slept
 """
 
 import contextlib
+import os
 import threading
 import time
 import uuid
@@ -57,6 +58,13 @@ quotas = sa.Table(
     'quotas', metadata,
     sa.Column('kind', sa.String(32), primary_key=True),
     sa.Column('quota', sa.Integer, nullable=False),
+)
+
+
+secrets = sa.Table(
+    'secrets', metadata,
+    sa.Column('name', sa.String(64), primary_key=True),
+    sa.Column('value', sa.String(128), nullable=False),
 )
 
 
@@ -204,6 +212,17 @@ class Tx:
         if token_prefix is not None:
             query = query.where(audit.c.token.startswith(token_prefix, autoescape=True))
         return [dict(row._mapping) for row in self.connection.execute(query)]
+
+    # -- secrets ---------------------------------------------------------------------------
+
+    def secret(self, name):
+        """A random secret kept in the database (made on first use), as bytes."""
+        value = self.connection.execute(
+            sa.select(secrets.c.value).where(secrets.c.name == name)).scalar()
+        if value is None:
+            value = os.urandom(32).hex()
+            self.connection.execute(secrets.insert().values(name=name, value=value))
+        return bytes.fromhex(value)
 
     # -- behaviour and quotas --------------------------------------------------------------
 
