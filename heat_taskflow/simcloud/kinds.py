@@ -1,7 +1,7 @@
 """What each kind of object in the simulated cloud is, and how it behaves like OpenStack's.
 
-One class per kind, in a table (``KINDS``; the Neutron kinds are in ``network`` and register
-themselves there): which fields a client may set on create and on
+One class per kind, in a table (``KINDS``; the Neutron kinds are in ``network``, which
+registers them when it is imported): which fields a client may set on create and on
 update, what the stored body turns into when shown (``view``), and the checks Nova, Neutron
 and Cinder make (a port needs its network; a network with ports cannot be deleted; an
 attached volume cannot be deleted; a floating IP needs a router to the external network).
@@ -110,7 +110,10 @@ KINDS = {}
 
 
 def register(*classes):
-    """Add kinds (Kind subclasses) to ``KINDS`` under their collection names."""
+    """Add kinds (Kind subclasses) to ``KINDS`` under their collection names.
+
+    The service modules register theirs when they are imported (``api.SERVICE_MODULES``).
+    """
     for cls in classes:
         KINDS[cls.name] = cls()
 
@@ -205,7 +208,7 @@ class Servers(Kind):
             raise bad_request('Server %s has no image' % body['name'])
         body['flavor'] = _flavor(body['flavor'])
         body['id'] = _new_id()
-        security_groups = network.security_group_ids(op, body['security_groups'])
+        security_groups = KINDS['security_groups'].ids_of(op, body['security_groups'])
         for index, entry in enumerate(body['networks']):
             if entry.get('port'):
                 port = op.require('ports', entry['port'], status=400)
@@ -440,7 +443,3 @@ def delete_object(op, kind, obj_id):
 def view(op, kind, body):
     """What a client sees of a stored body."""
     return KINDS[kind].view(op, body)
-
-
-# The Neutron kinds live in network.py and register themselves when it is imported.
-from heat_taskflow.simcloud import network  # noqa: E402,F401
