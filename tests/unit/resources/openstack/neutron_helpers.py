@@ -8,7 +8,7 @@ import pytest
 
 from heat_taskflow.conf import CONF
 from heat_taskflow.resources.exceptions import ResourceFailure
-from tests.unit.resources.openstack.conftest import create, creations, new_ctx, plugin
+from tests.unit.resources.openstack.conftest import create, creations, delete, new_ctx, plugin
 
 _cidrs = ('10.%d.%d.0/24' % divmod(100 * 256 + i, 256) for i in itertools.count())
 
@@ -45,6 +45,7 @@ def lost_create_is_adopted(client, kind, type_name, properties):
     ctx = new_ctx()
     res = create(type_name, properties, ctx)
     assert made(client, ctx, kind) == [res.physical_id]
+    delete(res)
 
     client.faults(**{'%s.create' % kind: {'fail_next': 1, 'failure_mode': 'after'}})
     retries = CONF.cloud.retries

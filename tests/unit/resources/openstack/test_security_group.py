@@ -13,18 +13,23 @@ SSH = {'protocol': 'tcp', 'port_range_min': 22, 'port_range_max': 22,
 
 
 def _rules(conn, group_id):
-    return sorted((r.direction, r.ether_type, r.protocol, r.port_range_min,
-                   r.remote_group_id is not None)
-                  for r in conn.network.security_group_rules(security_group_id=group_id))
+    return sorted(((r.direction, r.ether_type, r.protocol, r.port_range_min,
+                    r.remote_group_id is not None)
+                   for r in conn.network.security_group_rules(security_group_id=group_id)),
+                  key=repr)
 
 
 EGRESS = [('egress', 'IPv4', None, None, False), ('egress', 'IPv6', None, None, False)]
 
 
+def _sorted(rules):
+    return sorted(rules, key=repr)
+
+
 def test_ingress_rules_keep_the_default_egress(client, conn):
     sg = create('OS::Neutron::SecurityGroup', {
         'name': 'web', 'rules': [SSH, {'remote_mode': 'remote_group_id'}]})
-    assert _rules(conn, sg.physical_id) == sorted(EGRESS + [
+    assert _rules(conn, sg.physical_id) == _sorted(EGRESS + [
         ('ingress', 'IPv4', None, None, True), ('ingress', 'IPv4', 'tcp', 22, False)])
     rule = [r for r in conn.network.security_group_rules(security_group_id=sg.physical_id)
             if r.remote_group_id][0]
@@ -40,7 +45,7 @@ def test_an_egress_rule_replaces_the_defaults_and_updates_converge(client, conn)
     sg = create('OS::Neutron::SecurityGroup', {'rules': [egress]})
     assert _rules(conn, sg.physical_id) == [('egress', 'IPv4', 'udp', 53, False)]
     update(sg, {'description': 'd', 'rules': [{'protocol': 'icmp'}]})
-    assert _rules(conn, sg.physical_id) == sorted(EGRESS + [
+    assert _rules(conn, sg.physical_id) == _sorted(EGRESS + [
         ('ingress', 'IPv4', 'icmp', None, False)])
     assert conn.network.get_security_group(sg.physical_id).description == 'd'
     update(sg, {'description': 'd', 'rules': []})
