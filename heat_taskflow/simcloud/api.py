@@ -43,7 +43,7 @@ DEFAULTS = {'latency': 0.0, 'failure_rate': 0.0, 'fail_next': 0, 'failure_status
 FAILURE_MODES = ('before', 'after')
 
 # The modules that declare services and routes (importing one registers them).
-SERVICE_MODULES = ('identity', 'compute', 'image', 'volume')
+SERVICE_MODULES = ('identity', 'compute', 'image', 'network', 'volume')
 
 
 def _load_services():
