@@ -3,6 +3,7 @@ minimal server plugin written here: intent tokens, first run and re-run, polling
 and the deadline, idempotent delete, check and drift, and the lookup cache."""
 
 import re
+import uuid
 
 import pytest
 import yaml
@@ -197,15 +198,26 @@ def test_flavors_are_cached_per_connection(client, conn):
     assert client.admin('GET', 'calls') == before
 
 
-@pytest.mark.parametrize('check, good', [(constraints.flavor, 'm1.tiny')])
-def test_constraints_accept_what_exists(client, check, good):
-    assert check(good) is True
+def test_constraints_accept_what_exists(client, conn):
+    net = conn.network.create_network(name='c-%s' % uuid.uuid4().hex[:8])
+    subnet = conn.network.create_subnet(network_id=net.id, ip_version=4, cidr='10.9.0.0/24')
+    image = next(iter(conn.image.images()))
+    assert constraints.flavor('m1.tiny') is True
+    assert constraints.image(image.name) is True
+    assert constraints.network(net.name) is True
+    assert constraints.network(net.id) is True
+    assert constraints.subnet(subnet.id) is True
+    conn.network.delete_subnet(subnet.id)
+    conn.network.delete_network(net.id)
 
 
 @pytest.mark.parametrize('check, label', [
     (constraints.flavor, 'flavor'), (constraints.image, 'image'),
     (constraints.keypair, 'key pair'), (constraints.server, 'server'),
-    (constraints.volume, 'volume')])
+    (constraints.volume, 'volume'), (constraints.volume_type, 'volume type'),
+    (constraints.network, 'network'), (constraints.subnet, 'subnet'),
+    (constraints.port, 'port'), (constraints.router, 'router'),
+    (constraints.security_group, 'security group')])
 def test_constraints_reject_what_does_not_exist(client, check, label):
     with pytest.raises(ValueError, match='the cloud has no %s "nothing-here"' % label):
         check('nothing-here')
