@@ -152,6 +152,9 @@ def translate(exc):
         return exc
     if isinstance(exc, sdk_exc.HttpException) and exc.status_code is not None:
         return _http(exc, exc.status_code, str(exc.details or exc.message))
+    if isinstance(exc, sdk_exc.NotFoundException):
+        # find_* says "No Flavor found for X" without a response of its own.
+        return NotFound(str(exc.message), 404, type(exc).__name__)
     if isinstance(exc, ksa_exc.HttpError) and exc.http_status is not None:
         text = exc.details or exc.message
         if exc.http_status == 401:

@@ -137,3 +137,26 @@ def test_another_project_sees_neither_the_network_nor_its_ports(simcloud, conn, 
     assert mine.project_id == demo.current_project_id
     assert 'mine' not in [n.name for n in conn.network.networks(
         project_id=conn.current_project_id)]
+
+
+def test_a_lost_create_answer_leaves_one_network_found_by_its_token(conn, http):
+    token = 'htf-%s-%s' % ('a' * 32, 'b' * 16)
+    assert http('PUT', '/admin/faults', {'networks.create': {
+        'fail_next': 1, 'failure_mode': 'after'}})[0] == 200
+    with pytest.raises(sdk_exc.HttpException) as failed:
+        conn.network.create_network(name='lost', tags=[token])
+    assert failed.value.status_code == 503
+    found = list(conn.network.networks(tags=token))
+    assert [n.name for n in found] == ['lost']
+    audit = http('GET', '/admin/audit?token_prefix=htf-' + 'a' * 32)[1]
+    assert [(c['kind'], c['id'], c['token']) for c in audit['creations']] == [
+        ('networks', found[0].id, token)]
+
+
+def test_injected_failures_are_neutron_errors(conn, http):
+    http('PUT', '/admin/faults', {'ports.list': {'fail_next': 1, 'failure_status': 500}})
+    with pytest.raises(sdk_exc.HttpException) as failed:
+        list(conn.network.ports())
+    assert failed.value.status_code == 500 and 'injected failure of ports.list' in str(
+        failed.value)
+    assert list(conn.network.ports()) == []
