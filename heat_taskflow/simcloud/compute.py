@@ -629,8 +629,12 @@ def _regex(pattern):
         return re.compile(re.escape(pattern))
 
 
+TAG_FILTERS = {'tags': 'all', 'tags-any': 'any', 'not-tags': 'not_all',
+               'not-tags-any': 'not_any'}
+
+
 def _server_filter(req):
-    """A predicate over server views from the query (Nova's filters this simulator knows)."""
+    """A predicate over server views from the query (Nova's filters but the tag ones)."""
     query = req.query
     name = _regex(query['name']) if 'name' in query else None
     checks = []
@@ -638,14 +642,6 @@ def _server_filter(req):
         checks.append(lambda v: name.search(v['name']) is not None)
     if 'status' in query:
         checks.append(lambda v: v['status'] == query['status'].upper())
-    for key, test in (('tags', all), ('tags-any', any)):
-        if key in query:
-            wanted = query[key].split(',')
-            checks.append(lambda v, w=wanted, t=test: t(tag in v['tags'] for tag in w))
-    for key, test in (('not-tags', all), ('not-tags-any', any)):
-        if key in query:
-            wanted = query[key].split(',')
-            checks.append(lambda v, w=wanted, t=test: not t(tag in v['tags'] for tag in w))
     if 'image' in query:
         checks.append(lambda v: v['image'] == _ref_id(query['image']))
     if 'flavor' in query:
@@ -659,10 +655,11 @@ def _server_filter(req):
 
 def _list_servers(req, detail):
     keep = _server_filter(req)
+    tagged = {TAG_FILTERS[k]: v.split(',') for k, v in req.query.items() if k in TAG_FILTERS}
 
     def action(op):
-        return [v for v in (kinds.view(op, 'servers', b) for b in op.find('servers'))
-                if keep(v)]
+        return [v for v in (kinds.view(op, 'servers', b)
+                            for b in op.find('servers', tagged=tagged)) if keep(v)]
     views = list(reversed(req.call('servers', 'list', action)))
     marker = req.query.get('marker')
     if marker:

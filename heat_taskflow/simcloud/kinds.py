@@ -2,11 +2,12 @@
 
 One class per kind, registered in a table (``KINDS``, ``@register``): which fields a client may
 set on create and on update, what the stored body turns into when shown (``view``), and the
-checks the real services make (a server needs its image and flavor; an attached volume cannot
-be deleted). Neutron's kinds are in ``network``, Nova's in ``compute``, Glance's in ``image``,
-Cinder's in ``volume``. Creating and updating servers and volumes takes ``build_time``
-seconds: the status stays BUILD/creating until then, so clients poll as they do against a
-real cloud. ``create_object`` and friends at the end are
+checks the real services make (a port needs its network; a network with ports cannot be
+deleted; a floating IP needs a router to the external network). The kinds live in their
+service modules: Nova's in ``compute``, Glance's in ``image``, Neutron's in ``network``,
+Cinder's in ``volume``. Creating and updating
+servers and volumes takes ``build_time`` seconds: the status stays BUILD/creating until then,
+so clients poll as they do against a real cloud. ``create_object`` and friends at the end are
 what a route handler runs inside ``Request.call``.
 """
 
@@ -15,10 +16,15 @@ import json
 KINDS = {}   # collection name -> Kind instance (see register)
 
 
-def register(cls):
-    """Class decorator: make a Kind known (admin API, quotas, faults ``KIND.VERB``)."""
-    KINDS[cls.name] = cls()
-    return cls
+def register(*classes):
+    """Make kinds known (admin API, quotas, faults ``KIND.VERB``) under their collection names.
+
+    A class decorator (``@register``) or a call with several classes; returns the first. The
+    service modules register theirs when they are imported (``api.SERVICE_MODULES``).
+    """
+    for cls in classes:
+        KINDS[cls.name] = cls()
+    return classes[0]
 
 
 class ApiError(Exception):
