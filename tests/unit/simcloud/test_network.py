@@ -1,28 +1,10 @@
-"""Neutron v2.0 of the simulator (simcloud/network.py), through unmodified openstacksdk."""
+"""Neutron v2.0 of the simulator (simcloud/network.py), through unmodified openstacksdk.
 
-import openstack
+``conn`` (admin), ``demo`` and ``net`` (a network with a 10.0.0.0/24 subnet) are conftest's.
+"""
+
 import pytest
 from openstack import exceptions as sdk_exc
-
-
-def _connect(simcloud, user):
-    return openstack.connect(auth_url=simcloud.url + '/identity', username=user,
-                             password='password', project_name=user,
-                             user_domain_name='Default', project_domain_name='Default')
-
-
-@pytest.fixture
-def conn(simcloud):
-    return _connect(simcloud, 'admin')
-
-
-@pytest.fixture
-def net(conn):
-    """A network with a /24 subnet: (network, subnet)."""
-    network = conn.network.create_network(name='net')
-    subnet = conn.network.create_subnet(network_id=network.id, cidr='10.0.0.0/24',
-                                        ip_version=4)
-    return network, subnet
 
 
 def test_a_network_carries_tags_and_is_found_by_them(conn):
@@ -126,11 +108,11 @@ def test_security_groups_have_egress_rules_and_refuse_duplicates(conn):
     assert [g.id for g in conn.network.security_groups(tags='htf-sg')] == [group.id]
 
 
-def test_another_project_sees_neither_the_network_nor_its_ports(simcloud, conn, net):
+def test_another_project_sees_neither_the_network_nor_its_ports(conn, demo, net):
     network, _ = net
-    demo = _connect(simcloud, 'demo')
-    names = [n.name for n in demo.network.networks()]
-    assert 'net' not in names and 'public' in names
+    conn.network.create_port(network_id=network.id)
+    assert [n.name for n in demo.network.networks()] == ['public']
+    assert list(demo.network.ports()) == []
     with pytest.raises(sdk_exc.NotFoundException):
         demo.network.get_network(network.id)
     mine = demo.network.create_network(name='mine')
