@@ -397,7 +397,7 @@ class Server(common.CloudResource):
 
     def _resize(self, compute):
         server = compute.get_server(self.physical_id)
-        if self._flavor_matches(server) or server.status == 'VERIFY_RESIZE':
+        if self._flavor_matches(server) or server.status in ('RESIZE', 'VERIFY_RESIZE'):
             return   # a re-run: the resize was made (check_update_complete confirms it)
         compute.resize_server(server, self._id_of('flavor', self.properties['flavor'],
                                                   base.UPDATE))

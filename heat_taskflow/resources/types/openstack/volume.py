@@ -152,8 +152,13 @@ class Volume(common.CloudResource):
                 raise ResourceFailure(self.name, 'size: can not shrink volume %s from %s GB '
                                       'to %s GB' % (self.physical_id, volume.size, p['size']),
                                       base.UPDATE)
-            storage.extend_volume(volume, p['size'])
-        changes = {k: p[k] for k in ('name', 'description') if k in prop_diff}
+            if volume.status != 'extending':   # else a repeat: the extend was made
+                storage.extend_volume(volume, p['size'])
+        changes = {}
+        if 'name' in prop_diff:
+            changes['name'] = p['name'] or self.physical_resource_name()
+        if 'description' in prop_diff:
+            changes['description'] = p['description'] or ''
         if changes:
             storage.update_volume(volume, **changes)
         if 'metadata' in prop_diff:
