@@ -49,7 +49,7 @@ from email.mime import multipart
 
 from openstack.compute.v2 import server as sdk_server
 
-from heat_taskflow.resources import attributes, base
+from heat_taskflow.resources import attributes, base, cloud
 from heat_taskflow.resources.exceptions import ResourceFailure
 from heat_taskflow.resources.properties import Schema
 from heat_taskflow.resources.types.openstack import common
@@ -462,7 +462,7 @@ class Server(common.CloudResource):
         """``{ip: port}`` of the server's Neutron ports (fetched once per instance)."""
         if self._ports is None:
             self._ports = {}
-            for port in self.conn.network.ports(device_id=server.id):
+            for port in cloud.call(self.conn.network.ports, device_id=server.id):
                 for ip in port.fixed_ips or []:
                     self._ports[ip['ip_address']] = port
         return self._ports
