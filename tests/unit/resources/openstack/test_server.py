@@ -93,6 +93,21 @@ def test_resize_and_rebuild_in_place_replace_by_policy(conn, network):
     delete(server)
 
 
+def test_an_update_run_twice_resizes_once_and_converges(conn, network):
+    props = _props(network)
+    ctx = new_ctx()
+    create('OS::Nova::Server', props, ctx)
+    resized = dict(props, flavor='m1.medium', metadata={'k': 'v'})
+    first = plugin('OS::Nova::Server', props, ctx)
+    first.handle_update(resized)   # the conductor dies here, before the polling
+    # The re-run sees the resize under way and does not ask again (Nova would refuse it).
+    again = plugin('OS::Nova::Server', props, ctx)
+    update(again, resized)
+    obj = conn.compute.get_server(again.physical_id)
+    assert (obj.status, obj.flavor.name, obj.metadata) == ('ACTIVE', 'm1.medium', {'k': 'v'})
+    delete(again)
+
+
 def test_check_reports_drift_error_and_disappearance(client, conn, network):
     server = create('OS::Nova::Server', _props(network, metadata={'a': '1'}))
     server.handle_check()
@@ -192,6 +207,17 @@ def test_boot_from_volume_with_block_device_mapping_v2(conn, network):
     assert attached == [volume.physical_id]
     delete(server)
     delete(volume)
+
+
+def test_boot_from_an_image_volume_made_by_nova(conn, network):
+    server = create('OS::Nova::Server', {
+        'flavor': 'm1.tiny', 'networks': [{'network': network['net']}],
+        'block_device_mapping_v2': [{'image': CIRROS, 'volume_size': 2,
+                                     'delete_on_termination': True}]})
+    (attached,) = list(conn.compute.volume_attachments(server.physical_id))
+    volume = conn.block_storage.get_volume(attached.volume_id)
+    assert (volume.size, attached.device) == (2, '/dev/vda')
+    delete(server)
 
 
 def test_user_data_of_a_cloud_config_reaches_nova_base64(client, network):
