@@ -250,7 +250,7 @@ class Server(common.CloudResource):
         """The port for a network entry with a subnet: the one an earlier try made (tagged
         with the token, named by its index), else a new one."""
         name = '%s-port-%d' % (self._server_name(), index)
-        self.data_set(INTERNAL_PORTS_KEY, True)
+        self.remember(INTERNAL_PORTS_KEY, lambda: True)   # delete looks for them only then
         for port in self.conn.network.ports(tags=token, name=name):
             return port.id
         subnet = self.lookup('subnet', entry['subnet'])
