@@ -216,3 +216,11 @@ def test_wrong_credentials_say_so(client, tmp_path):
         cloud.call(lambda: list(cloud.connection().compute.flavors()))
     assert err.value.status == 401
     assert 'credentials' in err.value.message and '[cloud] cloud' in err.value.message
+
+
+def test_a_neutron_quota_refusal_is_quota_exceeded(client, conn):
+    client.admin('PUT', 'quotas', {'networks': 0})
+    with pytest.raises(cloud.QuotaExceeded) as err:
+        cloud.call(lambda: conn.network.create_network(name='q-%s' % uuid.uuid4().hex[:8]))
+    assert 'POST /network/v2.0/networks' in err.value.message
+    assert 'quota' in err.value.message.lower()
