@@ -399,13 +399,13 @@ class Ports(NeutronKind):
                          % (body['network_id'], body['mac_address']))
         if body['port_security_enabled'] is None:
             body['port_security_enabled'] = net.get('port_security_enabled', True)
-        if body['security_groups'] is None:
-            owned_by_network = body['device_owner'].startswith('network:')
-            body['security_groups'] = [] if owned_by_network or not \
-                body['port_security_enabled'] else [KINDS['security_groups'].default_of(op)
-                                                    ['id']]
+        groups = KINDS['security_groups']
+        if body['security_groups'] is not None:
+            body['security_groups'] = groups.ids_of(op, body['security_groups'])
+        elif body['port_security_enabled'] and not body['device_owner'].startswith('network:'):
+            body['security_groups'] = [groups.default_of(op)['id']]
         else:
-            body['security_groups'] = KINDS['security_groups'].ids_of(op, body['security_groups'])
+            body['security_groups'] = []
         body['fixed_ips'] = allocate_fixed_ips(op, body['network_id'], body['fixed_ips'])
         return body
 

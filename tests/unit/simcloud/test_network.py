@@ -31,6 +31,9 @@ def test_ports_take_an_address_from_the_first_subnet_and_filter(conn, net):
     port = conn.network.create_port(network_id=network.id, tags=['htf-p'],
                                     device_id='dev-1', device_owner='compute:nova')
     assert port.fixed_ips == [{'subnet_id': subnet.id, 'ip_address': '10.0.0.2'}]
+    default = conn.network.find_security_group('default', ignore_missing=False,
+                                               project_id=conn.current_project_id)
+    assert port.security_group_ids == [default.id]
     assert [p.id for p in conn.network.ports(tags='htf-p')] == [port.id]
     assert [p.id for p in conn.network.ports(device_id='dev-1')] == [port.id]
     assert [p.id for p in conn.network.ports(
