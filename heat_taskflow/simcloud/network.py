@@ -1052,3 +1052,26 @@ def show_extension(req):
             return 200, {'extension': _extension(alias, description)}
     raise ApiError(404, 'HTTPNotFound', 'Extension with alias %s does not exist'
                    % req.params['alias'])
+
+
+# Collections the simulator has none of (QoS policies, subnet pools): listed empty, so that
+# openstacksdk's find_qos_policy / find_subnet_pool answer "not found" as against a cloud
+# that has the extension and no such object.
+EMPTY_COLLECTIONS = (('/v2.0/qos/policies', 'policies', 'QosPolicyNotFound',
+                      'QoS policy %s could not be found.'),
+                     ('/v2.0/subnetpools', 'subnetpools', 'SubnetPoolNotFound',
+                      'Subnet pool %s could not be found.'))
+
+
+def _route_empty(path, key, error, message):
+    @NETWORK.route('GET', path)
+    def list_none(req):
+        return 200, {key: []}
+
+    @NETWORK.route('GET', path + '/{obj_id}')
+    def show_none(req):
+        raise ApiError(404, error, message % req.params['obj_id'])
+
+
+for _empty in EMPTY_COLLECTIONS:
+    _route_empty(*_empty)

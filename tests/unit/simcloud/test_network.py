@@ -184,3 +184,10 @@ def test_every_project_uses_public_but_only_its_owner_changes_it(demo, conn):
         demo.network.set_tags(public, ['mine'])
     with pytest.raises(sdk_exc.NotFoundException):
         conn.network.add_interface_to_router(router.id, subnet_id=subnet.id)
+
+
+def test_qos_policies_and_subnet_pools_are_found_missing(conn):
+    assert conn.network.find_qos_policy('gold') is None
+    assert conn.network.find_subnet_pool('pool') is None
+    with pytest.raises(sdk_exc.NotFoundException):
+        conn.network.find_qos_policy('gold', ignore_missing=False)
