@@ -2,13 +2,12 @@
 
 One class per kind, registered in a table (``KINDS``, ``@register``): which fields a client may
 set on create and on update, what the stored body turns into when shown (``view``), and the
-checks the real services make (a port needs its network; a network with ports cannot be
-deleted; a floating IP needs a router to the external network). The kinds live in their
-service modules: Nova's in ``compute``, Glance's in ``image``, Neutron's in ``network``,
-Cinder's in ``volume``. Creating and updating
-servers and volumes takes ``build_time`` seconds: the status stays BUILD/creating until then,
-so clients poll as they do against a real cloud. ``create_object`` and friends at the end are
-what a route handler runs inside ``Request.call``.
+checks the real services make (a server needs its image and flavor; an attached volume cannot
+be deleted). Neutron's kinds are in ``network``, Nova's in ``compute``, Glance's in ``image``,
+Cinder's in ``volume``. Creating and updating servers and volumes takes ``build_time``
+seconds: the status stays BUILD/creating until then, so clients poll as they do against a
+real cloud. ``create_object`` and friends at the end are what a route handler runs inside
+``Request.call``.
 """
 
 import json

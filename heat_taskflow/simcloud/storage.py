@@ -25,6 +25,22 @@ objects = sa.Table(
     sa.Column('created_at', sa.Float, nullable=False),
 )
 
+# Body fields looked up on every request that has them (a network's subnets, the ports of a
+# network or of a server): expression indexes on their json_extract, which SQLite uses only
+# when a query writes the same expression, path included, as a literal (``_field``).
+INDEXED_FIELDS = ('network_id', 'device_id')
+
+
+def _field(key):
+    """``json_extract(body, '$."KEY"')``: a literal path for an indexed field, else bound."""
+    if key in INDEXED_FIELDS:
+        return sa.func.json_extract(objects.c.body, sa.literal_column("'$.\"%s\"'" % key))
+    return sa.func.json_extract(objects.c.body, '$."%s"' % key)
+
+
+for _key in INDEXED_FIELDS:
+    sa.Index('ix_objects_%s' % _key, objects.c.kind, _field(_key))
+
 # The tags of objects whose body has a ``tags`` list (Neutron's and Nova's tags), kept in step
 # with the body by insert/update/delete: a list filtered by tag reads this index instead of
 # every body of the kind.
@@ -150,7 +166,7 @@ class Tx:
         if parent is not None:
             query = query.where(objects.c.parent == parent)
         for key, value in fields.items():
-            query = query.where(sa.func.json_extract(objects.c.body, '$."%s"' % key) == value)
+            query = query.where(_field(key) == value)
         query = query.order_by(objects.c.created_at, objects.c.id)
         return [dict(row.body) for row in self.connection.execute(query)]
 

@@ -3,7 +3,8 @@
 import pytest
 
 from heat_taskflow.simcloud import api as api_mod
-from heat_taskflow.simcloud import identity, server as server_mod, storage
+from heat_taskflow.simcloud import identity, storage
+from heat_taskflow.simcloud import server as server_mod
 from tests.unit.simcloud.conftest import Api
 
 
