@@ -7,7 +7,11 @@ import email
 
 import pytest
 
-from heat_taskflow.resources.exceptions import ResourceCheckFailed, ResourceFailure
+from heat_taskflow.resources.exceptions import (
+    InvalidProperties,
+    ResourceCheckFailed,
+    ResourceFailure,
+)
 from heat_taskflow.resources.types.openstack import common
 from heat_taskflow.resources.types.openstack.server import Server, build_user_data
 from tests.unit.resources import fakes
@@ -196,6 +200,17 @@ def test_subnet_entry_gets_a_tagged_port_deleted_with_the_server(conn, network):
     assert server.get_attribute('first_address') == '10.1.77.7'
     delete(server)
     assert list(conn.network.ports(tags=token)) == []
+
+
+def test_allocate_network_none_makes_no_port(conn):
+    server = create('OS::Nova::Server', {'image': CIRROS, 'flavor': 'm1.tiny',
+                                         'networks': [{'allocate_network': 'none'}]})
+    assert list(conn.network.ports(device_id=server.physical_id)) == []
+    assert server.get_attribute('first_address') == ''
+    with pytest.raises(InvalidProperties, match='allocate_network must be the only entry'):
+        plugin('OS::Nova::Server', {'image': CIRROS, 'flavor': 'm1.tiny', 'networks': [
+            {'allocate_network': 'auto'}, {'port': 'p'}]})
+    delete(server)
 
 
 def test_boot_from_volume_with_block_device_mapping_v2(conn, network):
