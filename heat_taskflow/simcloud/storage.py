@@ -26,6 +26,22 @@ objects = sa.Table(
     sa.Column('created_at', sa.Float, nullable=False),
 )
 
+# Body fields looked up on every request that has them (a network's subnets, the ports of a
+# network or of a server): expression indexes on their json_extract, which SQLite uses only
+# when a query writes the same expression, path included, as a literal (``_field``).
+INDEXED_FIELDS = ('network_id', 'device_id')
+
+
+def _field(key):
+    """``json_extract(body, '$."KEY"')``: a literal path for an indexed field, else bound."""
+    if key in INDEXED_FIELDS:
+        return sa.func.json_extract(objects.c.body, sa.literal_column("'$.\"%s\"'" % key))
+    return sa.func.json_extract(objects.c.body, '$."%s"' % key)
+
+
+for _key in INDEXED_FIELDS:
+    sa.Index('ix_objects_%s' % _key, objects.c.kind, _field(_key))
+
 # The tags of objects whose body has a ``tags`` list (Neutron's and Nova's tags), kept in step
 # with the body by insert/update/delete: a list filtered by tag reads this index instead of
 # every body of the kind.
@@ -104,7 +120,7 @@ def _find_query(by_token, by_parent, fields):
     if by_parent:
         query = query.where(objects.c.parent == sa.bindparam('parent'))
     for key, is_none in fields:
-        value = sa.func.json_extract(objects.c.body, '$."%s"' % key)
+        value = _field(key)
         query = query.where(value.is_(None) if is_none else value == sa.bindparam('f_%s' % key))
     return query.order_by(objects.c.created_at, objects.c.id)
 
