@@ -1,6 +1,7 @@
 """resources.cloud against the simulator through openstacksdk: one Connection per
 credential, errors translated, retries that never repeat a create blindly."""
 
+import os
 import uuid
 
 import keystoneauth1.exceptions as ksa_exc
@@ -216,3 +217,23 @@ def test_wrong_credentials_say_so(client, tmp_path):
         cloud.call(lambda: list(cloud.connection().compute.flavors()))
     assert err.value.status == 401
     assert 'credentials' in err.value.message and '[cloud] cloud' in err.value.message
+
+
+def test_a_neutron_quota_refusal_is_quota_exceeded(client, conn):
+    client.admin('PUT', 'quotas', {'networks': 0})
+    with pytest.raises(cloud.QuotaExceeded) as err:
+        cloud.call(lambda: conn.network.create_network(name='q-%s' % uuid.uuid4().hex[:8]))
+    assert 'POST /network/v2.0/networks' in err.value.message
+    assert 'quota' in err.value.message.lower()
+
+
+def test_no_cloud_and_no_os_variables_says_what_to_set(client, tmp_path, monkeypatch):
+    for name in [n for n in os.environ if n.startswith('OS_')]:
+        monkeypatch.delenv(name)
+    empty = tmp_path / 'clouds.yaml'
+    empty.write_text('clouds: {}\n')
+    CONF.clear_override('cloud', group='cloud')
+    override(clouds_file=str(empty))
+    with pytest.raises(cloud.ConfigurationError) as err:
+        cloud.connection()
+    assert 'auth_url' in err.value.message and 'OS_*' in err.value.message
