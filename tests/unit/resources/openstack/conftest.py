@@ -19,6 +19,7 @@ import uuid
 import pytest
 
 from heat_taskflow.conf import CONF
+from heat_taskflow.conf import cloud as cloud_conf
 from heat_taskflow.resources import cloud, registry
 from heat_taskflow.resources.types.openstack import common
 from tests.unit.resources import fakes
@@ -102,8 +103,9 @@ def client(simcloud):
         simcloud.admin('DELETE', 'faults')
         quotas = simcloud.admin('GET', 'quotas')['quotas']
         simcloud.admin('PUT', 'quotas', {kind: None for kind in quotas})
-        for name in list(OVERRIDES) + ['clouds_file']:
-            CONF.clear_override(name, group='cloud')
+        # Every [cloud] option: a test may override more than OVERRIDES (api_timeout).
+        for opt in cloud_conf.cloud_opts:
+            CONF.clear_override(opt.name, group='cloud')
         cloud.reset()
         common.forget_lookups()
 
