@@ -124,7 +124,9 @@ def subnets_on_network(view, network):
     Port.add_dependencies; also what a Server's ``networks`` entries need)."""
     if network is None:
         return []
-    return [n for n in _of_type(view, SUBNET) if view.same(_prop(view, n, 'network'), network)]
+    # network_id: the deprecated name of a Subnet's network property, still in old templates.
+    return [n for n in _of_type(view, SUBNET)
+            if view.same(_prop(view, n, 'network') or _prop(view, n, 'network_id'), network)]
 
 
 def named_resources(view, snippet, type_name):

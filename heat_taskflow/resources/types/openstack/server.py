@@ -52,7 +52,7 @@ from openstack.compute.v2 import server as sdk_server
 from heat_taskflow.resources import attributes, base, cloud
 from heat_taskflow.resources.exceptions import ResourceFailure
 from heat_taskflow.resources.properties import Schema
-from heat_taskflow.resources.types.openstack import common
+from heat_taskflow.resources.types.openstack import common, neutron
 from heat_taskflow.resources.types.openstack.multipart_mime import mime_part, split_parts
 from heat_taskflow.template import constraints as constr
 
@@ -182,15 +182,11 @@ class Server(common.CloudResource):
         networks = view.properties(name).get('networks')
         if not isinstance(networks, list):
             return ()
-        wanted = [e.get('network') for e in networks if isinstance(e, dict) and e.get('network')]
         out = []
-        for other in view.names():
-            if view.type_of(other) != 'OS::Neutron::Subnet':
-                continue
-            subnet = view.properties(other)
-            net = subnet.get('network', subnet.get('network_id'))
-            if any(view.same(net, w) for w in wanted):
-                out.append(other)
+        for entry in networks:
+            if isinstance(entry, dict) and entry.get('network'):
+                out.extend(n for n in neutron.subnets_on_network(view, entry['network'])
+                           if n not in out)
         return out
 
     # -- validation and replacement --------------------------------------------------------
