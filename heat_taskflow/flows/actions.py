@@ -204,11 +204,57 @@ def _restore(runtime, row, snippet, properties):
     if (previous is None or previous.status != states.COMPLETE
             or previous.template != snippet or previous.properties_data != properties):
         return None
+    _take_back(runtime, previous, row)
     if not db.resource_restore(runtime.database, previous.id, row.id):
         return None
     runtime.record_event(previous, previous.action, states.COMPLETE,
                          'restored in place of resource %d' % row.id)
     return previous
+
+
+def _take_back(runtime, previous, row):
+    """Before a replaced resource is current again, its plugin takes back what it let go of
+    for its failed replacement (Heat's restore_prev_rsrc). A failure leaves the replacement
+    current and failed: the next update or rollback tries again."""
+    old = _row_plugin(runtime, previous)
+    if old is None:
+        return
+    try:
+        old.restore_prev_rsrc(_row_plugin(runtime, row))
+    except Exception as exc:
+        _fail(runtime, row, row.action or states.CREATE, exc)
+
+
+def _let_go(runtime, row):
+    """Before a replacement is created, the plugin of the resource it replaces lets go of
+    what the replacement needs (Heat's prepare_for_replace). Runs before the replacement's
+    row exists, so a re-run after a crash in between prepares again. On failure the plugin
+    is asked to take back what a partial run let go of, and the replaced row fails (an
+    update replaces it again; one back to its own definition updates it in place)."""
+    old = _row_plugin(runtime, row)
+    if old is None:
+        return
+    try:
+        old.prepare_for_replace()
+    except Exception as exc:
+        try:
+            old.restore_prev_rsrc(None)
+        except Exception as undo:  # noqa: BLE001 - the first failure is the one reported
+            LOG.warning('stack %s resource %s: taking back after a failed '
+                        'prepare_for_replace failed too: %s', runtime.stack.name, row.name,
+                        undo)
+        action = states.UPDATE if row.status == states.COMPLETE else row.action
+        _fail(runtime, row, action or states.CREATE, exc)
+
+
+def _row_plugin(runtime, row):
+    """A plugin on a stored row as it was stored (its own type, properties and physical
+    id); None when its type is no longer known (a template resource whose file is gone)."""
+    try:
+        cls = plugin_class(*_type_of_row(row), files=runtime.files)
+    except res_exc.ResourceTypeNotFound:
+        return None
+    return _plugin(runtime, row, cls, dict(row.properties_data or {}))
 
 
 def _type_label(rtype):
@@ -280,6 +326,7 @@ def _update(runtime, row, cls, plugin, properties, snippet, requires_ids):
 
 
 def _replace(runtime, row, name, rtype, rdef, cls, properties, snippet, requires_ids):
+    _let_go(runtime, row)
     new_row = _new_row(runtime, name, rtype, rdef, replaces=row)
     runtime.record_event(row, states.UPDATE, states.IN_PROGRESS,
                          'replacing with resource %d' % new_row.id)

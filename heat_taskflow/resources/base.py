@@ -43,6 +43,19 @@ replaced), and the classmethod ``implicit_dependencies(name, view)`` (Heat's
 ``add_dependencies``: names of resources of the same stack this one must come after although
 its properties do not refer to them; ``view`` is a ``registry.StackView``). Likewise the
 optional methods of ``NestedStackService`` have defaults that keep a check shallow.
+
+Replacement hooks (Heat's): a replacement is created before the resource it replaces is
+deleted, so what only one of them may hold (a port given to a server) has to move.
+``prepare_for_replace()`` runs on the resource being replaced (a plugin on its stored
+properties and physical id, which may be None) before its replacement's create starts: it
+lets go of what the replacement will take. ``restore_prev_rsrc(replacement)`` runs on that
+same resource when its replacement failed and an update back to it (a rollback) makes it
+current again: it takes back what it let go of, from ``replacement`` (a plugin on the failed
+replacement's stored properties and physical id, which may be None: it may never have been
+created). Both are safe to run twice and after a partial run (a conductor may die in the
+middle and the action runs again from the start): they converge on their end state (let go
+of, or taken back), and finding it reached already is success. A failure fails the action
+(the update, or the rollback) with the hook's message; both do nothing by default.
 """
 
 import abc
@@ -329,6 +342,18 @@ class Resource:
         starting an operation (raise ResourceCheckFailed on drift). By default handle_check;
         ``mark``: a type that holds other resources marks those that drifted CHECK_FAILED."""
         self.handle_check()
+
+    def prepare_for_replace(self):
+        """Before the replacement of this resource is created: let go of what the
+        replacement needs and only one of them may hold (see the module docstring).
+        Nothing by default."""
+        return None
+
+    def restore_prev_rsrc(self, replacement):
+        """This resource is current again after its replacement failed (a rollback): take
+        back what prepare_for_replace let go of, from ``replacement`` (a plugin on the failed
+        replacement; its physical id may be None). Nothing by default."""
+        return None
 
     def repairs_in_place(self):
         """Whether a CHECK_FAILED resource is repaired by an update in place (True) or

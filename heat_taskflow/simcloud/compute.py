@@ -4,10 +4,12 @@ Routes (below ``/compute/v2.1``): ``servers`` (+ ``detail``, filters name (a reg
 tags, tags-any, not-tags, image, flavor, key_name, limit/marker), ``servers/ID`` (GET, PUT,
 DELETE), ``servers/ID/action`` (resize, confirmResize, revertResize, rebuild, os-stop,
 os-start, reboot), ``servers/ID/metadata[/KEY]``, ``servers/ID/tags[/TAG]``,
-``servers/ID/os-volume_attachments[/VOLUME_ID]``, ``flavors`` (+ ``detail``,
-``os-extra_specs``), ``os-keypairs[/NAME]``, ``os-server-groups[/ID]``. Microversions 2.1 to
-2.100; the views follow the requested one (flavor embedded from 2.47, tags from 2.26,
-server group ``policy``/``rules`` from 2.64, ...).
+``servers/ID/os-volume_attachments[/VOLUME_ID]``, ``servers/ID/os-interface[/PORT_ID]``
+(attach a port or a network, detach; at once, where Nova unbinds a bit later),
+``flavors`` (+ ``detail``, ``os-extra_specs``), ``os-keypairs[/NAME]``,
+``os-server-groups[/ID]``. Microversions 2.1 to 2.100; the views follow the requested one
+(flavor embedded from 2.47, tags from 2.26, server group ``policy``/``rules`` from 2.64,
+...).
 
 A server's ``networks`` entry with ``uuid`` makes a port on that network (the port belongs to
 the server and goes with it); one with ``port`` binds an existing port. A server is BUILD for
@@ -356,7 +358,9 @@ class Servers(Kind):
             'delete_on_termination': bdm.get('delete_on_termination', False)}, building=True)
         op.tx.insert('volume_attachments', attachment, parent=body['id'])
 
-    def _plug(self, op, body, networks):
+    def _plug(self, op, body, networks, first=0):
+        """Bind the given ports and make ports on the given networks (``first``: the index
+        of the first entry, for the tokens of the ports made)."""
         if networks in (None, 'none', 'auto'):
             return
         if not isinstance(networks, list):
@@ -364,7 +368,7 @@ class Servers(Kind):
                               "'none'")
         sg_ids = body['_security_group_ids']
         owner = 'compute:%s' % body['availability_zone']
-        for index, entry in enumerate(networks):
+        for index, entry in enumerate(networks, first):
             if entry.get('port'):
                 port = op.get('ports', entry['port'])
                 if port is None:
@@ -504,15 +508,20 @@ class Servers(Kind):
         self.transition(op, body, 'REBOOT', 'ACTIVE')
         return 202
 
+    def unplug(self, op, body, port):
+        """Unbind a port from a server: one it made goes, a given one stays, unbound."""
+        body['_ports'] = [p for p in body['_ports'] if p != port['id']]
+        made = {p['id'] for p in op.tx.find('ports', parent=body['id'])}
+        if port['id'] in made:
+            kinds.KINDS['ports'].delete(op, port)
+            op.tx.delete('ports', port['id'])
+        else:
+            port.update(device_id='', device_owner='')
+            op.tx.update('ports', port)
+
     def delete(self, op, body):
-        owned = {p['id'] for p in op.tx.find('ports', parent=body['id'])}
         for port in self.ports(op, body):
-            if port['id'] in owned:
-                kinds.KINDS['ports'].delete(op, port)
-                op.tx.delete('ports', port['id'])
-            else:
-                port.update(device_id='', device_owner='')
-                op.tx.update('ports', port)
+            self.unplug(op, body, port)
         for attachment in op.tx.find('volume_attachments', parent=body['id']):
             op.tx.delete('volume_attachments', attachment['id'])
             if attachment.get('delete_on_termination'):
@@ -943,6 +952,83 @@ def detach_volume(req):
         Servers._require_state(server, 'detach_volume', 'ACTIVE', 'SHUTOFF')
         kinds.delete_object(op, 'volume_attachments', attachment['id'])
     req.call('volume_attachments', 'delete', action)
+    return 202, None
+
+
+# -- interfaces (os-interface) ---------------------------------------------------------------
+
+
+INTERFACE_STATES = ('ACTIVE', 'SHUTOFF')
+
+
+def _interface_view(req, port):
+    out = {'port_id': port['id'], 'net_id': port['network_id'],
+           'mac_addr': port['mac_address'], 'port_state': 'ACTIVE',
+           'fixed_ips': [{'ip_address': ip['ip_address'], 'subnet_id': ip['subnet_id']}
+                         for ip in port['fixed_ips']]}
+    if req.at_least('2.70'):
+        out['tag'] = None
+    return out
+
+
+def _interface_of(op, server, port_id):
+    for port in kinds.KINDS['servers'].ports(op, server):
+        if port['id'] == port_id:
+            return port
+    raise ApiError(404, 'PortNotFound', 'Port %s is not attached' % port_id)
+
+
+@SERVICE.route('GET', '/v2.1/servers/{server_id}/os-interface')
+def list_interfaces(req):
+    def action(op):
+        return kinds.KINDS['servers'].ports(op, op.require('servers', req.params['server_id']))
+    found = req.call('server_interfaces', 'list', action)
+    return 200, {'interfaceAttachments': [_interface_view(req, p) for p in found]}
+
+
+@SERVICE.route('GET', '/v2.1/servers/{server_id}/os-interface/{port_id}')
+def show_interface(req):
+    found = req.call('server_interfaces', 'get', lambda op: _interface_of(
+        op, op.require('servers', req.params['server_id']), req.params['port_id']))
+    return 200, {'interfaceAttachment': _interface_view(req, found)}
+
+
+@SERVICE.route('POST', '/v2.1/servers/{server_id}/os-interface')
+def attach_interface(req):
+    """Bind a port (``port_id``) or a new port on a network (``net_id``, ``fixed_ips``) to
+    an ACTIVE or SHUTOFF server, as Nova: a given port in use is 409 PortInUse."""
+    spec = req.json_body('interfaceAttachment')
+    if spec.get('port_id') and spec.get('net_id'):
+        raise bad_request('Must not input both network_id and port_id')
+    if not spec.get('port_id') and not spec.get('net_id'):
+        raise bad_request('Must input network_id or port_id')
+
+    def action(op):
+        servers = kinds.KINDS['servers']
+        server = servers.settle(op, op.require('servers', req.params['server_id']))
+        Servers._require_state(server, 'attach_interface', *INTERFACE_STATES)
+        entry = {'port': spec['port_id']} if spec.get('port_id') else {
+            'uuid': spec['net_id'],
+            'fixed_ip': ((spec.get('fixed_ips') or [{}])[0]).get('ip_address')}
+        index = len(server['_ports'])
+        servers._plug(op, server, [entry], first=index)
+        op.tx.update('servers', server)
+        return op.tx.get('ports', server['_ports'][-1])
+    return 200, {'interfaceAttachment': _interface_view(req, req.call(
+        'server_interfaces', 'create', action))}
+
+
+@SERVICE.route('DELETE', '/v2.1/servers/{server_id}/os-interface/{port_id}')
+def detach_interface(req):
+    """Unbind a port from an ACTIVE or SHUTOFF server; a port Nova made for the server is
+    deleted, as Nova does (a given one is left, unbound)."""
+    def action(op):
+        servers = kinds.KINDS['servers']
+        server = servers.settle(op, op.require('servers', req.params['server_id']))
+        Servers._require_state(server, 'detach_interface', *INTERFACE_STATES)
+        servers.unplug(op, server, _interface_of(op, server, req.params['port_id']))
+        op.tx.update('servers', server)
+    req.call('server_interfaces', 'delete', action)
     return 202, None
 
 

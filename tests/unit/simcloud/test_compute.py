@@ -69,6 +69,46 @@ def test_a_server_binds_a_given_port_and_leaves_it_on_delete(conn, cirros, net):
     assert conn.network.get_port(port.id).device_id == ''
 
 
+def test_interfaces_move_a_given_port_between_servers(conn, cirros, net):
+    """os-interface as Nova: a given port detached from one server is left unbound and can
+    be attached to another; a port Nova made is deleted by its detach; a port in use, or
+    not attached, is refused."""
+    network, _ = net
+    port = conn.network.create_port(network_id=network.id)
+    old = conn.compute.wait_for_server(_boot(conn, cirros, name='old', networks=[
+        {'port': port.id}, {'uuid': network.id}]), wait=10)
+    new = conn.compute.wait_for_server(_boot(conn, cirros, name='new', networks='none'),
+                                       wait=10)
+    assert sorted(i.port_id for i in conn.compute.server_interfaces(old)) == sorted(
+        p.id for p in conn.network.ports(device_id=old.id))
+    with pytest.raises(sdk_exc.ConflictException, match='in use'):
+        conn.compute.create_server_interface(new, port_id=port.id)
+    conn.compute.delete_server_interface(port.id, server=old)
+    assert conn.network.get_port(port.id).device_id == ''
+    with pytest.raises(sdk_exc.NotFoundException, match='not attached'):
+        conn.compute.delete_server_interface(port.id, server=old, ignore_missing=False)
+    iface = conn.compute.create_server_interface(new, port_id=port.id)
+    assert iface.port_id == port.id and iface.net_id == network.id
+    assert conn.network.get_port(port.id).device_id == new.id
+    assert [a['addr'] for a in conn.compute.get_server(new).addresses['private-net']] == [
+        port.fixed_ips[0]['ip_address']]
+    made, = conn.network.ports(device_id=old.id)
+    conn.compute.delete_server_interface(made.id, server=old)
+    assert conn.network.find_port(made.id) is None
+    added = conn.compute.create_server_interface(old, net_id=network.id)
+    assert conn.network.get_port(added.port_id).device_id == old.id
+    conn.compute.delete_server(new)
+    assert conn.network.get_port(port.id).device_id == ''
+
+
+def test_interfaces_need_an_active_or_stopped_server(conn, cirros, net, http):
+    network, _ = net
+    faults(http, {'servers.create': {'build_time': 30}})
+    building = _boot(conn, cirros, name='slow', networks='none')
+    with pytest.raises(sdk_exc.ConflictException, match='vm_state building'):
+        conn.compute.create_server_interface(building, net_id=network.id)
+
+
 def test_list_filters_name_as_a_regex_and_status(conn, cirros, http):
     for name in ('db-1', 'db-2', 'web-1'):
         _boot(conn, cirros, name=name)

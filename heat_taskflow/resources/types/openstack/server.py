@@ -15,6 +15,16 @@ In place, as Heat: name, metadata, admin_pass, tags; flavor by resize and confir
 replaces the server (no interface attach and detach), and ``block_device_mapping`` (v1) and
 ``personality`` are not supported.
 
+Replacement: the new server is created before the old one is deleted, and Nova binds a port
+to one server only (409 PortInUse). So, as Heat's prepare_for_replace, the ports the
+template gives (``networks[*].port``) are detached from the old server first (``DELETE
+/servers/ID/os-interface/PORT``, waiting until Neutron shows them unbound); the ports Nova
+made for ``networks[*].network`` stay with the old server and go with it. When the
+replacement fails and the update is rolled back, restore_prev_rsrc takes the given ports
+back: detached from the failed replacement when it holds them (unbound through Neutron when
+Nova refuses, the replacement being in BUILD or ERROR: it is deleted next), then attached
+to the old server again. Both converge: a port already where it should be is left alone.
+
 user_data, as Heat builds it for Nova (base64, which openstacksdk's proxy leaves to its
 caller), with these differences (there is no Heat metadata server, software-config service
 or heat-cfntools here):
@@ -49,6 +59,7 @@ from email.mime import multipart
 
 from openstack.compute.v2 import server as sdk_server
 
+from heat_taskflow.common import polling
 from heat_taskflow.resources import attributes, base, cloud
 from heat_taskflow.resources.exceptions import ResourceFailure
 from heat_taskflow.resources.properties import Schema
@@ -57,6 +68,10 @@ from heat_taskflow.resources.types.openstack.multipart_mime import mime_part, sp
 from heat_taskflow.template import constraints as constr
 
 INTERNAL_PORTS_KEY = 'internal_ports'
+# How a port's move between servers is watched, and how long at most when the stack
+# operation has no deadline.
+PORT_POLL = polling.backoff(0.05, 1.0)
+PORT_WAIT = 120.0
 
 _BDM_V2 = Schema(Schema.MAP, schema={
     'device_name': Schema(Schema.STRING, 'A device name where the volume will be attached in '
@@ -227,6 +242,80 @@ class Server(common.CloudResource):
         if 'user_data' in diff and new['user_data_update_policy'] == 'REPLACE':
             return True
         return super().update_requires_replacement(new)
+
+    # -- replacement: the given ports move ------------------------------------------------
+
+    def prepare_for_replace(self):
+        """Detach the ports the template gives from this server, for its replacement."""
+        if self.physical_id is None:
+            return
+        for port_id in self._given_ports():
+            self._unbind(self.physical_id, port_id)
+
+    def restore_prev_rsrc(self, replacement):
+        """Attach the given ports to this server again, taken from the failed replacement
+        when it holds them."""
+        if self.physical_id is None:
+            return
+        holder = replacement.physical_id if replacement is not None else None
+        for port_id in self._given_ports():
+            if holder is not None:
+                self._unbind(holder, port_id, forced=True)
+            self._bind(port_id)
+
+    def _given_ports(self):
+        return [self._id_of('port', entry['port'], base.UPDATE)
+                for entry in self.properties['networks'] or [] if entry.get('port')]
+
+    def _port(self, port_id):
+        return self.call(base.UPDATE, self.conn.network.get_port, port_id)
+
+    def _unbind(self, server_id, port_id, forced=False):
+        """Detach a port from a server (nothing when it is not bound there) and wait until
+        it is unbound; ``forced``: when Nova refuses (409: the server is not ACTIVE or
+        SHUTOFF), clear the port's binding through Neutron instead."""
+        if self._port(port_id).device_id != server_id:
+            return
+        with self.failing(base.UPDATE):
+            try:
+                cloud.call(self.conn.compute.delete_server_interface, port_id,
+                           server=server_id, ignore_missing=False)
+            except cloud.NotFound:
+                pass        # the server is gone, or the port no longer on it
+            except cloud.Conflict:
+                if not forced:
+                    raise
+                cloud.call(self.conn.network.update_port, port_id, device_id='',
+                           device_owner='')
+        self._wait_port(port_id, lambda device: device != server_id,
+                        'detached from server %s' % server_id)
+
+    def _bind(self, port_id):
+        """Attach a port to this server (nothing when it is bound here already) and wait
+        until Neutron shows it bound."""
+        if self._port(port_id).device_id == self.physical_id:
+            return
+        with self.failing(base.UPDATE):
+            try:
+                cloud.call(self.conn.compute.create_server_interface, self.physical_id,
+                           port_id=port_id)
+            except cloud.Conflict:
+                # A repeated attach whose first answer was lost finds the port bound here.
+                if self._port(port_id).device_id != self.physical_id:
+                    raise
+        self._wait_port(port_id, lambda device: device == self.physical_id,
+                        'attached to server %s' % self.physical_id)
+
+    def _wait_port(self, port_id, done, what):
+        """Poll the port until ``done(its device_id)``; fail at the stack's deadline."""
+        left = self.time_left()
+        deadline = self.now() + (PORT_WAIT if left is None else max(left, 0))
+        try:
+            polling.wait_until(lambda: done(self._port(port_id).device_id), PORT_POLL,
+                               deadline=deadline, clock=self.now)
+        except polling.TimedOut:
+            raise ResourceFailure(self.name, 'port %s was not %s in time' % (port_id, what),
+                                  base.UPDATE) from None
 
     # -- the create request ----------------------------------------------------------------
 
