@@ -14,10 +14,11 @@ cannot start (the address is taken), 2 on a configuration error.
 
 import logging
 import os
-import signal
 import sys
 
 import gunicorn.app.base
+from gunicorn.workers import base as gunicorn_worker
+from gunicorn.workers import gthread
 
 from heat_taskflow.cmd import daemon
 from heat_taskflow.conf import CONF
@@ -47,6 +48,40 @@ def build_service(conf):
     return local.stack_service(conf, background=True)
 
 
+class ThreadWorker(gthread.ThreadWorker):
+    """gunicorn's gthread worker, whose quick shutdown survives a second signal.
+
+    Ctrl-C reaches a worker twice: SIGINT from the terminal (to the whole process group),
+    then SIGQUIT from the master's quick shutdown a few milliseconds later. gunicorn
+    handles both with handle_quit, which raises SystemExit in the main thread; only the
+    first may act:
+
+    - gthread's handle_quit shuts the request thread pool down under the pool's
+      non-reentrant lock. The second signal handled while the first handler holds it (the
+      main thread hands the GIL to the pool thread it wakes there; on a loaded host the
+      master's SIGQUIT arrives before it has the GIL back) blocks the main thread on that
+      lock for good: the worker hangs until the master kills it ([api] graceful_timeout).
+    - The second signal still pending when the first SystemExit unwinds raises another one
+      in the worker's "finally" (gunicorn's spawn_worker), which skips the worker_exit hook:
+      the engine service is never closed, and the interpreter's exit then waits for the
+      resource actions still running in its thread pools (a wait condition: its timeout).
+
+    So handle_quit acts once and ignores what follows (_worker_exit sets the same flag for
+    the SIGTERM path), and leaves the request pool alone: nothing is submitted to it after
+    the SystemExit, and the interpreter's exit stops its idle threads.
+    """
+
+    stopping = False
+
+    def handle_quit(self, sig, frame):
+        if self.stopping:
+            return
+        self.stopping = True
+        # Not gthread's handle_quit: the pool's lock may be held by this very thread
+        # (a submit in progress) when the signal is handled.
+        gunicorn_worker.Worker.handle_quit(self, sig, frame)
+
+
 class APIServer(gunicorn.app.base.BaseApplication):
     """gunicorn, configured from oslo.config instead of its own command line."""
 
@@ -64,7 +99,7 @@ class APIServer(gunicorn.app.base.BaseApplication):
             'bind': ['%s:%d' % (host, api.bind_port)],
             'workers': api.workers,
             'threads': api.threads,
-            'worker_class': 'gthread',
+            'worker_class': ThreadWorker,
             'graceful_timeout': api.graceful_timeout,
             'preload_app': False,           # the app (and its database) is built per worker
             'accesslog': None,              # api.wsgi.AccessLog writes the access log
@@ -89,12 +124,12 @@ class APIServer(gunicorn.app.base.BaseApplication):
 
 
 def _worker_exit(server, worker):
-    """gunicorn hook, in the worker as it stops: close its engine service."""
-    # Ctrl-C reaches the worker twice (SIGINT from the terminal to the process group, then
-    # SIGQUIT from the master's quick shutdown): each raises SystemExit, which must not
-    # cut the closing short and leave pool threads for the interpreter to wait on.
-    for signum in (signal.SIGINT, signal.SIGQUIT):
-        signal.signal(signum, signal.SIG_IGN)
+    """gunicorn hook, in the worker as it stops: close its engine service. (The master
+    calls it too, for a worker that was already gone: worker.app.service is None there.)"""
+    # A SIGINT or SIGQUIT now (Ctrl-C after a SIGTERM, the master's quick shutdown after
+    # its graceful one) must not raise SystemExit into the closing, which would cut it
+    # short and leave pool threads for the interpreter to wait on (ThreadWorker).
+    worker.stopping = True
     service = getattr(worker.app, 'service', None)
     if service is not None:
         worker.app.service = None
