@@ -216,12 +216,14 @@ def process_peak_rss_mib(pid):
 
 
 class SimCloud:
-    """One ``heat-taskflow-simcloud`` process on 127.0.0.1 (``--port 0``), its database in
-    ``workdir``; servers and volumes stay ``build_time`` seconds in their build status."""
+    """One ``heat-taskflow-simcloud`` process on 127.0.0.1 (``--port 0``), its database and
+    the ``clouds.yaml`` it writes (entry ``simcloud``) in ``workdir``; servers and volumes
+    stay ``build_time`` seconds in their build status."""
 
     def __init__(self, workdir, build_time=0.0):
         self.workdir = workdir
         self.build_time = build_time
+        self.clouds_file = os.path.join(workdir, 'clouds.yaml')
         self.url = None
         self.process = None
 
@@ -230,7 +232,7 @@ class SimCloud:
         atexit.register(self.stop)
         self.process = subprocess.Popen(
             [SIMCLOUD, '--port', '0', '--db', os.path.join(self.workdir, 'simcloud.sqlite'),
-             '--build-time', str(self.build_time)],
+             '--build-time', str(self.build_time), '--clouds-yaml', self.clouds_file],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log, text=True,
             preexec_fn=_die_with_parent)
         log.close()
@@ -252,6 +254,18 @@ class SimCloud:
     def audit(self, kind=None):
         """The creation audit: {'creations': [...oldest first], 'summary': {...}}."""
         return self.get('/admin/audit' + ('?kind=%s' % kind if kind else ''))
+
+    def calls(self):
+        """{operation: number of calls} the simulator answered since it started."""
+        return self.get('/admin/calls')
+
+    def config(self):
+        """The [cloud] section of a heat-taskflow configuration naming this cloud."""
+        return '[cloud]\ncloud = simcloud\nclouds_file = %s\n' % self.clouds_file
+
+    def overrides(self):
+        """The same as {(group, option): value}."""
+        return {('cloud', 'cloud'): 'simcloud', ('cloud', 'clouds_file'): self.clouds_file}
 
     def cpu_s(self):
         return process_cpu_s(self.process.pid) if self.process else 0.0

@@ -118,6 +118,8 @@ def summarise_tripleo(case, figures):
             row['%s_s' % op] = round(fig['s'], 3)
             row['%s_cpu_s' % op] = round(fig['cpu_s'], 3)
             row['%s_simcloud_cpu_s' % op] = round(fig['simcloud_cpu_s'], 3)
+            row['%s_cloud_calls' % op] = fig['cloud_calls']
+            row['%s_cloud_calls_per_resource' % op] = round(fig['cloud_calls']['total'] / n, 2)
             row['%s_ms_per_resource' % op] = round(1000 * fig['s'] / n, 3)
             row['%s_sql_per_resource' % op] = round(fig['statements'] / n, 2)
             if 'zk_ops' in fig:
