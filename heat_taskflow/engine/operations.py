@@ -32,6 +32,7 @@ from heat_taskflow.flows import runtime as rt
 from heat_taskflow.persistence import api as db
 from heat_taskflow.persistence import exceptions as db_exc
 from heat_taskflow.resources import exceptions as res_exc
+from heat_taskflow.resources import registry
 from heat_taskflow.template import (
     Environment,
     StackDefinition,
@@ -148,7 +149,8 @@ class StackEngine:
                              max_depth=self.conf.max_template_depth)
         env = Environment.load(source.environments)
         return StackDefinition(tpl, env, params=source.parameters, files=source.files,
-                               identity=identity, facade=facade)
+                               identity=identity, facade=facade,
+                               implicit=registry.implicit_dependencies)
 
     def stack_definition(self, stack, template_id):
         """The definition a stored stack has with one of its stored raw templates.

@@ -38,9 +38,11 @@ are raised as ``ResourceFailure`` (any other exception is a failure too).
 Optional hooks are declared on ``Resource`` with their defaults, and a plugin overrides those
 it needs: ``takes_signals``, ``waits_for_child_stack``, ``handle_check`` with
 ``check_check_complete``, ``handle_drift_check`` (drift without an operation: the observer,
-``update --converge``), and ``repairs_in_place`` (a CHECK_FAILED resource updated rather than
-replaced). Likewise the optional methods of ``NestedStackService`` have defaults that keep
-a check shallow.
+``update --converge``), ``repairs_in_place`` (a CHECK_FAILED resource updated rather than
+replaced), and the classmethod ``implicit_dependencies(name, view)`` (Heat's
+``add_dependencies``: names of resources of the same stack this one must come after although
+its properties do not refer to them; ``view`` is a ``registry.StackView``). Likewise the
+optional methods of ``NestedStackService`` have defaults that keep a check shallow.
 """
 
 import abc
@@ -271,6 +273,13 @@ class Resource:
     def has_attribute(cls, name):
         """Whether get_attr may ask this type for ``name``."""
         return name in cls.attributes()
+
+    @classmethod
+    def implicit_dependencies(cls, name, view):
+        """Names of resources of the stack this one must come after although its properties
+        do not name them (a Port after the Subnets of its network). ``view`` is a
+        ``registry.StackView``: names, types and raw property snippets. None by default."""
+        return ()
 
     def validate(self, partial=False):
         """Check the properties; ``partial`` at validation time, when some are still None."""

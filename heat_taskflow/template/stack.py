@@ -3,6 +3,12 @@
 Everything that depends on parameter values lives here: condition values, the active
 resources, the dependency graph, required attributes and resolution. Indexes are built
 once, so validating a template is linear in its size.
+
+The dependency graph holds the references of the template and, when the definition was
+given an ``implicit`` callable (the engine passes resources.registry's
+``implicit_dependencies``), the dependencies resource plugins declare although no property
+refers to them; an implicit edge that would close a cycle is left out. This package only
+calls it: it knows nothing of plugins.
 """
 
 import functools
@@ -31,18 +37,37 @@ def _located(method):
     return wrapper
 
 
+def _reaches(deps, start, goal):
+    """Whether ``goal`` is ``start`` or among what ``start`` requires, transitively."""
+    seen = set()
+    todo = [start]
+    while todo:
+        name = todo.pop()
+        if name == goal:
+            return True
+        if name not in seen:
+            seen.add(name)
+            todo.extend(deps.get(name, ()))
+    return False
+
+
 class StackDefinition:
     """A stack's definition: what to build, in which order, with which values."""
 
     def __init__(self, template, environment=None, params=None, files=None, identity=None,
-                 facade=None):
-        """Nothing is checked here; call validate() (or use any property) for that."""
+                 facade=None, implicit=None):
+        """Nothing is checked here; call validate() (or use any property) for that.
+
+        ``implicit``: a callable ``implicit(defn) -> {name: names}`` of dependencies the
+        template does not state, merged into ``dependencies()``.
+        """
         self.template = template
         self.environment = environment if environment is not None else Environment()
         self.user_params = dict(params or {})
         self.files = dict(files or {})
         self.identity = identity if identity is not None else StackIdentity()
         self.facade = facade
+        self.implicit = implicit
         self._conditions = conds.Conditions(template.conditions)
 
     # --- parameters and conditions -------------------------------------------------
@@ -132,7 +157,19 @@ class StackDefinition:
         if cycle is not None:
             raise TemplateError('resources depend on each other in a cycle: %s'
                                 % ' -> '.join(cycle), ('resources', cycle[0]))
+        if self.implicit is not None:
+            self._merge_implicit(deps, self.implicit(self))
         return deps
+
+    @staticmethod
+    def _merge_implicit(deps, implicit):
+        """Add implicit edges to ``deps`` in name order, each unless it closes a cycle."""
+        for name in sorted(implicit):
+            if name not in deps:
+                continue
+            for target in sorted(implicit[name]):
+                if target in deps and target != name and not _reaches(deps, target, name):
+                    deps[name] = deps[name] | {target}
 
     def dependencies(self):
         """{name: frozenset(names it requires)} for active resources; cycles raise."""

@@ -1,73 +1,223 @@
-"""The cloud the OpenStack resource plugins talk to: one client API, a driver per cloud.
+"""The cloud the OpenStack resource plugins talk to, through openstacksdk.
 
-``fetch(conf)`` returns the client of ``[cloud] driver`` for ``[cloud] url`` (one per
-process and settings, shared by every plugin). Drivers are the CloudClient classes of the
-``heat_taskflow.cloud_drivers`` entry point group (setup.cfg), by name. Plugins see only
-``base.CloudClient`` and its exceptions, never a driver module.
+``connection(conf)`` is the ``openstack.connection.Connection`` of the ``[cloud]`` options:
+made once per process and credential, under a lock, and shared by every thread (its HTTP
+pool holds ``pool_size`` connections per host). ``translate(exc)`` turns openstacksdk and
+keystoneauth exceptions into the one hierarchy of ``base``, keeping the request and the
+cloud's own message.
+
+Retries are this module's, never keystoneauth's: keystoneauth's ``connect_retries`` and
+``status_code_retries`` would send a POST again after a lost answer and make a second
+object, so they are set to 0 (also the per-service ones openstacksdk defaults, such as
+``image_status_code_retries: 5``). ``call`` retries calls that are safe to repeat (reads,
+updates, deletes); ``find_or_create`` retries a create only after the lookup by its intent
+token has found nothing.
 """
 
-import importlib.metadata
+import logging
+import os
 import threading
+import time
+import types
+import urllib.parse
 
-import stevedore
+import keystoneauth1.exceptions as ksa_exc
+import openstack
+import openstack.config
+import openstack.exceptions as sdk_exc
+import tenacity
+from keystoneauth1 import session as ksa_session
 
 from heat_taskflow.resources.cloud.base import (  # noqa: F401 - the public names
     BadRequest,
-    CloudClient,
     CloudError,
+    ConfigurationError,
     Conflict,
     NotFound,
     QuotaExceeded,
     TransientError,
 )
 
-NAMESPACE = 'heat_taskflow.cloud_drivers'
+LOG = logging.getLogger(__name__)
+
+# Service types whose keystoneauth retries are turned off (openstacksdk reads
+# ``<service>_status_code_retries`` before the unprefixed option).
+_SERVICES = ('compute', 'network', 'image', 'block_storage', 'volume', 'identity',
+             'placement', 'baremetal', 'baremetal_introspection', 'orchestration',
+             'object_store', 'load_balancer', 'dns', 'key_manager', 'shared_file_system')
+NO_KSA_RETRIES = {'connect_retries': 0, 'status_code_retries': 0,
+                  **{'%s_status_code_retries' % st: 0 for st in _SERVICES},
+                  **{'%s_connect_retries' % st: 0 for st in _SERVICES}}
+
+CONFIG_HINT = ('set [cloud] cloud to an entry of a clouds.yaml (and [cloud] clouds_file to '
+               'that file, unless it is on openstacksdk\'s search path), or the OS_* '
+               'environment variables')
 
 _lock = threading.Lock()
-_clients = {}
+_connections = {}
 
 
-def _settings(conf):
-    group = conf.cloud
-    return (group.driver, group.url.rstrip('/'), group.timeout, group.retries,
-            group.retry_delay, group.retry_max_delay)
-
-
-def driver_names():
-    """The names of the installed cloud drivers, sorted."""
-    return sorted({ep.name for ep in importlib.metadata.entry_points(group=NAMESPACE)})
-
-
-def _load_failed(manager, entry_point, exc):
-    # A broken driver is a packaging bug: say which one rather than call it unknown.
-    raise RuntimeError('cannot load cloud driver %s (%s): %s'
-                       % (entry_point.name, entry_point.value, exc)) from exc
-
-
-def driver_class(name):
-    """The CloudClient class of a driver name; ValueError naming the installed ones."""
-    names = driver_names()
-    if name not in names:
-        raise ValueError('unknown [cloud] driver "%s"; drivers: %s' % (name, ', '.join(names)))
-    return stevedore.DriverManager(NAMESPACE, name, on_load_failure_callback=_load_failed).driver
-
-
-def fetch(conf=None):
-    """The CloudClient for the [cloud] options of ``conf`` (default: the global CONF)."""
+def _conf(conf):
     if conf is None:
         from heat_taskflow.conf import CONF as conf
-    key = _settings(conf)
+    return conf.cloud
+
+
+def _key(group):
+    env = None
+    if group.cloud is None:
+        env = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith('OS_')))
+    return (group.cloud, group.clouds_file, group.region_name, group.api_timeout,
+            group.pool_size, env)
+
+
+def _make(group):
+    """A new Connection for the [cloud] options (no request is sent yet)."""
+    if group.clouds_file is not None and not os.path.exists(group.clouds_file):
+        raise ConfigurationError('[cloud] clouds_file %s does not exist; %s'
+                                 % (group.clouds_file, CONFIG_HINT))
+    files = [group.clouds_file] if group.clouds_file else None
+    kwargs = dict(NO_KSA_RETRIES, api_timeout=group.api_timeout)
+    if group.region_name:
+        kwargs['region_name'] = group.region_name
+    try:
+        config = openstack.config.OpenStackConfig(config_files=files)
+        region = config.get_one(cloud=group.cloud, **kwargs)
+        conn = openstack.connection.Connection(config=region)
+        session = conn.session
+    except (sdk_exc.SDKException, ksa_exc.ClientException) as exc:
+        raise ConfigurationError('no usable cloud configuration (cloud %s): %s; %s'
+                                 % (group.cloud or 'from OS_* variables', exc, CONFIG_HINT)
+                                 ) from exc
+    adapter = ksa_session.TCPKeepAliveAdapter(pool_connections=group.pool_size,
+                                              pool_maxsize=group.pool_size)
+    for scheme in ('http://', 'https://'):
+        session.session.mount(scheme, adapter)
+    return conn
+
+
+def connection(conf=None):
+    """The shared Connection of the [cloud] options of ``conf`` (default: the global CONF)."""
+    group = _conf(conf)
+    key = _key(group)
     with _lock:
-        client = _clients.get(key)
-        if client is None:
-            driver, url, timeout, retries, delay, max_delay = key
-            client = driver_class(driver)(url, timeout=timeout, retries=retries, retry_delay=delay,
-                         retry_max_delay=max_delay)
-            _clients[key] = client
-    return client
+        conn = _connections.get(key)
+        if conn is None:
+            conn = _connections[key] = _make(group)
+    return conn
 
 
 def reset():
-    """Forget the cached clients (tests, or after the options change)."""
+    """Forget (and close) the cached connections: tests, or after the options change."""
     with _lock:
-        _clients.clear()
+        conns = list(_connections.values())
+        _connections.clear()
+    for conn in conns:
+        conn.close()
+
+
+# -- errors --------------------------------------------------------------------------------
+
+def _request(exc):
+    """``METHOD /path`` of the request an HTTP exception answers, or ''."""
+    request = getattr(exc, 'request', None)
+    if request is None and getattr(exc, 'response', None) is not None:
+        request = exc.response.request
+    if request is None or not request.url:
+        method, url = getattr(exc, 'method', None), getattr(exc, 'url', None)
+    else:
+        method, url = request.method, request.url
+    if not url:
+        return ''
+    return '%s %s' % (method or '?', urllib.parse.urlsplit(url).path)
+
+
+def _status_class(status, text):
+    if status >= 500 or status == 408:
+        return TransientError
+    if status in (403, 413) or 'quota' in text.lower():
+        return QuotaExceeded
+    return {400: BadRequest, 404: NotFound, 409: Conflict}.get(status, CloudError)
+
+
+def _http(exc, status, text):
+    where = _request(exc)
+    message = '%s: %s %s' % (where, status, text) if where else '%s %s' % (status, text)
+    return _status_class(status, text)(message, status, type(exc).__name__)
+
+
+def translate(exc):
+    """The CloudError for an exception of openstacksdk or keystoneauth (others: as is)."""
+    if isinstance(exc, CloudError):
+        return exc
+    if isinstance(exc, sdk_exc.HttpException) and exc.status_code is not None:
+        return _http(exc, exc.status_code, str(exc.details or exc.message))
+    if isinstance(exc, ksa_exc.HttpError) and exc.http_status is not None:
+        text = exc.details or exc.message
+        if exc.http_status == 401:
+            text = '%s (check the credentials: %s)' % (text, CONFIG_HINT)
+        return _http(exc, exc.http_status, text)
+    if isinstance(exc, (ksa_exc.ConnectionError, ksa_exc.RequestTimeout)):
+        return TransientError('no answer from the cloud: %s' % exc, None, type(exc).__name__)
+    if isinstance(exc, (ksa_exc.EndpointNotFound, ksa_exc.MissingRequiredOptions,
+                        ksa_exc.DiscoveryFailure,
+                        ksa_exc.AuthPluginException, sdk_exc.ConfigException,
+                        sdk_exc.EndpointNotFound)):
+        return ConfigurationError('the cloud configuration does not work: %s; %s'
+                                  % (exc, CONFIG_HINT), None, type(exc).__name__)
+    if isinstance(exc, (sdk_exc.SDKException, ksa_exc.ClientException)):
+        return CloudError(str(exc), None, type(exc).__name__)
+    return exc
+
+
+def _invoke(fn, args, kwargs):
+    """fn(*args, **kwargs) with errors translated; a generator (openstacksdk's list calls)
+    is read to the end here, so that its errors are too."""
+    try:
+        result = fn(*args, **kwargs)
+        if isinstance(result, types.GeneratorType):
+            result = list(result)
+        return result
+    except Exception as exc:
+        translated = translate(exc)
+        if translated is exc:
+            raise
+        raise translated from exc
+
+
+def _retrying(conf=None):
+    group = _conf(conf)
+    return tenacity.Retrying(
+        retry=tenacity.retry_if_exception_type(TransientError),
+        stop=tenacity.stop_after_attempt(group.retries + 1),
+        wait=tenacity.wait_exponential(multiplier=group.retry_delay,
+                                       max=group.retry_max_delay),
+        before_sleep=lambda state: LOG.info('cloud: retrying after %s',
+                                            state.outcome.exception()),
+        sleep=time.sleep,
+        reraise=True)
+
+
+def call(fn, *args, **kwargs):
+    """fn(*args, **kwargs), retried on transient errors; for calls safe to repeat (reads,
+    updates, deletes). Errors are CloudErrors."""
+    return _retrying()(_invoke, fn, args, kwargs)
+
+
+def find_or_create(find, create):
+    """``create()``, but after a transient failure ``find()`` (the lookup by intent token)
+    first, adopting what it finds: a create whose answer was lost is not made twice."""
+    failed = []
+
+    def once():
+        if failed:
+            found = call(find)
+            if found is not None:
+                LOG.info('cloud: adopted %s after a failed create', getattr(found, 'id', found))
+                return found
+        try:
+            return _invoke(create, (), {})
+        except TransientError:
+            failed.append(True)
+            raise
+    return _retrying()(once)

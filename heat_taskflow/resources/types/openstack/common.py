@@ -1,30 +1,140 @@
-"""CloudResource: what every OpenStack plugin shares — idempotent create, delete, check.
+"""CloudResource: what every OpenStack plugin shares — exactly-once create, delete, check.
 
-Create follows the idempotency contract of resources/base.py: the plugin records an
-idempotency token (stack id / resource name / a random uuid) with ``data_set`` before it
-calls the cloud, and sends it with the create. A re-run after a crash sends the same token,
-and the cloud answers with the object the first run made instead of making another. Delete
-of something gone succeeds; a delete with a recorded token and no physical id (the crash
-came between the create call and ``set_physical_id``) finds the object by its token.
+Create follows the idempotency contract of resources/base.py with an intent token
+(``htf-<stack id, 32 hex>-<16 random hex>``, see docs/cloud.md section 4), recorded with
+``remember`` before the first create call and carried by the create (a tag, metadata or a
+name, as the subclass decides):
+
+- first run (this call made the token): create directly, no lookup;
+- re-run (the token was already recorded: a crash or a lost answer): look the object up by
+  its token and adopt it; create only when there is none;
+- a transient failure of the create inside one run: ``cloud.find_or_create`` looks up
+  before it tries again.
+
+The physical id is recorded as soon as the create answers; the object is then polled to
+``ready_status`` (a failed status fails the resource with the object's fault, and so does
+the stack operation's deadline). Delete of something gone succeeds; a delete with a token and
+no physical id (the crash came between the create call and ``set_physical_id``) finds the
+object by its token. Cloud errors become ``ResourceFailure`` naming the resource, the action
+and the cloud's message.
+
+``lookup(conn, kind, name_or_id)`` resolves referenced objects (flavors, images, networks,
+...) by name or id; flavors and images are cached per connection for ``LOOKUP_TTL`` seconds.
 """
 
-import uuid
+import contextlib
+import hashlib
+import re
+import secrets
+import threading
+import time
+import weakref
 
 from heat_taskflow.resources import base, cloud
 from heat_taskflow.resources.exceptions import ResourceCheckFailed, ResourceFailure
 
-TOKEN_KEY = 'idempotency_token'
+TOKEN_KEY = 'intent_token'
+TOKEN_PREFIX = 'htf-'
+LOOKUP_TTL = 60.0
+_HEX32 = re.compile(r'^[0-9a-f]{32}$')
+
+
+def stack_hex(stack_id):
+    """The 32 hex digits of a stack id in intent tokens (a uuid's, else a digest)."""
+    text = str(stack_id)
+    compact = text.replace('-', '').lower()
+    if _HEX32.match(compact):
+        return compact
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def make_token(stack_id):
+    """A new intent token for a resource of the stack ``stack_id`` (57 characters)."""
+    return '%s%s-%s' % (TOKEN_PREFIX, stack_hex(stack_id), secrets.token_hex(8))
+
+
+# -- lookups of referenced objects ---------------------------------------------------------
+
+def _finders(conn):
+    return {
+        'flavor': conn.compute.find_flavor,
+        'image': conn.image.find_image,
+        'keypair': conn.compute.find_keypair,
+        'server': conn.compute.find_server,
+        'network': conn.network.find_network,
+        'subnet': conn.network.find_subnet,
+        'port': conn.network.find_port,
+        'router': conn.network.find_router,
+        'security_group': conn.network.find_security_group,
+        'volume': conn.block_storage.find_volume,
+        'volume_type': conn.block_storage.find_type,
+    }
+
+
+LOOKUP_KINDS = ('flavor', 'image', 'keypair', 'server', 'network', 'subnet', 'port', 'router',
+                'security_group', 'volume', 'volume_type')
+CACHED_KINDS = ('flavor', 'image')
+
+_cache_lock = threading.Lock()
+_caches = weakref.WeakKeyDictionary()     # Connection -> {(kind, name_or_id): (expiry, obj)}
+
+
+def _cached(conn, key):
+    with _cache_lock:
+        entry = _caches.get(conn, {}).get(key)
+    if entry is not None and entry[0] > time.monotonic():
+        return entry[1]
+    return None
+
+
+def lookup(conn, kind, name_or_id):
+    """The SDK object of ``kind`` named or identified by ``name_or_id``; cloud.NotFound
+    (saying which) when there is none, cloud.CloudError when the name is ambiguous."""
+    if kind not in LOOKUP_KINDS:
+        raise ValueError('cannot look up a %s; kinds: %s' % (kind, ', '.join(LOOKUP_KINDS)))
+    key = (kind, name_or_id)
+    if kind in CACHED_KINDS:
+        obj = _cached(conn, key)
+        if obj is not None:
+            return obj
+    obj = cloud.call(_finders(conn)[kind], name_or_id, ignore_missing=True)
+    if obj is None:
+        raise cloud.NotFound('%s "%s" could not be found' % (kind.replace('_', ' '), name_or_id),
+                             404, 'NotFound')
+    if kind in CACHED_KINDS:
+        with _cache_lock:
+            _caches.setdefault(conn, {})[key] = (time.monotonic() + LOOKUP_TTL, obj)
+    return obj
+
+
+def forget_lookups():
+    """Empty the flavor and image cache (tests)."""
+    with _cache_lock:
+        _caches.clear()
+
+
+def field(obj, name):
+    """A field of an SDK resource or a dict, or None."""
+    if obj is None:
+        return None
+    if isinstance(obj, dict):
+        return obj.get(name)
+    return getattr(obj, name, None)
 
 
 class CloudResource(base.Resource):
-    """Base class of the plugins of objects in the cloud (``kind`` names their collection).
+    """Base class of the plugins of objects in an OpenStack cloud.
 
-    Subclasses implement ``create_body()`` and, for in-place updates, ``update_body(diff)``;
-    they list in ``observed`` the ``{property: object field}`` pairs ``handle_check``
-    compares, and answer attributes from the object in ``resolve_attribute``.
+    Subclasses implement, on the openstacksdk Connection ``self.conn``:
+    ``create_object(token)``, ``find_by_token(token)``, ``get_object(physical_id)`` (may
+    raise NotFound or return None), ``delete_object(physical_id)`` (NotFound is success),
+    ``update_object(prop_diff)`` for in-place updates, and ``resolve_attribute(name)`` from
+    ``self.current()``. ``kind`` names the object in messages; ``ready_status``,
+    ``failed_statuses``, ``status_of`` and ``fault_of`` drive the polling; ``observed``
+    (``{property: object field}``) lists what ``handle_check`` compares.
     """
 
-    kind = None
+    kind = 'object'
     ready_status = None          # status the object reaches when created/updated, or None
     failed_statuses = ('ERROR', 'error')
     observed = {}
@@ -33,41 +143,85 @@ class CloudResource(base.Resource):
         super().__init__(*args, **kwargs)
         self._obj = None
 
+    # -- what subclasses provide -----------------------------------------------------------
+
+    def create_object(self, token):
+        """Create the object, carrying ``token``; return the SDK resource."""
+        raise NotImplementedError
+
+    def find_by_token(self, token):
+        """The object carrying ``token``, or None."""
+        raise NotImplementedError
+
+    def get_object(self, physical_id):
+        """The object of ``physical_id`` (None, or NotFound raised, when it does not exist)."""
+        raise NotImplementedError
+
+    def delete_object(self, physical_id):
+        """Delete the object (NotFound is taken as success)."""
+        raise NotImplementedError
+
+    def update_object(self, prop_diff):
+        """Change the object in place to the new ``self.properties`` (converges)."""
+
+    def physical_id_of(self, obj):
+        """The physical id recorded for a created object (its ``id``)."""
+        return obj.id
+
+    def status_of(self, obj):
+        """The object's status as ``ready_status`` and ``failed_statuses`` spell it."""
+        return field(obj, 'status')
+
+    def fault_of(self, obj):
+        """The message a failed object carries, or None."""
+        return None
+
     # -- cloud access ----------------------------------------------------------------------
 
     @property
-    def client(self):
-        """The CloudClient of the [cloud] options."""
-        return cloud.fetch()
+    def conn(self):
+        """The shared openstacksdk Connection of the [cloud] options."""
+        return cloud.connection()
+
+    @contextlib.contextmanager
+    def failing(self, action):
+        """Turn a CloudError raised inside into a ResourceFailure of this resource."""
+        try:
+            yield
+        except cloud.CloudError as exc:
+            raise ResourceFailure(self.name, '%s of %s failed: %s'
+                                  % (action.lower(), self.kind, exc.message), action) from exc
 
     def call(self, action, fn, *args, **kwargs):
-        """Call the cloud; a cloud error becomes a ResourceFailure naming this resource."""
-        try:
-            return fn(*args, **kwargs)
-        except cloud.CloudError as exc:
-            raise ResourceFailure(self.name, str(exc), action) from exc
+        """fn(*args, **kwargs) retried on transient errors; a CloudError becomes a
+        ResourceFailure naming this resource and ``action``."""
+        with self.failing(action):
+            return cloud.call(fn, *args, **kwargs)
 
-    def token(self):
-        """The idempotency token of this resource's create (recorded before first use)."""
-        stack_id = self.ctx.stack_id if self.ctx is not None else 'stack'
-        return self.remember(TOKEN_KEY, lambda: '%s/%s/%s' % (stack_id, self.name,
-                                                             uuid.uuid4().hex))
-
-    def resolve(self, kind, name_or_id, action=base.CREATE):
-        """The id of a referenced object given by name or id (a failure when missing)."""
+    def lookup(self, kind, name_or_id, action=base.CREATE):
+        """The SDK object of a referenced ``kind`` by name or id (None for None); a
+        ResourceFailure when there is none."""
         if name_or_id is None:
             return None
-        return self.call(action, self.client.resolve, kind, name_or_id)
+        with self.failing(action):
+            return lookup(self.conn, kind, name_or_id)
+
+    def _get(self, physical_id):
+        try:
+            return cloud.call(self.get_object, physical_id)
+        except cloud.NotFound:
+            return None
 
     def observe(self):
-        """The object as the cloud shows it now (cached for attributes), or None if gone."""
+        """The object as the cloud shows it now (kept for attributes), or None if gone."""
         if self.physical_id is None:
             return None
-        self._obj = self.client.get_or_none(self.kind, self.physical_id)
+        self._obj = self._get(self.physical_id)
         return self._obj
 
     def current(self):
-        """The last observed object, observing it when it has not been yet."""
+        """The last observed object, observing it when it has not been yet (None if that
+        fails: attributes of an unreachable object are None)."""
         if self._obj is None:
             try:
                 self.observe()
@@ -77,22 +231,31 @@ class CloudResource(base.Resource):
 
     # -- create ----------------------------------------------------------------------------
 
-    def create_body(self):
-        """The create request for the current properties."""
-        raise NotImplementedError
+    def intent_token(self):
+        """``(token, first_run)``: the recorded token, or a new one recorded now."""
+        token = self.data_get(TOKEN_KEY)
+        if token is not None:
+            return token, False
+        stack_id = self.ctx.stack_id if self.ctx is not None else self.name
+        token = make_token(stack_id)
+        self.data_set(TOKEN_KEY, token)
+        return token, True
 
     def handle_create(self):
         """Record the token, then create (or adopt what an earlier run made with it)."""
-        token = self.token()
-        obj = None
-        if self.physical_id is not None:
-            obj = self.call(base.CREATE, self.observe)
-        if obj is None:
-            body = self.create_body()
-            obj = self.call(base.CREATE, self.client.create, self.kind, body, token)
-            self.set_physical_id(obj['id'])
+        with self.failing(base.CREATE):
+            token, first_run = self.intent_token()
+            obj = None
+            if self.physical_id is not None:
+                obj = self._get(self.physical_id)
+            elif not first_run:
+                obj = cloud.call(self.find_by_token, token)
+            if obj is None:
+                obj = cloud.find_or_create(lambda: self.find_by_token(token),
+                                           lambda: self.create_object(token))
+            self.set_physical_id(self.physical_id_of(obj))
         self._obj = obj
-        return {'id': obj['id']}
+        return {'id': self.physical_id}
 
     def check_create_complete(self, cookie):
         """True when the object has reached ``ready_status``; a failed status raises."""
@@ -101,28 +264,35 @@ class CloudResource(base.Resource):
     def _ready(self, action):
         if self.ready_status is None:
             return True
-        obj = self.call(action, self.observe)
+        with self.failing(action):
+            obj = self.observe()
         if obj is None:
             raise ResourceFailure(self.name, '%s %s vanished while %s was in progress'
                                   % (self.kind, self.physical_id, action.lower()), action)
-        status = obj.get('status')
+        status = self.status_of(obj)
         if status in self.failed_statuses:
-            raise ResourceFailure(self.name, '%s %s went to status %s'
-                                  % (self.kind, self.physical_id, status), action)
-        return status == self.ready_status
+            raise ResourceFailure(self.name, '%s %s went to status %s: %s'
+                                  % (self.kind, self.physical_id, status,
+                                     self.fault_of(obj) or 'the cloud gave no reason'), action)
+        if status == self.ready_status:
+            return True
+        self._check_deadline(action, status)
+        return False
+
+    def _check_deadline(self, action, status):
+        left = self.time_left()
+        if left is not None and left <= 0:
+            raise ResourceFailure(self.name, '%s %s still in status %s when the stack '
+                                  'operation timed out' % (self.kind, self.physical_id, status),
+                                  action)
 
     # -- update ----------------------------------------------------------------------------
 
-    def update_body(self, prop_diff):
-        """The update request for changed properties ({} when nothing is sent)."""
-        return {}
-
     def handle_update(self, new_properties, prop_diff):
-        """Send the changed fields (converges: a re-run sends the same ones)."""
-        body = self.update_body(prop_diff)
-        if body and self.physical_id is not None:
-            self._obj = self.call(base.UPDATE, self.client.update, self.kind, self.physical_id,
-                                  body)
+        """Change the object in place (converges: a re-run makes the same change)."""
+        if prop_diff and self.physical_id is not None:
+            self.call(base.UPDATE, self.update_object, prop_diff)
+            self._obj = None
         return {'id': self.physical_id}
 
     def check_update_complete(self, cookie):
@@ -133,24 +303,34 @@ class CloudResource(base.Resource):
 
     def handle_delete(self):
         """Delete the object (gone already is fine), found by its token if no id was kept."""
-        ids = [self.physical_id] if self.physical_id is not None else []
-        token = self.data_get(TOKEN_KEY)
-        if not ids and token is not None:
-            ids = [o['id'] for o in self.call(base.DELETE, self.client.list, self.kind,
-                                              token=token)]
-        for obj_id in ids:
-            self.before_delete(obj_id)
-            self.call(base.DELETE, self.client.delete, self.kind, obj_id)
+        with self.failing(base.DELETE):
+            ids = [self.physical_id] if self.physical_id is not None else []
+            token = self.data_get(TOKEN_KEY)
+            if not ids and token is not None:
+                found = cloud.call(self.find_by_token, token)
+                ids = [self.physical_id_of(found)] if found is not None else []
+            for physical_id in ids:
+                try:
+                    cloud.call(self.delete_object, physical_id)
+                except cloud.NotFound:
+                    pass
         return {'ids': ids}
 
-    def before_delete(self, obj_id):
-        """What must happen before the object can be deleted (plugins override)."""
-
     def check_delete_complete(self, cookie):
-        """True once none of the deleted objects can be found."""
-        for obj_id in cookie['ids'] if cookie else ():
-            if self.call(base.DELETE, self.client.get_or_none, self.kind, obj_id) is not None:
-                return False
+        """True once none of the deleted objects can be found; a failed status raises."""
+        for physical_id in cookie['ids'] if cookie else ():
+            with self.failing(base.DELETE):
+                obj = self._get(physical_id)
+            if obj is None:
+                continue
+            status = self.status_of(obj)
+            if status in self.failed_statuses:
+                raise ResourceFailure(self.name, '%s %s went to status %s while being deleted:'
+                                      ' %s' % (self.kind, physical_id, status,
+                                               self.fault_of(obj) or 'the cloud gave no reason'),
+                                      base.DELETE)
+            self._check_deadline(base.DELETE, status)
+            return False
         return True
 
     # -- check -----------------------------------------------------------------------------
@@ -163,14 +343,15 @@ class CloudResource(base.Resource):
             obj = self.observe()
         except cloud.CloudError as exc:
             raise ResourceCheckFailed(self.name, 'cannot observe %s %s: %s'
-                                      % (self.kind, self.physical_id, exc))
+                                      % (self.kind, self.physical_id, exc.message)) from exc
         if obj is None:
             raise ResourceCheckFailed(self.name, '%s %s no longer exists'
                                       % (self.kind, self.physical_id))
-        status = obj.get('status')
+        status = self.status_of(obj)
         if status in self.failed_statuses:
-            raise ResourceCheckFailed(self.name, '%s %s is in status %s'
-                                      % (self.kind, self.physical_id, status))
+            raise ResourceCheckFailed(self.name, '%s %s is in status %s: %s'
+                                      % (self.kind, self.physical_id, status,
+                                         self.fault_of(obj) or 'the cloud gave no reason'))
         drift = self.drift(obj)
         if drift:
             raise ResourceCheckFailed(self.name, '%s %s differs from its properties: %s'
@@ -179,11 +360,11 @@ class CloudResource(base.Resource):
     def drift(self, obj):
         """Messages for each property in ``observed`` the object no longer matches."""
         out = []
-        for prop, field in self.observed.items():
+        for prop, name in self.observed.items():
             wanted = self.properties[prop]
             if wanted is None:
                 continue
-            actual = obj.get(field)
+            actual = field(obj, name)
             if self.normalise(prop, actual) != self.normalise(prop, wanted):
                 out.append('%s is %r, expected %r' % (prop, actual, wanted))
         return out
@@ -195,13 +376,11 @@ class CloudResource(base.Resource):
     # -- attributes ------------------------------------------------------------------------
 
     def show(self):
-        """The object as the cloud shows it (Heat's ``show`` attribute)."""
-        return self.current()
-
-    def field(self, name):
-        """A field of the observed object, or None."""
+        """The object as the cloud shows it (Heat's ``show`` attribute), a plain dict."""
         obj = self.current()
-        return None if obj is None else obj.get(name)
+        if obj is None:
+            return None
+        return obj.to_dict() if hasattr(obj, 'to_dict') else dict(obj)
 
 
 def value_specs(properties):

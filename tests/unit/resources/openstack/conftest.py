@@ -1,34 +1,81 @@
 """A heat-taskflow-simcloud process for the OpenStack plugins, and helpers to drive them.
 
-One process per test session (per pytest-xdist worker); every test gets unique stack ids,
-so tests share the cloud without seeing each other's objects in the audit.
+One simulator per test session (per pytest-xdist worker), reached exactly as a production
+cloud is: through the ``simcloud`` entry of the ``clouds.yaml`` it writes, openstacksdk and
+``resources.cloud.connection()``. Every test gets unique stack ids (so intent tokens, and the
+audit, tell tests apart); faults, quotas, connections and the lookup cache are reset after
+each test.
 """
 
+import http.client
+import json
 import re
 import signal
 import subprocess
 import sys
+import urllib.parse
 import uuid
 
 import pytest
 
 from heat_taskflow.conf import CONF
 from heat_taskflow.resources import cloud, registry
+from heat_taskflow.resources.types.openstack import common
 from tests.unit.resources import fakes
 
 READY = re.compile(r'simcloud ready at (http://127\.0\.0\.1:\d+)')
+CLOUD = 'simcloud'
+
+
+class SimCloud:
+    """The simulator process: its URL, its clouds.yaml, and its admin API."""
+
+    def __init__(self, url, clouds_file):
+        self.url = url
+        self.clouds_file = clouds_file
+        parsed = urllib.parse.urlsplit(url)
+        self.host, self.port = parsed.hostname, parsed.port
+
+    def admin(self, method, path, body=None):
+        """A call to /admin/PATH (audit, faults, quotas, calls, drift); the JSON answer.
+        An error status raises AssertionError with the answer."""
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
+        try:
+            data = None if body is None else json.dumps(body).encode()
+            conn.request(method, '/admin/' + path.lstrip('/'), body=data,
+                         headers={'Content-Type': 'application/json'})
+            response = conn.getresponse()
+            raw = response.read()
+        finally:
+            conn.close()
+        payload = json.loads(raw) if raw else None
+        assert response.status < 400, '%s /admin/%s: %s %s' % (method, path, response.status,
+                                                               payload)
+        return payload
+
+    def faults(self, **ops):
+        """Set behaviour of operations: ``faults(**{'servers.create': {...}})``."""
+        return self.admin('PUT', 'faults', ops)
+
+    @property
+    def conn(self):
+        """The plugins' shared openstacksdk Connection."""
+        return cloud.connection()
 
 
 @pytest.fixture(scope='session')
-def simcloud_url(tmp_path_factory):
-    db_path = tmp_path_factory.mktemp('simcloud') / 'cloud.sqlite'
+def simcloud(tmp_path_factory):
+    """The simulator process of this session (a SimCloud)."""
+    where = tmp_path_factory.mktemp('simcloud')
+    clouds_file = str(where / 'clouds.yaml')
     proc = subprocess.Popen([sys.executable, '-m', 'heat_taskflow.cmd.simcloud', '--port', '0',
-                             '--db', str(db_path)], stdout=subprocess.PIPE, text=True)
+                             '--db', str(where / 'cloud.sqlite'), '--clouds-yaml', clouds_file],
+                            stdout=subprocess.PIPE, text=True)
     try:
         line = proc.stdout.readline()
         match = READY.match(line)
         assert match, 'simcloud did not start: %r' % line
-        yield match.group(1)
+        yield SimCloud(match.group(1), clouds_file)
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -38,29 +85,39 @@ def simcloud_url(tmp_path_factory):
             proc.wait()
 
 
+OVERRIDES = {'cloud': CLOUD, 'retries': 3, 'retry_delay': 0.01, 'retry_max_delay': 0.05}
+
+
 @pytest.fixture
-def client(simcloud_url):
-    """The plugins' CloudClient, configured for the simcloud process; faults reset after."""
-    CONF.set_override('url', simcloud_url, group='cloud')
-    CONF.set_override('retries', 3, group='cloud')
-    CONF.set_override('retry_delay', 0.01, group='cloud')
+def client(simcloud):
+    """The simulator, with [cloud] pointing at it (cloud=simcloud, its clouds_file, quick
+    retries); faults, quotas, connections and lookups are reset after the test."""
+    for name, value in dict(OVERRIDES, clouds_file=simcloud.clouds_file).items():
+        CONF.set_override(name, value, group='cloud')
     cloud.reset()
+    common.forget_lookups()
     try:
-        yield cloud.fetch()
+        yield simcloud
     finally:
-        cloud.fetch().admin('DELETE', 'faults')
-        cloud.fetch().admin('PUT', 'quotas', {k: None for k in ('servers', 'volumes',
-                                                                 'networks', 'ports')})
-        CONF.clear_override('url', group='cloud')
-        CONF.clear_override('retries', group='cloud')
-        CONF.clear_override('retry_delay', group='cloud')
+        simcloud.admin('DELETE', 'faults')
+        quotas = simcloud.admin('GET', 'quotas')['quotas']
+        simcloud.admin('PUT', 'quotas', {kind: None for kind in quotas})
+        for name in list(OVERRIDES) + ['clouds_file']:
+            CONF.clear_override(name, group='cloud')
         cloud.reset()
+        common.forget_lookups()
+
+
+@pytest.fixture
+def conn(client):
+    """The shared openstacksdk Connection of the simulator's admin project."""
+    return cloud.connection()
 
 
 def new_ctx(name='res', **kwargs):
     """A FakeContext with a stack id of its own (so audit queries see only this stack)."""
     ctx = fakes.FakeContext(name, **kwargs)
-    ctx.stack_id = uuid.uuid4().hex
+    ctx.stack_id = str(uuid.uuid4())
     return ctx
 
 
@@ -68,7 +125,7 @@ def plugin(type_name, properties, ctx=None, name='res', physical_id=None):
     """A plugin instance of a registered type over ``ctx`` (a fresh one by default)."""
     ctx = ctx if ctx is not None else new_ctx(name)
     if 'stack_id' not in ctx.__dict__:
-        ctx.stack_id = uuid.uuid4().hex
+        ctx.stack_id = str(uuid.uuid4())
     if physical_id is None:
         physical_id = ctx.data.get('__physical_id__')
     res = registry.get_class(type_name)(name, properties, ctx, physical_id=physical_id)
@@ -96,26 +153,32 @@ def delete(res):
     fakes.run_to_end(res.handle_delete, res.check_delete_complete, res.ctx, max_polls=500)
 
 
+def token_prefix(ctx):
+    """The prefix of the intent tokens of the stack of ``ctx``."""
+    return common.TOKEN_PREFIX + common.stack_hex(ctx.stack_id)
+
+
 def creations(client, ctx, kind=None):
-    """Audit entries of objects created for the stack of ``ctx``."""
-    query = 'audit?token_prefix=%s/' % ctx.stack_id
+    """Audit entries of objects created for the stack of ``ctx`` (``kind``: servers,
+    networks, ...)."""
+    query = 'audit?token_prefix=%s' % token_prefix(ctx)
     if kind is not None:
         query += '&kind=%s' % kind
     return client.admin('GET', query)['creations']
 
 
 @pytest.fixture
-def network(client):
-    """A network with a subnet, an external network with a subnet, a router between them."""
-    ctx = new_ctx('base')
-    net = create('OS::Neutron::Net', {'name': 'n-%s' % ctx.stack_id[:8]}, ctx, 'net')
-    subnet = create('OS::Neutron::Subnet', {'network': net.physical_id,
-                                            'cidr': '10.1.0.0/16'}, new_ctx(), 'subnet')
-    ext = create('OS::Neutron::Net', {'value_specs': {'router:external': True}}, new_ctx(),
-                 'ext')
-    ext_subnet = create('OS::Neutron::Subnet', {'network': ext.physical_id,
-                                                'cidr': '172.30.0.0/16'}, new_ctx(), 'extsub')
-    router = create('OS::Neutron::Router', {'external_gateway_info': {
-        'network': ext.physical_id}}, new_ctx(), 'router')
-    return {'net': net.physical_id, 'subnet': subnet.physical_id, 'ext': ext.physical_id,
-            'ext_subnet': ext_subnet.physical_id, 'router': router.physical_id}
+def network(conn):
+    """A network with a subnet, an external network with a subnet, and a router between
+    them, made directly with openstacksdk: ``{net, subnet, ext, ext_subnet, router}`` ids."""
+    tag = uuid.uuid4().hex[:8]
+    net = conn.network.create_network(name='net-%s' % tag)
+    subnet = conn.network.create_subnet(network_id=net.id, ip_version=4, cidr='10.1.0.0/16',
+                                        name='subnet-%s' % tag)
+    ext = conn.network.create_network(name='ext-%s' % tag, is_router_external=True)
+    ext_subnet = conn.network.create_subnet(network_id=ext.id, ip_version=4,
+                                            cidr='172.30.0.0/16', name='extsub-%s' % tag)
+    router = conn.network.create_router(name='router-%s' % tag,
+                                        external_gateway_info={'network_id': ext.id})
+    return {'net': net.id, 'subnet': subnet.id, 'ext': ext.id, 'ext_subnet': ext_subnet.id,
+            'router': router.id}
