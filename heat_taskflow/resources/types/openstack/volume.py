@@ -1,14 +1,22 @@
-"""OS::Cinder::Volume: a Cinder block storage volume.
+"""OS::Cinder::Volume: a Cinder block storage volume, through openstacksdk.
 
-Supported subset of Heat's type — properties: size, name, description, volume_type,
-metadata, availability_zone, image, snapshot_id, source_volid, backup_id, read_only,
-multiattach, scheduler_hints. In place: size (extend only, while not attached), name,
-description, volume_type (retype), metadata, read_only; the rest replaces.
-Attributes: availability_zone, size, snapshot_id, display_name, display_description,
-volume_type, metadata, metadata_values, source_volid, status, created_at, bootable,
-encrypted, attachments, attachments_list, multiattach.
-Check: the volume exists, is not in an error status; size, name, volume_type match.
+Heat's properties: size, name, description, volume_type, metadata, availability_zone, image
+(name or id), snapshot_id, source_volid, backup_id, read_only, multiattach, scheduler_hints.
+In place, as Heat: size (extend only), name, description, metadata, volume_type (retype),
+read_only; the rest replaces.
+
+The intent token is the volume metadata key ``heat_taskflow_token``, found again with ``GET
+/volumes/detail?metadata={"heat_taskflow_token": TOKEN}``. That key is this resource's own:
+it is kept through metadata updates and left out of the drift check and of the ``metadata``
+and ``metadata_values`` attributes. Creation waits for ``available`` (then sets read_only,
+as Heat); an error status fails with the cloud's message. Attributes (Heat's, strings where
+Heat gives strings): availability_zone, size, snapshot_id, display_name, display_description,
+volume_type, metadata (JSON), metadata_values, source_volid, status, created_at, bootable,
+encrypted, attachments, attachments_list, multiattach, show. Check: the volume exists, is not
+in an error status; size, name, volume_type and metadata match.
 """
+
+import json
 
 from heat_taskflow.resources import attributes, base
 from heat_taskflow.resources.exceptions import ResourceFailure
@@ -16,28 +24,29 @@ from heat_taskflow.resources.properties import Schema
 from heat_taskflow.resources.types.openstack import common
 from heat_taskflow.template import constraints as constr
 
-PLAIN = ('size', 'name', 'description', 'volume_type', 'metadata', 'availability_zone',
-         'image', 'snapshot_id', 'source_volid', 'backup_id', 'read_only', 'multiattach',
-         'scheduler_hints')
-IN_PLACE = ('size', 'name', 'description', 'volume_type', 'metadata', 'read_only')
-FIELDS = {'availability_zone': 'availability_zone', 'size': 'size',
-          'snapshot_id': 'snapshot_id', 'display_name': 'name',
-          'display_description': 'description', 'volume_type': 'volume_type',
-          'metadata_values': 'metadata', 'source_volid': 'source_volid', 'status': 'status',
-          'created_at': 'created_at', 'bootable': 'bootable', 'encrypted': 'encrypted',
-          'attachments_list': 'attachments', 'multiattach': 'multiattach'}
+TOKEN_METADATA = 'heat_taskflow_token'
+# Heat's attribute -> the openstacksdk Volume field; Heat gives these as strings.
+STRING_FIELDS = {'availability_zone': 'availability_zone', 'size': 'size',
+                 'snapshot_id': 'snapshot_id', 'display_name': 'name',
+                 'display_description': 'description', 'volume_type': 'volume_type',
+                 'source_volid': 'source_volume_id', 'status': 'status',
+                 'created_at': 'created_at', 'bootable': 'is_bootable',
+                 'encrypted': 'is_encrypted'}
 
 
 class Volume(common.CloudResource):
     """A resource that implements Cinder volumes."""
 
     type_name = 'OS::Cinder::Volume'
-    kind = 'volumes'
+    kind = 'volume'
     ready_status = 'available'
-    failed_statuses = ('error', 'error_extending', 'error_restoring', 'ERROR')
+    failed_statuses = ('error', 'error_extending', 'error_restoring', 'error_deleting')
+    observed = {'size': 'size', 'name': 'name', 'volume_type': 'volume_type'}
 
     properties_schema = {
-        'size': Schema(Schema.INTEGER, 'The size of the volume in GB.', update_allowed=True,
+        'size': Schema(Schema.INTEGER, 'The size of the volume in GB; on update only an '
+                       'increase is supported. Required unless backup_id, source_volid or '
+                       'snapshot_id is given.', update_allowed=True,
                        constraints=[constr.Range(min=1)]),
         'name': Schema(Schema.STRING, 'A name used to distinguish the volume.',
                        update_allowed=True),
@@ -65,14 +74,18 @@ class Volume(common.CloudResource):
     }
 
     attributes_schema = dict(
-        {name: attributes.Schema('The %s of the volume.' % name.replace('_', ' '))
-         for name in FIELDS},
-        metadata=attributes.Schema('Key/value pairs associated with the volume in raw dict '
-                                   'form.', attributes.Schema.STRING),
-        attachments=attributes.Schema('The list of attachments of the volume (a string, as '
-                                      'Heat).', attributes.Schema.STRING))
-
-    observed = {'size': 'size', 'name': 'name', 'volume_type': 'volume_type'}
+        {name: attributes.Schema('The %s of the volume.' % name.replace('_', ' '),
+                                 attributes.Schema.STRING) for name in STRING_FIELDS},
+        metadata=attributes.Schema('Key/value pairs associated with the volume (JSON).',
+                                   attributes.Schema.STRING),
+        metadata_values=attributes.Schema('Key/value pairs associated with the volume in raw '
+                                          'dict form.', attributes.Schema.MAP),
+        attachments=attributes.Schema('A string representation of the list of attachments '
+                                      'of the volume.', attributes.Schema.STRING),
+        attachments_list=attributes.Schema('The list of attachments of the volume.',
+                                           attributes.Schema.LIST),
+        multiattach=attributes.Schema('Whether the volume may be attached more than once.',
+                                      attributes.Schema.BOOLEAN))
 
     def validate(self, partial=False):
         """A volume needs a size unless it is made from another volume, snapshot or backup."""
@@ -83,45 +96,140 @@ class Volume(common.CloudResource):
             raise self.invalid('size', 'size is required unless source_volid, snapshot_id '
                                'or backup_id is given')
 
-    def create_body(self):
-        p = self.properties
-        body = {k: p[k] for k in PLAIN if p[k] is not None}
-        if p['source_volid']:
-            body['source_volid'] = self.resolve('volumes', p['source_volid'])
-        body.setdefault('name', self.physical_resource_name())
-        return body
+    # -- create ----------------------------------------------------------------------------
 
-    def update_body(self, prop_diff):
+    def create_object(self, token):
         p = self.properties
-        obj = self.current() or {}
-        if 'size' in prop_diff and p['size'] is not None and obj.get('size') is not None \
-                and p['size'] < obj['size']:
-            raise ResourceFailure(self.name, 'Can not shrink volume %s from %s GB to %s GB'
-                                  % (self.physical_id, obj['size'], p['size']), base.UPDATE)
-        body = {k: p[k] for k in IN_PLACE if k in prop_diff and p[k] is not None}
-        if 'metadata' in prop_diff and p['metadata'] is None:
-            body['metadata'] = {}
-        return body
+        attrs = {'name': p['name'] or self.physical_resource_name(),
+                 'metadata': dict(p['metadata'] or {}, **{TOKEN_METADATA: token})}
+        for prop, attr in (('size', 'size'), ('description', 'description'),
+                           ('volume_type', 'volume_type'),
+                           ('availability_zone', 'availability_zone'),
+                           ('snapshot_id', 'snapshot_id'), ('backup_id', 'backup_id'),
+                           ('multiattach', 'is_multiattach'),
+                           ('scheduler_hints', 'scheduler_hints')):
+            if p[prop] is not None:
+                attrs[attr] = p[prop]
+        if p['image']:
+            attrs['image_id'] = self.lookup('image', p['image']).id
+        if p['source_volid']:
+            attrs['source_volume_id'] = self.lookup('volume', p['source_volid']).id
+        return self.conn.block_storage.create_volume(**attrs)
+
+    def check_create_complete(self, cookie):
+        """Available; then read_only is set, as Heat does (Cinder takes it only then)."""
+        if not super().check_create_complete(cookie):
+            return False
+        if self.properties['read_only'] is not None:
+            self.call(base.CREATE, self.conn.block_storage.set_volume_readonly,
+                      self.physical_id, self.properties['read_only'])
+        return True
+
+    # -- the object ------------------------------------------------------------------------
+
+    def find_by_token(self, token):
+        query = json.dumps({TOKEN_METADATA: token})
+        return next(iter(self.conn.block_storage.volumes(properties=query)), None)
+
+    def get_object(self, physical_id):
+        return self.conn.block_storage.get_volume(physical_id)
+
+    def delete_object(self, physical_id):
+        self.conn.block_storage.delete_volume(physical_id)
+
+    def fault_of(self, obj):
+        # Cinder keeps no fault on a volume: its status is the message.
+        return 'volume %s is in status %s' % (obj.id, obj.status)
+
+    # -- update ----------------------------------------------------------------------------
+
+    def update_object(self, prop_diff):
+        p = self.properties
+        storage = self.conn.block_storage
+        volume = storage.get_volume(self.physical_id)
+        if 'size' in prop_diff and p['size'] is not None and p['size'] != volume.size:
+            if p['size'] < volume.size:
+                raise ResourceFailure(self.name, 'size: can not shrink volume %s from %s GB '
+                                      'to %s GB' % (self.physical_id, volume.size, p['size']),
+                                      base.UPDATE)
+            storage.extend_volume(volume, p['size'])
+        changes = {k: p[k] for k in ('name', 'description') if k in prop_diff}
+        if changes:
+            storage.update_volume(volume, **changes)
+        if 'metadata' in prop_diff:
+            self._replace_metadata(volume)
+        if 'volume_type' in prop_diff and p['volume_type'] and \
+                p['volume_type'] != volume.volume_type:
+            storage.retype_volume(volume, p['volume_type'], migration_policy='on-demand')
+        if 'read_only' in prop_diff and p['read_only'] is not None:
+            storage.set_volume_readonly(volume, p['read_only'])
+
+    def _replace_metadata(self, volume):
+        """The metadata property, with the token kept (removed keys deleted)."""
+        wanted = {str(k): str(v) for k, v in (self.properties['metadata'] or {}).items()}
+        gone = [k for k in volume.metadata or {} if k not in wanted and k != TOKEN_METADATA]
+        if gone:
+            self.conn.block_storage.delete_volume_metadata(volume, gone)
+        if wanted:
+            self.conn.block_storage.set_volume_metadata(volume, **wanted)
 
     def check_update_complete(self, cookie):
-        """Done when the volume is available again, or in-use when it is attached."""
-        obj = self.call(base.UPDATE, self.observe)
-        if obj is None:
-            raise ResourceFailure(self.name, 'volume %s vanished while updating'
+        """Available again (in-use when attached) with the wanted size."""
+        volume = self.call(base.UPDATE, self.observe)
+        if volume is None:
+            raise ResourceFailure(self.name, 'volume %s vanished while it was updated'
                                   % self.physical_id, base.UPDATE)
-        if obj.get('status') in self.failed_statuses:
-            raise ResourceFailure(self.name, 'volume %s went to status %s'
-                                  % (self.physical_id, obj['status']), base.UPDATE)
-        return obj.get('status') in ('available', 'in-use')
+        if volume.status in self.failed_statuses:
+            raise ResourceFailure(self.name, self.fault_of(volume), base.UPDATE)
+        size = self.properties['size']
+        done = volume.status in ('available', 'in-use') and (size is None or
+                                                             volume.size >= size)
+        if not done:
+            self._check_deadline(base.UPDATE, volume.status)
+        return done
+
+    # -- check and attributes --------------------------------------------------------------
+
+    def user_metadata(self, volume):
+        """The volume's metadata without this resource's token."""
+        return {k: v for k, v in (volume.metadata or {}).items() if k != TOKEN_METADATA}
+
+    def drift(self, obj):
+        out = super().drift(obj)
+        wanted = {str(k): str(v) for k, v in (self.properties['metadata'] or {}).items()}
+        if self.user_metadata(obj) != wanted:
+            out.append('metadata is %r, expected %r' % (self.user_metadata(obj), wanted))
+        return out
+
+    def show(self):
+        out = super().show()
+        if out is not None and out.get('metadata'):
+            out['metadata'] = self.user_metadata(self.current())
+        return out
 
     def resolve_attribute(self, name):
-        obj = self.current()
-        if obj is None:
+        volume = self.current()
+        if volume is None:
             return None
         if name == 'metadata':
-            return obj.get('metadata')
+            return json.dumps(self.user_metadata(volume))
+        if name == 'metadata_values':
+            return self.user_metadata(volume)
         if name == 'attachments':
-            return str(obj.get('attachments') or [])
-        if name in FIELDS:
-            return obj.get(FIELDS[name])
+            return str(volume.attachments or [])
+        if name == 'attachments_list':
+            return volume.attachments or []
+        if name == 'multiattach':
+            return volume.is_multiattach
+        if name in STRING_FIELDS:
+            return _as_heat_string(getattr(volume, STRING_FIELDS[name]))
         return None
+
+
+def _as_heat_string(value):
+    """A field as Heat's volume attributes give it: a string as Cinder spells it."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return 'true' if value else 'false'
+    return str(value)

@@ -1,23 +1,35 @@
-"""OS::Cinder::VolumeAttachment: a volume attached to a server.
+"""OS::Cinder::VolumeAttachment: a volume attached to a server, through Nova.
 
-Supported subset of Heat's type — properties: instance_uuid (server), volume_id, mountpoint
-(all required except mountpoint, all updatable: an update detaches and attaches again, as
-Heat does). No attributes besides show. Check: the attachment exists with the same server,
-volume and (when given) device.
+Heat's properties: instance_uuid (the server's id), volume_id, mountpoint (all updatable:
+an update detaches and attaches again, as Heat does). Attached with Nova's
+``os-volume_attachments``; the physical id is Nova's attachment id, which is the volume's
+id, as in Heat. Create waits for the volume to be ``in-use``; delete detaches and waits for
+it to be ``available`` again (a volume or attachment already gone is fine).
+
+No token is carried: Nova keeps one attachment per (server, volume), so a re-run looks for
+the server's attachment of the volume and adopts it. What was last asked for (server,
+volume, device) is recorded before each attach, so that an update or a delete detaches the
+attachment that exists even when the properties have changed since.
+No attributes besides show. Check: the attachment exists, and the device matches the
+mountpoint when one was given.
 """
 
-import hashlib
+from openstack import exceptions as sdk_exc
 
-from heat_taskflow.resources import base
+from heat_taskflow.resources import base, cloud
+from heat_taskflow.resources.exceptions import ResourceFailure
 from heat_taskflow.resources.properties import Schema
 from heat_taskflow.resources.types.openstack import common
+
+ATTACHED_KEY = 'attached'
+ATTACH_ERRORS = ('error', 'error_attaching', 'error_detaching')
 
 
 class VolumeAttachment(common.CloudResource):
     """Attaches a volume to a server."""
 
     type_name = 'OS::Cinder::VolumeAttachment'
-    kind = 'volume_attachments'
+    kind = 'volume attachment'
 
     properties_schema = {
         'instance_uuid': Schema(Schema.STRING, 'The ID of the server to which the volume '
@@ -28,35 +40,121 @@ class VolumeAttachment(common.CloudResource):
                              'instance.', update_allowed=True),
     }
 
-    def create_body(self, action=base.CREATE):
+    def wanted(self):
+        """What the properties ask for: ``{server, volume, device}``."""
         p = self.properties
-        body = {'server_id': self.resolve('servers', p['instance_uuid'], action),
-                'volume_id': self.resolve('volumes', p['volume_id'], action)}
-        if p['mountpoint']:
-            body['device'] = p['mountpoint']
-        return body
+        return {'server': p['instance_uuid'], 'volume': p['volume_id'],
+                'device': p['mountpoint']}
+
+    def attached(self):
+        """What was last asked of Nova (recorded), else what the properties ask for."""
+        return self.data_get(ATTACHED_KEY) or self.wanted()
+
+    def _find(self, server_id, volume_id):
+        try:
+            return self.conn.compute.get_volume_attachment(server_id, volume_id)
+        except sdk_exc.NotFoundException:
+            return None
+
+    def _attach(self, want):
+        """Record, then attach (an attachment of the pair that exists already is adopted)."""
+        self.data_set(ATTACHED_KEY, want)
+        found = self._find(want['server'], want['volume'])
+        if found is not None:
+            return found
+        attrs = {'device': want['device']} if want['device'] else {}
+        return self.conn.compute.create_volume_attachment(want['server'], want['volume'],
+                                                          **attrs)
+
+    # -- the object ------------------------------------------------------------------------
+
+    def create_object(self, token):
+        return self._attach(self.wanted())
+
+    def find_by_token(self, token):
+        want = self.attached()
+        return self._find(want['server'], want['volume'])
+
+    def physical_id_of(self, obj):
+        # Nova's attachment id is the volume's (the ``id`` field is gone since 2.89).
+        return obj.volume_id
+
+    def get_object(self, physical_id):
+        return self.conn.compute.get_volume_attachment(self.attached()['server'], physical_id)
+
+    def delete_object(self, physical_id):
+        self.conn.compute.delete_volume_attachment(self.attached()['server'], physical_id)
+
+    # -- waits on the volume ---------------------------------------------------------------
+
+    def _volume_reached(self, action, volume_id, status):
+        """Whether the volume is in ``status`` (True when it is gone and ``status`` is
+        available); an error status fails."""
+        with self.failing(action):
+            try:
+                volume = cloud.call(self.conn.block_storage.get_volume, volume_id)
+            except cloud.NotFound:
+                return status == 'available'
+        if volume.status in ATTACH_ERRORS:
+            raise ResourceFailure(self.name, 'volume %s went to status %s while it was %s'
+                                  % (volume_id, volume.status, 'attached' if status == 'in-use'
+                                     else 'detached'), action)
+        if volume.status == status:
+            return True
+        self._check_deadline(action, volume.status)
+        return False
+
+    def check_create_complete(self, cookie):
+        """The volume is in-use."""
+        return self._volume_reached(base.CREATE, self.attached()['volume'], 'in-use')
+
+    def check_delete_complete(self, cookie):
+        """The attachment is gone and the volume available again."""
+        if not super().check_delete_complete(cookie):
+            return False
+        if not cookie or not cookie['ids']:
+            return True
+        return self._volume_reached(base.DELETE, self.attached()['volume'], 'available')
+
+    # -- update ----------------------------------------------------------------------------
 
     def handle_update(self, new_properties, prop_diff):
-        """Detach, then attach to the new server/volume/device with a token of its own."""
-        body = self.create_body(base.UPDATE)
-        current = self.call(base.UPDATE, self.observe)
-        if current is not None and all(current.get(k) == v for k, v in body.items()):
-            return {'id': self.physical_id}
-        if current is not None:
-            self.call(base.UPDATE, self.client.delete, self.kind, current['id'])
-        digest = hashlib.sha1(repr(sorted(body.items())).encode()).hexdigest()[:12]
-        obj = self.call(base.UPDATE, self.client.create, self.kind, body,
-                        '%s#update-%s' % (self.token(), digest))
-        self.set_physical_id(obj['id'])
-        self._obj = obj
-        return {'id': obj['id']}
+        """Detach what is attached when it is not what is wanted; check_update_complete
+        attaches the new one once the old volume is available."""
+        old = self.attached()
+        if old == self.wanted() or self.physical_id is None:
+            return {'detached': old['volume']}
+        with self.failing(base.UPDATE):
+            try:
+                cloud.call(self.conn.compute.delete_volume_attachment, old['server'],
+                                  self.physical_id)
+            except cloud.NotFound:
+                pass
+        return {'detached': old['volume']}
 
     def check_update_complete(self, cookie):
-        return True
+        want = self.wanted()
+        if self.data_get(ATTACHED_KEY) != want:
+            if not self._volume_reached(base.UPDATE, cookie['detached'], 'available'):
+                return False
+            obj = self.call(base.UPDATE, self._attach, want)
+            self.set_physical_id(self.physical_id_of(obj))
+            return False
+        if self.call(base.UPDATE, self._find, want['server'], want['volume']) is None:
+            # A re-run after the record and before the attach call.
+            self.set_physical_id(self.physical_id_of(self.call(base.UPDATE, self._attach,
+                                                               want)))
+            return False
+        return self._volume_reached(base.UPDATE, want['volume'], 'in-use')
+
+    # -- check -----------------------------------------------------------------------------
 
     def drift(self, obj):
+        want = self.wanted()
         out = []
-        for key, value in self.create_body(base.CHECK).items():
-            if obj.get(key) != value:
-                out.append('%s is %r, expected %r' % (key, obj.get(key), value))
+        if obj.server_id != want['server'] or obj.volume_id != want['volume']:
+            out.append('attaches volume %s to server %s, expected volume %s to server %s'
+                       % (obj.volume_id, obj.server_id, want['volume'], want['server']))
+        if want['device'] and obj.device != want['device']:
+            out.append('mountpoint is %r, expected %r' % (obj.device, want['device']))
         return out
