@@ -1,25 +1,32 @@
 """OS::Neutron::Router: a Neutron router, with an optional gateway to an external network.
 
-Supported subset of Heat's type — properties: name, external_gateway_info ({network,
-enable_snat, external_fixed_ips: [{ip_address, subnet}]}), admin_state_up, value_specs,
-distributed, ha, tags. distributed and ha replace the router; the rest update in place.
-Attributes: status, external_gateway_info, name, admin_state_up, tenant_id.
-Check: the router exists; its name, admin_state_up and gateway network match.
+Heat's properties: name, external_gateway_info ({network, enable_snat, external_fixed_ips:
+[{ip_address, subnet}]}), admin_state_up, value_specs, distributed, ha, tags. distributed
+and ha replace the router; the rest update in place.
+Attributes: status, external_gateway_info, name, admin_state_up, tenant_id, tags.
+
+Intent token: a tag in the create body; a re-run finds it with
+``GET /v2.0/routers?tags=TOKEN``. Check: the router exists; its name, admin_state_up and
+gateway network match.
 """
+
+from openstack.network.v2 import router as sdk_router
 
 from heat_taskflow.resources import attributes, base
 from heat_taskflow.resources.properties import Schema
-from heat_taskflow.resources.types.openstack import common
+from heat_taskflow.resources.types.openstack import common, neutron
 
-ATTRIBUTES = ('status', 'external_gateway_info', 'name', 'admin_state_up', 'tenant_id')
-PLAIN = ('name', 'admin_state_up', 'distributed', 'ha', 'tags')
+ATTRIBUTES = ('status', 'external_gateway_info', 'name', 'admin_state_up', 'tenant_id', 'tags')
+PLAIN = ('name', 'admin_state_up', 'distributed', 'ha')
 
 
-class Router(common.CloudResource):
+class Router(neutron.NeutronResource):
     """A resource that implements Neutron router."""
 
     type_name = 'OS::Neutron::Router'
-    kind = 'routers'
+    kind = 'router'
+    sdk_class = sdk_router.Router
+    attribute_names = ATTRIBUTES
 
     properties_schema = {
         'name': Schema(Schema.STRING, 'The name of the router.', update_allowed=True),
@@ -51,20 +58,20 @@ class Router(common.CloudResource):
                                                  % name.replace('_', ' '))
                          for name in ATTRIBUTES}
 
-    observed = {'name': 'name', 'admin_state_up': 'admin_state_up'}
+    observed = {'name': 'name', 'admin_state_up': 'is_admin_state_up'}
 
     def _gateway(self, action):
         info = self.properties['external_gateway_info']
         if not info:
             return None
-        out = {'network_id': self.resolve('networks', info['network'], action)}
+        out = {'network_id': self.lookup('network', info['network'], action).id}
         if info.get('enable_snat') is not None:
             out['enable_snat'] = info['enable_snat']
         fixed = []
         for item in info.get('external_fixed_ips') or []:
             entry = {}
             if item.get('subnet'):
-                entry['subnet_id'] = self.resolve('subnets', item['subnet'], action)
+                entry['subnet_id'] = self.lookup('subnet', item['subnet'], action).id
             if item.get('ip_address'):
                 entry['ip_address'] = item['ip_address']
             fixed.append(entry)
@@ -72,33 +79,30 @@ class Router(common.CloudResource):
             out['external_fixed_ips'] = fixed
         return out
 
-    def create_body(self):
+    def create_object(self, token):
         p = self.properties
         body = {k: p[k] for k in PLAIN if p[k] is not None}
         body.setdefault('name', self.physical_resource_name())
-        body['external_gateway_info'] = self._gateway(base.CREATE)
+        gateway = self._gateway(base.CREATE)
+        if gateway is not None:
+            body['external_gateway_info'] = gateway
         body.update(common.value_specs(p))
-        return body
+        return self.create_tagged(body, token)
 
-    def update_body(self, prop_diff):
+    def update_object(self, prop_diff):
         p = self.properties
         body = {k: p[k] for k in prop_diff if k in PLAIN and p[k] is not None}
         if 'external_gateway_info' in prop_diff:
-            body['external_gateway_info'] = self._gateway(base.UPDATE)
+            body['external_gateway_info'] = self._gateway(base.UPDATE) or {}
         if 'value_specs' in prop_diff:
             body.update(common.value_specs(p))
-        return body
+        self.update_fields(self.update_tags(prop_diff, body))
 
     def drift(self, obj):
         out = super().drift(obj)
         info = self.properties['external_gateway_info']
-        actual = (obj.get('external_gateway_info') or {}).get('network_id')
-        wanted = self.resolve('networks', info['network'], base.CHECK) if info else None
+        actual = (obj.external_gateway_info or {}).get('network_id')
+        wanted = self.lookup('network', info['network'], base.CHECK).id if info else None
         if actual != wanted:
             out.append('external gateway network is %r, expected %r' % (actual, wanted))
         return out
-
-    def resolve_attribute(self, name):
-        if name in ATTRIBUTES:
-            return self.field(name)
-        return None

@@ -1,20 +1,34 @@
 """OS::Neutron::RouterInterface: a router's interface on a subnet (or on a given port).
 
-Supported subset of Heat's type — properties: router (required), subnet or port (exactly
-one); names or ids. Every change replaces the interface. No attributes besides show.
-Check: the interface exists on the same router and subnet/port.
+Heat's properties: router (required), subnet or port (exactly one); names or ids. Every
+change replaces the interface. No attributes besides show (the interface's port).
+The physical id is Heat's: ``ROUTER_ID:subnet_id=SUBNET_ID`` or ``ROUTER_ID:port_id=PORT_ID``.
+
+Intent token: none is carried; Neutron refuses a second interface of a router on the same
+subnet, and a re-run looks the interface up first: the router's ports
+(``GET /v2.0/ports?device_id=ROUTER``) with an address in the subnet, or the given port on
+the router. Delete removes the interface (an interface or router already gone is fine).
+Implicit dependencies (Heat's): the Subnet of the stack that a literal ``subnet`` names (a
+reference is an explicit one already).
 """
 
-from heat_taskflow.resources import base
+from heat_taskflow.resources import base, cloud
 from heat_taskflow.resources.properties import Schema
-from heat_taskflow.resources.types.openstack import common
+from heat_taskflow.resources.types.openstack import common, neutron
+
+
+def parse_id(physical_id):
+    """(router id, 'subnet_id' or 'port_id', id) of a physical id in Heat's form."""
+    router_id, _, rest = physical_id.partition(':')
+    key, _, value = rest.partition('=')
+    return router_id, key, value
 
 
 class RouterInterface(common.CloudResource):
     """A resource for managing Neutron router interfaces."""
 
     type_name = 'OS::Neutron::RouterInterface'
-    kind = 'router_interfaces'
+    kind = 'router interface'
 
     properties_schema = {
         'router': Schema(Schema.STRING, 'The router (name or id).', required=True),
@@ -23,6 +37,14 @@ class RouterInterface(common.CloudResource):
         'port': Schema(Schema.STRING, 'The port (name or id); either subnet or port should '
                        'be specified.'),
     }
+
+    @classmethod
+    def implicit_dependencies(cls, name, view):
+        """The Subnet a literal ``subnet`` names."""
+        subnet = (view.properties(name) or {}).get('subnet')
+        if not isinstance(subnet, str):
+            return []
+        return neutron.named_resources(view, subnet, neutron.SUBNET)
 
     def validate(self, partial=False):
         """Exactly one of subnet and port."""
@@ -34,25 +56,53 @@ class RouterInterface(common.CloudResource):
         if (p.get('subnet') is None) == (p.get('port') is None):
             raise self.invalid('subnet', 'exactly one of subnet and port is required')
 
-    def create_body(self):
+    def _wanted(self):
+        """(router id, 'subnet_id' or 'port_id', id) the properties ask for; cloud.NotFound
+        when one of them does not exist."""
         p = self.properties
-        body = {'router_id': self.resolve('routers', p['router'])}
+        router = common.lookup(self.conn, 'router', p['router']).id
         if p['subnet'] is not None:
-            body['subnet_id'] = self.resolve('subnets', p['subnet'])
-        else:
-            body['port_id'] = self.resolve('ports', p['port'])
-        return body
+            return router, 'subnet_id', common.lookup(self.conn, 'subnet', p['subnet']).id
+        return router, 'port_id', common.lookup(self.conn, 'port', p['port']).id
+
+    def _port(self, router_id, key, value):
+        """The router's port of the interface, or None."""
+        if key == 'port_id':
+            port = self.conn.network.get_port(value)
+            return port if port.device_id == router_id else None
+        for port in self.conn.network.ports(device_id=router_id):
+            if any(ip.get('subnet_id') == value for ip in port.fixed_ips or []):
+                return port
+        return None
+
+    def physical_id_of(self, port):
+        _, key, value = self._wanted()
+        return '%s:%s=%s' % (port.device_id, key, value)
+
+    def create_object(self, token):
+        router, key, value = self._wanted()
+        answer = self.conn.network.add_interface_to_router(router, **{key[:-3]: value})
+        return self.conn.network.get_port(answer['port_id'])
+
+    def find_by_token(self, token):
+        try:
+            return self._port(*self._wanted())
+        except cloud.NotFound:
+            return None
+
+    def get_object(self, physical_id):
+        return self._port(*parse_id(physical_id))
+
+    def delete_object(self, physical_id):
+        router, key, value = parse_id(physical_id)
+        self.conn.network.remove_interface_from_router(router, **{key[:-3]: value})
 
     def drift(self, obj):
-        p = self.properties
-        out = []
-        router = self.resolve('routers', p['router'], base.CHECK)
-        if obj.get('router_id') != router:
-            out.append('router is %r, expected %r' % (obj.get('router_id'), router))
-        if p['subnet'] is not None:
-            subnet = self.resolve('subnets', p['subnet'], base.CHECK)
-            if obj.get('subnet_id') != subnet:
-                out.append('subnet is %r, expected %r' % (obj.get('subnet_id'), subnet))
-        elif obj.get('port_id') != self.resolve('ports', p['port'], base.CHECK):
-            out.append('port is %r, expected %r' % (obj.get('port_id'), p['port']))
-        return out
+        with self.failing(base.CHECK):
+            wanted = '%s:%s=%s' % self._wanted()
+        if self.physical_id != wanted:
+            return ['the interface is %s, expected %s' % (self.physical_id, wanted)]
+        return []
+
+    def show(self):
+        return neutron.heat_fields(self.current())

@@ -1,0 +1,97 @@
+"""The implicit dependencies of the Neutron plugins (Heat's add_dependencies), as
+registry.implicit_dependencies computes them from a template, and what they do to the
+graph: a port that takes an address from a subnet it does not name comes after it."""
+
+import yaml
+
+from heat_taskflow.resources import registry
+from heat_taskflow.template import Environment, StackDefinition, Template
+
+NET = {'type': 'OS::Neutron::Net', 'properties': {'name': 'private'}}
+EXT = {'type': 'OS::Neutron::Net', 'properties': {'name': 'public'}}
+
+
+def subnet(network, cidr='10.0.0.0/24', **props):
+    return {'type': 'OS::Neutron::Subnet',
+            'properties': dict(props, network=network, cidr=cidr)}
+
+
+def ref(name):
+    return {'get_resource': name}
+
+
+TOPOLOGY = {
+    'net': NET,
+    'ext': EXT,
+    'sub_a': subnet(ref('net'), name='sub-a'),
+    'sub_b': subnet({'get_attr': ['net', 'id']}, '10.0.1.0/24'),
+    'ext_sub': subnet(ref('ext'), '172.24.0.0/24'),
+    'port': {'type': 'OS::Neutron::Port', 'properties': {'network': 'private'}},
+    'fixed': {'type': 'OS::Neutron::Port', 'properties': {
+        'network': ref('net'), 'fixed_ips': [{'subnet': ref('sub_b')}]}},
+    'router': {'type': 'OS::Neutron::Router', 'properties': {
+        'external_gateway_info': {'network': ref('ext')}}},
+    'iface_a': {'type': 'OS::Neutron::RouterInterface', 'properties': {
+        'router': ref('router'), 'subnet': 'sub-a'}},
+    'iface_b': {'type': 'OS::Neutron::RouterInterface', 'properties': {
+        'router': ref('router'), 'subnet': ref('sub_b')}},
+    'fip': {'type': 'OS::Neutron::FloatingIP', 'properties': {
+        'floating_network': ref('ext'), 'port_id': ref('fixed')}},
+    'fip_any': {'type': 'OS::Neutron::FloatingIP', 'properties': {
+        'floating_network': 'public', 'port_id': {'get_attr': ['port', 'id']}}},
+    'fip_bare': {'type': 'OS::Neutron::FloatingIP', 'properties': {
+        'floating_network': {'get_param': 'ext_net'}}},
+    'assoc': {'type': 'OS::Neutron::FloatingIPAssociation', 'properties': {
+        'floatingip_id': ref('fip_bare'), 'port_id': ref('fixed')}},
+}
+
+
+def definition(resources, implicit=None):
+    text = yaml.safe_dump({'heat_template_version': '2018-08-31',
+                           'parameters': {'ext_net': {'type': 'string', 'default': 'x'}},
+                           'resources': resources})
+    return StackDefinition(Template.parse(text, filename='t.yaml'), Environment.from_dict({}),
+                           implicit=implicit)
+
+
+def implicit(resources=TOPOLOGY):
+    return {k: set(v) for k, v in
+            registry.implicit_dependencies(definition(resources)).items()}
+
+
+def test_port_comes_after_every_subnet_on_its_network():
+    deps = implicit()
+    assert deps['port'] == {'sub_a', 'sub_b'}          # network by its literal name
+    assert deps['fixed'] == {'sub_a', 'sub_b'}         # as Heat: all subnets of the network
+
+
+def test_router_interface_after_a_subnet_named_by_a_literal():
+    deps = implicit()
+    assert deps['iface_a'] == {'sub_a'}
+    assert 'iface_b' not in deps                       # a reference is explicit already
+
+
+def test_floating_ip_after_the_interfaces_of_its_port_and_the_gateway_router():
+    deps = implicit()
+    assert deps['fip'] == {'iface_b', 'router'}        # fixed takes sub_b only
+    assert deps['fip_any'] == {'iface_a', 'iface_b', 'router'}   # 'public' is ext's name
+    assert 'fip_bare' not in deps                      # a parameter names nothing known
+    assert deps['assoc'] == {'iface_b'}
+
+
+def test_other_types_and_unrelated_networks_declare_nothing():
+    deps = implicit()
+    for name in ('net', 'ext', 'sub_a', 'sub_b', 'ext_sub', 'router'):
+        assert name not in deps
+    lone = {'net': NET, 'port': {'type': 'OS::Neutron::Port',
+                                 'properties': {'network': 'elsewhere'}}}
+    assert implicit(lone) == {}
+
+
+def test_the_graph_deletes_the_port_before_the_subnet_it_does_not_name():
+    defn = definition(TOPOLOGY, implicit=registry.implicit_dependencies)
+    deps = defn.dependencies()
+    assert {'sub_a', 'sub_b'} <= deps['port']
+    order = defn.order()
+    assert order.index('port') > order.index('sub_a')    # deletes go the other way
+    assert order.index('fip') > order.index('iface_b') > order.index('sub_b')
