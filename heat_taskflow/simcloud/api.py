@@ -1,41 +1,39 @@
-"""The simulated cloud's request dispatcher: REST over the kinds, behaviour, quotas, drift, audit.
+"""The simulated cloud's request dispatcher: services by prefix, tokens, behaviour, admin API.
 
-Endpoints (JSON in and out; errors are ``{"error": {"code", "message"}}``)::
+``Cloud.handle`` sends a request to the service whose prefix starts its path (``SERVICES``:
+``/identity``, ``/compute``, ``/image``, ``/network``, ``/volume``), checks its token
+(``X-Auth-Token``, except on version documents) and writes errors in the service's format;
+``/healthz`` and ``/admin`` are the simulator's own (no token: it listens on loopback).
 
-  GET    /healthz                         {"status": "ok"}
-  GET    /v1                              kinds and flavors
-  GET    /v1/flavors                      the flavor catalog (name, id, vcpus, ram, disk)
-  GET    /v1/KIND?field=value             {"KIND": [objects]} (filters: name, token, body fields)
-  POST   /v1/KIND                         create; header Idempotency-Key: TOKEN. 201, or 200 with
-                                          X-Idempotent-Replay: true when TOKEN names a live object
-  GET    /v1/KIND/ID                      the object
-  PUT    /v1/KIND/ID                      update the given fields (PATCH is the same)
-  DELETE /v1/KIND/ID                      204; 404 when it does not exist
+``Cloud.call(KIND, VERB, action)`` is what a route handler runs an operation through: it counts
+the call, applies the operation's behaviour settings and runs ``action(op)`` in one store
+transaction. Behaviour settings: ``latency`` (seconds slept before acting), ``failure_rate``
+(0..1), ``fail_next`` (the next N calls fail), ``failure_status`` (HTTP status of an injected
+failure, 503 by default), ``failure_mode`` (``before``: fail without acting; ``after``: act,
+then answer with the failure, as when a response is lost) and ``build_time`` (seconds a created
+or resized server or volume stays in its transitional status). They are looked up in
+``KIND.VERB``, then ``KIND.*``, then ``*``, then the defaults the server was started with.
+
+Admin endpoints (JSON; errors ``{"error": {"code", "message"}}``)::
+
   GET    /admin/audit?kind=&token_prefix= every creation ever: kind, id, token, parent,
                                           created_at, deleted_at, deleted_by; and a summary
   GET    /admin/faults                    effective defaults and per-operation settings
   PUT    /admin/faults                    {"OP": {settings} | null, ...}; DELETE resets all
-  GET    /admin/quotas, PUT /admin/quotas {"KIND": limit (-1 or null: unlimited)}
+  GET    /admin/quotas, PUT /admin/quotas {"KIND": limit (-1 or null: unlimited)} (403 beyond)
   GET    /admin/calls                     {"OP": number of calls} since the server started
   GET    /admin/KIND/ID                   the stored object, private fields included
   PATCH  /admin/KIND/ID                   drift: change fields behind the engine's back
   DELETE /admin/KIND/ID                   drift: remove it behind the engine's back (no checks)
-
-KIND is one of ``kinds.KINDS``; an operation (OP) is ``KIND.VERB`` with VERB one of create,
-get, list, update, delete. Behaviour settings: ``latency`` (seconds slept before acting),
-``failure_rate`` (0..1), ``fail_next`` (the next N calls fail), ``failure_status`` (HTTP
-status of an injected failure, 503 by default), ``failure_mode`` (``before``: fail without
-acting; ``after``: act, then answer with the failure, as when a response is lost) and
-``build_time`` (seconds a created/resized server or volume stays in its transitional status).
-Settings are looked up in ``KIND.VERB``, then ``KIND.*``, then ``*``, then the defaults the
-server was started with. Quotas limit how many objects of a kind may exist (403).
 """
 
 import collections
+import importlib
 import random
 import threading
 import time
 
+from heat_taskflow.simcloud import framework, identity
 from heat_taskflow.simcloud import kinds as kinds_mod
 from heat_taskflow.simcloud.kinds import KINDS, ApiError, Op
 
@@ -43,12 +41,15 @@ VERBS = ('create', 'get', 'list', 'update', 'delete')
 DEFAULTS = {'latency': 0.0, 'failure_rate': 0.0, 'fail_next': 0, 'failure_status': 503,
             'failure_mode': 'before', 'build_time': 0.0}
 FAILURE_MODES = ('before', 'after')
-TOKEN_HEADER = 'Idempotency-Key'
-REPLAY_HEADER = 'X-Idempotent-Replay'
+
+# The modules that declare services and routes (importing one registers them).
+SERVICE_MODULES = ('identity', 'compute', 'image', 'volume')
 
 
-def _error(status, code, message):
-    return status, {'error': {'code': code, 'message': message}}, {}
+def _load_services():
+    for name in SERVICE_MODULES:
+        importlib.import_module('heat_taskflow.simcloud.' + name)
+    return dict(framework.SERVICES)
 
 
 class Cloud:
@@ -60,6 +61,7 @@ class Cloud:
             raise ValueError('unknown behaviour settings: %s' % ', '.join(sorted(unknown)))
         self.store = store
         self.defaults = dict(DEFAULTS, **(defaults or {}))
+        self.services = _load_services()
         self._random = random.Random(seed)
         self._sleep = sleep
         self._calls = collections.Counter()
@@ -68,54 +70,55 @@ class Cloud:
         # memory, and every change is written through.
         with store.tx() as tx:
             self._behaviours = tx.behaviours()
+            self.tokens = identity.Tokens(tx.secret('token-key'))
+            for kind in KINDS.values():
+                kind.seed(Op(tx))
 
     # -- dispatch --------------------------------------------------------------------------
 
-    def handle(self, method, path, query=None, body=None, headers=None):
-        """``(status, payload or None, headers)`` for one request."""
-        query = query or {}
-        headers = headers or {}
-        parts = [p for p in path.split('/') if p]
-        try:
-            if parts == ['healthz'] and method == 'GET':
-                return 200, {'status': 'ok'}, {}
-            if parts and parts[0] == 'v1':
-                return self._v1(method, parts[1:], query, body, headers)
-            if parts and parts[0] == 'admin':
-                return self._admin(method, parts[1:], query, body)
-            return _error(404, 'NotFound', 'no such endpoint: %s %s' % (method, path))
-        except ApiError as exc:
-            return _error(exc.status, exc.code, exc.message)
+    def handle(self, method, path, query_pairs=(), body=None, headers=None,
+               base_url='http://127.0.0.1'):
+        """``(status, payload or None, headers)`` for one request.
 
-    def _v1(self, method, parts, query, body, headers):
-        if not parts:
-            return 200, {'kinds': sorted(KINDS),
-                         'flavors': sorted(kinds_mod.FLAVORS)}, {}
-        if parts == ['flavors'] and method == 'GET':
-            return 200, {'flavors': list(kinds_mod.FLAVORS.values())}, {}
-        kind = parts[0]
-        if kind not in KINDS:
-            return _error(404, 'NotFound', 'unknown collection "%s"; collections: %s'
-                          % (kind, ', '.join(sorted(KINDS))))
-        if len(parts) == 1 and method == 'GET':
-            return self._call(kind, 'list', lambda op: (200, {kind: self._list(op, kind, query)},
-                                                        {}))
-        if len(parts) == 1 and method == 'POST':
-            token = headers.get(TOKEN_HEADER) or None
-            return self._call(kind, 'create', lambda op: self._create(op, kind, body),
-                              token=token)
-        if len(parts) == 2:
-            obj_id = parts[1]
-            if method == 'GET':
-                return self._call(kind, 'get', lambda op: (
-                    200, KINDS[kind].view(op, op.require(kind, obj_id)), {}))
-            if method in ('PUT', 'PATCH'):
-                return self._call(kind, 'update', lambda op: self._update(op, kind, obj_id,
-                                                                          body))
-            if method == 'DELETE':
-                return self._call(kind, 'delete', lambda op: self._delete(op, kind, obj_id))
-        return _error(405, 'MethodNotAllowed', '%s is not allowed on %s'
-                      % (method, '/v1/' + '/'.join(parts)))
+        ``payload`` is JSON-able, or a str (a text body, as Glance's errors are).
+        """
+        headers = headers or {}
+        first, _, rest = path.lstrip('/').partition('/')
+        if first == 'healthz' and method == 'GET':
+            return 200, {'status': 'ok'}, {}
+        if first == 'admin':
+            try:
+                return self._admin(method, [p for p in rest.split('/') if p],
+                                   dict(query_pairs), body)
+            except ApiError as exc:
+                return exc.status, framework.admin_error(exc), {}
+        service = self.services.get(first)
+        if service is None:
+            return 404, framework.admin_error(ApiError(
+                404, 'NotFound', 'no such endpoint: %s %s' % (method, path))), {}
+        req = framework.Request(self, method, '/' + rest, query_pairs, body, headers,
+                                base_url)
+        extra = {}
+        try:
+            try:
+                route, req.params = service.match(method, req.path)
+            except ApiError:
+                # As behind keystonemiddleware: no token, no answer, not even a 404.
+                self.tokens.check(headers.get('X-Auth-Token'))
+                raise
+            if route.auth:
+                req.auth = self.tokens.check(headers.get('X-Auth-Token'))
+            if service.microversions is not None:
+                req.version = service.microversions.requested(headers)
+                extra = service.microversions.headers(req.version)
+            result = route.handler(req)
+        except ApiError as exc:
+            payload = (framework.keystone_error(exc) if exc.status == 401
+                       else service.error_format(exc))
+            return exc.status, payload, dict(extra, **_auth_headers(exc))
+        status, payload = result[:2]
+        out = dict(extra, **(result[2] if len(result) > 2 else {}))
+        return status, payload, out
 
     # -- behaviour -------------------------------------------------------------------------
 
@@ -133,6 +136,8 @@ class Cloud:
         """Whether this call fails by injection (an exact count is used up first)."""
         kind = op_name.split('.', 1)[0]
         with self._lock:
+            if not self._behaviours:
+                return False
             for key in (op_name, '%s.*' % kind, '*'):
                 row = self._behaviours.get(key)
                 if row and row.get('fail_next', 0) > 0:
@@ -150,7 +155,13 @@ class Cloud:
         with self._lock:
             return rate > 0 and self._random.random() < rate
 
-    def _call(self, kind, verb, action, token=None):
+    def call(self, kind, verb, action, token=None, project=None):
+        """Run ``action(op)`` as operation ``KIND.VERB``: count, behave, one transaction.
+
+        ``token`` is the heat-taskflow intent token found in a create (recorded in the
+        audit), ``project`` the requester's project. An injected failure is raised as an
+        ApiError (before acting, or after acting when failure_mode is ``after``).
+        """
         op_name = '%s.%s' % (kind, verb)
         with self._lock:
             self._calls[op_name] += 1
@@ -158,53 +169,17 @@ class Cloud:
         if settings['latency'] > 0:
             self._sleep(settings['latency'])
         fail = self._take_failure(op_name)
-        failure = _error(settings['failure_status'], 'InjectedFailure',
-                         'injected failure of %s (%s acting)'
-                         % (op_name, settings['failure_mode']))
+        failure = ApiError(settings['failure_status'], 'InjectedFailure',
+                           'injected failure of %s (%s acting)'
+                           % (op_name, settings['failure_mode']))
         if fail and settings['failure_mode'] == 'before':
-            return failure
+            raise failure
         with self.store.tx() as tx:
-            result = action(Op(tx, build_time=settings['build_time'], token=token))
-        return failure if fail else result
-
-    # -- object operations -----------------------------------------------------------------
-
-    def _list(self, op, kind, query):
-        filters = dict(query)
-        token = filters.pop('token', None)
-        parent = filters.pop('parent', None)
-        return [KINDS[kind].view(op, body)
-                for body in op.tx.find(kind, token=token, parent=parent, **filters)]
-
-    def _create(self, op, kind, spec):
-        if not isinstance(spec, dict):
-            raise kinds_mod.bad_request('a create request body must be a JSON object')
-        if op.token is not None:
-            existing = op.tx.find(kind, token=op.token)
-            if existing:
-                return 200, KINDS[kind].view(op, existing[0]), {REPLAY_HEADER: 'true'}
-        limit = op.tx.quotas().get(kind)
-        if limit is not None and op.tx.count(kind) >= limit:
-            raise ApiError(403, 'QuotaExceeded', 'Quota exceeded for %s: limit %d reached'
-                           % (kind, limit))
-        body = KINDS[kind].create(op, spec)
-        body = op.tx.insert(kind, body, token=op.token)
-        KINDS[kind].after_insert(op, body)
-        return 201, KINDS[kind].view(op, op.tx.get(kind, body['id'])), {}
-
-    def _update(self, op, kind, obj_id, patch):
-        if not isinstance(patch, dict):
-            raise kinds_mod.bad_request('an update request body must be a JSON object')
-        body = op.require(kind, obj_id)
-        body = KINDS[kind].update(op, body, patch)
-        op.tx.update(kind, body)
-        return 200, KINDS[kind].view(op, body), {}
-
-    def _delete(self, op, kind, obj_id):
-        body = op.require(kind, obj_id)
-        KINDS[kind].delete(op, body)
-        op.tx.delete(kind, obj_id)
-        return 204, None, {}
+            result = action(Op(tx, build_time=settings['build_time'], token=token,
+                               project=project))
+        if fail:
+            raise failure
+        return result
 
     # -- admin -----------------------------------------------------------------------------
 
@@ -223,8 +198,8 @@ class Cloud:
                 return 200, dict(self._calls), {}
         if len(parts) == 2 and parts[0] in KINDS:
             return self._drift(method, parts[0], parts[1], body)
-        return _error(404, 'NotFound', 'no such admin endpoint: %s /admin/%s'
-                      % (method, '/'.join(parts)))
+        raise ApiError(404, 'NotFound', 'no such admin endpoint: %s /admin/%s'
+                       % (method, '/'.join(parts)))
 
     def _faults(self, method, body):
         with self.store.tx() as tx:
@@ -240,7 +215,7 @@ class Cloud:
                 for op_name in tx.behaviours():
                     tx.set_behaviour(op_name, None)
             elif method != 'GET':
-                return _error(405, 'MethodNotAllowed', '%s /admin/faults' % method)
+                raise ApiError(405, 'MethodNotAllowed', '%s /admin/faults' % method)
             operations = tx.behaviours()
             with self._lock:
                 self._behaviours = dict(operations)
@@ -259,7 +234,7 @@ class Cloud:
                         raise kinds_mod.bad_request('quota of %s must be an integer' % kind)
                     tx.set_quota(kind, limit)
             elif method != 'GET':
-                return _error(405, 'MethodNotAllowed', '%s /admin/quotas' % method)
+                raise ApiError(405, 'MethodNotAllowed', '%s /admin/quotas' % method)
             quotas = tx.quotas()
             usage = {kind: tx.count(kind) for kind in KINDS}
         return 200, {'quotas': quotas, 'usage': usage}, {}
@@ -283,7 +258,13 @@ class Cloud:
             if method == 'DELETE':
                 tx.delete(kind, obj_id, by='admin')
                 return 204, None, {}
-        return _error(405, 'MethodNotAllowed', '%s /admin/%s/%s' % (method, kind, obj_id))
+        raise ApiError(405, 'MethodNotAllowed', '%s /admin/%s/%s' % (method, kind, obj_id))
+
+
+def _auth_headers(exc):
+    if exc.status == 401:
+        return {'WWW-Authenticate': 'Keystone uri="/identity"'}
+    return {}
 
 
 def _check_op_name(op_name):

@@ -33,10 +33,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self._send(400, {'error': {'code': 'BadRequest',
                                               'message': 'malformed JSON: %s' % exc}})
         url = urllib.parse.urlsplit(self.path)
-        query = dict(urllib.parse.parse_qsl(url.query, keep_blank_values=True))
+        query = urllib.parse.parse_qsl(url.query, keep_blank_values=True)
+        base_url = 'http://%s' % (self.headers.get('Host') or '%s:%d'
+                                  % self.server.server_address[:2])
         try:
             status, payload, headers = self.server.cloud.handle(
-                self.command, url.path, query, body, self.headers)
+                self.command, url.path, query, body, self.headers, base_url)
         except Exception as exc:  # noqa: BLE001 - a bug answers 500 instead of a dead socket
             LOG.exception('simcloud: %s %s failed', self.command, self.path)
             status, payload, headers = 500, {'error': {'code': 'InternalError',
@@ -44,17 +46,23 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self._send(status, payload, headers)
 
     def _send(self, status, payload, headers=None):
-        data = b'' if payload is None else json.dumps(payload).encode()
+        if payload is None:
+            data, content_type = b'', None
+        elif isinstance(payload, str):
+            data, content_type = payload.encode(), 'text/plain; charset=UTF-8'
+        else:
+            data, content_type = json.dumps(payload).encode(), 'application/json'
         self.send_response(status)
         for key, value in (headers or {}).items():
             self.send_header(key, value)
-        if payload is not None:
-            self.send_header('Content-Type', 'application/json')
+        if content_type:
+            self.send_header('Content-Type', content_type)
         self.send_header('Content-Length', str(len(data)))
         self.end_headers()
-        self.wfile.write(data)
+        if self.command != 'HEAD':
+            self.wfile.write(data)
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _dispatch
+    do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = _dispatch
 
     def log_message(self, format, *args):
         LOG.debug('simcloud: %s - %s', self.address_string(), format % args)

@@ -6,6 +6,7 @@ taking an injected failure) atomic across the server's threads. Latency is slept
 """
 
 import contextlib
+import os
 import threading
 import time
 import uuid
@@ -22,6 +23,17 @@ objects = sa.Table(
     sa.Column('parent', sa.String(36), index=True),
     sa.Column('body', sa.JSON, nullable=False),
     sa.Column('created_at', sa.Float, nullable=False),
+)
+
+# The tags of objects whose body has a ``tags`` list (Neutron's and Nova's tags), kept in step
+# with the body by insert/update/delete: a list filtered by tag reads this index instead of
+# every body of the kind.
+tags = sa.Table(
+    'tags', metadata,
+    sa.Column('id', sa.String(36), primary_key=True),
+    sa.Column('tag', sa.String(255), primary_key=True),
+    sa.Column('kind', sa.String(32), nullable=False),
+    sa.Index('ix_tags_kind_tag', 'kind', 'tag'),
 )
 
 audit = sa.Table(
@@ -47,6 +59,31 @@ quotas = sa.Table(
     sa.Column('kind', sa.String(32), primary_key=True),
     sa.Column('quota', sa.Integer, nullable=False),
 )
+
+
+secrets = sa.Table(
+    'secrets', metadata,
+    sa.Column('name', sa.String(64), primary_key=True),
+    sa.Column('value', sa.String(128), nullable=False),
+)
+
+
+def _tagged_with(kind, names):
+    """The ids of the objects of a kind carrying any of the tags ``names``."""
+    return sa.select(tags.c.id).where(tags.c.kind == kind, tags.c.tag.in_(list(names)))
+
+
+def _tag_clauses(kind, tagged):
+    """WHERE clauses on ``objects`` for a tag filter (see ``Tx.find``)."""
+    clauses = [objects.c.id.in_(_tagged_with(kind, [tag])) for tag in tagged.get('all') or ()]
+    if tagged.get('any'):
+        clauses.append(objects.c.id.in_(_tagged_with(kind, tagged['any'])))
+    if tagged.get('not_all'):
+        clauses.append(sa.not_(sa.and_(*(objects.c.id.in_(_tagged_with(kind, [tag]))
+                                          for tag in tagged['not_all']))))
+    if tagged.get('not_any'):
+        clauses.append(objects.c.id.not_in(_tagged_with(kind, tagged['not_any'])))
+    return clauses
 
 
 def _sqlite_pragmas(dbapi_connection, connection_record):
@@ -98,9 +135,16 @@ class Tx:
                                             objects.c.id == obj_id)).first()
         return None if row is None else dict(row.body)
 
-    def find(self, kind, token=None, parent=None, **fields):
-        """Bodies of the objects of a kind whose token, parent and body fields match."""
+    def find(self, kind, token=None, parent=None, tagged=None, **fields):
+        """Bodies of the objects of a kind whose token, parent, tags and body fields match.
+
+        ``tagged`` is Neutron's tag filter: ``{'all': [...], 'any': [...], 'not_all': [...],
+        'not_any': [...]}`` (``tags``, ``tags-any``, ``not-tags``, ``not-tags-any``), any key
+        left out.
+        """
         query = sa.select(objects.c.body).where(objects.c.kind == kind)
+        if tagged:
+            query = query.where(*_tag_clauses(kind, tagged))
         if token is not None:
             query = query.where(objects.c.token == token)
         if parent is not None:
@@ -131,18 +175,29 @@ class Tx:
             created_at=self.now))
         self.connection.execute(audit.insert().values(
             kind=kind, id=body['id'], token=token, parent=parent, created_at=self.now))
+        self._index_tags(kind, body)
         return body
 
     def update(self, kind, body):
         """Replace the stored body of an object."""
         self.connection.execute(objects.update().where(
             objects.c.kind == kind, objects.c.id == body['id']).values(body=dict(body)))
+        self._index_tags(kind, body)
         return body
+
+    def _index_tags(self, kind, body):
+        if not isinstance(body.get('tags'), list):
+            return
+        self.connection.execute(tags.delete().where(tags.c.id == body['id']))
+        rows = [{'id': body['id'], 'tag': tag, 'kind': kind} for tag in set(body['tags'])]
+        if rows:
+            self.connection.execute(tags.insert(), rows)
 
     def delete(self, kind, obj_id, by='api'):
         """Remove an object and mark its creation deleted in the audit."""
         self.connection.execute(objects.delete().where(objects.c.kind == kind,
                                                        objects.c.id == obj_id))
+        self.connection.execute(tags.delete().where(tags.c.id == obj_id))
         self.connection.execute(audit.update().where(
             audit.c.id == obj_id, audit.c.deleted_at.is_(None)).values(
                 deleted_at=self.now, deleted_by=by))
@@ -157,6 +212,17 @@ class Tx:
         if token_prefix is not None:
             query = query.where(audit.c.token.startswith(token_prefix, autoescape=True))
         return [dict(row._mapping) for row in self.connection.execute(query)]
+
+    # -- secrets ---------------------------------------------------------------------------
+
+    def secret(self, name):
+        """A random secret kept in the database (made on first use), as bytes."""
+        value = self.connection.execute(
+            sa.select(secrets.c.value).where(secrets.c.name == name)).scalar()
+        if value is None:
+            value = os.urandom(32).hex()
+            self.connection.execute(secrets.insert().values(name=name, value=value))
+        return bytes.fromhex(value)
 
     # -- behaviour and quotas --------------------------------------------------------------
 

@@ -19,13 +19,15 @@ def start(db_path, *args):
     return proc, match.group(1)
 
 
-def call(url, method='GET', body=None):
+def call(url, method='GET', body=None, headers=None):
+    """``(payload, response headers)`` of one JSON request."""
     request = urllib.request.Request(url, method=method,
                                      data=None if body is None else json.dumps(body).encode(),
-                                     headers={'Content-Type': 'application/json'})
+                                     headers=dict({'Content-Type': 'application/json'},
+                                                  **(headers or {})))
     with urllib.request.urlopen(request, timeout=10) as response:
         raw = response.read()
-        return json.loads(raw) if raw else None
+        return (json.loads(raw) if raw else None), response.headers
 
 
 def stop(proc):
@@ -38,14 +40,20 @@ def test_serves_on_a_free_port_stops_on_sigterm_and_keeps_its_state(tmp_path):
     db_path = str(tmp_path / 'cloud.sqlite')
     proc, url = start(db_path, '--failure-rate', '0', '--latency', '0')
     try:
-        assert call(url + '/healthz') == {'status': 'ok'}
-        net = call(url + '/v1/networks', 'POST', {'name': 'survivor'})
+        assert call(url + '/healthz')[0] == {'status': 'ok'}
+        _, headers = call(url + '/identity/v3/auth/tokens', 'POST', {'auth': {'identity': {
+            'methods': ['password'], 'password': {'user': {
+                'name': 'admin', 'domain': {'id': 'default'}, 'password': 'password'}}}}})
+        token = headers['X-Subject-Token']
     finally:
         code, out = stop(proc)
     assert code == 0 and 'simcloud stopped' in out
     proc, url = start(db_path)
     try:
-        assert call(url + '/v1/networks/%s' % net['id'])['name'] == 'survivor'
+        # The token signing key is kept in the database: a token outlives a restart.
+        body, _ = call(url + '/identity/v3/auth/tokens',
+                       headers={'X-Auth-Token': token, 'X-Subject-Token': token})
+        assert body['token']['user']['name'] == 'admin'
     finally:
         stop(proc)
 
@@ -54,7 +62,7 @@ def test_command_line_defaults_become_the_behaviour_defaults(tmp_path):
     proc, url = start(str(tmp_path / 'c.sqlite'), '--build-time', '7', '--failure-status',
                       '500')
     try:
-        faults = call(url + '/admin/faults')
+        faults = call(url + '/admin/faults')[0]
     finally:
         stop(proc)
     assert faults['defaults']['build_time'] == 7 and faults['defaults']['failure_status'] == 500
