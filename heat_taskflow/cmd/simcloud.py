@@ -1,8 +1,11 @@
-"""heat-taskflow-simcloud: serve a simulated OpenStack cloud on loopback (see simcloud.api).
+"""heat-taskflow-simcloud: serve an emulated OpenStack cloud on loopback (see simcloud).
 
+A test tool: Keystone, Nova, Glance, Neutron and Cinder APIs good enough for openstacksdk and
+the ``openstack`` CLI, with fault injection, drift and an audit of every creation; not a cloud.
 Prints ``simcloud ready at http://HOST:PORT (db PATH)`` on stdout once it accepts requests;
-SIGTERM or SIGINT stops it cleanly (exit 0). The state lives in the SQLite file ``--db`` and
-survives restarts.
+``--clouds-yaml PATH`` writes a clouds.yaml with the entries ``simcloud`` (user admin) and
+``simcloud-demo`` (user demo) first. SIGTERM or SIGINT stops it cleanly (exit 0). The state
+lives in the SQLite file ``--db`` and survives restarts.
 """
 
 import argparse
@@ -11,6 +14,8 @@ import os
 import signal
 import sys
 import threading
+
+import yaml
 
 from heat_taskflow.conf import opts
 
@@ -39,12 +44,19 @@ def _rate(value):
 def build_parser():
     parser = argparse.ArgumentParser(
         prog='heat-taskflow-simcloud',
-        description='Serve a simulated OpenStack cloud (servers, networks, subnets, ports, '
-                    'routers, floating IPs, security groups, volumes) over HTTP/JSON.')
+        description='A test tool: serve an emulated OpenStack cloud (Keystone v3, Nova, '
+                    'Glance, Neutron and Cinder APIs: servers, key pairs, server groups, '
+                    'images, networks, subnets, ports, routers, floating IPs, security '
+                    'groups, volumes) on one port, with fault injection and an audit of '
+                    'every creation (/admin). For tests and offline runs; not a cloud: no '
+                    'real authentication (users admin and demo, password "password").')
     parser.add_argument('--host', default='127.0.0.1',
                         help='Address to listen on (default: %(default)s)')
     parser.add_argument('--port', type=int, default=DEFAULT_PORT,
                         help='Port to listen on; 0 picks a free one (default: %(default)s)')
+    parser.add_argument('--clouds-yaml', metavar='PATH', default=None,
+                        help='Write a clouds.yaml with the entries simcloud (admin) and '
+                             'simcloud-demo (demo) for this server to PATH')
     parser.add_argument('--db', metavar='PATH', default=None,
                         help='SQLite file holding the cloud state (default: '
                              'simcloud.sqlite in the heat-taskflow state directory)')
@@ -63,6 +75,27 @@ def build_parser():
                         help='Seed of the random failure injection')
     parser.add_argument('-v', '--verbose', action='store_true', help='Log every request')
     return parser
+
+
+def clouds_yaml(url):
+    """The clouds.yaml document of a server at ``url``: entries simcloud and simcloud-demo."""
+    def entry(user):
+        return {'auth': {'auth_url': url + '/identity', 'username': user,
+                         'password': 'password', 'project_name': user,
+                         'user_domain_name': 'Default', 'project_domain_name': 'Default'},
+                'region_name': 'RegionOne', 'identity_api_version': 3,
+                'interface': 'public'}
+    return {'clouds': {'simcloud': entry('admin'), 'simcloud-demo': entry('demo')}}
+
+
+def write_clouds_yaml(path, url):
+    """Write ``clouds_yaml(url)`` to ``path`` (replacing it atomically)."""
+    path = os.path.abspath(path)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = path + '.tmp'
+    with open(tmp, 'w') as out:
+        yaml.safe_dump(clouds_yaml(url), out, default_flow_style=False)
+    os.replace(tmp, path)
 
 
 def main(argv=None, stdout=None, stop_event=None):
@@ -89,6 +122,8 @@ def main(argv=None, stdout=None, stop_event=None):
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
+    if args.clouds_yaml:
+        write_clouds_yaml(args.clouds_yaml, server.url)
     server.start()
     stdout.write('simcloud ready at %s (db %s)\n' % (server.url, db_path))
     stdout.flush()

@@ -43,7 +43,7 @@ DEFAULTS = {'latency': 0.0, 'failure_rate': 0.0, 'fail_next': 0, 'failure_status
 FAILURE_MODES = ('before', 'after')
 
 # The modules that declare services and routes (importing one registers them).
-SERVICE_MODULES = ('identity', 'compute', 'image', 'volume')
+SERVICE_MODULES = ('identity', 'compute', 'image', 'network', 'volume')
 
 
 def _load_services():
@@ -155,11 +155,11 @@ class Cloud:
         with self._lock:
             return rate > 0 and self._random.random() < rate
 
-    def call(self, kind, verb, action, token=None, project=None):
+    def call(self, kind, verb, action, token=None, project=None, user=None):
         """Run ``action(op)`` as operation ``KIND.VERB``: count, behave, one transaction.
 
         ``token`` is the heat-taskflow intent token found in a create (recorded in the
-        audit), ``project`` the requester's project. An injected failure is raised as an
+        audit), ``project`` and ``user`` the requester's. An injected failure is raised as an
         ApiError (before acting, or after acting when failure_mode is ``after``).
         """
         op_name = '%s.%s' % (kind, verb)
@@ -176,7 +176,7 @@ class Cloud:
             raise failure
         with self.store.tx() as tx:
             result = action(Op(tx, build_time=settings['build_time'], token=token,
-                               project=project))
+                               project=project, user=user))
         if fail:
             raise failure
         return result

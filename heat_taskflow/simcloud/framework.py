@@ -125,7 +125,8 @@ class Request:
 
     def call(self, kind, verb, action, token=None):
         """Run ``action(op)`` as operation ``KIND.VERB`` (fault injection, one transaction)."""
-        return self.cloud.call(kind, verb, action, token=token, project=self.auth.project_id)
+        return self.cloud.call(kind, verb, action, token=token, project=self.auth.project_id,
+                               user=self.auth.user_id)
 
     def json_body(self, key=None):
         """The body (a JSON object), or its ``key`` member (an object); 400 otherwise."""

@@ -1,30 +1,30 @@
 """What each kind of object in the simulated cloud is, and how it behaves like OpenStack's.
 
-One class per kind, in a table (``KINDS``; the Neutron kinds are in ``network`` and register
-themselves there): which fields a client may set on create and on
-update, what the stored body turns into when shown (``view``), and the checks Nova, Neutron
-and Cinder make (a port needs its network; a network with ports cannot be deleted; an
-attached volume cannot be deleted; a floating IP needs a router to the external network).
-Creating and updating servers and volumes takes ``build_time`` seconds: the status stays
-BUILD/creating until then, so clients poll as they do against a real cloud.
+One class per kind, registered in a table (``KINDS``, ``@register``): which fields a client may
+set on create and on update, what the stored body turns into when shown (``view``), and the
+checks the real services make (a port needs its network; a network with ports cannot be
+deleted; a floating IP needs a router to the external network). The kinds live in their
+service modules: Nova's in ``compute``, Glance's in ``image``, Neutron's in ``network``,
+Cinder's in ``volume``. Creating and updating
+servers and volumes takes ``build_time`` seconds: the status stays BUILD/creating until then,
+so clients poll as they do against a real cloud. ``create_object`` and friends at the end are
+what a route handler runs inside ``Request.call``.
 """
 
-import ipaddress
 import json
-import random
-import uuid
 
-FLAVORS = {f['name']: f for f in (
-    {'id': '1', 'name': 'm1.tiny', 'vcpus': 1, 'ram': 512, 'disk': 1},
-    {'id': '2', 'name': 'm1.small', 'vcpus': 1, 'ram': 2048, 'disk': 20},
-    {'id': '3', 'name': 'm1.medium', 'vcpus': 2, 'ram': 4096, 'disk': 40},
-    {'id': '4', 'name': 'm1.large', 'vcpus': 4, 'ram': 8192, 'disk': 80},
-    {'id': '5', 'name': 'm1.xlarge', 'vcpus': 8, 'ram': 16384, 'disk': 160},
-    {'id': '6', 'name': 'baremetal', 'vcpus': 24, 'ram': 131072, 'disk': 1000},
-    {'id': '7', 'name': 'control', 'vcpus': 8, 'ram': 32768, 'disk': 100},
-    {'id': '8', 'name': 'compute', 'vcpus': 16, 'ram': 65536, 'disk': 200},
-    {'id': '9', 'name': 'ceph-storage', 'vcpus': 8, 'ram': 16384, 'disk': 500},
-)}
+KINDS = {}   # collection name -> Kind instance (see register)
+
+
+def register(*classes):
+    """Make kinds known (admin API, quotas, faults ``KIND.VERB``) under their collection names.
+
+    A class decorator (``@register``) or a call with several classes; returns the first. The
+    service modules register theirs when they are imported (``api.SERVICE_MODULES``).
+    """
+    for cls in classes:
+        KINDS[cls.name] = cls()
+    return classes[0]
 
 
 class ApiError(Exception):
@@ -38,7 +38,7 @@ class ApiError(Exception):
 
 
 def not_found(kind, obj_id):
-    return ApiError(404, '%sNotFound' % KINDS[kind].label, '%s %s could not be found'
+    return ApiError(404, '%sNotFound' % KINDS[kind].label, '%s %s could not be found.'
                     % (KINDS[kind].label, obj_id))
 
 
@@ -51,18 +51,23 @@ def conflict(code, message):
 
 
 class Op:
-    """One request's view of the store: transaction, time, build time, token and project.
+    """One request's view of the store: transaction, time, build time, token, project, user.
 
     ``project`` is the id of the requester's project: objects are made in it, and an object
-    of another project is not found (``require``, ``find``).
+    of another project is not found (``require``, ``find``). ``user`` is the requester's id.
     """
 
-    def __init__(self, tx, build_time=0.0, token=None, project=None):
+    def __init__(self, tx, build_time=0.0, token=None, project=None, user=None):
         self.tx = tx
         self.now = tx.now
         self.build_time = build_time
         self.token = token
         self.project = project
+        self.user = user
+
+    def at_once(self):
+        """This Op without build time (what it makes is ready at once)."""
+        return Op(self.tx, token=self.token, project=self.project, user=self.user)
 
     def visible(self, body):
         """Whether the requester's project may see a stored body."""
@@ -104,15 +109,6 @@ def _pick(spec, fields):
         value = spec.get(key, default)
         out[key] = json.loads(json.dumps(value))
     return out
-
-
-KINDS = {}
-
-
-def register(*classes):
-    """Add kinds (Kind subclasses) to ``KINDS`` under their collection names."""
-    for cls in classes:
-        KINDS[cls.name] = cls()
 
 
 class Kind:
@@ -174,229 +170,6 @@ class Kind:
         return body
 
 
-def _new_id():
-    return str(uuid.uuid4())
-
-
-# -- Nova ------------------------------------------------------------------------------------
-
-
-def _flavor(ref):
-    for flavor in FLAVORS.values():
-        if ref in (flavor['id'], flavor['name']):
-            return dict(flavor)
-    raise bad_request('Flavor %s could not be found.' % ref)
-
-
-class Servers(Kind):
-    """Servers; ``networks`` entries name a port, or a network (a port is made for them)."""
-
-    name, label = 'servers', 'Server'
-    async_build = True
-    create_fields = {'name': '', 'image': None, 'flavor': None, 'key_name': None,
-                     'availability_zone': 'nova', 'metadata': {}, 'user_data': None,
-                     'networks': [], 'security_groups': [], 'config_drive': False,
-                     'admin_pass': None, 'scheduler_hints': {}, 'tags': []}
-    update_fields = frozenset(('name', 'metadata', 'flavor', 'image', 'admin_pass', 'tags'))
-
-    def create(self, op, spec):
-        body = super().create(op, spec)
-        if not body['image']:
-            raise bad_request('Server %s has no image' % body['name'])
-        body['flavor'] = _flavor(body['flavor'])
-        body['id'] = _new_id()
-        security_groups = network.security_group_ids(op, body['security_groups'])
-        for index, entry in enumerate(body['networks']):
-            if entry.get('port'):
-                port = op.require('ports', entry['port'], status=400)
-                if port.get('device_id'):
-                    raise conflict('PortInUse', 'Port %s is still in use.' % port['id'])
-                port.update(device_id=body['id'], device_owner='compute:%s'
-                            % body['availability_zone'])
-                op.tx.update('ports', port)
-                continue
-            net = op.require('networks', entry.get('uuid') or entry.get('network'), status=400)
-            requested = []
-            if entry.get('subnet') or entry.get('fixed_ip'):
-                requested = [{k: v for k, v in (('subnet_id', entry.get('subnet')),
-                                                ('ip_address', entry.get('fixed_ip'))) if v}]
-            port = KINDS['ports'].create(op, {
-                'network_id': net['id'], 'fixed_ips': requested,
-                'security_groups': security_groups, 'device_id': body['id'],
-                'device_owner': 'compute:%s' % body['availability_zone']})
-            op.tx.insert('ports', port, token=op.sub_token('port-%d' % index),
-                         parent=body['id'])
-        body.update(tenant_id=op.project, project_id=op.project, accessIPv4='',
-                    accessIPv6='', created=op.now, updated=op.now,
-                    **{'OS-EXT-SRV-ATTR:instance_name': 'instance-%08x'
-                       % random.randrange(1 << 32)})
-        return self.transition(op, body, 'BUILD', 'ACTIVE')
-
-    def update(self, op, body, patch):
-        body = self.settle(op, body)
-        patch = dict(patch)
-        if body['status'] not in ('ACTIVE', 'SHUTOFF') and ('flavor' in patch or
-                                                            'image' in patch):
-            raise conflict('InstanceInvalidState', "Cannot resize or rebuild server %s while "
-                           "it is in status %s" % (body['id'], body['status']))
-        resize = 'flavor' in patch and _flavor(patch['flavor']) != body['flavor']
-        rebuild = 'image' in patch and patch['image'] != body['image']
-        if 'flavor' in patch:
-            patch['flavor'] = _flavor(patch['flavor'])
-        body = super().update(op, body, patch)
-        body['updated'] = op.now
-        if resize:
-            self.transition(op, body, 'RESIZE', 'ACTIVE')
-        elif rebuild:
-            self.transition(op, body, 'REBUILD', 'ACTIVE')
-        return body
-
-    def view(self, op, body):
-        out = super().view(op, body)
-        out.pop('admin_pass', None)
-        addresses = {}
-        for port in op.tx.find('ports', device_id=body['id']):
-            net = op.tx.get('networks', port['network_id']) or {'name': port['network_id']}
-            label = net.get('name') or port['network_id']
-            for ip in port['fixed_ips']:
-                addresses.setdefault(label, []).append({
-                    'addr': ip['ip_address'], 'OS-EXT-IPS:type': 'fixed',
-                    'version': ipaddress.ip_address(ip['ip_address']).version,
-                    'OS-EXT-IPS-MAC:mac_addr': port['mac_address'],
-                    'port': port['id'], 'network_id': port['network_id'],
-                    'subnet_id': ip['subnet_id']})
-            for fip in op.tx.find('floatingips', port_id=port['id']):
-                addresses.setdefault(label, []).append({
-                    'addr': fip['floating_ip_address'], 'OS-EXT-IPS:type': 'floating',
-                    'version': ipaddress.ip_address(fip['floating_ip_address']).version,
-                    'OS-EXT-IPS-MAC:mac_addr': port['mac_address'], 'port': port['id'],
-                    'network_id': port['network_id']})
-        out['addresses'] = addresses
-        out['volumes_attached'] = [{'id': a['volume_id'], 'device': a['device']}
-                                   for a in op.tx.find('volume_attachments',
-                                                       server_id=body['id'])]
-        return out
-
-    def delete(self, op, body):
-        owned = {p['id'] for p in op.tx.find('ports', parent=body['id'])}
-        for port in op.tx.find('ports', device_id=body['id']):
-            if port['id'] in owned:
-                KINDS['ports'].delete(op, port)
-                op.tx.delete('ports', port['id'])
-            else:
-                port.update(device_id='', device_owner='')
-                op.tx.update('ports', port)
-        for attachment in op.tx.find('volume_attachments', server_id=body['id']):
-            KINDS['volume_attachments'].delete(op, attachment)
-            op.tx.delete('volume_attachments', attachment['id'])
-
-
-# -- Cinder ----------------------------------------------------------------------------------
-
-
-class Volumes(Kind):
-    name, label = 'volumes', 'Volume'
-    async_build = True
-    create_fields = {'name': '', 'description': '', 'size': None, 'volume_type': 'standard',
-                     'availability_zone': 'nova', 'metadata': {}, 'image': None,
-                     'snapshot_id': None, 'source_volid': None, 'backup_id': None,
-                     'multiattach': False, 'read_only': False, 'scheduler_hints': {}}
-    update_fields = frozenset(('name', 'description', 'size', 'volume_type', 'metadata',
-                               'read_only'))
-
-    def create(self, op, spec):
-        body = super().create(op, spec)
-        if body['source_volid']:
-            source = op.require('volumes', body['source_volid'], status=400)
-            body['size'] = body['size'] or source['size']
-        if not isinstance(body['size'], int) or isinstance(body['size'], bool) or \
-                body['size'] < 1:
-            raise bad_request('Invalid input received: size %r must be an integer >= 1'
-                              % body['size'])
-        body.update(bootable='true' if body['image'] else 'false', encrypted=False,
-                    created_at=op.now, user_id='simcloud-user')
-        return self.transition(op, body, 'creating', 'available')
-
-    def update(self, op, body, patch):
-        body = self.settle(op, body)
-        if 'size' in patch and patch['size'] != body['size']:
-            if not isinstance(patch['size'], int) or patch['size'] < body['size']:
-                raise bad_request('New size for extend must be greater than current size. '
-                                  '(current: %s, extended: %s)' % (body['size'], patch['size']))
-            if body['status'] != 'available':
-                raise bad_request('Volume %s status must be available to extend, but current '
-                                  'status is: %s.' % (body['id'], body['status']))
-            body = super().update(op, body, patch)
-            return self.transition(op, body, 'extending', 'available')
-        if 'volume_type' in patch and patch['volume_type'] != body['volume_type']:
-            body = super().update(op, body, patch)
-            return self.transition(op, body, 'retyping', self._rest_status(op, body))
-        return super().update(op, body, patch)
-
-    def _rest_status(self, op, body):
-        return 'in-use' if op.tx.find('volume_attachments', volume_id=body['id']) \
-            else 'available'
-
-    def view(self, op, body):
-        out = super().view(op, body)
-        out['attachments'] = [
-            {'id': a['id'], 'attachment_id': a['id'], 'server_id': a['server_id'],
-             'volume_id': body['id'], 'device': a['device']}
-            for a in op.tx.find('volume_attachments', volume_id=body['id'])]
-        return out
-
-    def delete(self, op, body):
-        body = self.settle(op, body)
-        if op.tx.find('volume_attachments', volume_id=body['id']) or \
-                body['status'] not in ('available', 'error', 'error_restoring',
-                                       'error_extending'):
-            raise bad_request('Invalid volume: Volume status must be available or error or '
-                              'error_restoring or error_extending or error_managing and must '
-                              'not be migrating, attached, belong to a group, have snapshots '
-                              'or be disassociated from snapshots after volume transfer. '
-                              '(volume %s is %s)' % (body['id'], body['status']))
-
-
-class VolumeAttachments(Kind):
-    name, label = 'volume_attachments', 'VolumeAttachment'
-    create_fields = {'server_id': None, 'volume_id': None, 'device': None}
-
-    def create(self, op, spec):
-        body = super().create(op, spec)
-        servers, volumes = KINDS['servers'], KINDS['volumes']
-        server = servers.settle(op, op.require('servers', body['server_id'], status=400))
-        volume = volumes.settle(op, op.require('volumes', body['volume_id'], status=400))
-        if server['status'] != 'ACTIVE':
-            raise conflict('InstanceInvalidState', "Cannot 'attach_volume' instance %s while "
-                           "it is in status %s" % (server['id'], server['status']))
-        others = op.tx.find('volume_attachments', volume_id=volume['id'])
-        if volume['status'] not in ('available', 'in-use') or (
-                others and not volume.get('multiattach')):
-            raise bad_request('Invalid volume: volume %s status must be available, but the '
-                              'current status is: %s' % (volume['id'], volume['status']))
-        used = {a['device'] for a in op.tx.find('volume_attachments', server_id=server['id'])}
-        if body['device'] in used:
-            raise bad_request('The supplied device path (%s) is in use.' % body['device'])
-        if not body['device']:
-            body['device'] = next('/dev/vd%s' % c for c in 'bcdefghijklmnopqrstuvwxyz'
-                                  if '/dev/vd%s' % c not in used)
-        volume['status'] = 'in-use'
-        op.tx.update('volumes', volume)
-        return body
-
-    def delete(self, op, body):
-        volume = op.tx.get('volumes', body['volume_id'])
-        if volume is not None:
-            others = [a for a in op.tx.find('volume_attachments', volume_id=volume['id'])
-                      if a['id'] != body['id']]
-            volume = KINDS['volumes'].settle(op, volume)
-            volume['status'] = 'in-use' if others else 'available'
-            op.tx.update('volumes', volume)
-
-
-register(Servers, Volumes, VolumeAttachments)
-
-
 # -- operations a route handler runs inside ``Request.call`` ---------------------------------
 
 
@@ -440,7 +213,3 @@ def delete_object(op, kind, obj_id):
 def view(op, kind, body):
     """What a client sees of a stored body."""
     return KINDS[kind].view(op, body)
-
-
-# The Neutron kinds live in network.py and register themselves when it is imported.
-from heat_taskflow.simcloud import network  # noqa: E402,F401

@@ -166,15 +166,19 @@ class Tx:
             sa.select(objects.c.token).where(objects.c.kind == kind,
                                              objects.c.id == obj_id)).scalar()
 
-    def insert(self, kind, body, token=None, parent=None):
-        """Store a new object (its id is made when the body has none) and audit its creation."""
+    def insert(self, kind, body, token=None, parent=None, audited=True):
+        """Store a new object (its id is made when the body has none) and audit its creation.
+
+        ``audited=False`` is for what the cloud starts with (the image catalog).
+        """
         body = dict(body)
         body.setdefault('id', str(uuid.uuid4()))
         self.connection.execute(objects.insert().values(
             id=body['id'], kind=kind, token=token, parent=parent, body=body,
             created_at=self.now))
-        self.connection.execute(audit.insert().values(
-            kind=kind, id=body['id'], token=token, parent=parent, created_at=self.now))
+        if audited:
+            self.connection.execute(audit.insert().values(
+                kind=kind, id=body['id'], token=token, parent=parent, created_at=self.now))
         self._index_tags(kind, body)
         return body
 

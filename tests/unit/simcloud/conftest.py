@@ -4,6 +4,7 @@ import http.client as http_client
 import json
 import urllib.parse
 
+import openstack
 import pytest
 
 from heat_taskflow.simcloud import server as server_mod
@@ -50,3 +51,41 @@ def simcloud(db_path):
 @pytest.fixture
 def http(simcloud):
     return Http(simcloud.url)
+
+
+def connect(simcloud, user='admin'):
+    """An openstacksdk Connection to the simulator as ``user`` (admin or demo)."""
+    return openstack.connect(auth_url=simcloud.url + '/identity', username=user,
+                             password='password', project_name=user,
+                             user_domain_name='Default', project_domain_name='Default')
+
+
+@pytest.fixture
+def conn(simcloud):
+    return connect(simcloud, 'admin')
+
+
+@pytest.fixture
+def demo(simcloud):
+    return connect(simcloud, 'demo')
+
+
+@pytest.fixture
+def cirros(conn):
+    return conn.image.find_image('cirros-0.6.2-x86_64-disk', ignore_missing=False)
+
+
+@pytest.fixture
+def net(conn):
+    """A network with a /24 subnet: (network, subnet)."""
+    network = conn.network.create_network(name='private-net')
+    subnet = conn.network.create_subnet(network_id=network.id, cidr='10.0.0.0/24',
+                                        ip_version=4)
+    return network, subnet
+
+
+def faults(http, settings):
+    """PUT /admin/faults (asserting success)."""
+    status, payload, _ = http('PUT', '/admin/faults', settings)
+    assert status == 200, payload
+    return payload

@@ -1,0 +1,162 @@
+"""Neutron v2.0 of the simulator (simcloud/network.py), through unmodified openstacksdk."""
+
+import openstack
+import pytest
+from openstack import exceptions as sdk_exc
+
+
+def _connect(simcloud, user):
+    return openstack.connect(auth_url=simcloud.url + '/identity', username=user,
+                             password='password', project_name=user,
+                             user_domain_name='Default', project_domain_name='Default')
+
+
+@pytest.fixture
+def conn(simcloud):
+    return _connect(simcloud, 'admin')
+
+
+@pytest.fixture
+def net(conn):
+    """A network with a /24 subnet: (network, subnet)."""
+    network = conn.network.create_network(name='net')
+    subnet = conn.network.create_subnet(network_id=network.id, cidr='10.0.0.0/24',
+                                        ip_version=4)
+    return network, subnet
+
+
+def test_a_network_carries_tags_and_is_found_by_them(conn):
+    tagged = conn.network.create_network(name='a', tags=['htf-1', 'blue'])
+    conn.network.create_network(name='b', tags=['blue'])
+    assert sorted(tagged.tags) == ['blue', 'htf-1']
+    assert tagged.project_id == conn.current_project_id and tagged.revision_number == 0
+    assert [n.name for n in conn.network.networks(tags='htf-1')] == ['a']
+    assert sorted(n.name for n in conn.network.networks(any_tags='htf-1,blue')) == ['a', 'b']
+    assert [n.name for n in conn.network.networks(not_tags='htf-1', tags='blue')] == ['b']
+    conn.network.set_tags(tagged, ['red'])
+    assert conn.network.get_network(tagged.id).tags == ['red']
+    conn.network.add_tag(tagged, 'green')
+    conn.network.remove_tag(tagged, 'red')
+    again = conn.network.get_network(tagged.id)
+    assert again.tags == ['green'] and again.revision_number == 3
+    assert list(conn.network.networks(tags='htf-1')) == []
+
+
+def test_ports_take_an_address_from_the_first_subnet_and_filter(conn, net):
+    network, subnet = net
+    bare = conn.network.create_network(name='bare')
+    assert conn.network.create_port(network_id=bare.id).fixed_ips == []
+    port = conn.network.create_port(network_id=network.id, tags=['htf-p'],
+                                    device_id='dev-1', device_owner='compute:nova')
+    assert port.fixed_ips == [{'subnet_id': subnet.id, 'ip_address': '10.0.0.2'}]
+    assert [p.id for p in conn.network.ports(tags='htf-p')] == [port.id]
+    assert [p.id for p in conn.network.ports(device_id='dev-1')] == [port.id]
+    assert [p.id for p in conn.network.ports(
+        fixed_ips=['subnet_id=%s' % subnet.id])] == [port.id]
+    assert [p.id for p in conn.network.ports(fixed_ips=['ip_address=10.0.0.2'])] == [port.id]
+    assert list(conn.network.ports(fixed_ips=['ip_address=10.0.0.9'])) == []
+    assert [n.name for n in conn.network.networks(is_router_external=True)] == ['public']
+
+
+def test_in_use_deletes_are_refused_with_neutrons_messages(conn, net):
+    network, subnet = net
+    conn.network.create_port(network_id=network.id)
+    with pytest.raises(sdk_exc.ConflictException,
+                       match='One or more ports have an IP allocation from this subnet'):
+        conn.network.delete_subnet(subnet)
+    with pytest.raises(sdk_exc.ConflictException, match='NetworkInUse|in use on the network'):
+        conn.network.delete_network(network)
+    with pytest.raises(sdk_exc.NotFoundException, match='Network nope could not be found'):
+        conn.network.get_network('nope')
+
+
+def test_router_interfaces_and_floating_ips(conn, net):
+    network, subnet = net
+    public = conn.network.find_network('public')
+    router = conn.network.create_router(name='r', external_gateway_info={
+        'network_id': public.id})
+    gateway_ip = router.external_gateway_info['external_fixed_ips'][0]['ip_address']
+    assert gateway_ip.startswith('203.0.113.')
+    port = conn.network.create_port(network_id=network.id)
+    with pytest.raises(sdk_exc.NotFoundException, match='is not reachable from subnet'):
+        conn.network.create_ip(floating_network_id=public.id, port_id=port.id)
+    info = conn.network.add_interface_to_router(router, subnet_id=subnet.id)
+    assert info['subnet_id'] == subnet.id and info['network_id'] == network.id
+    assert info['id'] == router.id and info['subnet_ids'] == [subnet.id]
+    iface = conn.network.get_port(info['port_id'])
+    assert iface.device_owner == 'network:router_interface'
+    assert iface.fixed_ips[0]['ip_address'] == '10.0.0.1'
+    with pytest.raises(sdk_exc.BadRequestException,
+                       match='Router already has a port on subnet %s' % subnet.id):
+        conn.network.add_interface_to_router(router, subnet_id=subnet.id)
+    fip = conn.network.create_ip(floating_network_id=public.id, port_id=port.id,
+                                 tags=['htf-f'])
+    assert fip.router_id == router.id and fip.fixed_ip_address == port.fixed_ips[0][
+        'ip_address'] and fip.status == 'ACTIVE'
+    with pytest.raises(sdk_exc.ConflictException, match='required by one or more floating'):
+        conn.network.remove_interface_from_router(router, subnet_id=subnet.id)
+    fip = conn.network.update_ip(fip, port_id=None)
+    assert fip.port_id is None and fip.router_id is None
+    with pytest.raises(sdk_exc.ConflictException, match='still has ports'):
+        conn.network.delete_router(router)
+    conn.network.remove_interface_from_router(router, subnet_id=subnet.id)
+    with pytest.raises(sdk_exc.NotFoundException, match='Port %s could not be found'
+                       % info['port_id']):
+        conn.network.get_port(info['port_id'])
+    assert list(conn.network.ports(device_id=router.id)) == []
+    conn.network.delete_router(router)
+
+
+def test_security_groups_have_egress_rules_and_refuse_duplicates(conn):
+    group = conn.network.create_security_group(name='web', tags=['htf-sg'])
+    assert sorted((r['direction'], r['ethertype']) for r in group.security_group_rules) == [
+        ('egress', 'IPv4'), ('egress', 'IPv6')]
+    rule = conn.network.create_security_group_rule(
+        security_group_id=group.id, direction='ingress', protocol='tcp',
+        port_range_min=80, port_range_max=80, remote_ip_prefix='0.0.0.0/0')
+    with pytest.raises(sdk_exc.ConflictException,
+                       match='Security group rule already exists. Rule id is %s' % rule.id):
+        conn.network.create_security_group_rule(
+            security_group_id=group.id, direction='ingress', protocol='6',
+            port_range_min=80, port_range_max=80, remote_ip_prefix='0.0.0.0/0')
+    rules = list(conn.network.security_group_rules(security_group_id=group.id))
+    assert len(rules) == 3
+    conn.network.delete_security_group_rule(rule)
+    assert len(conn.network.get_security_group(group.id).security_group_rules) == 2
+    assert [g.id for g in conn.network.security_groups(tags='htf-sg')] == [group.id]
+
+
+def test_another_project_sees_neither_the_network_nor_its_ports(simcloud, conn, net):
+    network, _ = net
+    demo = _connect(simcloud, 'demo')
+    names = [n.name for n in demo.network.networks()]
+    assert 'net' not in names and 'public' in names
+    with pytest.raises(sdk_exc.NotFoundException):
+        demo.network.get_network(network.id)
+    mine = demo.network.create_network(name='mine')
+    assert mine.project_id == demo.current_project_id
+    assert 'mine' not in [n.name for n in conn.network.networks(
+        project_id=conn.current_project_id)]
+
+
+def test_a_lost_create_answer_leaves_one_network_found_by_its_token(conn, http):
+    token = 'htf-%s-%s' % ('a' * 32, 'b' * 16)
+    assert http('PUT', '/admin/faults', {'networks.create': {
+        'fail_next': 1, 'failure_mode': 'after'}})[0] == 200
+    with pytest.raises(sdk_exc.HttpException) as failed:
+        conn.network.create_network(name='lost', tags=[token])
+    assert failed.value.status_code == 503
+    found = list(conn.network.networks(tags=token))
+    assert [n.name for n in found] == ['lost']
+    audit = http('GET', '/admin/audit?token_prefix=htf-' + 'a' * 32)[1]
+    assert [(c['kind'], c['id'], c['token']) for c in audit['creations']] == [
+        ('networks', found[0].id, token)]
+
+
+def test_injected_failures_are_neutron_errors(conn, http):
+    http('PUT', '/admin/faults', {'ports.list': {'fail_next': 1, 'failure_status': 500}})
+    with pytest.raises(sdk_exc.HttpException) as failed:
+        list(conn.network.ports())
+    assert failed.value.status_code == 500 and 'injected failure of ports.list' in str(
+        failed.value)
+    assert list(conn.network.ports()) == []
