@@ -106,10 +106,6 @@ def _copy(value):
     return json.loads(json.dumps(value))
 
 
-def _admin_project():
-    return identity.PROJECTS['admin']['id']
-
-
 # -- the kinds -------------------------------------------------------------------------------
 
 
@@ -226,7 +222,7 @@ class Networks(NeutronKind):
         """The external network ``public`` and its subnet, owned by the admin project."""
         if any(n.get('router:external') for n in op.tx.find('networks', name=PUBLIC['name'])):
             return
-        seeder = _SeedOp(op)
+        seeder = _SeedOp(op, identity.PROJECTS['admin']['id'])
         net = op.tx.insert('networks', self.create(seeder, {
             'name': PUBLIC['name'], 'router:external': True, 'is_default': True,
             'provider:network_type': 'flat', 'provider:physical_network': 'public'}))
@@ -236,11 +232,11 @@ class Networks(NeutronKind):
 
 
 class _SeedOp:
-    """An Op acting for the admin project (the objects every cloud starts with)."""
+    """An Op acting for a project (the objects every cloud starts with)."""
 
-    def __init__(self, op):
+    def __init__(self, op, project):
         self.tx, self.now, self.token = op.tx, op.now, None
-        self.project = _admin_project()
+        self.project = project
 
 
 class Subnets(NeutronKind):
@@ -787,6 +783,11 @@ class SecurityGroups(NeutronKind):
             ids.append(body['id'])
         return ids
 
+    def seed(self, op):
+        """Every project's ``default`` group (Neutron makes it on the project's first call)."""
+        for project in identity.PROJECTS.values():
+            self.default_of(_SeedOp(op, project['id']))
+
     def before_list(self, op):
         if op.project is not None:
             self.default_of(op)
@@ -818,8 +819,9 @@ class SecurityGroups(NeutronKind):
             op.tx.delete('security_group_rules', rule['id'])
 
 
-kinds.register(Networks, Subnets, Ports, Routers, FloatingIPs, SecurityGroups,
-               SecurityGroupRules)
+for _cls in (Networks, Subnets, Ports, Routers, FloatingIPs, SecurityGroups,
+             SecurityGroupRules):
+    kinds.register(_cls)
 NEUTRON_KINDS = [KINDS[name] for name in ('networks', 'subnets', 'ports', 'routers',
                                           'floatingips', 'security_groups',
                                           'security_group_rules')]

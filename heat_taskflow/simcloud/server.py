@@ -19,6 +19,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
     """Turns an HTTP request into a ``Cloud.handle`` call and writes its JSON answer."""
 
     protocol_version = 'HTTP/1.1'
+    # The status line and headers go out in one write and the body in another: with Nagle's
+    # algorithm on, the body then waits for the client's delayed ACK (40 ms a request).
+    disable_nagle_algorithm = True
     server_version = 'simcloud/1'
 
     def _dispatch(self):

@@ -160,3 +160,24 @@ def test_injected_failures_are_neutron_errors(conn, http):
     assert failed.value.status_code == 500 and 'injected failure of ports.list' in str(
         failed.value)
     assert list(conn.network.ports()) == []
+
+
+def test_filters_fields_and_the_tags_subresource(conn, net):
+    network, _ = net
+    conn.network.create_port(network_id=network.id, name='a', description='first',
+                             device_owner='compute:nova', tags=['x', 'y'])
+    conn.network.create_port(network_id=network.id, name='b', tags=['y'])
+    assert [p.name for p in conn.network.ports(description='first')] == ['a']
+    assert [p.name for p in conn.network.ports(device_owner='compute:nova')] == ['a']
+    assert [p.name for p in conn.network.ports(not_any_tags='x')] == ['b']
+    assert [p.name for p in conn.network.ports(name='b', network_id=network.id)] == ['b']
+    answer = conn.network.get('/ports?name=a&fields=id&fields=name').json()
+    assert [sorted(p) for p in answer['ports']] == [['id', 'name']]
+    port_id = answer['ports'][0]['id']
+    assert conn.network.get('/ports/%s/tags' % port_id).json() == {'tags': ['x', 'y']}
+    missing = conn.network.get('/ports/%s/tags/z' % port_id)
+    assert missing.status_code == 404
+    assert missing.json()['NeutronError']['type'] == 'TagNotFound'
+    error = conn.network.get('/subnets/nope').json()
+    assert error == {'NeutronError': {'type': 'SubnetNotFound', 'detail': '',
+                                      'message': 'Subnet nope could not be found.'}}
