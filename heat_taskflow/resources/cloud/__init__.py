@@ -200,7 +200,9 @@ def _retrying(conf=None):
 
 def call(fn, *args, **kwargs):
     """fn(*args, **kwargs), retried on transient errors; for calls safe to repeat (reads,
-    updates, deletes). Errors are CloudErrors."""
+    updates, deletes). Errors are CloudErrors. The first use of a Connection's proxy
+    (``conn.compute``) authenticates and discovers versions: reach it inside ``fn`` (a
+    lambda) when it may be the first, so that its errors are translated too."""
     return _retrying()(_invoke, fn, args, kwargs)
 
 

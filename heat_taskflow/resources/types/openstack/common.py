@@ -49,30 +49,29 @@ def stack_hex(stack_id):
 
 
 def make_token(stack_id):
-    """A new intent token for a resource of the stack ``stack_id`` (57 characters)."""
+    """A new intent token for a resource of stack ``stack_id`` (53 characters, a valid Nova tag)."""
     return '%s%s-%s' % (TOKEN_PREFIX, stack_hex(stack_id), secrets.token_hex(8))
 
 
 # -- lookups of referenced objects ---------------------------------------------------------
 
-def _finders(conn):
-    return {
-        'flavor': conn.compute.find_flavor,
-        'image': conn.image.find_image,
-        'keypair': conn.compute.find_keypair,
-        'server': conn.compute.find_server,
-        'network': conn.network.find_network,
-        'subnet': conn.network.find_subnet,
-        'port': conn.network.find_port,
-        'router': conn.network.find_router,
-        'security_group': conn.network.find_security_group,
-        'volume': conn.block_storage.find_volume,
-        'volume_type': conn.block_storage.find_type,
-    }
+# kind -> (proxy of the Connection, its find method)
+_FINDERS = {
+    'flavor': ('compute', 'find_flavor'),
+    'image': ('image', 'find_image'),
+    'keypair': ('compute', 'find_keypair'),
+    'server': ('compute', 'find_server'),
+    'network': ('network', 'find_network'),
+    'subnet': ('network', 'find_subnet'),
+    'port': ('network', 'find_port'),
+    'router': ('network', 'find_router'),
+    'security_group': ('network', 'find_security_group'),
+    'volume': ('block_storage', 'find_volume'),
+    'volume_type': ('block_storage', 'find_type'),
+}
 
 
-LOOKUP_KINDS = ('flavor', 'image', 'keypair', 'server', 'network', 'subnet', 'port', 'router',
-                'security_group', 'volume', 'volume_type')
+LOOKUP_KINDS = tuple(_FINDERS)
 CACHED_KINDS = ('flavor', 'image')
 
 _cache_lock = threading.Lock()
@@ -87,6 +86,12 @@ def _cached(conn, key):
     return None
 
 
+def _find(conn, kind, name_or_id):
+    # The proxy is reached inside the call: its first use authenticates and discovers.
+    proxy, method = _FINDERS[kind]
+    return getattr(getattr(conn, proxy), method)(name_or_id, ignore_missing=True)
+
+
 def lookup(conn, kind, name_or_id):
     """The SDK object of ``kind`` named or identified by ``name_or_id``; cloud.NotFound
     (saying which) when there is none, cloud.CloudError when the name is ambiguous."""
@@ -97,7 +102,7 @@ def lookup(conn, kind, name_or_id):
         obj = _cached(conn, key)
         if obj is not None:
             return obj
-    obj = cloud.call(_finders(conn)[kind], name_or_id, ignore_missing=True)
+    obj = cloud.call(_find, conn, kind, name_or_id)
     if obj is None:
         raise cloud.NotFound('%s "%s" could not be found' % (kind.replace('_', ' '), name_or_id),
                              404, 'NotFound')
