@@ -3,7 +3,7 @@
 import pytest
 
 from heat_taskflow.resources.exceptions import ResourceCheckFailed, ResourceFailure
-from tests.unit.resources.openstack.conftest import create, delete, new_ctx, plugin, update
+from tests.unit.resources.openstack.conftest import create, delete, update
 
 
 def _drifted(res, patch=None, remove=False):
@@ -100,59 +100,3 @@ def test_security_group_rules_converge_and_drift(client):
     with pytest.raises(ResourceCheckFailed, match='rules'):
         sg.handle_check()
     delete(sg)
-
-
-def test_server_resize_rebuild_replace_and_vanish(client, network):
-    client.admin('PUT', 'faults', {'servers.*': {'build_time': 0.05}})
-    props = {'image': 'cirros', 'flavor': 'm1.tiny', 'networks': [{'network': network['net']}],
-             'metadata': {'a': '1'}}
-    server = create('OS::Nova::Server', props)
-    assert client.get('servers', server.physical_id)['status'] == 'ACTIVE'
-    assert server.get_attribute('first_address').startswith('10.1.')
-    assert list(server.get_attribute('networks')) == [
-        client.get('networks', network['net'])['name'], network['net']]
-    update(server, dict(props, flavor='m1.small', image='fedora', metadata={'b': '2'}))
-    obj = client.get('servers', server.physical_id)
-    assert (obj['flavor']['name'], obj['image'], obj['metadata']) == \
-        ('m1.small', 'fedora', {'b': '2'})
-    server.handle_check()
-    assert server.update_requires_replacement(dict(props, flavor='m1.small', image='fedora',
-                                                   metadata={'b': '2'}, user_data='x'))
-    assert server.update_requires_replacement(dict(props, networks=[]))
-    assert server.update_requires_replacement(dict(props, image='x',
-                                                   image_update_policy='REPLACE'))
-    _drifted(server, {'status': 'ERROR'})
-    with pytest.raises(ResourceCheckFailed, match='status ERROR'):
-        server.handle_check()
-    _drifted(server, remove=True)
-    with pytest.raises(ResourceCheckFailed, match='no longer exists'):
-        server.handle_check()
-    delete(server)
-
-
-def test_volume_extend_attach_and_cannot_shrink(client, network):
-    volume = create('OS::Cinder::Volume', {'size': 1, 'name': 'data'})
-    update(volume, {'size': 3, 'name': 'data'})
-    assert volume.get_attribute('size') == 3
-    with pytest.raises(ResourceFailure, match='shrink'):
-        volume.handle_update({'size': 2, 'name': 'data'})
-    server = create('OS::Nova::Server', {'image': 'cirros', 'flavor': 'm1.tiny'}, name='srv')
-    other = create('OS::Cinder::Volume', {'size': 1}, name='other')
-    ctx = new_ctx('att')
-    att = create('OS::Cinder::VolumeAttachment', {
-        'instance_uuid': server.physical_id, 'volume_id': volume.physical_id}, ctx)
-    assert client.get('volumes', volume.physical_id)['status'] == 'in-use'
-    # Moving the attachment to another volume detaches and attaches again.
-    att = plugin('OS::Cinder::VolumeAttachment', {
-        'instance_uuid': server.physical_id, 'volume_id': volume.physical_id}, ctx)
-    update(att, {'instance_uuid': server.physical_id, 'volume_id': other.physical_id,
-                 'mountpoint': '/dev/vdc'})
-    assert client.get('volumes', volume.physical_id)['status'] == 'available'
-    assert client.get('volumes', other.physical_id)['attachments'][0]['device'] == '/dev/vdc'
-    att.handle_check()
-    _drifted(volume, {'size': 50})
-    with pytest.raises(ResourceCheckFailed, match='size is 50'):
-        volume.handle_check()
-    delete(att)
-    for res in (volume, other, server):
-        delete(res)

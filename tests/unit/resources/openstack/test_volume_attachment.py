@@ -1,0 +1,75 @@
+"""OS::Cinder::VolumeAttachment against the simulator: attach (in-use), a re-run adopts,
+update moves the attachment, delete detaches (available), a gone one is fine."""
+
+import pytest
+
+from heat_taskflow.resources.exceptions import ResourceFailure
+from tests.unit.resources.openstack.conftest import create, delete, new_ctx, plugin, update
+
+
+@pytest.fixture
+def server_and_volumes(conn, network):
+    server = create('OS::Nova::Server', {'image': 'cirros-0.6.2-x86_64-disk',
+                                         'flavor': 'm1.tiny',
+                                         'networks': [{'network': network['net']}]},
+                    name='srv')
+    volumes = [create('OS::Cinder::Volume', {'size': 1}, name='v%d' % i) for i in range(2)]
+    yield server.physical_id, [v.physical_id for v in volumes]
+    for res in volumes + [server]:
+        delete(res)
+
+
+def _status(conn, volume_id):
+    return conn.block_storage.get_volume(volume_id).status
+
+
+def test_attach_rerun_update_and_detach(conn, server_and_volumes):
+    server, (vol, other) = server_and_volumes
+    ctx = new_ctx()
+    props = {'instance_uuid': server, 'volume_id': vol, 'mountpoint': '/dev/vdb'}
+    att = create('OS::Cinder::VolumeAttachment', props, ctx)
+    assert att.physical_id == vol   # Nova's attachment id, as Heat
+    assert _status(conn, vol) == 'in-use'
+    assert conn.compute.get_volume_attachment(server, vol).device == '/dev/vdb'
+    att.handle_check()
+    # A re-run (a crash after the attach) adopts the attachment.
+    again = create('OS::Cinder::VolumeAttachment', props, ctx)
+    assert again.physical_id == vol
+    assert len(list(conn.compute.volume_attachments(server))) == 1
+
+    moved = {'instance_uuid': server, 'volume_id': other, 'mountpoint': '/dev/vdc'}
+    update(plugin('OS::Cinder::VolumeAttachment', props, ctx), moved)
+    assert _status(conn, vol) == 'available'
+    assert _status(conn, other) == 'in-use'
+    assert conn.compute.get_volume_attachment(server, other).device == '/dev/vdc'
+    att = plugin('OS::Cinder::VolumeAttachment', moved, ctx)
+    att.handle_check()
+
+    delete(att)
+    assert _status(conn, other) == 'available'
+    assert list(conn.compute.volume_attachments(server)) == []
+    delete(plugin('OS::Cinder::VolumeAttachment', moved, ctx))   # gone already
+
+
+def test_a_lost_attach_answer_is_adopted(client, conn, server_and_volumes):
+    server, (vol, _) = server_and_volumes
+    client.faults(**{'volume_attachments.create': {'fail_next': 1, 'failure_mode': 'after'}})
+    from heat_taskflow.conf import CONF
+    CONF.set_override('retries', 0, group='cloud')
+    ctx = new_ctx()
+    props = {'instance_uuid': server, 'volume_id': vol}
+    with pytest.raises(ResourceFailure):
+        plugin('OS::Cinder::VolumeAttachment', props, ctx).handle_create()
+    att = create('OS::Cinder::VolumeAttachment', props, ctx)
+    assert att.physical_id == vol
+    assert len(list(conn.compute.volume_attachments(server))) == 1
+    delete(att)
+
+
+def test_attaching_a_volume_in_use_fails_with_the_clouds_message(server_and_volumes):
+    server, (vol, _) = server_and_volumes
+    props = {'instance_uuid': server, 'volume_id': vol}
+    att = create('OS::Cinder::VolumeAttachment', props)
+    with pytest.raises(ResourceFailure, match='already attached'):
+        plugin('OS::Cinder::VolumeAttachment', props).handle_create()
+    delete(att)
