@@ -18,6 +18,7 @@ Check: the group exists and its rules are exactly those the properties give.
 
 import ipaddress
 
+from openstack import resource
 from openstack.network.v2 import security_group as sdk_security_group
 
 from heat_taskflow.resources import base, cloud
@@ -66,7 +67,7 @@ def _prefix(value):
 
 def rule_key(rule):
     """What makes two rules the same rule for Neutron (its 409 on a duplicate)."""
-    if not isinstance(rule, dict):
+    if isinstance(rule, resource.Resource):     # a dict too, but of openstacksdk's names
         rule = neutron.heat_fields(rule)
     out = []
     for key in RULE_KEYS:

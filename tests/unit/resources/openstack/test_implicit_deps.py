@@ -2,10 +2,14 @@
 registry.implicit_dependencies computes them from a template, and what they do to the
 graph: a port that takes an address from a subnet it does not name comes after it."""
 
+import pytest
 import yaml
+from oslo_config import cfg
 
+from heat_taskflow.conf import opts
 from heat_taskflow.resources import registry
 from heat_taskflow.template import Environment, StackDefinition, Template
+from tests.unit.engine.helpers import paths_on, rows, sqlite_only, tmpl
 
 NET = {'type': 'OS::Neutron::Net', 'properties': {'name': 'private'}}
 EXT = {'type': 'OS::Neutron::Net', 'properties': {'name': 'public'}}
@@ -95,3 +99,42 @@ def test_the_graph_deletes_the_port_before_the_subnet_it_does_not_name():
     order = defn.order()
     assert order.index('port') > order.index('sub_a')    # deletes go the other way
     assert order.index('fip') > order.index('iface_b') > order.index('sub_b')
+
+
+# -- through the engine, on the simulator ---------------------------------------------------
+
+STACK = {
+    'net': {'type': 'OS::Neutron::Net'},
+    'subnet': {'type': 'OS::Neutron::Subnet', 'properties': {
+        'network': {'get_resource': 'net'}, 'cidr': '10.250.0.0/24'}},
+    'port': {'type': 'OS::Neutron::Port', 'properties': {
+        'network': {'get_resource': 'net'}}},
+}
+
+
+@pytest.fixture
+def conf(tmp_path):
+    """The engine's options (the plugins reach the simulator through the global [cloud])."""
+    conf = cfg.ConfigOpts()
+    opts.register_opts(conf)
+    conf([], default_config_files=[], default_config_dirs=[])
+    conf.set_override('state_dir', str(tmp_path))
+    return conf
+
+
+@sqlite_only
+def test_deleting_a_port_on_a_subnet_it_does_not_name(client, conn, conf, database):
+    """The port is deleted before the subnet (the rows' requires say so), so Neutron never
+    answers 409 "One or more ports have an IP allocation from this subnet", even when the
+    port's delete is slow."""
+    with paths_on('legacy', conf, database) as paths:
+        stack = paths.create('ports', tmpl(STACK), 't.yaml')
+        assert stack['stack_status'] == 'CREATE_COMPLETE', stack['stack_status_reason']
+        stored = rows(paths, 'ports')
+        assert stored['subnet'].id in stored['port'].requires
+        ids = {name: row.physical_resource_id for name, row in stored.items()}
+        client.faults(**{'ports.delete': {'latency': 0.5}})
+        stack = paths.delete('ports')
+    assert stack['stack_status'] == 'DELETE_COMPLETE', stack['stack_status_reason']
+    assert conn.network.find_port(ids['port']) is None
+    assert conn.network.find_subnet(ids['subnet']) is None
