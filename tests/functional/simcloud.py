@@ -31,6 +31,9 @@ class SimCloud:
     def __init__(self, url, clouds_file):
         self.url = url
         self.clouds_file = str(clouds_file)
+        # What the cloud starts with (devstack's external network, default security
+        # groups): not the tests' to create or delete.
+        self.seeded = {c['seq'] for c in self.audit()['creations']}
 
     def config(self, cloud='simcloud'):
         """The ``[cloud]`` section of a heat-taskflow configuration naming this cloud."""
@@ -60,6 +63,10 @@ class SimCloud:
     def faults(self, settings):
         """Inject faults: {"OP" or "*": {setting: value}} (PUT /admin/faults)."""
         return self.admin('faults', 'PUT', settings)
+
+    def made(self):
+        """The creations since the cloud started (not its seeded objects)."""
+        return [c for c in self.audit()['creations'] if c['seq'] not in self.seeded]
 
     def calls(self):
         """{"OP": number of calls} since the simulator started."""
