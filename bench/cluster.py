@@ -225,6 +225,7 @@ class SimCloud:
         self.build_time = build_time
         self.clouds_file = os.path.join(workdir, 'clouds.yaml')
         self.url = None
+        self.seeded = 0
         self.process = None
 
     def start(self, timeout=30.0):
@@ -245,6 +246,8 @@ class SimCloud:
             raise RuntimeError('simcloud did not start (%r; see %s/simcloud.log)'
                                % (line, self.workdir))
         self.url = match.group(1)
+        # What the cloud starts with (its external network, default security groups).
+        self.seeded = len(self.audit()['creations'])
         return self.url
 
     def get(self, path, timeout=60.0):
@@ -254,6 +257,10 @@ class SimCloud:
     def audit(self, kind=None):
         """The creation audit: {'creations': [...oldest first], 'summary': {...}}."""
         return self.get('/admin/audit' + ('?kind=%s' % kind if kind else ''))
+
+    def made(self):
+        """The creations since the cloud started, oldest first (not its seeded objects)."""
+        return self.audit()['creations'][self.seeded:]
 
     def calls(self):
         """{operation: number of calls} the simulator answered since it started."""

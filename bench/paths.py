@@ -191,7 +191,7 @@ class StackPath(Path):
             cloud.start()
             case = dict(case, cloud_config=cloud.config())
             with self.environment(tmp, case) as extra:
-                extra = dict(extra, **cloud.overrides())
+                extra = {**extra, **cloud.overrides()}
                 return self._measure_tripleo(tmp, case, extra, cloud)
         finally:
             cloud.stop()
@@ -225,8 +225,8 @@ class StackPath(Path):
                 out['ops'][op][k] = f() - before[k]
             if op == 'create':
                 out['resources'], out['stacks'] = count_resources(database, view['id'])
-                out['audit_create'] = audit_figures(cloud.audit()['creations'])
-        out['audit'] = audit_figures(cloud.audit()['creations'])
+                out['audit_create'] = audit_figures(cloud.made())
+        out['audit'] = audit_figures(cloud.made())
         out.update(self.extra_figures())
         out['simcloud_peak_rss_mib'] = cloud.peak_rss_mib()
         self.close(service)
