@@ -32,6 +32,7 @@ import importlib
 import random
 import threading
 import time
+import uuid
 
 from heat_taskflow.simcloud import framework, identity
 from heat_taskflow.simcloud import kinds as kinds_mod
@@ -98,7 +99,7 @@ class Cloud:
                 404, 'NotFound', 'no such endpoint: %s %s' % (method, path))), {}
         req = framework.Request(self, method, '/' + rest, query_pairs, body, headers,
                                 base_url)
-        extra = {}
+        extra = {'X-OpenStack-Request-Id': 'req-%s' % uuid.uuid4()}
         try:
             try:
                 route, req.params = service.match(method, req.path)
@@ -110,7 +111,7 @@ class Cloud:
                 req.auth = self.tokens.check(headers.get('X-Auth-Token'))
             if service.microversions is not None:
                 req.version = service.microversions.requested(headers)
-                extra = service.microversions.headers(req.version)
+                extra.update(service.microversions.headers(req.version))
             result = route.handler(req)
         except ApiError as exc:
             payload = (framework.keystone_error(exc) if exc.status == 401

@@ -299,9 +299,11 @@ class Servers(Kind):
                 base64.b64decode(body['user_data'], validate=True)
             except (binascii.Error, TypeError, ValueError):
                 raise bad_request('User data needs to be valid base 64.')
-        body['security_groups'] = [
-            _security_group(op, (entry or {}).get('name'))['name']
-            for entry in spec.get('security_groups') or []]
+        groups = [_security_group(op, (entry or {}).get('name'))
+                  for entry in spec.get('security_groups') or []]
+        # Nova records 'default' when none is asked for (Neutron's default group applies).
+        body['security_groups'] = [g['name'] for g in groups] or ['default']
+        body['_security_group_ids'] = [g['id'] for g in groups]
         boots_from_volume = any(str(b.get('boot_index')) == '0'
                                 for b in spec.get('block_device_mapping_v2') or [])
         image_id = _ref_id(spec.get('imageRef'))
@@ -360,7 +362,7 @@ class Servers(Kind):
         if not isinstance(networks, list):
             raise bad_request("Invalid input for field/attribute networks: a list, 'auto' or "
                               "'none'")
-        sg_ids = [_security_group(op, name)['id'] for name in body['security_groups']]
+        sg_ids = body['_security_group_ids']
         owner = 'compute:%s' % body['availability_zone']
         for index, entry in enumerate(networks):
             if entry.get('port'):
@@ -407,8 +409,9 @@ class Servers(Kind):
 
     def view(self, op, body):
         out = super().view(op, body)
-        addresses = {}
+        addresses, group_ids = {}, []
         for port in self.ports(op, body):
+            group_ids.extend(port.get('security_groups') or ())
             net = op.tx.get('networks', port['network_id']) or {}
             label = net.get('name') or port['network_id']
             for ip in port['fixed_ips']:
@@ -422,6 +425,10 @@ class Servers(Kind):
                     'version': ipaddress.ip_address(fip['floating_ip_address']).version,
                     'OS-EXT-IPS-MAC:mac_addr': port['mac_address']})
         out['addresses'] = addresses
+        if group_ids:
+            # As Nova shows them: the groups of the server's ports, by name.
+            groups = (op.tx.get('security_groups', i) for i in dict.fromkeys(group_ids))
+            out['security_groups'] = [g['name'] for g in groups if g is not None]
         out['_group'] = body.get('_group')
         out['_attachments'] = op.tx.find('volume_attachments', parent=body['id'])
         if out['status'] == 'ERROR':
@@ -618,7 +625,7 @@ def create_server(req):
     body = req.call('servers', 'create', action, token=token)
     out = {'id': body['id'], 'links': _links(req, 'servers', body['id']),
            'OS-DCF:diskConfig': 'MANUAL', 'adminPass': admin_pass,
-           'security_groups': [{'name': n} for n in body['security_groups'] or ['default']]}
+           'security_groups': [{'name': n} for n in body['security_groups']]}
     return 202, {'server': out}, {'Location': out['links'][0]['href']}
 
 

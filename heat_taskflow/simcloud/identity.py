@@ -2,8 +2,9 @@
 
 Two users in domain ``Default``: ``admin``/``password`` (project ``admin``) and
 ``demo``/``password`` (project ``demo``); ids are fixed, so they survive restarts. Tokens are
-signed, not stored: ``ID.EXPIRY.SIGNATURE`` with the key kept in the database, so a token stays
-valid across a restart of the server and checking one costs no query.
+signed, not stored: ``PAYLOAD.SIGNATURE`` (user, project, methods, times; an HMAC with a key
+kept in the database), so a token stays valid across a restart of the server and checking one
+costs no query.
 """
 
 import base64

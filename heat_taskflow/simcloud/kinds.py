@@ -2,16 +2,13 @@
 
 One class per kind, registered in a table (``KINDS``, ``@register``): which fields a client may
 set on create and on update, what the stored body turns into when shown (``view``), and the
-checks the real services make (a port needs its network; a network with ports cannot be
-deleted; a floating IP needs a router to the external network). The kinds live in their
-service modules: Nova's in ``compute``, Glance's in ``image``, Neutron's in ``network``,
-Cinder's in ``volume``. Creating and updating
-servers and volumes takes ``build_time`` seconds: the status stays BUILD/creating until then,
-so clients poll as they do against a real cloud. ``create_object`` and friends at the end are
-what a route handler runs inside ``Request.call``.
+checks the real services make (a server needs its image and flavor; an attached volume cannot
+be deleted). Neutron's kinds are in ``network``, Nova's in ``compute``, Glance's in ``image``,
+Cinder's in ``volume``. Creating and updating servers and volumes takes ``build_time``
+seconds: the status stays BUILD/creating until then, so clients poll as they do against a
+real cloud. ``create_object`` and friends at the end are what a route handler runs inside
+``Request.call``.
 """
-
-import json
 
 KINDS = {}   # collection name -> Kind instance (see register)
 
@@ -99,38 +96,19 @@ class Op:
         return None if self.token is None else '%s#%s' % (self.token, suffix)
 
 
-def _pick(spec, fields):
-    """The known fields of a request body, with their defaults (copied)."""
-    unknown = sorted(set(spec) - set(fields))
-    if unknown:
-        raise bad_request('unrecognised attribute(s) %s' % ', '.join(unknown))
-    out = {}
-    for key, default in fields.items():
-        value = spec.get(key, default)
-        out[key] = json.loads(json.dumps(value))
-    return out
-
-
 class Kind:
-    """Base class: a collection of objects with create/update fields and checks."""
+    """Base class: a collection of objects, its checks and how its bodies are shown."""
 
     name = None          # collection name in URLs
     label = None         # singular name in messages
-    create_fields = {}   # field -> default
-    update_fields = frozenset()
-    async_build = False  # create/update go through a transitional status for build_time
 
     def create(self, op, spec):
         """Check a create request and return the body to store (side effects allowed)."""
-        return _pick(spec, self.create_fields)
+        raise bad_request('%s objects cannot be created' % self.label)
 
     def update(self, op, body, patch):
         """Apply an update request to a stored body and return it."""
-        bad = sorted(set(patch) - set(self.update_fields))
-        if bad:
-            raise bad_request('cannot update %s of a %s' % (', '.join(bad), self.label))
-        body.update(json.loads(json.dumps(patch)))
-        return body
+        raise bad_request('%s objects cannot be updated' % self.label)
 
     def after_insert(self, op, body):
         """Make what belongs to a new object once it is stored (its token is known)."""

@@ -173,11 +173,16 @@ class NeutronKind(Kind):
         body = op.tx.get(self.name, obj_id) if obj_id else None
         return body if body is not None and self.visible(op, body) else None
 
-    def require(self, op, obj_id):
-        """The stored body, or this kind's 404."""
+    def require(self, op, obj_id, write=None):
+        """The stored body, or this kind's 404; ``write`` names the policy rule of a change
+        ('update_network'), which another project's object (a shared or external network)
+        refuses with 403."""
         body = self.get(op, obj_id)
         if body is None:
             raise self.not_found(obj_id)
+        if write and not NeutronKind.visible(self, op, body):
+            raise ApiError(403, 'PolicyNotAuthorized', '(rule:%s) is disallowed by policy'
+                           % write)
         return body
 
 
@@ -394,13 +399,13 @@ class Ports(NeutronKind):
                          % (body['network_id'], body['mac_address']))
         if body['port_security_enabled'] is None:
             body['port_security_enabled'] = net.get('port_security_enabled', True)
-        if body['security_groups'] is None:
-            owned_by_network = body['device_owner'].startswith('network:')
-            body['security_groups'] = [] if owned_by_network or not \
-                body['port_security_enabled'] else [KINDS['security_groups'].default_of(op)
-                                                    ['id']]
+        groups = KINDS['security_groups']
+        if body['security_groups'] is not None:
+            body['security_groups'] = groups.ids_of(op, body['security_groups'])
+        elif body['port_security_enabled'] and not body['device_owner'].startswith('network:'):
+            body['security_groups'] = [groups.default_of(op)['id']]
         else:
-            body['security_groups'] = KINDS['security_groups'].ids_of(op, body['security_groups'])
+            body['security_groups'] = []
         body['fixed_ips'] = allocate_fixed_ips(op, body['network_id'], body['fixed_ips'])
         return body
 
@@ -901,7 +906,7 @@ def only_fields(view, query_all):
 def _tag_action(kind, obj_id, change):
     """An action: apply ``change(tags)`` -> new tags to an object, return the new tags."""
     def action(op):
-        body = kind.require(op, obj_id)
+        body = kind.require(op, obj_id, write='update_' + kind.member)
         tags = change(list(body.get('tags') or []))
         if tags != body.get('tags'):
             body['tags'] = tags
@@ -938,14 +943,15 @@ def _route_collection(kind):
         patch = req.json_body(kind.member)
 
         def action(op):
-            body = kind.update(op, kind.require(op, req.params['obj_id']), patch)
+            body = kind.require(op, req.params['obj_id'], write='update_' + kind.member)
+            body = kind.update(op, body, patch)
             return kind.view(op, op.tx.update(kind.name, body))
         return 200, {kind.member: req.call(kind.name, 'update', action)}
 
     @NETWORK.route('DELETE', base + '/{obj_id}')
     def delete(req):
         def action(op):
-            body = kind.require(op, req.params['obj_id'])
+            body = kind.require(op, req.params['obj_id'], write='delete_' + kind.member)
             kind.delete(op, body)
             op.tx.delete(kind.name, body['id'])
         req.call(kind.name, 'delete', action)
@@ -1013,7 +1019,8 @@ def add_router_interface(req):
     routers = KINDS['routers']
 
     def action(op):
-        return routers.add_interface(op, routers.require(op, req.params['obj_id']), spec)
+        router = routers.require(op, req.params['obj_id'], write='add_router_interface')
+        return routers.add_interface(op, router, spec)
     return 200, req.call('routers', 'update', action)
 
 
@@ -1023,7 +1030,8 @@ def remove_router_interface(req):
     routers = KINDS['routers']
 
     def action(op):
-        return routers.remove_interface(op, routers.require(op, req.params['obj_id']), spec)
+        router = routers.require(op, req.params['obj_id'], write='remove_router_interface')
+        return routers.remove_interface(op, router, spec)
     return 200, req.call('routers', 'update', action)
 
 
@@ -1044,3 +1052,26 @@ def show_extension(req):
             return 200, {'extension': _extension(alias, description)}
     raise ApiError(404, 'HTTPNotFound', 'Extension with alias %s does not exist'
                    % req.params['alias'])
+
+
+# Collections the simulator has none of (QoS policies, subnet pools): listed empty, so that
+# openstacksdk's find_qos_policy / find_subnet_pool answer "not found" as against a cloud
+# that has the extension and no such object.
+EMPTY_COLLECTIONS = (('/v2.0/qos/policies', 'policies', 'QosPolicyNotFound',
+                      'QoS policy %s could not be found.'),
+                     ('/v2.0/subnetpools', 'subnetpools', 'SubnetPoolNotFound',
+                      'Subnet pool %s could not be found.'))
+
+
+def _route_empty(path, key, error, message):
+    @NETWORK.route('GET', path)
+    def list_none(req):
+        return 200, {key: []}
+
+    @NETWORK.route('GET', path + '/{obj_id}')
+    def show_none(req):
+        raise ApiError(404, error, message % req.params['obj_id'])
+
+
+for _empty in EMPTY_COLLECTIONS:
+    _route_empty(*_empty)

@@ -89,3 +89,27 @@ def faults(http, settings):
     status, payload, _ = http('PUT', '/admin/faults', settings)
     assert status == 200, payload
     return payload
+
+
+class Api(Http):
+    """Http with a token of ``user`` sent on every call; ``volumes`` is Cinder's base path."""
+
+    def __init__(self, url, user='admin'):
+        super().__init__(url)
+        status, body, headers = self('POST', '/identity/v3/auth/tokens', {'auth': {
+            'identity': {'methods': ['password'], 'password': {'user': {
+                'name': user, 'domain': {'name': 'Default'}, 'password': 'password'}}}}})
+        assert status == 201, body
+        self.token = headers['X-Subject-Token']
+        self.volumes = '/volume/v3/%s/volumes' % body['token']['project']['id']
+
+    def __call__(self, method, path, body=None, headers=None):
+        headers = dict(headers or {})
+        if getattr(self, 'token', None):
+            headers.setdefault('X-Auth-Token', self.token)
+        return super().__call__(method, path, body, headers)
+
+
+@pytest.fixture
+def api(simcloud):
+    return Api(simcloud.url)

@@ -33,6 +33,7 @@ def test_a_server_boots_on_a_network_and_is_found_by_its_tag(conn, cirros, net, 
         'OS-EXT-IPS-MAC:mac_addr': server.addresses['private-net'][0]['OS-EXT-IPS-MAC:mac_addr']}]}
     assert sorted(server.tags) == sorted([TOKEN, 'web']) and server.metadata == {'role': 'web'}
     assert server.server_groups == [group.id]
+    assert server.security_groups == [{'name': 'default'}]
     assert conn.compute.get_server_group(group.id).member_ids == [server.id]
     port, = conn.network.ports(device_id=server.id)
     assert port.fixed_ips == [{'subnet_id': subnet.id, 'ip_address': '10.0.0.2'}]
@@ -50,6 +51,7 @@ def test_a_server_boots_on_a_network_and_is_found_by_its_tag(conn, cirros, net, 
 
 def test_a_server_binds_a_given_port_and_leaves_it_on_delete(conn, cirros, net):
     network, _ = net
+    web = conn.network.create_security_group(name='web')
     port = conn.network.create_port(network_id=network.id)
     server = conn.compute.wait_for_server(
         _boot(conn, cirros, networks=[{'port': port.id}]), wait=10)
@@ -57,9 +59,12 @@ def test_a_server_binds_a_given_port_and_leaves_it_on_delete(conn, cirros, net):
     with pytest.raises(sdk_exc.ConflictException, match='in use'):
         _boot(conn, cirros, name='other', networks=[{'port': port.id}])
     fixed = conn.compute.wait_for_server(_boot(
-        conn, cirros, name='fixed', networks=[{'uuid': network.id, 'fixed_ip': '10.0.0.77'}]),
-        wait=10)
+        conn, cirros, name='fixed', networks=[{'uuid': network.id, 'fixed_ip': '10.0.0.77'}],
+        security_groups=[{'name': web.id}]), wait=10)
     assert fixed.addresses['private-net'][0]['addr'] == '10.0.0.77'
+    assert fixed.security_groups == [{'name': 'web'}]
+    made, = conn.network.ports(device_id=fixed.id)
+    assert made.security_group_ids == [web.id]
     conn.compute.delete_server(server)
     assert conn.network.get_port(port.id).device_id == ''
 

@@ -60,3 +60,31 @@ def test_version_documents_need_no_token(http):
     for path in ('/identity', '/identity/v3', '/image', '/network', '/network/v2.0',
                  '/volume', '/volume/v3'):
         assert http('GET', path)[0] in (200, 300), path
+
+
+def test_identity_reads_through_openstacksdk(simcloud):
+    conn = openstack.connect(auth_url=simcloud.url + '/identity', username='demo',
+                             password='password', project_name='demo',
+                             user_domain_name='Default', project_domain_name='Default')
+    user = conn.identity.get_user(conn.current_user_id)
+    assert (user.name, user.default_project_id) == ('demo', identity.PROJECTS['demo']['id'])
+    assert [p.name for p in conn.identity.projects()] == ['demo']
+    admin = openstack.connect(auth_url=simcloud.url + '/identity', username='admin',
+                              password='password', project_name='admin',
+                              user_domain_name='Default', project_domain_name='Default')
+    assert sorted(p.name for p in admin.identity.projects()) == ['admin', 'demo']
+    with pytest.raises(sdk_exc.NotFoundException):
+        conn.identity.get_user(admin.current_user_id)
+
+
+def test_a_token_buys_a_token(http):
+    first = http('POST', '/identity/v3/auth/tokens', {'auth': {'identity': {
+        'methods': ['password'], 'password': {'user': {
+            'id': identity.USERS['admin']['id'], 'password': 'password'}}},
+        'scope': {'project': {'id': identity.PROJECTS['admin']['id']}}}})[2]['X-Subject-Token']
+    status, body, headers = http('POST', '/identity/v3/auth/tokens', {'auth': {'identity': {
+        'methods': ['token'], 'token': {'id': first}}}})
+    assert status == 201 and body['token']['methods'] == ['token']
+    assert headers['X-Subject-Token'] != first
+    assert http('HEAD', '/identity/v3/auth/tokens', headers={
+        'X-Auth-Token': first, 'X-Subject-Token': 'garbage'})[0] == 401

@@ -1,28 +1,10 @@
-"""Neutron v2.0 of the simulator (simcloud/network.py), through unmodified openstacksdk."""
+"""Neutron v2.0 of the simulator (simcloud/network.py), through unmodified openstacksdk.
 
-import openstack
+``conn`` (admin), ``demo`` and ``net`` (a network with a 10.0.0.0/24 subnet) are conftest's.
+"""
+
 import pytest
 from openstack import exceptions as sdk_exc
-
-
-def _connect(simcloud, user):
-    return openstack.connect(auth_url=simcloud.url + '/identity', username=user,
-                             password='password', project_name=user,
-                             user_domain_name='Default', project_domain_name='Default')
-
-
-@pytest.fixture
-def conn(simcloud):
-    return _connect(simcloud, 'admin')
-
-
-@pytest.fixture
-def net(conn):
-    """A network with a /24 subnet: (network, subnet)."""
-    network = conn.network.create_network(name='net')
-    subnet = conn.network.create_subnet(network_id=network.id, cidr='10.0.0.0/24',
-                                        ip_version=4)
-    return network, subnet
 
 
 def test_a_network_carries_tags_and_is_found_by_them(conn):
@@ -49,6 +31,9 @@ def test_ports_take_an_address_from_the_first_subnet_and_filter(conn, net):
     port = conn.network.create_port(network_id=network.id, tags=['htf-p'],
                                     device_id='dev-1', device_owner='compute:nova')
     assert port.fixed_ips == [{'subnet_id': subnet.id, 'ip_address': '10.0.0.2'}]
+    default = conn.network.find_security_group('default', ignore_missing=False,
+                                               project_id=conn.current_project_id)
+    assert port.security_group_ids == [default.id]
     assert [p.id for p in conn.network.ports(tags='htf-p')] == [port.id]
     assert [p.id for p in conn.network.ports(device_id='dev-1')] == [port.id]
     assert [p.id for p in conn.network.ports(
@@ -126,11 +111,11 @@ def test_security_groups_have_egress_rules_and_refuse_duplicates(conn):
     assert [g.id for g in conn.network.security_groups(tags='htf-sg')] == [group.id]
 
 
-def test_another_project_sees_neither_the_network_nor_its_ports(simcloud, conn, net):
+def test_another_project_sees_neither_the_network_nor_its_ports(conn, demo, net):
     network, _ = net
-    demo = _connect(simcloud, 'demo')
-    names = [n.name for n in demo.network.networks()]
-    assert 'net' not in names and 'public' in names
+    conn.network.create_port(network_id=network.id)
+    assert [n.name for n in demo.network.networks()] == ['public']
+    assert list(demo.network.ports()) == []
     with pytest.raises(sdk_exc.NotFoundException):
         demo.network.get_network(network.id)
     mine = demo.network.create_network(name='mine')
@@ -181,3 +166,28 @@ def test_filters_fields_and_the_tags_subresource(conn, net):
     error = conn.network.get('/subnets/nope').json()
     assert error == {'NeutronError': {'type': 'SubnetNotFound', 'detail': '',
                                       'message': 'Subnet nope could not be found.'}}
+
+
+def test_every_project_uses_public_but_only_its_owner_changes_it(demo, conn):
+    public = demo.network.find_network('public', ignore_missing=False)
+    network = demo.network.create_network(name='own')
+    subnet = demo.network.create_subnet(network_id=network.id, cidr='10.1.0.0/24',
+                                        ip_version=4)
+    router = demo.network.create_router(external_gateway_info={'network_id': public.id})
+    demo.network.add_interface_to_router(router, subnet_id=subnet.id)
+    port = demo.network.create_port(network_id=network.id)
+    fip = demo.network.create_ip(floating_network_id=public.id, port_id=port.id)
+    assert fip.project_id == demo.current_project_id and fip.router_id == router.id
+    with pytest.raises(sdk_exc.ForbiddenException, match='rule:delete_network'):
+        demo.network.delete_network(public)
+    with pytest.raises(sdk_exc.ForbiddenException, match='rule:update_network'):
+        demo.network.set_tags(public, ['mine'])
+    with pytest.raises(sdk_exc.NotFoundException):
+        conn.network.add_interface_to_router(router.id, subnet_id=subnet.id)
+
+
+def test_qos_policies_and_subnet_pools_are_found_missing(conn):
+    assert conn.network.find_qos_policy('gold') is None
+    assert conn.network.find_subnet_pool('pool') is None
+    with pytest.raises(sdk_exc.NotFoundException):
+        conn.network.find_qos_policy('gold', ignore_missing=False)

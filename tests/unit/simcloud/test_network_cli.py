@@ -1,4 +1,4 @@
-"""The real ``openstack`` CLI (python-openstackclient) against the simulator's Neutron."""
+"""The real ``openstack`` CLI against the Neutron of a ``heat-taskflow-simcloud`` process."""
 
 import json
 import os
@@ -8,39 +8,43 @@ import sys
 import openstack
 import pytest
 
-CLOUDS_YAML = """clouds:
-  simcloud:
-    auth:
-      auth_url: %s/identity
-      username: admin
-      password: password
-      project_name: admin
-      user_domain_name: Default
-      project_domain_name: Default
-    region_name: RegionOne
-"""
+BIN = os.path.dirname(sys.executable)
 
 
 @pytest.fixture
-def openstack_cli(simcloud, tmp_path):
-    """``openstack_cli('network', 'list')``: the parsed ``-f json`` output of a command."""
+def simcloud_process(tmp_path):
+    """A heat-taskflow-simcloud process on a free port: (url, clouds.yaml path)."""
     clouds = tmp_path / 'clouds.yaml'
-    clouds.write_text(CLOUDS_YAML % simcloud.url)
-    env = {k: v for k, v in os.environ.items() if not k.startswith('OS_')}
-    env['OS_CLIENT_CONFIG_FILE'] = str(clouds)
+    proc = subprocess.Popen(
+        [os.path.join(BIN, 'heat-taskflow-simcloud'), '--port', '0', '--db',
+         str(tmp_path / 'cloud.sqlite'), '--clouds-yaml', str(clouds)],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        ready = proc.stdout.readline()
+        assert ready.startswith('simcloud ready at '), ready
+        yield ready.split()[3], clouds
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
 
-    def run(*args):
-        done = subprocess.run(
-            [os.path.join(os.path.dirname(sys.executable), 'openstack'),
-             '--os-cloud', 'simcloud', *args, '-f', 'json'],
-            env=env, capture_output=True, text=True, timeout=120)
+
+@pytest.fixture
+def openstack_cli(simcloud_process):
+    """``openstack_cli('network', 'list')``: the parsed ``-f json`` output of a command."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith('OS_')}
+    env['OS_CLIENT_CONFIG_FILE'] = str(simcloud_process[1])
+
+    def run(*args, cloud='simcloud'):
+        done = subprocess.run([os.path.join(BIN, 'openstack'), '--os-cloud', cloud, *args,
+                               '-f', 'json'], env=env, capture_output=True, text=True,
+                              timeout=120)
         assert done.returncode == 0, done.stderr
         return json.loads(done.stdout)
     return run
 
 
-def test_network_and_port_list(simcloud, openstack_cli):
-    conn = openstack.connect(auth_url=simcloud.url + '/identity', username='admin',
+def test_network_and_port_list(simcloud_process, openstack_cli):
+    conn = openstack.connect(auth_url=simcloud_process[0] + '/identity', username='admin',
                              password='password', project_name='admin',
                              user_domain_name='Default', project_domain_name='Default')
     net = conn.network.create_network(name='cli-net', tags=['blue'])
@@ -53,6 +57,8 @@ def test_network_and_port_list(simcloud, openstack_cli):
     assert networks['cli-net']['Subnets'] == [subnet.id]
     assert [n['Name'] for n in openstack_cli('network', 'list', '--tags', 'blue')] == \
         ['cli-net']
+    assert [n['Name'] for n in openstack_cli('network', 'list', cloud='simcloud-demo')] == \
+        ['public']
 
     ports = openstack_cli('port', 'list', '--network', 'cli-net')
     assert [(p['ID'], p['Name']) for p in ports] == [(port.id, 'cli-port')]

@@ -39,13 +39,32 @@ def test_the_index_follows_updates_and_deletes(tmp_path):
         assert count.scalar_one() == 0
 
 
-def test_a_tag_filter_reads_the_index(tmp_path):
-    store = storage.Store(str(tmp_path / 'db.sqlite'))
-    query = sa.select(storage.objects.c.body).where(
-        storage.objects.c.kind == 'ports',
-        *storage._tag_clauses('ports', {'all': ['htf-x']}))
+def _plan(store, *where):
+    query = sa.select(storage.objects.c.body).where(storage.objects.c.kind == 'ports', *where)
     sql = str(query.compile(store.engine, compile_kwargs={'literal_binds': True}))
     with store.engine.connect() as connection:
-        plan = ' '.join(str(row[-1]) for row in connection.exec_driver_sql(
+        return ' '.join(str(row[-1]) for row in connection.exec_driver_sql(
             'EXPLAIN QUERY PLAN ' + sql))
+
+
+def test_tag_and_field_filters_read_indexes(tmp_path):
+    store = storage.Store(str(tmp_path / 'db.sqlite'))
+    plan = _plan(store, *storage._tag_clauses('ports', {'all': ['htf-x']}))
     assert 'ix_tags_kind_tag' in plan or 'sqlite_autoindex_tags' in plan, plan
+    for key in ('network_id', 'device_id'):
+        query = storage._find_query(False, False, ((key, False),))
+        with store.engine.connect() as connection:
+            plan = ' '.join(str(row[-1]) for row in connection.execute(
+                sa.text('EXPLAIN QUERY PLAN %s' % query), {'kind': 'ports', 'f_' + key: 'x'}))
+        assert 'USING INDEX ix_objects_%s' % key in plan, plan
+
+
+def test_indexed_fields_are_found(tmp_path):
+    store = storage.Store(str(tmp_path / 'db.sqlite'))
+    with store.tx() as tx:
+        tx.insert('ports', {'name': 'a', 'network_id': 'n1', 'device_id': 'd1'})
+        tx.insert('ports', {'name': 'b', 'network_id': 'n2', 'device_id': ''})
+    with store.tx() as tx:
+        assert _names(tx.find('ports', network_id='n1')) == ['a']
+        assert _names(tx.find('ports', device_id='')) == ['b']
+        assert _names(tx.find('ports', network_id='n2', name='b')) == ['b']
