@@ -135,8 +135,8 @@ def _request(exc):
 def _status_class(status, text):
     if status >= 500 or status == 408:
         return TransientError
-    if status in (403, 413) or 'quota' in text.lower():
-        return QuotaExceeded
+    if status in (403, 413) or (status == 409 and 'quota' in text.lower()):
+        return QuotaExceeded     # Neutron's OverQuota is a 409
     return {400: BadRequest, 404: NotFound, 409: Conflict}.get(status, CloudError)
 
 
@@ -152,17 +152,19 @@ def translate(exc):
         return exc
     if isinstance(exc, sdk_exc.HttpException) and exc.status_code is not None:
         return _http(exc, exc.status_code, str(exc.details or exc.message))
+    if isinstance(exc, sdk_exc.NotFoundException):
+        # find_* says "No Flavor found for X" without a response of its own.
+        return NotFound(str(exc.message), 404, type(exc).__name__)
     if isinstance(exc, ksa_exc.HttpError) and exc.http_status is not None:
         text = exc.details or exc.message
         if exc.http_status == 401:
             text = '%s (check the credentials: %s)' % (text, CONFIG_HINT)
         return _http(exc, exc.http_status, text)
-    if isinstance(exc, (ksa_exc.ConnectionError, ksa_exc.RequestTimeout)):
+    if isinstance(exc, ksa_exc.ConnectionError):     # ConnectFailure, ConnectTimeout, ...
         return TransientError('no answer from the cloud: %s' % exc, None, type(exc).__name__)
     if isinstance(exc, (ksa_exc.EndpointNotFound, ksa_exc.MissingRequiredOptions,
-                        ksa_exc.DiscoveryFailure,
-                        ksa_exc.AuthPluginException, sdk_exc.ConfigException,
-                        sdk_exc.EndpointNotFound)):
+                        ksa_exc.DiscoveryFailure, ksa_exc.AuthPluginException,
+                        sdk_exc.ConfigException, sdk_exc.EndpointNotFound)):
         return ConfigurationError('the cloud configuration does not work: %s; %s'
                                   % (exc, CONFIG_HINT), None, type(exc).__name__)
     if isinstance(exc, (sdk_exc.SDKException, ksa_exc.ClientException)):

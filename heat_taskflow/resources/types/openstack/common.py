@@ -89,7 +89,7 @@ def _cached(conn, key):
 def _find(conn, kind, name_or_id):
     # The proxy is reached inside the call: its first use authenticates and discovers.
     proxy, method = _FINDERS[kind]
-    return getattr(getattr(conn, proxy), method)(name_or_id, ignore_missing=True)
+    return getattr(getattr(conn, proxy), method)(name_or_id, ignore_missing=False)
 
 
 def lookup(conn, kind, name_or_id):
@@ -102,10 +102,11 @@ def lookup(conn, kind, name_or_id):
         obj = _cached(conn, key)
         if obj is not None:
             return obj
-    obj = cloud.call(_find, conn, kind, name_or_id)
-    if obj is None:
+    try:
+        obj = cloud.call(_find, conn, kind, name_or_id)
+    except cloud.NotFound:
         raise cloud.NotFound('%s "%s" could not be found' % (kind.replace('_', ' '), name_or_id),
-                             404, 'NotFound')
+                             404, 'NotFound') from None
     if kind in CACHED_KINDS:
         with _cache_lock:
             _caches.setdefault(conn, {})[key] = (time.monotonic() + LOOKUP_TTL, obj)
