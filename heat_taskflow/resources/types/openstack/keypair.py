@@ -19,6 +19,7 @@ An x509 key pair without a public key is left to Nova to generate, as in Heat.
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from openstack import exceptions as sdk_exc
 
 from heat_taskflow.resources import attributes
 from heat_taskflow.resources.properties import Schema
@@ -95,7 +96,10 @@ class KeyPair(common.CloudResource):
         return keypair
 
     def find_by_token(self, token):
-        return self.conn.compute.find_keypair(token, ignore_missing=True)
+        try:
+            return self.conn.compute.get_keypair(token)
+        except sdk_exc.NotFoundException:
+            return None
 
     def get_object(self, physical_id):
         return self.conn.compute.get_keypair(physical_id)

@@ -2,11 +2,11 @@
 
 Heat's properties: name, image, image_update_policy, flavor (required), flavor_update_policy,
 key_name, availability_zone, security_groups, networks (each: network, port, fixed_ip,
-subnet), block_device_mapping_v2 (volume_id, image / image_id, snapshot_id, swap_size,
-device_name, device_type, disk_bus, boot_index, volume_size, delete_on_termination), metadata,
-user_data, user_data_format, user_data_update_policy, software_config_transport,
-config_drive, admin_pass, scheduler_hints, tags. Flavor, image, networks, subnets and the
-images of block devices are given by name or id.
+subnet, or allocate_network alone), block_device_mapping_v2 (volume_id, image / image_id,
+snapshot_id, swap_size, device_name, device_type, disk_bus, boot_index, volume_size,
+delete_on_termination), metadata, user_data, user_data_format, user_data_update_policy,
+software_config_transport, config_drive, admin_pass, scheduler_hints, tags. Flavor, image,
+networks, subnets and the images of block devices are given by name or id.
 
 In place, as Heat: name, metadata, admin_pass, tags; flavor by resize and confirm
 (``flavor_update_policy: RESIZE``), image by rebuild (``image_update_policy: REBUILD`` or
@@ -49,7 +49,7 @@ from email.mime import multipart
 
 from openstack.compute.v2 import server as sdk_server
 
-from heat_taskflow.resources import attributes, base
+from heat_taskflow.resources import attributes, base, cloud
 from heat_taskflow.resources.exceptions import ResourceFailure
 from heat_taskflow.resources.properties import Schema
 from heat_taskflow.resources.types.openstack import common
@@ -119,6 +119,11 @@ class Server(common.CloudResource):
                                    'created on the requested network.'),
                 'subnet': Schema(Schema.STRING, 'Subnet in which to allocate the IP address '
                                  'for the port created on the requested network.'),
+                'allocate_network': Schema(Schema.STRING, 'The special string values of '
+                                           'network, auto: automatic network allocation; '
+                                           'none: no networking (the only entry then).',
+                                           constraints=[constr.AllowedValues(['none',
+                                                                              'auto'])]),
             })),
         'metadata': Schema(Schema.MAP, 'Arbitrary key/value metadata to store for this '
                            'server (non-string values are stored as JSON).',
@@ -202,9 +207,14 @@ class Server(common.CloudResource):
                                                   entry.get('subnet') is not None):
                 raise self.invalid(('networks', index), 'port cannot be given with network '
                                    'or subnet')
-            if not partial and not any(entry.get(k) for k in ('network', 'port', 'subnet')):
-                raise self.invalid(('networks', index), 'one of network, port or subnet is '
-                                   'required')
+            if entry.get('allocate_network') is not None and len(
+                    self.properties.data['networks']) > 1:
+                raise self.invalid(('networks', index), 'allocate_network must be the only '
+                                   'entry of networks')
+            if not partial and not any(entry.get(k) for k in ('network', 'port', 'subnet',
+                                                              'allocate_network')):
+                raise self.invalid(('networks', index), 'one of network, port, subnet or '
+                                   'allocate_network is required')
         if not partial and not self.properties['image'] and \
                 not self.properties['block_device_mapping_v2']:
             raise self.invalid('image', 'image is required unless block_device_mapping_v2 '
@@ -233,6 +243,8 @@ class Server(common.CloudResource):
     def _nics(self, token):
         nics = []
         for index, entry in enumerate(self.properties['networks'] or []):
+            if entry.get('allocate_network'):
+                return entry['allocate_network']
             if entry.get('port'):
                 nics.append({'port': self._id_of('port', entry['port'])})
             elif entry.get('subnet'):
@@ -250,7 +262,7 @@ class Server(common.CloudResource):
         """The port for a network entry with a subnet: the one an earlier try made (tagged
         with the token, named by its index), else a new one."""
         name = '%s-port-%d' % (self._server_name(), index)
-        self.data_set(INTERNAL_PORTS_KEY, True)
+        self.remember(INTERNAL_PORTS_KEY, lambda: True)   # delete looks for them only then
         for port in self.conn.network.ports(tags=token, name=name):
             return port.id
         subnet = self.lookup('subnet', entry['subnet'])
@@ -397,7 +409,7 @@ class Server(common.CloudResource):
 
     def _resize(self, compute):
         server = compute.get_server(self.physical_id)
-        if self._flavor_matches(server) or server.status == 'VERIFY_RESIZE':
+        if self._flavor_matches(server) or server.status in ('RESIZE', 'VERIFY_RESIZE'):
             return   # a re-run: the resize was made (check_update_complete confirms it)
         compute.resize_server(server, self._id_of('flavor', self.properties['flavor'],
                                                   base.UPDATE))
@@ -462,7 +474,7 @@ class Server(common.CloudResource):
         """``{ip: port}`` of the server's Neutron ports (fetched once per instance)."""
         if self._ports is None:
             self._ports = {}
-            for port in self.conn.network.ports(device_id=server.id):
+            for port in cloud.call(self.conn.network.ports, device_id=server.id):
                 for ip in port.fixed_ips or []:
                     self._ports[ip['ip_address']] = port
         return self._ports

@@ -2,8 +2,9 @@
 
 Heat's properties: size, name, description, volume_type, metadata, availability_zone, image
 (name or id), snapshot_id, source_volid, backup_id, read_only, multiattach, scheduler_hints.
-In place, as Heat: size (extend only), name, description, metadata, volume_type (retype),
-read_only; the rest replaces.
+In place, as Heat: size (extend only; an attached volume is detached, extended and attached
+again, as Heat does), name, description, metadata, volume_type (retype), read_only; the rest
+replaces.
 
 The intent token is the volume metadata key ``heat_taskflow_token``, found again with ``GET
 /volumes/detail?metadata={"heat_taskflow_token": TOKEN}``. That key is this resource's own:
@@ -18,6 +19,8 @@ in an error status; size, name, volume_type and metadata match.
 
 import json
 
+from openstack import exceptions as sdk_exc
+
 from heat_taskflow.resources import attributes, base
 from heat_taskflow.resources.exceptions import ResourceFailure
 from heat_taskflow.resources.properties import Schema
@@ -25,6 +28,7 @@ from heat_taskflow.resources.types.openstack import common
 from heat_taskflow.template import constraints as constr
 
 TOKEN_METADATA = 'heat_taskflow_token'
+REATTACH_KEY = 'reattach'
 # Heat's attribute -> the openstacksdk Volume field; Heat gives these as strings.
 STRING_FIELDS = {'availability_zone': 'availability_zone', 'size': 'size',
                  'snapshot_id': 'snapshot_id', 'display_name': 'name',
@@ -152,8 +156,11 @@ class Volume(common.CloudResource):
                 raise ResourceFailure(self.name, 'size: can not shrink volume %s from %s GB '
                                       'to %s GB' % (self.physical_id, volume.size, p['size']),
                                       base.UPDATE)
-            storage.extend_volume(volume, p['size'])
-        changes = {k: p[k] for k in ('name', 'description') if k in prop_diff}
+        changes = {}
+        if 'name' in prop_diff:
+            changes['name'] = p['name'] or self.physical_resource_name()
+        if 'description' in prop_diff:
+            changes['description'] = p['description'] or ''
         if changes:
             storage.update_volume(volume, **changes)
         if 'metadata' in prop_diff:
@@ -181,12 +188,48 @@ class Volume(common.CloudResource):
                                   % self.physical_id, base.UPDATE)
         if volume.status in self.failed_statuses:
             raise ResourceFailure(self.name, self.fault_of(volume), base.UPDATE)
-        size = self.properties['size']
-        done = volume.status in ('available', 'in-use') and (size is None or
-                                                             volume.size >= size)
+        done = self.call(base.UPDATE, self._resize_step, volume)
         if not done:
             self._check_deadline(base.UPDATE, volume.status)
         return done
+
+    def _resize_step(self, volume):
+        """One step to the wanted size, as Heat does it: an attached volume is detached
+        (where it was attached is recorded first), extended, and attached again; True when
+        the volume is there and settled. Each step looks at the volume first, so a re-run
+        goes on from where the last one stopped."""
+        size = self.properties['size']
+        reattach = self.data_get(REATTACH_KEY) or []
+        compute = self.conn.compute
+        if size is not None and volume.size < size:
+            if volume.status == 'available':
+                self.conn.block_storage.extend_volume(volume, size)
+            elif volume.status == 'in-use':
+                if not reattach:
+                    reattach = [{'server': a['server_id'], 'device': a.get('device')}
+                                for a in volume.attachments or []]
+                    self.data_set(REATTACH_KEY, reattach)
+                for where in reattach:
+                    compute.delete_volume_attachment(where['server'], volume.id)
+            return False
+        if reattach:
+            if volume.status == 'available':
+                for where in reattach:
+                    if not self._attached(where['server'], volume.id):
+                        attrs = {'device': where['device']} if where['device'] else {}
+                        compute.create_volume_attachment(where['server'], volume.id, **attrs)
+            elif volume.status == 'in-use':
+                self.data_set(REATTACH_KEY, [])
+                return True
+            return False
+        return volume.status in ('available', 'in-use')
+
+    def _attached(self, server_id, volume_id):
+        try:
+            self.conn.compute.get_volume_attachment(server_id, volume_id)
+        except sdk_exc.NotFoundException:
+            return False
+        return True
 
     # -- check and attributes --------------------------------------------------------------
 

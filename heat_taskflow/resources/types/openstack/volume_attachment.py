@@ -6,10 +6,12 @@ an update detaches and attaches again, as Heat does). Attached with Nova's
 id, as in Heat. Create waits for the volume to be ``in-use``; delete detaches and waits for
 it to be ``available`` again (a volume or attachment already gone is fine).
 
-No token is carried: Nova keeps one attachment per (server, volume), so a re-run looks for
-the server's attachment of the volume and adopts it. What was last asked for (server,
-volume, device) is recorded before each attach, so that an update or a delete detaches the
-attachment that exists even when the properties have changed since.
+No token is carried: Nova keeps one attachment per (server, volume), so a re-run (or a retry
+after a lost answer) looks for the server's attachment of the volume and adopts it; a first
+run attaches without looking, so attaching a volume attached already fails, as in Heat.
+What was last asked for (server, volume, device) is recorded before each attach, so that an
+update or a delete detaches the attachment that exists even when the properties have changed
+since.
 No attributes besides show. Check: the attachment exists, and the device matches the
 mountpoint when one was given.
 """
@@ -57,14 +59,18 @@ class VolumeAttachment(common.CloudResource):
             return None
 
     def _attach(self, want):
-        """Record, then attach (an attachment of the pair that exists already is adopted)."""
+        """Record, then attach (the first call of a run: no lookup)."""
         self.data_set(ATTACHED_KEY, want)
-        found = self._find(want['server'], want['volume'])
-        if found is not None:
-            return found
         attrs = {'device': want['device']} if want['device'] else {}
         return self.conn.compute.create_volume_attachment(want['server'], want['volume'],
                                                           **attrs)
+
+    def _attach_once(self, want, action):
+        """Attach as a create is made: a lost answer is looked up before the retry."""
+        with self.failing(action):
+            obj = cloud.find_or_create(lambda: self._find(want['server'], want['volume']),
+                                       lambda: self._attach(want))
+        self.set_physical_id(self.physical_id_of(obj))
 
     # -- the object ------------------------------------------------------------------------
 
@@ -137,13 +143,11 @@ class VolumeAttachment(common.CloudResource):
         if self.data_get(ATTACHED_KEY) != want:
             if not self._volume_reached(base.UPDATE, cookie['detached'], 'available'):
                 return False
-            obj = self.call(base.UPDATE, self._attach, want)
-            self.set_physical_id(self.physical_id_of(obj))
+            self._attach_once(want, base.UPDATE)
             return False
         if self.call(base.UPDATE, self._find, want['server'], want['volume']) is None:
-            # A re-run after the record and before the attach call.
-            self.set_physical_id(self.physical_id_of(self.call(base.UPDATE, self._attach,
-                                                               want)))
+            # A re-run after the record and before the attach was made.
+            self._attach_once(want, base.UPDATE)
             return False
         return self._volume_reached(base.UPDATE, want['volume'], 'in-use')
 

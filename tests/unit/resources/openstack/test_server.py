@@ -7,7 +7,11 @@ import email
 
 import pytest
 
-from heat_taskflow.resources.exceptions import ResourceCheckFailed, ResourceFailure
+from heat_taskflow.resources.exceptions import (
+    InvalidProperties,
+    ResourceCheckFailed,
+    ResourceFailure,
+)
 from heat_taskflow.resources.types.openstack import common
 from heat_taskflow.resources.types.openstack.server import Server, build_user_data
 from tests.unit.resources import fakes
@@ -29,8 +33,9 @@ def _props(network, **extra):
                  'networks': [{'network': network['net']}]}, **extra)
 
 
-def _user_data(conn, server_id):
-    raw = conn.compute.get_server(server_id).user_data
+def _user_data(client, server_id):
+    """The user data Nova was given (as the simulator stores it), decoded."""
+    raw = client.admin('GET', 'servers/%s' % server_id)['user_data']
     return base64.b64decode(raw).decode() if raw else None
 
 
@@ -43,7 +48,7 @@ def test_create_attributes_update_check_and_delete(client, conn, network):
     assert obj.metadata == {'a': '1', 'b': 'x'}   # non-strings as JSON, as Heat
     token = server.ctx.data[common.TOKEN_KEY]
     assert sorted(obj.tags) == sorted(['web', token])
-    assert _user_data(conn, server.physical_id) == '#!/bin/sh\necho hi\n'
+    assert _user_data(client, server.physical_id) == '#!/bin/sh\necho hi\n'
 
     net = conn.network.get_network(network['net'])
     port = next(iter(conn.network.ports(device_id=server.physical_id)))
@@ -90,6 +95,21 @@ def test_resize_and_rebuild_in_place_replace_by_policy(conn, network):
                                                        user_data_update_policy='IGNORE'))
     assert server.update_requires_replacement(dict(rebuilt, networks=[]))
     delete(server)
+
+
+def test_an_update_run_twice_resizes_once_and_converges(conn, network):
+    props = _props(network)
+    ctx = new_ctx()
+    create('OS::Nova::Server', props, ctx)
+    resized = dict(props, flavor='m1.medium', metadata={'k': 'v'})
+    first = plugin('OS::Nova::Server', props, ctx)
+    first.handle_update(resized)   # the conductor dies here, before the polling
+    # The re-run sees the resize under way and does not ask again (Nova would refuse it).
+    again = plugin('OS::Nova::Server', props, ctx)
+    update(again, resized)
+    obj = conn.compute.get_server(again.physical_id)
+    assert (obj.status, obj.flavor.name, obj.metadata) == ('ACTIVE', 'm1.medium', {'k': 'v'})
+    delete(again)
 
 
 def test_check_reports_drift_error_and_disappearance(client, conn, network):
@@ -182,6 +202,17 @@ def test_subnet_entry_gets_a_tagged_port_deleted_with_the_server(conn, network):
     assert list(conn.network.ports(tags=token)) == []
 
 
+def test_allocate_network_none_makes_no_port(conn):
+    server = create('OS::Nova::Server', {'image': CIRROS, 'flavor': 'm1.tiny',
+                                         'networks': [{'allocate_network': 'none'}]})
+    assert list(conn.network.ports(device_id=server.physical_id)) == []
+    assert server.get_attribute('first_address') == ''
+    with pytest.raises(InvalidProperties, match='allocate_network must be the only entry'):
+        plugin('OS::Nova::Server', {'image': CIRROS, 'flavor': 'm1.tiny', 'networks': [
+            {'allocate_network': 'auto'}, {'port': 'p'}]})
+    delete(server)
+
+
 def test_boot_from_volume_with_block_device_mapping_v2(conn, network):
     volume = create('OS::Cinder::Volume', {'size': 1, 'image': CIRROS}, name='vol')
     server = create('OS::Nova::Server', {
@@ -193,12 +224,23 @@ def test_boot_from_volume_with_block_device_mapping_v2(conn, network):
     delete(volume)
 
 
-def test_user_data_of_a_cloud_config_reaches_nova_base64(conn, network):
+def test_boot_from_an_image_volume_made_by_nova(conn, network):
+    server = create('OS::Nova::Server', {
+        'flavor': 'm1.tiny', 'networks': [{'network': network['net']}],
+        'block_device_mapping_v2': [{'image': CIRROS, 'volume_size': 2,
+                                     'delete_on_termination': True}]})
+    (attached,) = list(conn.compute.volume_attachments(server.physical_id))
+    volume = conn.block_storage.get_volume(attached.volume_id)
+    assert (volume.size, attached.device) == (2, '/dev/vda')
+    delete(server)
+
+
+def test_user_data_of_a_cloud_config_reaches_nova_base64(client, network):
     config = create('OS::Heat::CloudConfig', {'cloud_config': {'packages': ['git']}},
                     name='cc')
     server = create('OS::Nova::Server', _props(network, user_data=config.get_reference_id(),
                                                user_data_format='RAW'))
-    assert _user_data(conn, server.physical_id) == '#cloud-config\npackages:\n- git\n'
+    assert _user_data(client, server.physical_id) == '#cloud-config\npackages:\n- git\n'
     delete(server)
 
 

@@ -45,7 +45,7 @@ def test_create_attributes_update_check_and_delete(client, conn):
     assert obj.metadata == {'role': 'web', 'tier': '1', TOKEN_METADATA: token}
     volume.handle_check()
     with pytest.raises(ResourceFailure, match='can not shrink volume'):
-        update(volume, dict(new, size=2))
+        update(plugin('OS::Cinder::Volume', new, volume.ctx), dict(new, size=2))
     assert volume.update_requires_replacement(dict(new, image='cirros-0.6.2-x86_64-disk'))
 
     client.admin('PATCH', 'volumes/%s' % volume.physical_id, {'size': 50})

@@ -51,6 +51,20 @@ def test_attach_rerun_update_and_detach(conn, server_and_volumes):
     delete(plugin('OS::Cinder::VolumeAttachment', moved, ctx))   # gone already
 
 
+def test_extending_an_attached_volume_detaches_and_attaches_it_again(conn,
+                                                                   server_and_volumes):
+    server, (vol, _) = server_and_volumes
+    att = create('OS::Cinder::VolumeAttachment', {'instance_uuid': server, 'volume_id': vol,
+                                                  'mountpoint': '/dev/vdd'})
+    volume = plugin('OS::Cinder::Volume', {'size': 1}, new_ctx(), physical_id=vol)
+    update(volume, {'size': 4})
+    obj = conn.block_storage.get_volume(vol)
+    assert (obj.size, obj.status) == (4, 'in-use')
+    assert conn.compute.get_volume_attachment(server, vol).device == '/dev/vdd'
+    att.handle_check()   # the attachment resource still finds its attachment
+    delete(att)
+
+
 def test_a_lost_attach_answer_is_adopted(client, conn, server_and_volumes):
     server, (vol, _) = server_and_volumes
     client.faults(**{'volume_attachments.create': {'fail_next': 1, 'failure_mode': 'after'}})
