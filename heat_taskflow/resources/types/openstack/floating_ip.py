@@ -63,7 +63,8 @@ class FloatingIP(neutron.NeutronResource):
         """fixed_ip_address only with a port_id."""
         super().validate(partial)
         p = self.properties.data
-        if p.get('fixed_ip_address') is not None and p.get('port_id') is None:
+        if (not partial and p.get('fixed_ip_address') is not None and
+                p.get('port_id') is None):
             raise self.invalid('fixed_ip_address', 'fixed_ip_address requires port_id')
 
     def _port(self, action):

@@ -109,11 +109,6 @@ class NeutronResource(common.CloudResource):
         return fields.get(name)
 
 
-def ids(objs):
-    """The ids of SDK objects (None stays None)."""
-    return [o.id for o in objs]
-
-
 # -- implicit dependencies (Heat's add_dependencies) -----------------------------------------
 
 def _of_type(view, type_name):

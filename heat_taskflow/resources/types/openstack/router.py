@@ -6,8 +6,9 @@ and ha replace the router; the rest update in place.
 Attributes: status, external_gateway_info, name, admin_state_up, tenant_id, tags.
 
 Intent token: a tag in the create body; a re-run finds it with
-``GET /v2.0/routers?tags=TOKEN``. Check: the router exists; its name, admin_state_up and
-gateway network match.
+``GET /v2.0/routers?tags=TOKEN``. Implicit dependencies (Heat's
+Router.add_dependencies): the Subnets of the stack on the gateway network.
+Check: the router exists; its name, admin_state_up and gateway network match.
 """
 
 from openstack.network.v2 import router as sdk_router
@@ -59,6 +60,15 @@ class Router(neutron.NeutronResource):
                          for name in ATTRIBUTES}
 
     observed = {'name': 'name', 'admin_state_up': 'is_admin_state_up'}
+
+    @classmethod
+    def implicit_dependencies(cls, name, view):
+        """The Subnets of the stack on the gateway network (the gateway port takes an
+        address from one of them)."""
+        info = (view.properties(name) or {}).get('external_gateway_info')
+        if not isinstance(info, dict):
+            return []
+        return neutron.subnets_on_network(view, info.get('network'))
 
     def _gateway(self, action):
         info = self.properties['external_gateway_info']

@@ -2,6 +2,8 @@
 registry.implicit_dependencies computes them from a template, and what they do to the
 graph: a port that takes an address from a subnet it does not name comes after it."""
 
+import uuid
+
 import pytest
 import yaml
 from oslo_config import cfg
@@ -69,6 +71,10 @@ def test_port_comes_after_every_subnet_on_its_network():
     assert deps['fixed'] == {'sub_a', 'sub_b'}         # as Heat: all subnets of the network
 
 
+def test_router_after_the_subnets_of_its_gateway_network():
+    assert implicit()['router'] == {'ext_sub'}
+
+
 def test_router_interface_after_a_subnet_named_by_a_literal():
     deps = implicit()
     assert deps['iface_a'] == {'sub_a'}
@@ -85,7 +91,7 @@ def test_floating_ip_after_the_interfaces_of_its_port_and_the_gateway_router():
 
 def test_other_types_and_unrelated_networks_declare_nothing():
     deps = implicit()
-    for name in ('net', 'ext', 'sub_a', 'sub_b', 'ext_sub', 'router'):
+    for name in ('net', 'ext', 'sub_a', 'sub_b', 'ext_sub'):
         assert name not in deps
     lone = {'net': NET, 'port': {'type': 'OS::Neutron::Port',
                                  'properties': {'network': 'elsewhere'}}}
@@ -138,3 +144,48 @@ def test_deleting_a_port_on_a_subnet_it_does_not_name(client, conn, conf, databa
     assert stack['stack_status'] == 'DELETE_COMPLETE', stack['stack_status_reason']
     assert conn.network.find_port(ids['port']) is None
     assert conn.network.find_subnet(ids['subnet']) is None
+
+
+TOPOLOGY_STACK = {
+    'ext': {'type': 'OS::Neutron::Net', 'properties': {
+        'name': 'public', 'value_specs': {'router:external': True}}},
+    'ext_sub': {'type': 'OS::Neutron::Subnet', 'properties': {
+        'network': {'get_resource': 'ext'}, 'cidr': '172.31.250.0/24'}},
+    'net': {'type': 'OS::Neutron::Net'},
+    'subnet': {'type': 'OS::Neutron::Subnet', 'properties': {
+        'network': {'get_resource': 'net'}, 'cidr': '10.251.0.0/24', 'name': 'private'}},
+    'router': {'type': 'OS::Neutron::Router', 'properties': {
+        'external_gateway_info': {'network': 'public'}}},
+    'iface': {'type': 'OS::Neutron::RouterInterface', 'properties': {
+        'router': {'get_resource': 'router'}, 'subnet': 'private'}},
+    'port': {'type': 'OS::Neutron::Port', 'properties': {
+        'network': {'get_resource': 'net'}}},
+    'fip': {'type': 'OS::Neutron::FloatingIP', 'properties': {
+        'floating_network': {'get_resource': 'ext'},
+        'port_id': {'get_resource': 'port'}}},
+}
+
+
+@sqlite_only
+def test_a_floating_ip_waits_for_the_interface_that_makes_its_port_reachable(
+        client, conn, conf, database):
+    """Nothing in the template orders the floating IP after the router interface, the
+    interface after the subnet it names by name, nor the router after the external subnet
+    its gateway port takes an address from; the implicit dependencies do, and the stack
+    creates and deletes (without them the delete meets Neutron's 409 on the external
+    subnet)."""
+    unique = uuid.uuid4().hex[:8]      # literal names, unique in the shared simulator
+    text = tmpl(TOPOLOGY_STACK).replace('public', 'public-' + unique).replace(
+        'private', 'private-' + unique)
+    with paths_on('legacy', conf, database) as paths:
+        stack = paths.create('fip', text, 't.yaml')
+        assert stack['stack_status'] == 'CREATE_COMPLETE', stack['stack_status_reason']
+        stored = rows(paths, 'fip')
+        assert {stored['iface'].id, stored['router'].id} <= set(stored['fip'].requires)
+        assert stored['subnet'].id in stored['iface'].requires
+        assert stored['ext_sub'].id in stored['router'].requires
+        fip = conn.network.get_ip(stored['fip'].physical_resource_id)
+        assert fip.router_id == stored['router'].physical_resource_id
+        stack = paths.delete('fip')
+    assert stack['stack_status'] == 'DELETE_COMPLETE', stack['stack_status_reason']
+    assert conn.network.find_ip(fip.id) is None
