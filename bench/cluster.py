@@ -216,13 +216,16 @@ def process_peak_rss_mib(pid):
 
 
 class SimCloud:
-    """One ``heat-taskflow-simcloud`` process on 127.0.0.1 (``--port 0``), its database in
-    ``workdir``; servers and volumes stay ``build_time`` seconds in their build status."""
+    """One ``heat-taskflow-simcloud`` process on 127.0.0.1 (``--port 0``), its database and
+    the ``clouds.yaml`` it writes (entry ``simcloud``) in ``workdir``; servers and volumes
+    stay ``build_time`` seconds in their build status."""
 
     def __init__(self, workdir, build_time=0.0):
         self.workdir = workdir
         self.build_time = build_time
+        self.clouds_file = os.path.join(workdir, 'clouds.yaml')
         self.url = None
+        self.seeded = 0
         self.process = None
 
     def start(self, timeout=30.0):
@@ -230,7 +233,7 @@ class SimCloud:
         atexit.register(self.stop)
         self.process = subprocess.Popen(
             [SIMCLOUD, '--port', '0', '--db', os.path.join(self.workdir, 'simcloud.sqlite'),
-             '--build-time', str(self.build_time)],
+             '--build-time', str(self.build_time), '--clouds-yaml', self.clouds_file],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log, text=True,
             preexec_fn=_die_with_parent)
         log.close()
@@ -243,6 +246,8 @@ class SimCloud:
             raise RuntimeError('simcloud did not start (%r; see %s/simcloud.log)'
                                % (line, self.workdir))
         self.url = match.group(1)
+        # What the cloud starts with (its external network, default security groups).
+        self.seeded = len(self.audit()['creations'])
         return self.url
 
     def get(self, path, timeout=60.0):
@@ -252,6 +257,22 @@ class SimCloud:
     def audit(self, kind=None):
         """The creation audit: {'creations': [...oldest first], 'summary': {...}}."""
         return self.get('/admin/audit' + ('?kind=%s' % kind if kind else ''))
+
+    def made(self):
+        """The creations since the cloud started, oldest first (not its seeded objects)."""
+        return self.audit()['creations'][self.seeded:]
+
+    def calls(self):
+        """{operation: number of calls} the simulator answered since it started."""
+        return self.get('/admin/calls')
+
+    def config(self):
+        """The [cloud] section of a heat-taskflow configuration naming this cloud."""
+        return '[cloud]\ncloud = simcloud\nclouds_file = %s\n' % self.clouds_file
+
+    def overrides(self):
+        """The same as {(group, option): value}."""
+        return {('cloud', 'cloud'): 'simcloud', ('cloud', 'clouds_file'): self.clouds_file}
 
     def cpu_s(self):
         return process_cpu_s(self.process.pid) if self.process else 0.0

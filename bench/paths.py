@@ -151,7 +151,7 @@ class StackPath(Path):
             conf.set_override(option, value, group=group)
             if group == 'cloud':
                 # The OpenStack plugins read [cloud] from the process's global CONF
-                # (resources/cloud.fetch()), not from the service's.
+                # (resources/cloud.connection()), not from the service's.
                 from heat_taskflow.conf import CONF
                 CONF.set_override(option, value, group=group)
         return local.stack_service(conf)
@@ -188,11 +188,10 @@ class StackPath(Path):
         tmp = tempfile.mkdtemp(prefix='heat-taskflow-bench-')
         cloud = cluster.SimCloud(tmp, build_time=case.get('build_time', 0.0))
         try:
-            url = cloud.start()
-            case = dict(case, cloud_url=url)
+            cloud.start()
+            case = dict(case, cloud_config=cloud.config())
             with self.environment(tmp, case) as extra:
-                extra = dict(extra)
-                extra[('cloud', 'url')] = url
+                extra = {**extra, **cloud.overrides()}
                 return self._measure_tripleo(tmp, case, extra, cloud)
         finally:
             cloud.stop()
@@ -207,7 +206,7 @@ class StackPath(Path):
         name = 'overcloud'
         for op in ('create', 'delete'):
             before = {k: f() for k, f in counters.items()}
-            cloud_cpu = cloud.cpu_s()
+            cloud_cpu, calls = cloud.cpu_s(), cloud.calls()
             with database.count_statements() as counter:
                 t0, c0 = time.perf_counter(), time.process_time()
                 if op == 'create':
@@ -220,13 +219,14 @@ class StackPath(Path):
                 cpu = time.process_time() - c0
             _expect(view, '%s_COMPLETE' % op.upper())
             out['ops'][op] = {'s': wall, 'cpu_s': cpu, 'statements': counter.count,
-                              'simcloud_cpu_s': cloud.cpu_s() - cloud_cpu}
+                              'simcloud_cpu_s': cloud.cpu_s() - cloud_cpu,
+                              'cloud_calls': call_figures(calls, cloud.calls())}
             for k, f in counters.items():
                 out['ops'][op][k] = f() - before[k]
             if op == 'create':
                 out['resources'], out['stacks'] = count_resources(database, view['id'])
-                out['audit_create'] = audit_figures(cloud.audit()['creations'])
-        out['audit'] = audit_figures(cloud.audit()['creations'])
+                out['audit_create'] = audit_figures(cloud.made())
+        out['audit'] = audit_figures(cloud.made())
         out.update(self.extra_figures())
         out['simcloud_peak_rss_mib'] = cloud.peak_rss_mib()
         self.close(service)
@@ -304,12 +304,12 @@ class Legacy(StackPath):
         tmp = tempfile.mkdtemp(prefix='heat-taskflow-bench-')
         cloud = cluster.SimCloud(tmp, build_time=case.get('build_time', 0.0))
         try:
-            url = cloud.start()
+            cloud.start()
             config = os.path.join(tmp, 'heat-taskflow.conf')
             with open(config, 'w') as f:
                 f.write('[DEFAULT]\nstate_dir = %s\nlegacy_heartbeat_interval = %s\n'
-                        '[database]\nconnection = sqlite:///%s/heat.sqlite\n'
-                        '[cloud]\nurl = %s\n' % (tmp, self.heartbeat_interval, tmp, url))
+                        '[database]\nconnection = sqlite:///%s/heat.sqlite\n%s'
+                        % (tmp, self.heartbeat_interval, tmp, cloud.config()))
             cli = _Cli(tmp, config)
             cli.run(HEAT_MANAGE, 'db', 'sync')
             template, environment = tripleo_files(case['env'])
@@ -489,8 +489,7 @@ class DistributedZooKeeper(Distributed):
                   '[jobboard]\nurl = %s\nsession_timeout = %s\n'
                   '[conductor]\njobs = %d\n'
                   % (tmp, MAX_TEMPLATE_SIZE, db_url, url, self.session_timeout, jobs))
-        if case.get('cloud_url'):
-            config += '[cloud]\nurl = %s\n' % case['cloud_url']
+        config += case.get('cloud_config', '')
         daemons = cluster.Conductors(tmp, config)
         self._server, self.daemons = server, daemons
         try:
@@ -633,19 +632,23 @@ def count_resources(database, stack_id):
 
 
 def audit_figures(creations):
-    """What the simcloud audit says about a list of creations: how many, how many tokens
-    were used twice (a duplicate), how many objects are still live, and the most objects
-    one template resource (its token's stack id / resource name) made."""
-    per_token = collections.Counter(c['token'] for c in creations if c['token'])
-    # Objects a plugin asked for carry STACK_ID/RESOURCE/UUID; Neutron's own TOKEN#suffix.
-    own = [c['token'] for c in creations if c['token'] and '#' not in c['token']]
-    per_resource = collections.Counter(t.rsplit('/', 1)[0] for t in own)
+    """What the simcloud audit says about a list of creations: how many, how many intent
+    tokens were used twice (a duplicate), how many objects are still live, how many template
+    resources made objects (one token each) and the most objects one of them made."""
+    per_token = collections.Counter(c['token'] for c in creations
+                                    if (c['token'] or '').startswith('htf-'))
     return {'creations': len(creations),
             'live': sum(1 for c in creations if c['deleted_at'] is None),
             'duplicate_tokens': sum(1 for n in per_token.values() if n > 1),
-            'resources_with_objects': len(per_resource),
-            'max_creations_per_resource': max(per_resource.values(), default=0),
+            'resources_with_objects': len(per_token),
+            'max_creations_per_resource': max(per_token.values(), default=0),
             'by_kind': dict(collections.Counter(c['kind'] for c in creations))}
+
+
+def call_figures(before, after):
+    """The cloud API calls between two reads of /admin/calls: the total and per operation."""
+    per_op = {op: n - before.get(op, 0) for op, n in after.items() if n > before.get(op, 0)}
+    return {'total': sum(per_op.values()), 'by_op': dict(sorted(per_op.items()))}
 
 
 PATHS = {p.name: p for p in (PlainTaskFlow(), Legacy(), DistributedZake(),

@@ -41,11 +41,13 @@ def _print_tripleo(row):
         print('%s %s  ERROR %s' % (what, row['kind'], row['error']), flush=True)
     elif row['kind'] == 'tripleo':
         a = row['audit']
-        print('%s %5d r  create %7.2fs %5.1f sql/r  delete %7.2fs %5.1f sql/r  %8.3f ms/r  '
-              '%7.1f MiB  cloud: %d created, %d dup, %d left' % (
+        print('%s %5d r  create %7.2fs %5.1f sql/r %5.2f calls/r  delete %7.2fs %5.1f sql/r '
+              '%5.2f calls/r  %8.3f ms/r  %7.1f MiB  cloud: %d created, %d dup, %d left' % (
                   what, row['n'], row['create_s'], row['create_sql_per_resource'],
-                  row['delete_s'], row['delete_sql_per_resource'], row['ms_per_resource'],
-                  row['peak_rss_mib'], a['creations'], a['duplicate_tokens'], a['live']),
+                  row['create_cloud_calls_per_resource'], row['delete_s'],
+                  row['delete_sql_per_resource'], row['delete_cloud_calls_per_resource'],
+                  row['ms_per_resource'], row['peak_rss_mib'], a['creations'],
+                  a['duplicate_tokens'], a['live']),
               flush=True)
     else:
         a = row['audit_create']
@@ -275,25 +277,31 @@ def _tripleo_markdown(results):
              'and each resource of the member\'s stack count one). ms/r = seconds / '
              'resources. SQL/r counts the measuring process only (on distributed-zookeeper the '
              'conductors\' statements run in theirs, and peak RSS is the measuring process; '
-             'the conductors\' is in results.json). Cloud: objects created (Neutron\'s own '
-             'router ports included), idempotency tokens used twice, objects left after the '
-             'delete.'
+             'the conductors\' is in results.json). Calls/r = the cloud API operations the '
+             'simulator answered (Nova, Neutron, Cinder and Glance calls on their objects, '
+             'from /admin/calls, per operation in results.json; not Keystone\'s token '
+             'requests or version discovery) / resources. Cloud: objects created since the '
+             'simulator started (Neutron\'s own router ports and default rules included), '
+             'intent tokens used twice, objects left after the delete.'
              % (env, (rows or crash)[0].get('build_time', 0)), '',
              '| path | resources (stacks) | create s | delete s | create ms/r | delete ms/r '
-             '| SQL/r create | SQL/r delete | simcloud CPU s c/d | peak RSS MiB '
+             '| SQL/r create | SQL/r delete | calls/r create | calls/r delete '
+             '| simcloud CPU s c/d | peak RSS MiB '
              '| cloud created | duplicate tokens | left after delete |',
              '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: '
-             '| ---: | ---: |']
+             '| ---: | ---: | ---: | ---: |']
     for r in rows:
         if r.get('error'):
             lines.append('| %s | error: %s |' % (r['path'], r['error']))
             continue
         a = r['audit']
-        lines.append('| %s | %d (%d) | %.2f | %.2f | %.2f | %.2f | %.1f | %.1f | %.1f / %.1f '
-                     '| %.0f | %d | %d | %d |' % (
+        lines.append('| %s | %d (%d) | %.2f | %.2f | %.2f | %.2f | %.1f | %.1f | %.2f | %.2f '
+                     '| %.1f / %.1f | %.0f | %d | %d | %d |' % (
                          r['path'], r['n'], r['stacks'], r['create_s'], r['delete_s'],
                          r['create_ms_per_resource'], r['delete_ms_per_resource'],
                          r['create_sql_per_resource'], r['delete_sql_per_resource'],
+                         r['create_cloud_calls_per_resource'],
+                         r['delete_cloud_calls_per_resource'],
                          r['create_simcloud_cpu_s'], r['delete_simcloud_cpu_s'],
                          r['peak_rss_mib'], a['creations'], a['duplicate_tokens'], a['live']))
     if crash:

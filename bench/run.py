@@ -15,9 +15,11 @@ ideal (depth x 0.2 s). ``distributed-zookeeper`` starts a private ZooKeeper serv
 ZooKeeper jar is missing: tools/ensure-zookeeper); the failover case kills the busier of the
 two mid-create. The TripleO case (every stack path) creates and deletes
 examples/tripleo/overcloud.yaml with environments/--tripleo-env (large: 265 nodes, 1,338
-resources counting the nested stacks' ones) against a private heat-taskflow-simcloud process
-(--port 0, build time 0, its SQLite file in the case's directory) and reads the cloud's
-audit: creations, tokens used twice (must be 0), objects left after the delete (must be 0).
+resources counting the nested stacks' ones) through the openstacksdk driver against a
+private heat-taskflow-simcloud process (--port 0, build time 0, its SQLite file and the
+clouds.yaml it writes in the case's directory), counts the cloud API calls of each operation
+(/admin/calls) and reads the cloud's audit: creations, intent tokens used twice (must be 0),
+objects left after the delete (must be 0).
 The tripleo-crash case (legacy) runs ``heat-taskflow stack create --wait`` on the example,
 kills it -9 once half the servers exist, runs ``stack resume --wait`` and reports the
 seconds lost against an undisturbed create and the audit (one creation per template
@@ -118,6 +120,8 @@ def summarise_tripleo(case, figures):
             row['%s_s' % op] = round(fig['s'], 3)
             row['%s_cpu_s' % op] = round(fig['cpu_s'], 3)
             row['%s_simcloud_cpu_s' % op] = round(fig['simcloud_cpu_s'], 3)
+            row['%s_cloud_calls' % op] = fig['cloud_calls']
+            row['%s_cloud_calls_per_resource' % op] = round(fig['cloud_calls']['total'] / n, 2)
             row['%s_ms_per_resource' % op] = round(1000 * fig['s'] / n, 3)
             row['%s_sql_per_resource' % op] = round(fig['statements'] / n, 2)
             if 'zk_ops' in fig:

@@ -7,6 +7,7 @@ writes one ledger line per physical creation; a re-run that finds its creation d
 neither create anything twice nor run again the resources that had completed.
 """
 
+import collections
 import time
 
 import pytest
@@ -123,17 +124,10 @@ def cloud_template():
     return yaml.safe_dump({'heat_template_version': '2018-08-31', 'resources': resources})
 
 
-def _audit(simcloud):
-    import json
-    import urllib.request
-    with urllib.request.urlopen(simcloud + '/admin/audit', timeout=30) as response:
-        return json.loads(response.read())
-
-
 @pytest.fixture
 def simcloud(tmp_path):
-    with simcloud_mod.running(tmp_path / 'simcloud.sqlite', build_time=0.5) as url:
-        yield url
+    with simcloud_mod.running(tmp_path, build_time=0.5) as cloud:
+        yield cloud
 
 
 def test_resume_of_a_killed_create_on_the_simcloud_makes_each_resource_once(tmp_path,
@@ -142,9 +136,8 @@ def test_resume_of_a_killed_create_on_the_simcloud_makes_each_resource_once(tmp_
     state.mkdir()
     config = tmp_path / 'heat-taskflow.conf'
     config.write_text('[DEFAULT]\nstate_dir = %s\nlegacy_heartbeat_interval = 0.2\n\n'
-                      '[database]\nconnection = sqlite:///%s\n\n'
-                      '[cloud]\nurl = %s\nretry_delay = 0.01\n'
-                      % (state, tmp_path / 'heat.sqlite', simcloud))
+                      '[database]\nconnection = sqlite:///%s\n\n%s'
+                      % (state, tmp_path / 'heat.sqlite', simcloud.config()))
     cli = cli_mod.Cli(config, state)
     path = tmp_path / 'nodes.yaml'
     path.write_text(cloud_template())
@@ -153,11 +146,8 @@ def test_resume_of_a_killed_create_on_the_simcloud_makes_each_resource_once(tmp_
     _, proc = started
     deadline = time.monotonic() + BOUND
 
-    def servers():
-        return [c for c in _audit(simcloud)['creations'] if c['kind'] == 'servers']
-
     # Kill it while servers are being built (requested, not ACTIVE yet for most).
-    while not servers():
+    while not simcloud.audit('servers')['creations']:
         assert proc.poll() is None, cli.finish(started, expect=None)
         assert time.monotonic() < deadline, 'the create never reached the servers'
         time.sleep(0.02)
@@ -171,16 +161,18 @@ def test_resume_of_a_killed_create_on_the_simcloud_makes_each_resource_once(tmp_
     assert result.returncode == 0, result
     assert 'Stack nodes CREATE_COMPLETE' in result.stderr
 
-    audit = _audit(simcloud)
+    # One creation per resource, each its resource's physical id; the stack's token prefix
+    # selects them all.
+    stack_id = cli.value('stack', 'show', 'nodes', column='id')
+    audit = simcloud.audit(token_prefix=simcloud_mod.stack_prefix(stack_id))
     assert audit['summary']['duplicate_tokens'] == {}
-    # Objects the plugins asked for (Neutron's own carry TOKEN#suffix).
-    made = [c for c in audit['creations'] if c['token'] and '#' not in c['token']]
-    kinds = {}
-    for c in made:
-        kinds[c['kind']] = kinds.get(c['kind'], 0) + 1
-    assert kinds == {'networks': 1, 'subnets': 1, 'ports': NODES, 'servers': NODES}
-    per_resource = {}
-    for c in made:
-        key = c['token'].rsplit('/', 1)[0]
-        per_resource[key] = per_resource.get(key, 0) + 1
-    assert sorted(per_resource.values()) == [1] * (2 + 2 * NODES), per_resource
+    made = simcloud_mod.requested(audit['creations'])
+    assert collections.Counter(c['kind'] for c in made) == \
+        {'networks': 1, 'subnets': 1, 'ports': NODES, 'servers': NODES}
+    database = database_mod.Database('sqlite:///%s' % (tmp_path / 'heat.sqlite'))
+    try:
+        rows = db.resource_list(database, stack_id, current_only=True)
+    finally:
+        database.engine.dispose()
+    assert len(made) == len(rows) == 2 + 2 * NODES
+    assert {c['id'] for c in made} == {r.physical_resource_id for r in rows}

@@ -20,68 +20,35 @@ import os
 import signal
 import subprocess
 import time
-import urllib.request
 import uuid
 
 import pytest
 
-from heat_taskflow.persistence import api as db
-from heat_taskflow.persistence import database as database_mod
 from tests.functional import cli as cli_mod
+from tests.functional import overcloud
 from tests.functional import simcloud as simcloud_mod
 
 pytestmark = [pytest.mark.functional]
 
-EXAMPLE = cli_mod.EXAMPLES / 'tripleo'
 BOUND = 90.0          # seconds: a guard against hangs, never a measurement
 CONTROLLERS, COMPUTES, CEPH = 1, 7, 1
 NODES = CONTROLLERS + COMPUTES + CEPH
-# Cloud objects the plugins ask for: 7 networking (2 nets, 2 subnets, router, interface,
-# security group), per node a port, a server, a volume and an attachment, and one floating
-# IP per controller. Neutron's own objects (router ports, rules) carry TOKEN#suffix.
-EXPECTED = {'networks': 2, 'subnets': 2, 'routers': 1, 'router_interfaces': 1,
-            'security_groups': 1, 'ports': NODES, 'servers': NODES, 'volumes': NODES,
-            'volume_attachments': NODES, 'floatingips': CONTROLLERS}
-NETWORKING = ('PublicNetwork', 'PublicSubnet', 'CtlplaneNetwork', 'CtlplaneSubnet', 'Router',
-              'RouterInterface', 'OvercloudSecurityGroup')
-NODE_RESOURCES = ('Port', 'Server', 'DataVolume', 'DataVolumeAttachment')
-
-
-def _audit(simcloud):
-    with urllib.request.urlopen(simcloud + '/admin/audit', timeout=30) as response:
-        return json.loads(response.read())
-
-
-def _requested(creations):
-    """The creations the plugins asked for (not Neutron's own TOKEN#suffix objects)."""
-    return [c for c in creations if c['token'] and '#' not in c['token']]
 
 
 @pytest.fixture
 def simcloud(tmp_path):
     # Servers and volumes take half a second to build: the kill lands while nodes build.
-    with simcloud_mod.running(tmp_path / 'simcloud.sqlite', build_time=0.5) as url:
-        yield url
-
-
-def _stack_tree(url, name):
-    """{stack id: (stack row, [current resource rows])} of a live stack and its nested
-    stacks, read from the engine's database."""
-    database = database_mod.Database(url)
-    try:
-        top = db.stack_get_by_name(database, name, 'default')
-        tree, todo = {}, [top]
-        while todo:
-            stack = todo.pop()
-            tree[stack.id] = (stack, db.resource_list(database, stack.id, current_only=True))
-            todo.extend(db.stack_list(database, None, owner_id=stack.id))
-        return tree
-    finally:
-        database.engine.dispose()
+    with simcloud_mod.running(tmp_path, build_time=0.5) as cloud:
+        yield cloud
 
 
 def _kinds(simcloud):
-    return collections.Counter(c['kind'] for c in _requested(_audit(simcloud)['creations']))
+    return collections.Counter(c['kind'] for c in
+                               simcloud_mod.requested(simcloud.audit()['creations']))
+
+
+def _attachments(simcloud):
+    return len(simcloud.audit('volume_attachments')['creations'])
 
 
 def _assert_created_once(cli, url, simcloud):
@@ -95,7 +62,7 @@ def _assert_created_once(cli, url, simcloud):
     assert len(outputs['controller_public_ips']) == CONTROLLERS
 
     # Every stack of the tree finished, once: the overcloud, 3 group stacks, one per node.
-    tree = _stack_tree(url, 'overcloud')
+    tree = overcloud.stack_tree(url, 'overcloud')
     statuses = collections.Counter((s.action, s.status) for s, _ in tree.values())
     assert statuses == {('CREATE', 'COMPLETE'): 1 + 3 + NODES}, statuses
     assert all(s.engine_id is None for s, _ in tree.values())
@@ -104,41 +71,25 @@ def _assert_created_once(cli, url, simcloud):
         [(r.name, r.action, r.status) for r in rows if r.status != 'COMPLETE']
 
     # The cloud: no token used twice, exactly one creation per cloud resource of the
-    # template (per kind as the template makes them, one per stack/resource token prefix),
-    # and each is the physical resource of a current template resource (nothing orphaned).
-    audit = _audit(simcloud)
-    assert audit['summary']['duplicate_tokens'] == {}
-    made = _requested(audit['creations'])
-    assert collections.Counter(c['kind'] for c in made) == EXPECTED
-    per_resource = collections.Counter(c['token'].rsplit('/', 1)[0] for c in made)
-    assert set(per_resource.values()) == {1}, per_resource
-    names = collections.Counter(prefix.split('/')[1] for prefix in per_resource)
-    assert names == dict({n: 1 for n in NETWORKING}, PublicIP=CONTROLLERS,
-                         **{n: NODES for n in NODE_RESOURCES}), names
-    assert all(c['deleted_at'] is None for c in audit['creations'])
-    physical = {(stack_id, r.name): r.physical_resource_id
-                for stack_id, (_, resources) in tree.items() for r in resources}
-    for c in made:
-        stack_id, name, _ = c['token'].split('/')
-        assert physical.get((stack_id, name)) == c['id'], c      # its resource's object
+    # template, each the physical resource of a current template resource (nothing
+    # orphaned), and one attachment per node.
+    overcloud.assert_created_once(simcloud, url, 'overcloud',
+                                  overcloud.expected(CONTROLLERS, COMPUTES, CEPH))
+    assert _attachments(simcloud) == NODES
 
 
 def _assert_deleted(cli, simcloud):
     """stack delete --wait leaves nothing live in the cloud."""
     cli('stack', 'delete', '--wait', 'overcloud')
-    audit = _audit(simcloud)
-    assert [c for c in audit['creations'] if c['deleted_at'] is None] == []
-    assert audit['summary']['duplicate_tokens'] == {}
+    overcloud.assert_nothing_left(simcloud)
 
 
 def _create_until_servers(cli, simcloud, tmp_path):
     """Start `stack create --wait` of the example's medium size and return (started, proc)
     once the simcloud has two servers (node stacks are being built)."""
-    env = tmp_path / 'medium.yaml'
-    env.write_text('parameter_defaults:\n  ControllerCount: %d\n  ComputeCount: %d\n'
-                   '  CephStorageCount: %d\n' % (CONTROLLERS, COMPUTES, CEPH))
-    started = cli.popen('stack', 'create', '--wait', '-t', EXAMPLE / 'overcloud.yaml',
-                        '-e', env, 'overcloud')
+    env = overcloud.environment(tmp_path / 'medium.yaml', CONTROLLERS, COMPUTES, CEPH)
+    started = cli.popen('stack', 'create', '--wait', '-t', overcloud.TEMPLATE, '-e', env,
+                        'overcloud')
     _, proc = started
     deadline = time.monotonic() + BOUND
     while _kinds(simcloud)['servers'] < 2:
@@ -156,16 +107,16 @@ def test_killed_overcloud_create_is_resumed_with_one_cloud_object_per_resource(t
     config = tmp_path / 'heat-taskflow.conf'
     config.write_text('[DEFAULT]\nstate_dir = %s\nlegacy_heartbeat_interval = 1\n\n'
                       '[database]\nconnection = %s\n\n'
-                      '[cloud]\nurl = %s\nretry_delay = 0.01\n' % (state, url, simcloud))
+                      '%s' % (state, url, simcloud.config()))
     cli = cli_mod.Cli(config, state)
     # Kill it while the node stacks are being built: some servers requested, not all.
     _, proc = _create_until_servers(cli, simcloud, tmp_path)
     proc.kill()
     proc.wait(timeout=BOUND)
-    assert _kinds(simcloud)['volume_attachments'] < NODES     # not every node finished
+    assert _attachments(simcloud) < NODES     # not every node finished
     # Left IN_PROGRESS under the dead heartbeat: the overcloud, group stacks (depth 1) and
     # node stacks (depth 2).
-    tree = _stack_tree(url, 'overcloud')
+    tree = overcloud.stack_tree(url, 'overcloud')
     busy = collections.Counter(s.nested_depth or 0 for s, _ in tree.values()
                                if s.status == 'IN_PROGRESS')
     assert busy[0] == 1 and busy[1] >= 1 and busy[2] >= 1, busy
@@ -208,8 +159,8 @@ def test_overcloud_create_survives_a_conductor_killed_mid_create(tmp_path, simcl
             # all of them and the nodes' own resources on one conductor.
             '[conductor]\njobs = 16\nwait_timeout = 0.1\nhealth_interval = 0.2\n'
             'watchdog_interval = 1\n\n'
-            '[cloud]\nurl = %s\nretry_delay = 0.01\n'
-            % (state, url, zookeeper, uuid.uuid4().hex, SESSION_TIMEOUT, simcloud))
+            '%s' % (state, url, zookeeper, uuid.uuid4().hex, SESSION_TIMEOUT,
+                    simcloud.config()))
     config = tmp_path / 'heat-taskflow.conf'
     config.write_text(base.replace('[cloud]', 'health_file =\n\n[cloud]'))
     cli = cli_mod.Cli(config, state)
@@ -233,8 +184,8 @@ def test_overcloud_create_survives_a_conductor_killed_mid_create(tmp_path, simcl
         assert _held(victim) > 0
         os.kill(victim.pid, signal.SIGKILL)
         victim.wait(timeout=BOUND)
-        assert _kinds(simcloud)['volume_attachments'] < NODES     # not every node finished
-        tree = _stack_tree(url, 'overcloud')
+        assert _attachments(simcloud) < NODES     # not every node finished
+        tree = overcloud.stack_tree(url, 'overcloud')
         busy = collections.Counter(s.nested_depth or 0 for s, _ in tree.values()
                                    if s.status == 'IN_PROGRESS')
         assert busy[0] == 1 and busy[1] >= 1 and busy[2] >= 1, busy
