@@ -8,10 +8,9 @@ object per cloud resource of the stack's tree, each the physical resource of its
 resource, no token used twice; the delete leaves nothing.
 
 A replaced server: the Ceph node's user_data changes, so its server is replaced (Heat's
-user_data_update_policy REPLACE) on the port its node stack made. Heat frees the port first
-(Server.prepare_for_replace detaches the old server's ports); heat-taskflow's replacement
-creates the new server before deleting the old one and has no such hook yet, so Nova refuses
-the port (409 PortInUse): a strict xfail until it has.
+user_data_update_policy REPLACE) on the port its node stack made. The replacement is created
+before the old server is deleted, and Nova binds a port to one server only, so the old
+server's given ports are detached first (Server.prepare_for_replace, as Heat).
 """
 
 import collections
@@ -77,8 +76,6 @@ def test_overcloud_create_scale_out_scale_in_delete(tmp_path, simcloud, path):
     assert _servers(simcloud) == {}
 
 
-@pytest.mark.xfail(strict=True, reason='no prepare_for_replace: the replacement server is '
-                   'created while the old one still holds its port (Nova: 409 PortInUse)')
 def test_overcloud_server_replaced_by_a_user_data_change(tmp_path, simcloud):
     cli, url = overcloud.heat(tmp_path, simcloud)
     _deploy(cli, 'create', overcloud.environment(tmp_path / 'e1.yaml', 0, 1, 1))
