@@ -110,6 +110,11 @@ class Kind:
         """Apply an update request to a stored body and return it."""
         raise bad_request('%s objects cannot be updated' % self.label)
 
+    def over_quota(self, limit):
+        """The error of a create past the quota: Nova's 403 (Neutron and Cinder override)."""
+        return ApiError(403, 'QuotaExceeded', 'Quota exceeded for %s: limit %d reached'
+                        % (self.name, limit))
+
     def after_insert(self, op, body):
         """Make what belongs to a new object once it is stored (its token is known)."""
 
@@ -152,11 +157,11 @@ class Kind:
 
 
 def check_quota(op, kind):
-    """403 when one more object of ``kind`` would pass its quota (``/admin/quotas``)."""
+    """The kind's ``over_quota`` error when one more object of ``kind`` would pass its quota
+    (``/admin/quotas``)."""
     limit = op.tx.quotas().get(kind)
     if limit is not None and op.tx.count(kind) >= limit:
-        raise ApiError(403, 'QuotaExceeded', 'Quota exceeded for %s: limit %d reached'
-                       % (kind, limit))
+        raise KINDS[kind].over_quota(limit)
 
 
 def create_object(op, kind, spec, parent=None):

@@ -123,6 +123,10 @@ class NeutronKind(Kind):
     has_tags = True
     not_found_message = None  # Neutron's text, when not 'LABEL ID could not be found.'
 
+    def over_quota(self, limit):
+        return ApiError(409, 'OverQuota', "Quota exceeded for resources: ['%s']."
+                        % self.member)
+
     def not_found(self, obj_id):
         message = self.not_found_message or '%s %%s could not be found.' % self.label
         return ApiError(404, '%sNotFound' % self.label, message % obj_id)

@@ -31,6 +31,10 @@ DELETABLE = ('available', 'error', 'error_restoring', 'error_extending', 'error_
 class Volumes(Kind):
     name, label = 'volumes', 'Volume'
 
+    def over_quota(self, limit):
+        return ApiError(413, 'VolumeLimitExceeded', "Maximum number of volumes allowed (%d) "
+                        "exceeded for quota 'volumes'." % limit)
+
     def create(self, op, spec):
         unknown = sorted(set(spec) - set(CREATE_FIELDS))
         if unknown:

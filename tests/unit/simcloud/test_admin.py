@@ -62,10 +62,24 @@ def test_latency_is_slept_before_acting():
 
 def test_quota_limits_how_many_objects_of_a_kind_exist(api):
     api('PUT', '/admin/quotas', {'volumes': 2})
-    assert [_volume(api)[0] for _ in range(3)] == [202, 202, 403]
+    assert [_volume(api)[0] for _ in range(3)] == [202, 202, 413]
     quotas = api('GET', '/admin/quotas')[1]
     assert quotas['quotas'] == {'volumes': 2} and quotas['usage']['volumes'] == 2
     assert api('PUT', '/admin/quotas', {'gizmos': 1})[0] == 400
+
+
+def test_each_service_refuses_past_its_quota_as_the_real_one_does(api):
+    """Nova 403, Neutron 409 OverQuota, Cinder 413 VolumeLimitExceeded."""
+    api('PUT', '/admin/quotas', {'keypairs': 0, 'networks': 0, 'volumes': 0})
+    status, body, _ = api('POST', '/compute/v2.1/os-keypairs', {'keypair': {'name': 'k'}})
+    assert status == 403 and 'Quota exceeded' in body['forbidden']['message']
+    status, body, _ = api('POST', '/network/v2.0/networks', {'network': {'name': 'n'}})
+    assert status == 409 and body['NeutronError']['type'] == 'OverQuota'
+    assert body['NeutronError']['message'] == "Quota exceeded for resources: ['network']."
+    status, body, _ = _volume(api)
+    assert status == 413
+    assert body['overLimit']['message'] == \
+        "Maximum number of volumes allowed (0) exceeded for quota 'volumes'."
 
 
 def test_drift_changes_and_deletes_behind_the_engines_back(api):

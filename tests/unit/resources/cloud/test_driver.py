@@ -224,6 +224,7 @@ def test_a_neutron_quota_refusal_is_quota_exceeded(client, conn):
     with pytest.raises(cloud.QuotaExceeded) as err:
         cloud.call(lambda: conn.network.create_network(name='q-%s' % uuid.uuid4().hex[:8]))
     assert 'POST /network/v2.0/networks' in err.value.message
+    assert err.value.status == 409         # Neutron's OverQuota, told apart by its text
     assert 'quota' in err.value.message.lower()
 
 

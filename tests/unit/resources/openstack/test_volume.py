@@ -92,7 +92,7 @@ def test_quota_and_a_delete_of_what_is_gone(client):
     client.admin('DELETE', 'volumes/%s' % volume.physical_id)
     delete(volume)
     client.admin('PUT', 'quotas', {'volumes': 0})
-    with pytest.raises(ResourceFailure, match='Quota exceeded'):
+    with pytest.raises(ResourceFailure, match="exceeded for quota 'volumes'"):
         plugin('OS::Cinder::Volume', {'size': 1}).handle_create()
 
 
