@@ -1,36 +1,29 @@
 """A heat-taskflow-simcloud process for the functional tests, and what they ask it.
 
-``running()`` starts the simulator on a free loopback port; it writes a ``clouds.yaml``
-(entries ``simcloud`` and ``simcloud-demo``) that heat-taskflow and the ``openstack`` client
-read, exactly as they would read one for a real cloud. ``SimCloud`` knows the simulator's
-address, that file, the ``[cloud]`` section naming it, and the simulator's own admin
-endpoints (audit of every creation, faults, calls, drift).
+``running()`` starts the simulator (tests/simcloud.py) on a free loopback port; it writes a
+``clouds.yaml`` (entries ``simcloud`` and ``simcloud-demo``) that heat-taskflow and the
+``openstack`` client read, exactly as they would read one for a real cloud. ``SimCloud`` knows
+the simulator's address, that file, the ``[cloud]`` section naming it, and the simulator's
+own admin endpoints (audit of every creation, faults, calls, drift).
 
 Audit helpers: heat-taskflow's intent tokens are ``htf-<stack id hex>-<random hex>``;
 ``requested()`` keeps the creations that carry one (the objects a plugin asked for: not the
 ones the cloud makes itself, like a router's interface port or a group's default rules).
 """
 
-import contextlib
-import json
 import os
-import re
-import signal
-import subprocess
-import urllib.request
 
+from tests import simcloud as shared
 from tests.functional import cli as cli_mod
 
-READY = re.compile(r'simcloud ready at (http://127\.0\.0\.1:\d+)')
 TOKEN_PREFIX = 'htf-'
 
 
-class SimCloud:
+class SimCloud(shared.SimCloud):
     """A running simulator: its URL and clouds.yaml, its admin API, a client."""
 
     def __init__(self, url, clouds_file):
-        self.url = url
-        self.clouds_file = str(clouds_file)
+        super().__init__(url, clouds_file)
         # What the cloud starts with (devstack's external network, default security
         # groups): not the tests' to create or delete.
         self.seeded = {c['seq'] for c in self.audit()['creations']}
@@ -44,25 +37,11 @@ class SimCloud:
         """Environment variables an ``openstack`` command needs to reach this cloud."""
         return dict(os.environ, OS_CLIENT_CONFIG_FILE=self.clouds_file, OS_CLOUD=cloud)
 
-    def admin(self, path, method='GET', body=None):
-        """Call an admin endpoint (``/admin/...``, no token); the decoded answer."""
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.url + '/admin/' + path.lstrip('/'),
-                                         method=method, data=data,
-                                         headers={'Content-Type': 'application/json'})
-        with urllib.request.urlopen(request, timeout=30) as response:
-            raw = response.read()
-            return json.loads(raw) if raw else None
-
     def audit(self, kind=None, token_prefix=None):
         """Every creation so far: {'creations': [...oldest first], 'summary': {...}}."""
         query = '&'.join('%s=%s' % (k, v) for k, v in
                          (('kind', kind), ('token_prefix', token_prefix)) if v)
-        return self.admin('audit' + ('?' + query if query else ''))
-
-    def faults(self, settings):
-        """Inject faults: {"OP" or "*": {setting: value}} (PUT /admin/faults)."""
-        return self.admin('faults', 'PUT', settings)
+        return self.admin('GET', 'audit' + ('?' + query if query else ''))
 
     def made(self):
         """The creations since the cloud started (not its seeded objects)."""
@@ -70,7 +49,7 @@ class SimCloud:
 
     def calls(self):
         """{"OP": number of calls} since the simulator started."""
-        return self.admin('calls')
+        return self.admin('GET', 'calls')
 
     def connection(self, cloud='simcloud'):
         """An openstacksdk Connection to this cloud through its clouds.yaml."""
@@ -101,21 +80,9 @@ def live(creations):
     return [c for c in creations if c['deleted_at'] is None]
 
 
-@contextlib.contextmanager
 def running(tmp_path, build_time, extra=()):
-    """Start heat-taskflow-simcloud on a free loopback port, its state and clouds.yaml in
-    tmp_path, servers and volumes taking build_time seconds to build; yields a SimCloud.
-    It must stop cleanly."""
-    clouds = tmp_path / 'clouds.yaml'
-    proc = subprocess.Popen([cli_mod.script('heat-taskflow-simcloud'), '--port', '0',
-                             '--db', str(tmp_path / 'simcloud.sqlite'),
-                             '--build-time', str(build_time), '--clouds-yaml', str(clouds),
-                             *extra],
-                            stdout=subprocess.PIPE, text=True)
-    try:
-        match = READY.match(proc.stdout.readline())
-        assert match, 'simcloud did not start'
-        yield SimCloud(match.group(1), clouds)
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=30) == 0
+    """Start heat-taskflow-simcloud (its console script) on a free loopback port, its state
+    and clouds.yaml in tmp_path, servers and volumes taking build_time seconds to build;
+    a context manager yielding a SimCloud. It must stop cleanly."""
+    return shared.running(tmp_path, '--build-time', str(build_time), *extra,
+                          command=(cli_mod.script('heat-taskflow-simcloud'),), cls=SimCloud)

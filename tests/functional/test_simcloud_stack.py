@@ -80,8 +80,8 @@ def test_small_overcloud_create_audit_drift_delete(heat, simcloud):
     net = conn.network.find_network('ctlplane', ignore_missing=False)
     volume = next(c for c in made if c['kind'] == 'volumes')
     server = next(c for c in made if c['kind'] == 'servers')
-    simcloud.admin('networks/%s' % net.id, 'PATCH', {'name': 'renamed'})
-    simcloud.admin('volumes/%s' % volume['id'], 'PATCH', {'size': 999})
+    simcloud.admin('PATCH', 'networks/%s' % net.id, {'name': 'renamed'})
+    simcloud.admin('PATCH', 'volumes/%s' % volume['id'], {'size': 999})
     conn.compute.delete_server(server['id'])
     checked = _check_stack(heat, heat.conf, 'overcloud')
     assert 'CHECK_FAILED' in checked.stdout, checked.stdout + checked.stderr

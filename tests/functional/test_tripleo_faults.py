@@ -32,7 +32,7 @@ def simcloud(tmp_path):
 @pytest.mark.parametrize('path', ['legacy', 'distributed'])
 def test_lost_responses_make_one_object_per_resource(tmp_path, simcloud, path):
     cli, url = overcloud.heat(tmp_path, simcloud, path)
-    simcloud.faults(dict({'*': LOST}, **{op: dict(LOST, fail_next=1) for op in ALWAYS_ONCE}))
+    simcloud.faults(**{'*': LOST}, **{op: dict(LOST, fail_next=1) for op in ALWAYS_ONCE})
     env = overcloud.environment(tmp_path / 'env.yaml', *COUNTS)
 
     cli('stack', 'create', '--wait', '-t', overcloud.TEMPLATE, '-e', env, 'overcloud')

@@ -7,13 +7,6 @@ audit, tell tests apart); faults, quotas, connections and the lookup cache are r
 each test.
 """
 
-import http.client
-import json
-import re
-import signal
-import subprocess
-import sys
-import urllib.parse
 import uuid
 
 import pytest
@@ -22,68 +15,20 @@ from heat_taskflow.conf import CONF
 from heat_taskflow.conf import cloud as cloud_conf
 from heat_taskflow.resources import cloud, registry
 from heat_taskflow.resources.types.openstack import common
+from tests import simcloud as shared
+
+# ``conf``: the engine's options at their defaults, for the tests that run whole stacks.
+from tests.unit.engine.conftest import conf  # noqa: F401
 from tests.unit.resources import fakes
 
-READY = re.compile(r'simcloud ready at (http://127\.0\.0\.1:\d+)')
 CLOUD = 'simcloud'
-
-
-class SimCloud:
-    """The simulator process: its URL, its clouds.yaml, and its admin API."""
-
-    def __init__(self, url, clouds_file):
-        self.url = url
-        self.clouds_file = clouds_file
-        parsed = urllib.parse.urlsplit(url)
-        self.host, self.port = parsed.hostname, parsed.port
-
-    def admin(self, method, path, body=None):
-        """A call to /admin/PATH (audit, faults, quotas, calls, drift); the JSON answer.
-        An error status raises AssertionError with the answer."""
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
-        try:
-            data = None if body is None else json.dumps(body).encode()
-            conn.request(method, '/admin/' + path.lstrip('/'), body=data,
-                         headers={'Content-Type': 'application/json'})
-            response = conn.getresponse()
-            raw = response.read()
-        finally:
-            conn.close()
-        payload = json.loads(raw) if raw else None
-        assert response.status < 400, '%s /admin/%s: %s %s' % (method, path, response.status,
-                                                               payload)
-        return payload
-
-    def faults(self, **ops):
-        """Set behaviour of operations: ``faults(**{'servers.create': {...}})``."""
-        return self.admin('PUT', 'faults', ops)
-
-    @property
-    def conn(self):
-        """The plugins' shared openstacksdk Connection."""
-        return cloud.connection()
 
 
 @pytest.fixture(scope='session')
 def simcloud(tmp_path_factory):
-    """The simulator process of this session (a SimCloud)."""
-    where = tmp_path_factory.mktemp('simcloud')
-    clouds_file = str(where / 'clouds.yaml')
-    proc = subprocess.Popen([sys.executable, '-m', 'heat_taskflow.cmd.simcloud', '--port', '0',
-                             '--db', str(where / 'cloud.sqlite'), '--clouds-yaml', clouds_file],
-                            stdout=subprocess.PIPE, text=True)
-    try:
-        line = proc.stdout.readline()
-        match = READY.match(line)
-        assert match, 'simcloud did not start: %r' % line
-        yield SimCloud(match.group(1), clouds_file)
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    """The simulator process of this session (a tests.simcloud.SimCloud)."""
+    with shared.running(tmp_path_factory.mktemp('simcloud')) as process:
+        yield process
 
 
 OVERRIDES = {'cloud': CLOUD, 'retries': 3, 'retry_delay': 0.01, 'retry_max_delay': 0.05}

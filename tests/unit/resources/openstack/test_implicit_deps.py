@@ -4,11 +4,8 @@ graph: a port that takes an address from a subnet it does not name comes after i
 
 import uuid
 
-import pytest
 import yaml
-from oslo_config import cfg
 
-from heat_taskflow.conf import opts
 from heat_taskflow.resources import registry
 from heat_taskflow.template import Environment, StackDefinition, Template
 from tests.unit.engine.helpers import paths_on, rows, sqlite_only, tmpl
@@ -116,16 +113,6 @@ STACK = {
     'port': {'type': 'OS::Neutron::Port', 'properties': {
         'network': {'get_resource': 'net'}}},
 }
-
-
-@pytest.fixture
-def conf(tmp_path):
-    """The engine's options (the plugins reach the simulator through the global [cloud])."""
-    conf = cfg.ConfigOpts()
-    opts.register_opts(conf)
-    conf([], default_config_files=[], default_config_dirs=[])
-    conf.set_override('state_dir', str(tmp_path))
-    return conf
 
 
 @sqlite_only

@@ -4,9 +4,7 @@ one lets go of the port first (prepare_for_replace) and takes it back when the r
 fails and the update is rolled back (restore_prev_rsrc)."""
 
 import pytest
-from oslo_config import cfg
 
-from heat_taskflow.conf import opts
 from tests.unit.engine.helpers import paths_on, rows, sqlite_only, tmpl
 from tests.unit.resources.openstack.conftest import create, plugin
 
@@ -24,16 +22,6 @@ def stack(image, network):
             'networks': [{'port': {'get_resource': 'port'}},
                          {'network': network['net']}]}},
     })
-
-
-@pytest.fixture
-def conf(tmp_path):
-    """The engine's options (the plugins reach the simulator through the global [cloud])."""
-    conf = cfg.ConfigOpts()
-    opts.register_opts(conf)
-    conf([], default_config_files=[], default_config_dirs=[])
-    conf.set_override('state_dir', str(tmp_path))
-    return conf
 
 
 @pytest.fixture(params=['legacy', 'distributed'])
