@@ -109,14 +109,12 @@ _GET = sa.select(objects.c.body).where(objects.c.kind == sa.bindparam('kind'),
 
 
 @functools.lru_cache(maxsize=256)
-def _find_query(by_token, by_parent, fields):
+def _find_query(by_parent, fields):
     """The select of ``Tx.find`` for one shape of filter (values are bound at execution).
 
     ``fields`` is ``((name, value is None), ...)``: a None value matches a JSON null.
     """
     query = sa.select(objects.c.body).where(objects.c.kind == sa.bindparam('kind'))
-    if by_token:
-        query = query.where(objects.c.token == sa.bindparam('token'))
     if by_parent:
         query = query.where(objects.c.parent == sa.bindparam('parent'))
     for key, is_none in fields:
@@ -172,17 +170,17 @@ class Tx:
         row = self.connection.execute(_GET, {'kind': kind, 'id': obj_id}).first()
         return None if row is None else dict(row.body)
 
-    def find(self, kind, token=None, parent=None, tagged=None, **fields):
-        """Bodies of the objects of a kind whose token, parent, tags and body fields match.
+    def find(self, kind, parent=None, tagged=None, **fields):
+        """Bodies of the objects of a kind whose parent, tags and body fields match.
 
         ``tagged`` is Neutron's tag filter: ``{'all': [...], 'any': [...], 'not_all': [...],
         'not_any': [...]}`` (``tags``, ``tags-any``, ``not-tags``, ``not-tags-any``), any key
         left out.
         """
-        params = {'kind': kind, 'token': token, 'parent': parent}
+        params = {'kind': kind, 'parent': parent}
         params.update(('f_%s' % key, value) for key, value in fields.items())
         shape = tuple(sorted((key, value is None) for key, value in fields.items()))
-        query = _find_query(token is not None, parent is not None, shape)
+        query = _find_query(parent is not None, shape)
         if tagged:
             query = query.where(*_tag_clauses(kind, tagged))
         return [dict(row.body) for row in self.connection.execute(query, params)]
@@ -192,12 +190,6 @@ class Tx:
         return self.connection.execute(
             sa.select(sa.func.count()).select_from(objects).where(
                 objects.c.kind == kind)).scalar_one()
-
-    def token_of(self, kind, obj_id):
-        """The idempotency token an object was created with, or None."""
-        return self.connection.execute(
-            sa.select(objects.c.token).where(objects.c.kind == kind,
-                                             objects.c.id == obj_id)).scalar()
 
     def insert(self, kind, body, token=None, parent=None, audited=True):
         """Store a new object (its id is made when the body has none) and audit its creation.

@@ -52,7 +52,7 @@ def test_tag_and_field_filters_read_indexes(tmp_path):
     plan = _plan(store, *storage._tag_clauses('ports', {'all': ['htf-x']}))
     assert 'ix_tags_kind_tag' in plan or 'sqlite_autoindex_tags' in plan, plan
     for key in ('network_id', 'device_id'):
-        query = storage._find_query(False, False, ((key, False),))
+        query = storage._find_query(False, ((key, False),))
         with store.engine.connect() as connection:
             plan = ' '.join(str(row[-1]) for row in connection.execute(
                 sa.text('EXPLAIN QUERY PLAN %s' % query), {'kind': 'ports', 'f_' + key: 'x'}))
