@@ -20,7 +20,9 @@ Admin endpoints (JSON; errors ``{"error": {"code", "message"}}``)::
                                           created_at, deleted_at, deleted_by; and a summary
   GET    /admin/faults                    effective defaults and per-operation settings
   PUT    /admin/faults                    {"OP": {settings} | null, ...}; DELETE resets all
-  GET    /admin/quotas, PUT /admin/quotas {"KIND": limit (-1 or null: unlimited)} (403 beyond)
+  GET    /admin/quotas, PUT /admin/quotas {"KIND": limit (-1 or null: unlimited)}; a create
+                                          beyond gets the service's own refusal (Nova 403,
+                                          Neutron 409 OverQuota, Cinder 413)
   GET    /admin/calls                     {"OP": number of calls} since the server started
   GET    /admin/KIND/ID                   the stored object, private fields included
   PATCH  /admin/KIND/ID                   drift: change fields behind the engine's back
