@@ -25,6 +25,7 @@ from heat_taskflow.resources import base, cloud
 from heat_taskflow.resources.exceptions import ResourceFailure
 from heat_taskflow.resources.properties import Schema
 from heat_taskflow.resources.types.openstack import common
+from heat_taskflow.template import constraints as constr
 
 ATTACHED_KEY = 'attached'
 ATTACH_ERRORS = ('error', 'error_attaching', 'error_detaching')
@@ -40,7 +41,8 @@ class VolumeAttachment(common.CloudResource):
         'instance_uuid': Schema(Schema.STRING, 'The ID of the server to which the volume '
                                 'attaches.', required=True, update_allowed=True),
         'volume_id': Schema(Schema.STRING, 'The ID of the volume to be attached.',
-                            required=True, update_allowed=True),
+                            required=True, update_allowed=True,
+                            constraints=[constr.CustomConstraint('cinder.volume')]),
         'mountpoint': Schema(Schema.STRING, 'The location where the volume is exposed on the '
                              'instance.', update_allowed=True),
     }
