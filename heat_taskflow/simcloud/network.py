@@ -444,7 +444,9 @@ class Ports(NeutronKind):
         return out
 
     def delete(self, op, body):
-        if body.get('device_owner') == ROUTER_INTERFACE:
+        # Neutron refuses while the router exists; a port its router left behind can go.
+        if (body.get('device_owner') == ROUTER_INTERFACE
+                and op.tx.get('routers', body.get('device_id') or '') is not None):
             raise in_use('ServicePortInUse', 'Port %s cannot be deleted directly via the port '
                          'API: has device owner %s.' % (body['id'], ROUTER_INTERFACE))
         for fip in op.tx.find('floatingips', port_id=body['id']):

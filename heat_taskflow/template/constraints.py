@@ -302,7 +302,7 @@ class CustomConstraint(Constraint):
         return get_custom_constraint(self.name) is not None
 
     def applies_to_default(self):
-        """Heat does not run custom constraints on parameter defaults."""
+        """Heat does not run custom constraints on a template's own parameter defaults."""
         return False
 
     def _violation(self, value, param_type):

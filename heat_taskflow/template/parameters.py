@@ -251,7 +251,10 @@ class Parameters(collections.abc.Mapping):
                 self._values[name] = schema.check(raw)
                 continue
             if defaults.get(name) is not None:
-                self._values[name] = schema.check(defaults[name], is_default=True)
+                # The environment's parameter_defaults are the user's values: every
+                # constraint applies, custom ones included (only the template's own
+                # default is spared those, as in Heat).
+                self._values[name] = schema.check(defaults[name])
                 continue
             if schema.default is None:
                 raise TemplateError("parameter '%s': no value given and it has no default"

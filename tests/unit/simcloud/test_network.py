@@ -92,6 +92,18 @@ def test_router_interfaces_and_floating_ips(conn, net):
     conn.network.delete_router(router)
 
 
+def test_an_interface_port_is_deleted_directly_only_once_its_router_is_gone(conn, net,
+                                                                           http):
+    # Neutron's prevent_l3_port_deletion: refused while the router exists.
+    router = conn.network.create_router(name='r')
+    port_id = conn.network.add_interface_to_router(router, subnet_id=net[1].id)['port_id']
+    with pytest.raises(sdk_exc.ConflictException, match='cannot be deleted directly'):
+        conn.network.delete_port(port_id)
+    assert http('DELETE', '/admin/routers/%s' % router.id)[0] == 204
+    conn.network.delete_port(port_id)
+    assert conn.network.find_port(port_id) is None
+
+
 def test_security_groups_have_egress_rules_and_refuse_duplicates(conn):
     group = conn.network.create_security_group(name='web', tags=['htf-sg'])
     assert sorted((r['direction'], r['ethertype']) for r in group.security_group_rules) == [

@@ -232,6 +232,20 @@ def test_custom_constraint_not_applied_to_default():
         constraints.unregister_custom_constraint('test.never')
 
 
+def test_custom_constraint_applies_to_the_environments_parameter_defaults():
+    # parameter_defaults are the user's values, not the template's default.
+    constraints.register_custom_constraint('test.never', lambda v: False)
+    try:
+        data = {'type': 'string', 'default': 'd',
+                'constraints': [{'custom_constraint': 'test.never'}]}
+        s = ParamSchema.from_dict('p', data, V)
+        with pytest.raises(TemplateError, match="parameter 'p': 'env' is not valid for "
+                                                "test.never"):
+            Parameters({'p': s}, defaults={'p': 'env'})
+    finally:
+        constraints.unregister_custom_constraint('test.never')
+
+
 def test_custom_constraint_entry_points_are_loaded_lazily(monkeypatch):
     class FakeExt:
         name = 'test.ep'

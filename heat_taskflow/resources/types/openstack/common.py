@@ -13,10 +13,11 @@ name, as the subclass decides):
 
 The physical id is recorded as soon as the create answers; the object is then polled to
 ``ready_status`` (a failed status fails the resource with the object's fault, and so does
-the stack operation's deadline). Delete of something gone succeeds; a delete with a token and
-no physical id (the crash came between the create call and ``set_physical_id``) finds the
-object by its token. Cloud errors become ``ResourceFailure`` naming the resource, the action
-and the cloud's message.
+the stack operation's deadline, or ``MAX_WAIT`` seconds when there is none: no wait is
+endless). Delete of something gone succeeds; a delete with a token and no physical id (the
+crash came between the create call and ``set_physical_id``) finds the object by its token.
+Cloud errors become ``ResourceFailure`` naming the resource, the action and the cloud's
+message.
 
 ``lookup(conn, kind, name_or_id)`` resolves referenced objects (flavors, images, networks,
 ...) by name or id; flavors and images are cached per connection for ``LOOKUP_TTL`` seconds.
@@ -36,6 +37,7 @@ from heat_taskflow.resources.exceptions import ResourceCheckFailed, ResourceFail
 TOKEN_KEY = 'intent_token'
 TOKEN_PREFIX = 'htf-'
 LOOKUP_TTL = 60.0
+MAX_WAIT = 3600.0     # seconds a wait may last when the operation has no deadline
 _HEX32 = re.compile(r'^[0-9a-f]{32}$')
 
 
@@ -148,6 +150,7 @@ class CloudResource(base.Resource):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._obj = None
+        self._wait_started = {}     # action -> self.now() at its first unfinished poll
 
     # -- what subclasses provide -----------------------------------------------------------
 
@@ -291,6 +294,14 @@ class CloudResource(base.Resource):
             raise ResourceFailure(self.name, '%s %s still in status %s when the stack '
                                   'operation timed out' % (self.kind, self.physical_id, status),
                                   action)
+        if left is None:
+            # No deadline (a plugin driven outside a stack operation): no wait is endless.
+            waited = self.now() - self._wait_started.setdefault(action, self.now())
+            if waited >= MAX_WAIT:
+                raise ResourceFailure(self.name, '%s %s still in status %s after %d s (the '
+                                      'operation has no deadline; waits end after %d s)'
+                                      % (self.kind, self.physical_id, status, waited,
+                                         MAX_WAIT), action)
 
     # -- update ----------------------------------------------------------------------------
 

@@ -40,7 +40,8 @@ class Port(neutron.NeutronResource):
 
     properties_schema = {
         'network': Schema(Schema.STRING, 'Network this port belongs to (name or id).',
-                          required=True),
+                          required=True,
+                          constraints=[constr.CustomConstraint('neutron.network')]),
         'name': Schema(Schema.STRING, 'A symbolic name for this port.', update_allowed=True),
         'fixed_ips': Schema(
             Schema.LIST, 'Desired IPs for this port.', update_allowed=True,

@@ -7,10 +7,14 @@ The physical id is Heat's: ``ROUTER_ID:subnet_id=SUBNET_ID`` or ``ROUTER_ID:port
 Intent token: none is carried; Neutron refuses a second interface of a router on the same
 subnet, and a re-run looks the interface up first: the router's ports
 (``GET /v2.0/ports?device_id=ROUTER``) with an address in the subnet, or the given port on
-the router. Delete removes the interface (an interface or router already gone is fine).
+the router. Delete removes the interface (an interface already gone is fine); when the
+router itself is gone (deleted behind the engine's back), the interface port it may have
+left is deleted directly, so the delete ends and the subnet can go.
 Implicit dependencies (Heat's): the Subnet of the stack that a literal ``subnet`` names (a
 reference is an explicit one already).
 """
+
+from openstack import exceptions as sdk_exc
 
 from heat_taskflow.resources import base, cloud
 from heat_taskflow.resources.properties import Schema
@@ -95,7 +99,23 @@ class RouterInterface(common.CloudResource):
 
     def delete_object(self, physical_id):
         router, key, value = parse_id(physical_id)
-        self.conn.network.remove_interface_from_router(router, **{key[:-3]: value})
+        try:
+            self.conn.network.remove_interface_from_router(router, **{key[:-3]: value})
+        except sdk_exc.NotFoundException:
+            if self.conn.network.find_router(router) is not None:
+                raise
+            self._delete_orphan(router, key, value)
+
+    def _delete_orphan(self, router_id, key, value):
+        """The router is gone (removed behind the engine's back) and may have left its
+        interface port: delete it, as Neutron lets one do once the router is gone (a port
+        left on the subnet would keep the subnet from being deleted)."""
+        try:
+            port = self._port(router_id, key, value)
+        except sdk_exc.NotFoundException:
+            return
+        if port is not None:
+            self.conn.network.delete_port(port.id)
 
     def drift(self, obj):
         with self.failing(base.CHECK):

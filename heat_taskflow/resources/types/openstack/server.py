@@ -104,7 +104,8 @@ class Server(common.CloudResource):
     properties_schema = {
         'name': Schema(Schema.STRING, 'Server name.', update_allowed=True),
         'image': Schema(Schema.STRING, 'The ID or name of the image to boot with.',
-                        update_allowed=True),
+                        update_allowed=True,
+                        constraints=[constr.CustomConstraint('glance.image')]),
         'image_update_policy': Schema(
             Schema.STRING, 'Policy on how to apply an image-id update; either by requesting a '
             'server rebuild or by replacing the entire server.', default='REBUILD',
@@ -113,12 +114,14 @@ class Server(common.CloudResource):
         'block_device_mapping_v2': Schema(Schema.LIST, 'Block device mappings v2 for this '
                                           'server.', schema=_BDM_V2),
         'flavor': Schema(Schema.STRING, 'The ID or name of the flavor to boot onto.',
-                         required=True, update_allowed=True),
+                         required=True, update_allowed=True,
+                         constraints=[constr.CustomConstraint('nova.flavor')]),
         'flavor_update_policy': Schema(
             Schema.STRING, 'Policy on how to apply a flavor update; either by requesting a '
             'server resize or by replacing the entire server.', default='RESIZE',
             update_allowed=True, constraints=[constr.AllowedValues(['RESIZE', 'REPLACE'])]),
-        'key_name': Schema(Schema.STRING, 'Name of keypair to inject into the server.'),
+        'key_name': Schema(Schema.STRING, 'Name of keypair to inject into the server.',
+                           constraints=[constr.CustomConstraint('nova.keypair')]),
         'availability_zone': Schema(Schema.STRING, 'Name of the availability zone for server '
                                     'placement.'),
         'security_groups': Schema(Schema.LIST, 'List of security group names or IDs.',

@@ -43,7 +43,8 @@ class Subnet(neutron.NeutronResource):
 
     properties_schema = {
         'network': Schema(Schema.STRING, 'The ID or name of the attached network.',
-                          required=True),
+                          required=True,
+                          constraints=[constr.CustomConstraint('neutron.network')]),
         'cidr': Schema(Schema.STRING, 'The CIDR (required unless subnetpool is given).'),
         'subnetpool': Schema(Schema.STRING, 'The name or ID of the subnet pool to allocate '
                              'the CIDR from.'),

@@ -3,8 +3,11 @@
 Heat's properties: instance_uuid (the server's id), volume_id, mountpoint (all updatable:
 an update detaches and attaches again, as Heat does). Attached with Nova's
 ``os-volume_attachments``; the physical id is Nova's attachment id, which is the volume's
-id, as in Heat. Create waits for the volume to be ``in-use``; delete detaches and waits for
-it to be ``available`` again (a volume or attachment already gone is fine).
+id, as in Heat. Create waits for the volume to be ``in-use`` (a volume that vanishes fails
+it); delete detaches and waits until Cinder no longer shows the volume attached to the
+server (available, or in-use for another server only, as Heat checks). A volume, attachment
+or server already gone is fine: a server removed behind the engine's back may leave its
+volume in-use for ever, and the delete must not wait for that.
 
 No token is carried: Nova keeps one attachment per (server, volume), so a re-run (or a retry
 after a lost answer) looks for the server's attachment of the volume and adopts it; a first
@@ -22,6 +25,7 @@ from heat_taskflow.resources import base, cloud
 from heat_taskflow.resources.exceptions import ResourceFailure
 from heat_taskflow.resources.properties import Schema
 from heat_taskflow.resources.types.openstack import common
+from heat_taskflow.template import constraints as constr
 
 ATTACHED_KEY = 'attached'
 ATTACH_ERRORS = ('error', 'error_attaching', 'error_detaching')
@@ -37,7 +41,8 @@ class VolumeAttachment(common.CloudResource):
         'instance_uuid': Schema(Schema.STRING, 'The ID of the server to which the volume '
                                 'attaches.', required=True, update_allowed=True),
         'volume_id': Schema(Schema.STRING, 'The ID of the volume to be attached.',
-                            required=True, update_allowed=True),
+                            required=True, update_allowed=True,
+                            constraints=[constr.CustomConstraint('cinder.volume')]),
         'mountpoint': Schema(Schema.STRING, 'The location where the volume is exposed on the '
                              'instance.', update_allowed=True),
     }
@@ -93,55 +98,80 @@ class VolumeAttachment(common.CloudResource):
 
     # -- waits on the volume ---------------------------------------------------------------
 
-    def _volume_reached(self, action, volume_id, status):
-        """Whether the volume is in ``status`` (True when it is gone and ``status`` is
-        available); an error status fails."""
+    def _volume(self, action, volume_id):
+        """The volume, or None when it is gone; an error status fails."""
         with self.failing(action):
             try:
                 volume = cloud.call(self.conn.block_storage.get_volume, volume_id)
             except cloud.NotFound:
-                return status == 'available'
+                return None
         if volume.status in ATTACH_ERRORS:
             raise ResourceFailure(self.name, 'volume %s went to status %s while it was %s'
-                                  % (volume_id, volume.status, 'attached' if status == 'in-use'
-                                     else 'detached'), action)
-        if volume.status == status:
+                                  % (volume_id, volume.status, 'detached'
+                                     if action == base.DELETE else 'attached'), action)
+        return volume
+
+    def _in_use(self, action, volume_id):
+        """Whether the volume is in-use (a volume gone fails: it never will be)."""
+        volume = self._volume(action, volume_id)
+        if volume is None:
+            raise ResourceFailure(self.name, 'volume %s vanished while it was attached'
+                                  % volume_id, action)
+        if volume.status == 'in-use':
             return True
+        self._check_deadline(action, volume.status)
+        return False
+
+    def _detached(self, action, volume_id, server_id):
+        """Whether Cinder has finished detaching the volume from the server: it is gone,
+        available, or no longer lists the server (Heat's test: it may stay in-use for
+        another server), or the server is gone (a server removed behind the engine's back
+        leaves its volumes in-use, and nothing will ever detach them)."""
+        volume = self._volume(action, volume_id)
+        if volume is None or volume.status == 'available':
+            return True
+        if server_id not in {a.get('server_id') for a in volume.attachments or ()}:
+            return True
+        with self.failing(action):
+            if cloud.call(self.conn.compute.find_server, server_id) is None:
+                return True
         self._check_deadline(action, volume.status)
         return False
 
     def check_create_complete(self, cookie):
         """The volume is in-use."""
-        return self._volume_reached(base.CREATE, self.attached()['volume'], 'in-use')
+        return self._in_use(base.CREATE, self.attached()['volume'])
 
     def check_delete_complete(self, cookie):
-        """The attachment is gone and the volume available again."""
+        """The attachment is gone and Cinder shows the volume detached from the server."""
         if not super().check_delete_complete(cookie):
             return False
         if not cookie or not cookie['ids']:
             return True
-        return self._volume_reached(base.DELETE, self.attached()['volume'], 'available')
+        old = self.attached()
+        return self._detached(base.DELETE, old['volume'], old['server'])
 
     # -- update ----------------------------------------------------------------------------
 
     def handle_update(self, new_properties, prop_diff):
         """Detach what is attached when it is not what is wanted; check_update_complete
-        attaches the new one once the old volume is available."""
+        attaches the new one once the old volume is detached."""
         old = self.attached()
         if old == self.wanted() or self.physical_id is None:
-            return {'detached': old['volume']}
+            return {'detached': old}
         with self.failing(base.UPDATE):
             try:
                 cloud.call(self.conn.compute.delete_volume_attachment, old['server'],
                                   self.physical_id)
             except cloud.NotFound:
                 pass
-        return {'detached': old['volume']}
+        return {'detached': old}
 
     def check_update_complete(self, cookie):
         want = self.wanted()
         if self.data_get(ATTACHED_KEY) != want:
-            if not self._volume_reached(base.UPDATE, cookie['detached'], 'available'):
+            old = cookie['detached']
+            if not self._detached(base.UPDATE, old['volume'], old['server']):
                 return False
             self._attach_once(want, base.UPDATE)
             return False
@@ -149,7 +179,7 @@ class VolumeAttachment(common.CloudResource):
             # A re-run after the record and before the attach was made.
             self._attach_once(want, base.UPDATE)
             return False
-        return self._volume_reached(base.UPDATE, want['volume'], 'in-use')
+        return self._in_use(base.UPDATE, want['volume'])
 
     # -- check -----------------------------------------------------------------------------
 

@@ -141,6 +141,21 @@ def test_a_server_still_building_at_the_deadline_fails(client):
     run_delete(res)
 
 
+def test_without_a_deadline_a_wait_still_ends(client):
+    # A server that never leaves BUILD, polled with no stack deadline: MAX_WAIT ends it.
+    client.faults(**{'servers.create': {'build_time': 30}})
+    ctx = new_ctx()
+    res = make(ctx)
+    res.handle_create()
+    assert res.check_create_complete(None) is False
+    ctx.advance(common.MAX_WAIT - 1)
+    assert res.check_create_complete(None) is False
+    ctx.advance(1)
+    with pytest.raises(ResourceFailure, match='still in status BUILD after 3600 s'):
+        res.check_create_complete(None)
+    run_delete(res)
+
+
 def test_delete_without_a_physical_id_finds_the_server_by_token(client):
     ctx = new_ctx()
     run_create(make(ctx))

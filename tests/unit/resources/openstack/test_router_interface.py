@@ -51,3 +51,18 @@ def test_exactly_one_of_subnet_and_port(client):
         plugin('OS::Neutron::RouterInterface', {'router': 'r'})
     with pytest.raises(Exception, match='exactly one'):
         plugin('OS::Neutron::RouterInterface', {'router': 'r', 'subnet': 's', 'port': 'p'})
+
+
+@pytest.mark.parametrize('by', ['subnet', 'port'])
+def test_delete_ends_when_the_router_was_removed_behind_the_engines_back(client, conn, by):
+    # An admin delete of the router leaves its interface port: the delete removes that
+    # port itself (else it would wait for it forever, and the subnet could not go).
+    topology = make_topology()
+    ref = topology['subnet'] if by == 'subnet' else conn.network.create_port(
+        network_id=topology['net']).id
+    iface = create('OS::Neutron::RouterInterface', {'router': topology['router'], by: ref})
+    [port] = _interfaces(conn, topology['router'])
+    client.admin('DELETE', 'routers/%s' % topology['router'])
+    delete(iface)
+    assert conn.network.find_port(port.id) is None
+    conn.network.delete_subnet(topology['subnet'])

@@ -48,9 +48,16 @@ def test_network_by_name_and_no_gateway(client, conn):
     delete(subnet)
 
 
-def test_a_cidr_or_a_subnet_pool_is_required(client):
+def test_a_cidr_or_a_subnet_pool_is_required(network):
+    # (A network of the cloud: the network property's neutron.network constraint asks.)
     with pytest.raises(Exception, match='cidr'):
-        plugin('OS::Neutron::Subnet', {'network': 'n'})
+        plugin('OS::Neutron::Subnet', {'network': network['net']})
+
+
+def test_a_network_the_cloud_does_not_have_is_refused_at_validation(client):
+    with pytest.raises(Exception, match="property 'network': \"n\" does not validate "
+                                        'neutron.network: the cloud has no network "n"'):
+        plugin('OS::Neutron::Subnet', {'network': 'n', 'cidr': next_cidr()})
 
 
 def test_a_lost_create_answer_is_adopted(client):

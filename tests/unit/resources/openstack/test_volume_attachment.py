@@ -87,3 +87,27 @@ def test_attaching_a_volume_in_use_fails_with_the_clouds_message(server_and_volu
     with pytest.raises(ResourceFailure, match='already attached'):
         plugin('OS::Cinder::VolumeAttachment', props).handle_create()
     delete(att)
+
+
+def test_delete_ends_when_the_server_was_removed_behind_the_engines_back(client, conn,
+                                                                         server_and_volumes):
+    # An admin delete of the server leaves the volume in-use, attached to a server that no
+    # longer exists: nothing will ever make it available, and the delete must not wait.
+    server, (vol, _) = server_and_volumes
+    att = create('OS::Cinder::VolumeAttachment', {'instance_uuid': server, 'volume_id': vol})
+    [attachment] = conn.block_storage.get_volume(vol).attachments
+    client.admin('DELETE', 'servers/%s' % server)
+    assert _status(conn, vol) == 'in-use'
+    delete(att)
+    # Clean the drift up, so that the fixture can delete the volume.
+    client.admin('DELETE', 'volume_attachments/%s' % attachment['attachment_id'])
+    client.admin('PATCH', 'volumes/%s' % vol, {'status': 'available'})
+
+
+def test_a_volume_removed_while_it_is_attached_fails_the_create(client, server_and_volumes):
+    server, (_, vol) = server_and_volumes
+    att = plugin('OS::Cinder::VolumeAttachment', {'instance_uuid': server, 'volume_id': vol})
+    att.handle_create()
+    client.admin('DELETE', 'volumes/%s' % vol)
+    with pytest.raises(ResourceFailure, match='volume %s vanished' % vol):
+        att.check_create_complete(None)
