@@ -20,6 +20,7 @@ import threading
 import time
 import types
 import urllib.parse
+import urllib.request
 
 import keystoneauth1.exceptions as ksa_exc
 import openstack
@@ -27,6 +28,7 @@ import openstack.config
 import openstack.exceptions as sdk_exc
 import tenacity
 from keystoneauth1 import session as ksa_session
+from requests import utils as requests_utils
 
 from heat_taskflow.resources.cloud.base import (  # noqa: F401 - the public names
     BadRequest,
@@ -93,7 +95,41 @@ def _make(group):
                                               pool_maxsize=group.pool_size)
     for scheme in ('http://', 'https://'):
         session.session.mount(scheme, adapter)
+    _environment_once(session.session)
     return conn
+
+
+def _environment_once(http):
+    """Read the proxy and CA bundle variables once, now, not on every request.
+
+    With ``trust_env`` requests reads them (and ``~/.netrc``) again for each call; here
+    ``HTTP(S)_PROXY``/``NO_PROXY`` as they are when the Connection is made decide once per
+    host, and ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` once. ``~/.netrc`` is not read: the
+    cloud is authenticated by keystoneauth's token."""
+    env_proxies = {k: v for k, v in urllib.request.getproxies().items() if k != 'no'}
+    no_proxy = os.environ.get('no_proxy') or os.environ.get('NO_PROXY')
+    ca_bundle = os.environ.get('REQUESTS_CA_BUNDLE') or os.environ.get('CURL_CA_BUNDLE')
+    by_host = {}
+    merge = http.merge_environment_settings
+
+    def host_proxies(url):
+        key = urllib.parse.urlsplit(url)[:2]
+        found = by_host.get(key)
+        if found is None:
+            bypass = not env_proxies or requests_utils.should_bypass_proxies(url, no_proxy)
+            found = by_host[key] = {} if bypass else env_proxies
+        return found
+
+    def merge_once(url, proxies, stream, verify, cert):
+        proxies = dict(proxies or {})
+        for k, v in host_proxies(url).items():
+            proxies.setdefault(k, v)
+        if ca_bundle and (verify is True or verify is None):
+            verify = ca_bundle
+        return merge(url, proxies, stream, verify, cert)
+
+    http.trust_env = False
+    http.merge_environment_settings = merge_once
 
 
 def connection(conf=None):

@@ -19,7 +19,11 @@ object by its token. Cloud errors become ``ResourceFailure`` naming the resource
 and the cloud's message.
 
 ``lookup(conn, kind, name_or_id)`` resolves referenced objects (flavors, images, networks,
-...) by name or id; flavors and images are cached per connection for ``LOOKUP_TTL`` seconds.
+...) by name or id; flavors and images are cached per connection for ``LOOKUP_TTL`` seconds,
+and networks, subnets and security groups given by id for ``ID_LOOKUP_TTL`` seconds (every
+port and server of a stack names the same ones, and an id never names another object;
+callers read ids and fields fixed at creation, and a Port's ``subnets`` attribute may show
+a subnet as it was up to that long ago).
 """
 
 import contextlib
@@ -30,12 +34,15 @@ import threading
 import time
 import weakref
 
+from openstack.compute.v2 import server as sdk_server
+
 from heat_taskflow.resources import base, cloud
 from heat_taskflow.resources.exceptions import ResourceCheckFailed, ResourceFailure
 
 TOKEN_KEY = 'intent_token'
 TOKEN_PREFIX = 'htf-'
 LOOKUP_TTL = 60.0
+ID_LOOKUP_TTL = 10.0
 _HEX32 = re.compile(r'^[0-9a-f]{32}$')
 
 
@@ -73,6 +80,7 @@ _FINDERS = {
 
 LOOKUP_KINDS = tuple(_FINDERS)
 CACHED_KINDS = ('flavor', 'image')
+ID_CACHED_KINDS = ('network', 'subnet', 'security_group')
 
 _cache_lock = threading.Lock()
 _caches = weakref.WeakKeyDictionary()     # Connection -> {(kind, name_or_id): (expiry, obj)}
@@ -98,7 +106,7 @@ def lookup(conn, kind, name_or_id):
     if kind not in LOOKUP_KINDS:
         raise ValueError('cannot look up a %s; kinds: %s' % (kind, ', '.join(LOOKUP_KINDS)))
     key = (kind, name_or_id)
-    if kind in CACHED_KINDS:
+    if kind in CACHED_KINDS or kind in ID_CACHED_KINDS:
         obj = _cached(conn, key)
         if obj is not None:
             return obj
@@ -108,15 +116,28 @@ def lookup(conn, kind, name_or_id):
         raise cloud.NotFound('%s "%s" could not be found' % (kind.replace('_', ' '), name_or_id),
                              404, 'NotFound') from None
     if kind in CACHED_KINDS:
-        with _cache_lock:
-            _caches.setdefault(conn, {})[key] = (time.monotonic() + LOOKUP_TTL, obj)
+        remember_lookup(conn, kind, name_or_id, obj, LOOKUP_TTL)
+    elif kind in ID_CACHED_KINDS and field(obj, 'id') == name_or_id:
+        remember_lookup(conn, kind, name_or_id, obj, ID_LOOKUP_TTL)
     return obj
+
+
+def remember_lookup(conn, kind, name_or_id, obj, ttl):
+    """Keep ``obj`` as what ``lookup(conn, kind, name_or_id)`` answers for ``ttl`` seconds."""
+    with _cache_lock:
+        _caches.setdefault(conn, {})[(kind, name_or_id)] = (time.monotonic() + ttl, obj)
 
 
 def forget_lookups():
     """Empty the flavor and image cache (tests)."""
     with _cache_lock:
         _caches.clear()
+
+
+def server_ref(server_id):
+    """A Server handle for a compute proxy call (no request): given a bare id, openstacksdk's
+    volume attachment calls GET the server first to guess the order of their arguments."""
+    return sdk_server.Server.existing(id=server_id)
 
 
 def field(obj, name):

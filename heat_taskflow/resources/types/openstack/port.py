@@ -151,7 +151,8 @@ class Port(neutron.NeutronResource):
         out = []
         for ip in obj.fixed_ips or []:
             try:
-                subnet = cloud.call(self.conn.network.get_subnet, ip['subnet_id'])
+                # By id: the subnet the create looked up is still known (common.lookup).
+                subnet = common.lookup(self.conn, 'subnet', ip['subnet_id'])
             except cloud.NotFound:
                 continue
             out.append(neutron.heat_fields(subnet))

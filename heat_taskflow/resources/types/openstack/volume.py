@@ -210,7 +210,8 @@ class Volume(common.CloudResource):
                                 for a in volume.attachments or []]
                     self.data_set(REATTACH_KEY, reattach)
                 for where in reattach:
-                    compute.delete_volume_attachment(where['server'], volume.id)
+                    compute.delete_volume_attachment(common.server_ref(where['server']),
+                                                    volume.id)
             return False
         if reattach:
             if volume.status == 'available':

@@ -89,7 +89,8 @@ class VolumeAttachment(common.CloudResource):
         return self.conn.compute.get_volume_attachment(self.attached()['server'], physical_id)
 
     def delete_object(self, physical_id):
-        self.conn.compute.delete_volume_attachment(self.attached()['server'], physical_id)
+        self.conn.compute.delete_volume_attachment(common.server_ref(self.attached()['server']),
+                                                   physical_id)
 
     # -- waits on the volume ---------------------------------------------------------------
 
@@ -132,8 +133,8 @@ class VolumeAttachment(common.CloudResource):
             return {'detached': old['volume']}
         with self.failing(base.UPDATE):
             try:
-                cloud.call(self.conn.compute.delete_volume_attachment, old['server'],
-                                  self.physical_id)
+                cloud.call(self.conn.compute.delete_volume_attachment,
+                           common.server_ref(old['server']), self.physical_id)
             except cloud.NotFound:
                 pass
         return {'detached': old['volume']}
