@@ -96,7 +96,36 @@ def _make(group):
     for scheme in ('http://', 'https://'):
         session.session.mount(scheme, adapter)
     _environment_once(session.session)
+    _access_without_lock(session.auth)
     return conn
+
+
+def _access_without_lock(auth):
+    """Answer keystoneauth's ``get_access`` without its lock while the token is fresh.
+
+    keystoneauth takes the plugin's lock and checks the token's expiry each time it is
+    asked for the token, the project or an endpoint: about seven times per request, and
+    openstacksdk's resources ask again for their location. With a hundred actions on one
+    Connection the threads queue on that lock. Until ``MIN_TOKEN_LIFE_SECONDS`` (plus a
+    minute) before the token expires, the token keystoneauth gave last is returned as is;
+    after that, or once keystoneauth drops it (``invalidate`` after a 401), its own
+    ``get_access`` runs again (and re-authenticates when it must)."""
+    if auth is None or not hasattr(auth, 'get_access') or not hasattr(auth, 'auth_ref'):
+        return
+    locked = auth.get_access
+    known = [(None, 0.0)]     # (the AccessInfo, time.time() until which it is used as is)
+
+    def get_access(session, **kwargs):
+        ref, until = known[0]
+        if ref is not None and ref is auth.auth_ref and time.time() < until:
+            return ref
+        ref = locked(session, **kwargs)
+        expires = getattr(ref, 'expires', None)
+        margin = getattr(auth, 'MIN_TOKEN_LIFE_SECONDS', 120) + 60
+        known[0] = (ref, expires.timestamp() - margin if expires is not None else 0.0)
+        return ref
+
+    auth.get_access = get_access
 
 
 def _environment_once(http):

@@ -17,6 +17,7 @@ mountpoint when one was given.
 """
 
 from openstack import exceptions as sdk_exc
+from openstack.block_storage.v3 import volume as sdk_volume
 
 from heat_taskflow.resources import base, cloud
 from heat_taskflow.resources.exceptions import ResourceFailure
@@ -99,16 +100,17 @@ class VolumeAttachment(common.CloudResource):
         available); an error status fails."""
         with self.failing(action):
             try:
-                volume = cloud.call(self.conn.block_storage.get_volume, volume_id)
+                volume = cloud.call(common.raw_get, self.conn.block_storage, sdk_volume.Volume,
+                                    volume_id)
             except cloud.NotFound:
                 return status == 'available'
-        if volume.status in ATTACH_ERRORS:
+        if volume['status'] in ATTACH_ERRORS:
             raise ResourceFailure(self.name, 'volume %s went to status %s while it was %s'
-                                  % (volume_id, volume.status, 'attached' if status == 'in-use'
-                                     else 'detached'), action)
-        if volume.status == status:
+                                  % (volume_id, volume['status'],
+                                     'attached' if status == 'in-use' else 'detached'), action)
+        if volume['status'] == status:
             return True
-        self._check_deadline(action, volume.status)
+        self._check_deadline(action, volume['status'])
         return False
 
     def check_create_complete(self, cookie):
