@@ -20,8 +20,9 @@ and the cloud's message.
 
 ``lookup(conn, kind, name_or_id)`` resolves referenced objects (flavors, images, networks,
 ...) by name or id; flavors and images are cached per connection for ``LOOKUP_TTL`` seconds,
-and networks, subnets and security groups given by id for ``ID_LOOKUP_TTL`` seconds (every
-port and server of a stack names the same ones, and an id never names another object;
+and networks, subnets, security groups and ports given by id for ``ID_LOOKUP_TTL`` seconds
+(every port and server of a stack names the same ones, a Port's create leaves its port there
+for the server that names it, and an id never names another object;
 callers read ids and fields fixed at creation, and a Port's ``subnets`` attribute may show
 a subnet as it was up to that long ago).
 """
@@ -81,7 +82,7 @@ _FINDERS = {
 
 LOOKUP_KINDS = tuple(_FINDERS)
 CACHED_KINDS = ('flavor', 'image')
-ID_CACHED_KINDS = ('network', 'subnet', 'security_group')
+ID_CACHED_KINDS = ('network', 'subnet', 'security_group', 'port')
 
 _cache_lock = threading.Lock()
 _caches = weakref.WeakKeyDictionary()     # Connection -> {(kind, name_or_id): (expiry, obj)}
@@ -177,6 +178,9 @@ class CloudResource(base.Resource):
     ready_status = None          # status the object reaches when created/updated, or None
     failed_statuses = ('ERROR', 'error')
     observed = {}
+    # True where the API deletes before it answers (Neutron): a delete that answered, or
+    # found nothing, leaves nothing to poll.
+    delete_is_final = False
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -364,11 +368,11 @@ class CloudResource(base.Resource):
                     cloud.call(self.delete_object, physical_id)
                 except cloud.NotFound:
                     pass
-        return {'ids': ids}
+        return {'ids': ids, 'wait': [] if self.delete_is_final else ids}
 
     def check_delete_complete(self, cookie):
         """True once none of the deleted objects can be found; a failed status raises."""
-        for physical_id in cookie['ids'] if cookie else ():
+        for physical_id in cookie.get('wait', cookie['ids']) if cookie else ():
             with self.failing(base.DELETE):
                 obj = self._get(physical_id, self.poll_object)
             if obj is None:

@@ -68,6 +68,7 @@ class NeutronResource(common.CloudResource):
 
     sdk_class = None
     attribute_names = ()
+    delete_is_final = True
     _fields_of = None     # (the observed object, its heat_fields): one to_dict per object
 
     def current_fields(self):

@@ -132,7 +132,10 @@ class Port(neutron.NeutronResource):
             del body['allowed_address_pairs']
         body['network_id'] = self.lookup('network', self.properties['network']).id
         body.setdefault('name', self.physical_resource_name())
-        return self.create_tagged(body, token)
+        port = self.create_tagged(body, token)
+        # The server on this port looks it up by id next: no need to ask the cloud again.
+        common.remember_lookup(self.conn, 'port', port.id, port, common.ID_LOOKUP_TTL)
+        return port
 
     def update_object(self, prop_diff):
         body = self._fields(prop_diff, base.UPDATE)
