@@ -20,7 +20,12 @@ Cloud errors become ``ResourceFailure`` naming the resource, the action and the 
 message.
 
 ``lookup(conn, kind, name_or_id)`` resolves referenced objects (flavors, images, networks,
-...) by name or id; flavors and images are cached per connection for ``LOOKUP_TTL`` seconds.
+...) by name or id; flavors and images are cached per connection for ``LOOKUP_TTL`` seconds,
+and networks, subnets, security groups and ports given by id for ``ID_LOOKUP_TTL`` seconds
+(every port and server of a stack names the same ones, a Port's create leaves its port there
+for the server that names it, and an id never names another object;
+callers read ids and fields fixed at creation, and a Port's ``subnets`` attribute may show
+a subnet as it was up to that long ago).
 """
 
 import contextlib
@@ -31,12 +36,16 @@ import threading
 import time
 import weakref
 
+from openstack import exceptions as sdk_exc
+from openstack.compute.v2 import server as sdk_server
+
 from heat_taskflow.resources import base, cloud
 from heat_taskflow.resources.exceptions import ResourceCheckFailed, ResourceFailure
 
 TOKEN_KEY = 'intent_token'
 TOKEN_PREFIX = 'htf-'
 LOOKUP_TTL = 60.0
+ID_LOOKUP_TTL = 10.0
 MAX_WAIT = 3600.0     # seconds a wait may last when the operation has no deadline
 _HEX32 = re.compile(r'^[0-9a-f]{32}$')
 
@@ -75,6 +84,7 @@ _FINDERS = {
 
 LOOKUP_KINDS = tuple(_FINDERS)
 CACHED_KINDS = ('flavor', 'image')
+ID_CACHED_KINDS = ('network', 'subnet', 'security_group', 'port')
 
 _cache_lock = threading.Lock()
 _caches = weakref.WeakKeyDictionary()     # Connection -> {(kind, name_or_id): (expiry, obj)}
@@ -100,7 +110,7 @@ def lookup(conn, kind, name_or_id):
     if kind not in LOOKUP_KINDS:
         raise ValueError('cannot look up a %s; kinds: %s' % (kind, ', '.join(LOOKUP_KINDS)))
     key = (kind, name_or_id)
-    if kind in CACHED_KINDS:
+    if kind in CACHED_KINDS or kind in ID_CACHED_KINDS:
         obj = _cached(conn, key)
         if obj is not None:
             return obj
@@ -110,15 +120,39 @@ def lookup(conn, kind, name_or_id):
         raise cloud.NotFound('%s "%s" could not be found' % (kind.replace('_', ' '), name_or_id),
                              404, 'NotFound') from None
     if kind in CACHED_KINDS:
-        with _cache_lock:
-            _caches.setdefault(conn, {})[key] = (time.monotonic() + LOOKUP_TTL, obj)
+        remember_lookup(conn, kind, name_or_id, obj, LOOKUP_TTL)
+    elif kind in ID_CACHED_KINDS and field(obj, 'id') == name_or_id:
+        remember_lookup(conn, kind, name_or_id, obj, ID_LOOKUP_TTL)
     return obj
+
+
+def remember_lookup(conn, kind, name_or_id, obj, ttl):
+    """Keep ``obj`` as what ``lookup(conn, kind, name_or_id)`` answers for ``ttl`` seconds."""
+    with _cache_lock:
+        _caches.setdefault(conn, {})[(kind, name_or_id)] = (time.monotonic() + ttl, obj)
 
 
 def forget_lookups():
     """Empty the flavor and image cache (tests)."""
     with _cache_lock:
         _caches.clear()
+
+
+def raw_get(proxy, cls, obj_id):
+    """The object ``obj_id`` of the openstacksdk resource class ``cls`` as a plain dict of
+    the API's own fields (``GET base_path/ID`` at the microversion openstacksdk would use):
+    the polls' hot path, which builds no SDK resource (that costs several times the request).
+    A 404 raises openstacksdk's NotFoundException, as its own get does."""
+    resp = proxy.get('%s/%s' % (cls.base_path, obj_id), raise_exc=False,
+                     microversion=cls._get_microversion(proxy))
+    sdk_exc.raise_from_response(resp)
+    return resp.json()[cls.resource_key]
+
+
+def server_ref(server_id):
+    """A Server handle for a compute proxy call (no request): given a bare id, openstacksdk's
+    volume attachment calls GET the server first to guess the order of their arguments."""
+    return sdk_server.Server.existing(id=server_id)
 
 
 def field(obj, name):
@@ -146,6 +180,9 @@ class CloudResource(base.Resource):
     ready_status = None          # status the object reaches when created/updated, or None
     failed_statuses = ('ERROR', 'error')
     observed = {}
+    # True where the API deletes before it answers (Neutron): a delete that answered, or
+    # found nothing, leaves nothing to poll.
+    delete_is_final = False
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -172,6 +209,16 @@ class CloudResource(base.Resource):
 
     def update_object(self, prop_diff):
         """Change the object in place to the new ``self.properties`` (converges)."""
+
+    def poll_object(self, physical_id):
+        """The object as the status polls read it (None, or NotFound raised, when it does
+        not exist): ``get_object`` unless a subclass reads a plain dict (``raw_get``), which
+        ``status_of`` and ``fault_of`` then read too."""
+        return self.get_object(physical_id)
+
+    def adopt_polled(self, polled):
+        """The object for attributes from what ``poll_object`` read (the SDK resource)."""
+        return polled
 
     def physical_id_of(self, obj):
         """The physical id recorded for a created object (its ``id``)."""
@@ -215,9 +262,9 @@ class CloudResource(base.Resource):
         with self.failing(action):
             return lookup(self.conn, kind, name_or_id)
 
-    def _get(self, physical_id):
+    def _get(self, physical_id, read=None):
         try:
-            return cloud.call(self.get_object, physical_id)
+            return cloud.call(read or self.get_object, physical_id)
         except cloud.NotFound:
             return None
 
@@ -274,7 +321,7 @@ class CloudResource(base.Resource):
         if self.ready_status is None:
             return True
         with self.failing(action):
-            obj = self.observe()
+            obj = self._get(self.physical_id, self.poll_object)
         if obj is None:
             raise ResourceFailure(self.name, '%s %s vanished while %s was in progress'
                                   % (self.kind, self.physical_id, action.lower()), action)
@@ -284,6 +331,7 @@ class CloudResource(base.Resource):
                                   % (self.kind, self.physical_id, status,
                                      self.fault_of(obj) or 'the cloud gave no reason'), action)
         if status == self.ready_status:
+            self._obj = self.adopt_polled(obj)
             return True
         self._check_deadline(action, status)
         return False
@@ -331,13 +379,13 @@ class CloudResource(base.Resource):
                     cloud.call(self.delete_object, physical_id)
                 except cloud.NotFound:
                     pass
-        return {'ids': ids}
+        return {'ids': ids, 'wait': [] if self.delete_is_final else ids}
 
     def check_delete_complete(self, cookie):
         """True once none of the deleted objects can be found; a failed status raises."""
-        for physical_id in cookie['ids'] if cookie else ():
+        for physical_id in cookie.get('wait', cookie['ids']) if cookie else ():
             with self.failing(base.DELETE):
-                obj = self._get(physical_id)
+                obj = self._get(physical_id, self.poll_object)
             if obj is None:
                 continue
             status = self.status_of(obj)

@@ -68,6 +68,16 @@ class NeutronResource(common.CloudResource):
 
     sdk_class = None
     attribute_names = ()
+    delete_is_final = True
+    _fields_of = None     # (the observed object, its heat_fields): one to_dict per object
+
+    def current_fields(self):
+        """``heat_fields`` of ``self.current()``, made once per observed object (the
+        attributes ask for it one name at a time, and to_dict is costly)."""
+        obj = self.current()
+        if self._fields_of is None or self._fields_of[0] is not obj:
+            self._fields_of = (obj, heat_fields(obj))
+        return self._fields_of[1]
 
     def find_by_token(self, token):
         return find_tagged(self.conn, self.sdk_class, token)
@@ -96,12 +106,13 @@ class NeutronResource(common.CloudResource):
         return body
 
     def show(self):
-        return heat_fields(self.current())
+        fields = self.current_fields()
+        return dict(fields) if fields is not None else None
 
     def resolve_attribute(self, name):
         if name not in self.attribute_names:
             return None
-        fields = heat_fields(self.current())
+        fields = self.current_fields()
         if fields is None:
             return None
         if name == 'tags':

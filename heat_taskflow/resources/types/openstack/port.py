@@ -133,7 +133,10 @@ class Port(neutron.NeutronResource):
             del body['allowed_address_pairs']
         body['network_id'] = self.lookup('network', self.properties['network']).id
         body.setdefault('name', self.physical_resource_name())
-        return self.create_tagged(body, token)
+        port = self.create_tagged(body, token)
+        # The server on this port looks it up by id next: no need to ask the cloud again.
+        common.remember_lookup(self.conn, 'port', port.id, port, common.ID_LOOKUP_TTL)
+        return port
 
     def update_object(self, prop_diff):
         body = self._fields(prop_diff, base.UPDATE)
@@ -152,7 +155,8 @@ class Port(neutron.NeutronResource):
         out = []
         for ip in obj.fixed_ips or []:
             try:
-                subnet = cloud.call(self.conn.network.get_subnet, ip['subnet_id'])
+                # By id: the subnet the create looked up is still known (common.lookup).
+                subnet = common.lookup(self.conn, 'subnet', ip['subnet_id'])
             except cloud.NotFound:
                 continue
             out.append(neutron.heat_fields(subnet))

@@ -440,14 +440,22 @@ class Server(common.CloudResource):
     def delete_object(self, physical_id):
         self.conn.compute.delete_server(physical_id)
 
+    def poll_object(self, physical_id):
+        return common.raw_get(self.conn.compute, sdk_server.Server, physical_id)
+
+    def adopt_polled(self, polled):
+        return sdk_server.Server.existing(connection=self.conn, **polled)
+
     def status_of(self, obj):
         # A server being deleted keeps its status (even ERROR) until it is gone.
-        if obj.task_state == 'deleting':
+        task_state = (obj.get('OS-EXT-STS:task_state') if isinstance(obj, dict)
+                      else obj.task_state)
+        if task_state == 'deleting':
             return 'DELETING'
-        return obj.status
+        return common.field(obj, 'status')
 
     def fault_of(self, obj):
-        fault = obj.fault or {}
+        fault = common.field(obj, 'fault') or {}
         if not fault:
             return None
         return '%s (code %s)' % (fault.get('message'), fault.get('code'))

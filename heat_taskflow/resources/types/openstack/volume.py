@@ -20,6 +20,7 @@ in an error status; size, name, volume_type and metadata match.
 import json
 
 from openstack import exceptions as sdk_exc
+from openstack.block_storage.v3 import volume as sdk_volume
 
 from heat_taskflow.resources import attributes, base
 from heat_taskflow.resources.exceptions import ResourceFailure
@@ -141,9 +142,16 @@ class Volume(common.CloudResource):
     def delete_object(self, physical_id):
         self.conn.block_storage.delete_volume(physical_id)
 
+    def poll_object(self, physical_id):
+        return common.raw_get(self.conn.block_storage, sdk_volume.Volume, physical_id)
+
+    def adopt_polled(self, polled):
+        return sdk_volume.Volume.existing(connection=self.conn, **polled)
+
     def fault_of(self, obj):
         # Cinder keeps no fault on a volume: its status is the message.
-        return 'volume %s is in status %s' % (obj.id, obj.status)
+        return 'volume %s is in status %s' % (common.field(obj, 'id'),
+                                              common.field(obj, 'status'))
 
     # -- update ----------------------------------------------------------------------------
 
@@ -210,7 +218,8 @@ class Volume(common.CloudResource):
                                 for a in volume.attachments or []]
                     self.data_set(REATTACH_KEY, reattach)
                 for where in reattach:
-                    compute.delete_volume_attachment(where['server'], volume.id)
+                    compute.delete_volume_attachment(common.server_ref(where['server']),
+                                                    volume.id)
             return False
         if reattach:
             if volume.status == 'available':

@@ -20,6 +20,7 @@ mountpoint when one was given.
 """
 
 from openstack import exceptions as sdk_exc
+from openstack.block_storage.v3 import volume as sdk_volume
 
 from heat_taskflow.resources import base, cloud
 from heat_taskflow.resources.exceptions import ResourceFailure
@@ -94,7 +95,8 @@ class VolumeAttachment(common.CloudResource):
         return self.conn.compute.get_volume_attachment(self.attached()['server'], physical_id)
 
     def delete_object(self, physical_id):
-        self.conn.compute.delete_volume_attachment(self.attached()['server'], physical_id)
+        self.conn.compute.delete_volume_attachment(common.server_ref(self.attached()['server']),
+                                                   physical_id)
 
     # -- waits on the volume ---------------------------------------------------------------
 
@@ -102,12 +104,13 @@ class VolumeAttachment(common.CloudResource):
         """The volume, or None when it is gone; an error status fails."""
         with self.failing(action):
             try:
-                volume = cloud.call(self.conn.block_storage.get_volume, volume_id)
+                volume = cloud.call(common.raw_get, self.conn.block_storage, sdk_volume.Volume,
+                                    volume_id)
             except cloud.NotFound:
                 return None
-        if volume.status in ATTACH_ERRORS:
+        if volume['status'] in ATTACH_ERRORS:
             raise ResourceFailure(self.name, 'volume %s went to status %s while it was %s'
-                                  % (volume_id, volume.status, 'detached'
+                                  % (volume_id, volume['status'], 'detached'
                                      if action == base.DELETE else 'attached'), action)
         return volume
 
@@ -117,9 +120,9 @@ class VolumeAttachment(common.CloudResource):
         if volume is None:
             raise ResourceFailure(self.name, 'volume %s vanished while it was attached'
                                   % volume_id, action)
-        if volume.status == 'in-use':
+        if volume['status'] == 'in-use':
             return True
-        self._check_deadline(action, volume.status)
+        self._check_deadline(action, volume['status'])
         return False
 
     def _detached(self, action, volume_id, server_id):
@@ -128,14 +131,14 @@ class VolumeAttachment(common.CloudResource):
         another server), or the server is gone (a server removed behind the engine's back
         leaves its volumes in-use, and nothing will ever detach them)."""
         volume = self._volume(action, volume_id)
-        if volume is None or volume.status == 'available':
+        if volume is None or volume['status'] == 'available':
             return True
-        if server_id not in {a.get('server_id') for a in volume.attachments or ()}:
+        if server_id not in {a.get('server_id') for a in volume.get('attachments') or ()}:
             return True
         with self.failing(action):
             if cloud.call(self.conn.compute.find_server, server_id) is None:
                 return True
-        self._check_deadline(action, volume.status)
+        self._check_deadline(action, volume['status'])
         return False
 
     def check_create_complete(self, cookie):
@@ -161,8 +164,8 @@ class VolumeAttachment(common.CloudResource):
             return {'detached': old}
         with self.failing(base.UPDATE):
             try:
-                cloud.call(self.conn.compute.delete_volume_attachment, old['server'],
-                                  self.physical_id)
+                cloud.call(self.conn.compute.delete_volume_attachment,
+                           common.server_ref(old['server']), self.physical_id)
             except cloud.NotFound:
                 pass
         return {'detached': old}

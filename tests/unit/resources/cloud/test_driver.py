@@ -238,3 +238,52 @@ def test_no_cloud_and_no_os_variables_says_what_to_set(client, tmp_path, monkeyp
     with pytest.raises(cloud.ConfigurationError) as err:
         cloud.connection()
     assert 'auth_url' in err.value.message and 'OS_*' in err.value.message
+
+
+# -- the client side's per-request costs ---------------------------------------------------
+
+def test_proxy_variables_are_read_when_the_connection_is_made(client, monkeypatch):
+    monkeypatch.setenv('HTTP_PROXY', 'http://proxy.invalid:3128')
+    monkeypatch.setenv('NO_PROXY', '127.0.0.1,localhost')
+    cloud.reset()
+    conn = cloud.connection()
+    http = conn.session.session
+    assert http.trust_env is False
+    # The simulator is on 127.0.0.1, which NO_PROXY names: reached directly.
+    monkeypatch.setenv('NO_PROXY', '')
+    assert conn.network.get('/networks').status_code == 200
+    settings = http.merge_environment_settings('http://cloud.invalid/x', {}, None, None, None)
+    assert settings['proxies']['http'] == 'http://proxy.invalid:3128'
+    settings = http.merge_environment_settings('http://127.0.0.1:1/x', {}, None, None, None)
+    assert 'http' not in settings['proxies']
+    cloud.reset()          # not the next test's connection
+
+
+def test_the_token_is_reused_without_the_lock_until_it_is_invalidated(client, conn):
+    auth = conn.session.auth
+    first = auth.get_access(conn.session)
+    assert auth.get_access(conn.session) is first
+    auth.invalidate()
+    assert auth.get_access(conn.session) is not first      # authenticated again
+    assert conn.network.get('/networks').status_code == 200
+
+
+def test_a_poll_reads_a_plain_dict_and_a_404_is_not_found(conn):
+    from openstack.network.v2 import network as sdk_network
+    net = conn.network.create_network(name='raw-%s' % uuid.uuid4().hex[:6])
+    body = common.raw_get(conn.network, sdk_network.Network, net.id)
+    assert isinstance(body, dict) and body['id'] == net.id and body['name'] == net.name
+    conn.network.delete_network(net)
+    with pytest.raises(cloud.NotFound):
+        cloud.call(common.raw_get, conn.network, sdk_network.Network, net.id)
+
+
+def test_openstacksdk_resources_still_see_every_field(conn):
+    from openstack.compute.v2 import server as sdk_server
+    body = {'id': 'x', 'name': 'n', 'status': 'ACTIVE', 'OS-EXT-STS:task_state': 'deleting',
+            'metadata': {'a': 'b'}}
+    for _ in range(2):         # the class's attributes are walked once, then remembered
+        server = sdk_server.Server.existing(**body)
+        assert (server.name, server.task_state, server.metadata) == ('n', 'deleting',
+                                                                     {'a': 'b'})
+        assert server.to_dict()['status'] == 'ACTIVE'
