@@ -36,6 +36,7 @@ from heat_taskflow.resources.cloud.base import (  # noqa: F401 - the public name
     CloudError,
     ConfigurationError,
     Conflict,
+    Forbidden,
     NotFound,
     QuotaExceeded,
     TransientError,
@@ -202,7 +203,8 @@ def connection(conf=None):
 
 
 def reset():
-    """Forget (and close) the cached connections: tests, or after the options change."""
+    """Forget (and close) the cached connections (tests: a connection in use by another
+    thread is closed under it)."""
     with _lock:
         conns = list(_connections.values())
         _connections.clear()
@@ -229,9 +231,10 @@ def _request(exc):
 def _status_class(status, text):
     if status >= 500 or status == 408:
         return TransientError
-    if status in (403, 413) or (status == 409 and 'quota' in text.lower()):
-        return QuotaExceeded     # Neutron's OverQuota is a 409
-    return {400: BadRequest, 404: NotFound, 409: Conflict}.get(status, CloudError)
+    if status == 413 or (status in (403, 409) and 'quota' in text.lower()):
+        return QuotaExceeded     # Nova's is a 403, Neutron's OverQuota a 409, Cinder's a 413
+    return {400: BadRequest, 403: Forbidden, 404: NotFound, 409: Conflict}.get(status,
+                                                                             CloudError)
 
 
 def _http(exc, status, text):

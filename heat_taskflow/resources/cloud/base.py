@@ -23,6 +23,10 @@ class BadRequest(CloudError):
     """The request is wrong (HTTP 400)."""
 
 
+class Forbidden(CloudError):
+    """The credential may not do this (HTTP 403 that is not a quota: a policy refusal)."""
+
+
 class NotFound(CloudError):
     """The object does not exist (HTTP 404)."""
 
@@ -32,7 +36,8 @@ class Conflict(CloudError):
 
 
 class QuotaExceeded(CloudError):
-    """A quota would be exceeded (HTTP 403/413, or Nova's quota messages)."""
+    """A quota would be exceeded (HTTP 413, or a 403 or 409 whose message names a quota:
+    Nova's 403, Neutron's OverQuota 409)."""
 
 
 class TransientError(CloudError):

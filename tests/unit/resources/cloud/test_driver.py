@@ -7,6 +7,7 @@ import uuid
 import keystoneauth1.exceptions as ksa_exc
 import pytest
 import yaml
+from openstack import exceptions as sdk_exc
 
 from heat_taskflow.conf import CONF
 from heat_taskflow.resources import cloud
@@ -81,7 +82,7 @@ def test_409_is_a_conflict(conn):
         cloud.call(conn.compute.delete_keypair, name)
 
 
-@pytest.mark.parametrize('status, cls', [(403, cloud.QuotaExceeded),
+@pytest.mark.parametrize('status, cls', [(403, cloud.Forbidden),
                                          (413, cloud.QuotaExceeded),
                                          (400, cloud.BadRequest),
                                          (500, cloud.TransientError),
@@ -112,6 +113,17 @@ def test_no_answer_in_time_is_transient(client):
     with pytest.raises(cloud.TransientError) as err:
         cloud.call(conn.compute.flavors)
     assert 'no answer' in err.value.message
+
+
+def test_a_403_without_a_quota_is_forbidden_not_quota_exceeded():
+    policy = cloud.translate(sdk_exc.HttpException(
+        message="Policy doesn't allow os_compute_api:servers:create to be performed.",
+        http_status=403))
+    quota = cloud.translate(sdk_exc.HttpException(
+        message='Quota exceeded for instances: Requested 1, but already used 10 of 10 '
+                'instances', http_status=403))
+    assert type(policy) is cloud.Forbidden and policy.status == 403
+    assert type(quota) is cloud.QuotaExceeded
 
 
 def test_a_connection_error_is_transient():
