@@ -34,7 +34,7 @@ def _created(tmp_path, cloud):
 
 def test_a_router_removed_behind_the_engines_back(tmp_path, simcloud):
     cli, ids = _created(tmp_path, simcloud)
-    simcloud.admin('routers/%s' % ids['router'], method='DELETE')
+    simcloud.admin('DELETE', 'routers/%s' % ids['router'])
     cli('stack', 'delete', '--wait', 'web')
     # Nothing the stack asked for is left: the interface port the router left was deleted,
     # so the subnet and the network could go.
@@ -45,7 +45,7 @@ def test_a_router_removed_behind_the_engines_back(tmp_path, simcloud):
 
 def test_a_server_removed_behind_the_engines_back(tmp_path, simcloud):
     cli, ids = _created(tmp_path, simcloud)
-    simcloud.admin('servers/%s' % ids['server'], method='DELETE')
+    simcloud.admin('DELETE', 'servers/%s' % ids['server'])
     result = cli('stack', 'delete', '--wait', 'web', expect=None)
     states = {r['resource_name']: r['resource_status']
               for r in cli.json('stack', 'resource', 'list', 'web')}
