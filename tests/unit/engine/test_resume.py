@@ -195,6 +195,10 @@ def test_legacy_resume_finishes_without_redoing_completed_resources(
     done_before = {r.name for r in db.resource_list(database, stack.id)
                    if r.status == 'COMPLETE'}
     assert {'a', 'b'} <= done_before and 'c' not in done_before
+    # Made in the cloud but not recorded complete: c, and d when the death caught it between
+    # its physical create and its record (d stands alone and is usually done by then).
+    unrecorded = set(creates(ledger)) - done_before
+    assert 'c' in unrecorded
     with pytest.raises(resume_mod.StillRunning):
         service.resume_stack('r')          # it just "died": not yet known to be dead
     make_stale(database, stack.id)
@@ -222,7 +226,7 @@ def test_legacy_resume_finishes_without_redoing_completed_resources(
     assert creates(ledger) == ['a', 'b', 'c', 'd']
     adopted = [line['resource'] for line in test_ledger.read_ledger(str(ledger))
                if line['event'] == test_ledger.ADOPT]
-    assert adopted == ['c']
+    assert sorted(adopted) == sorted(unrecorded)
     row = service._stack('r')
     assert row.engine_id is None
     # The finished traversal's logbook is gone, like after any legacy traversal.
