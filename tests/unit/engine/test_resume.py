@@ -2,6 +2,7 @@
 
 import datetime
 import threading
+import time
 
 import pytest
 import yaml
@@ -188,10 +189,19 @@ def test_legacy_resume_finishes_without_redoing_completed_resources(
     ledger = tmp_path / 'ledger'
     # c dies after its physical create and before the engine recorded it.
     stack = dead_create(service, monkeypatch, 'r', chain(ledger))
-    # The dying run's other actions may still be finishing in its pool: let them end.
-    harness.wait_for(lambda: not [r for r in db.resource_list(database, stack.id)
-                                  if r.status == 'IN_PROGRESS' and r.name != 'c'],
-                     what="the dead run's other actions to end")
+    # The dying run's other actions may still be finishing in its pool (d, on its own, may
+    # not even have started when c died): wait until nothing has changed for a second.
+    last = {'seen': None, 'since': time.monotonic()}
+
+    def settled():
+        rows = sorted((r.name, r.status) for r in db.resource_list(database, stack.id))
+        seen = (rows, creates(ledger))
+        if seen != last['seen']:
+            last.update(seen=seen, since=time.monotonic())
+        busy = [name for name, status in rows if status == 'IN_PROGRESS' and name != 'c']
+        return not busy and time.monotonic() - last['since'] >= 1.0
+
+    harness.wait_for(settled, what="the dead run's other actions to end")
     done_before = {r.name for r in db.resource_list(database, stack.id)
                    if r.status == 'COMPLETE'}
     assert {'a', 'b'} <= done_before and 'c' not in done_before
