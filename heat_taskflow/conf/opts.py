@@ -48,6 +48,32 @@ default_opts = [
     cfg.IntOpt('max_template_depth',
                default=100, min=1,
                help='Deepest nesting of maps and lists accepted in a template.'),
+    cfg.IntOpt('max_template_nodes',
+               default=1000000, min=1,
+               help='Most YAML nodes a template, environment or child template may hold '
+                    'once every alias is expanded.'),
+    cfg.IntOpt('max_template_expanded_size',
+               default=8 * 1024 * 1024, min=1,
+               help='Most bytes of scalar text a template, environment or child template '
+                    'may hold once every YAML alias is expanded.'),
+    cfg.IntOpt('max_files_size',
+               default=10 * 1024 * 1024, min=1,
+               help='Most bytes the files map of one stack (get_file targets and child '
+                    'templates together) may hold.'),
+    cfg.IntOpt('max_resolved_size',
+               default=8 * 1024 * 1024, min=1,
+               help='Most bytes of data one resolution (the properties of a resource, an '
+                    'output, a condition) may build with intrinsic functions.'),
+    cfg.FloatOpt('yaql_timeout',
+                 default=2.0, min=0.01,
+                 help='Seconds one yaql expression may run.'),
+    cfg.IntOpt('yaql_memory',
+               default=512 * 1024 * 1024, min=16 * 1024 * 1024,
+               help='Bytes of memory the process evaluating yaql expressions may use.'),
+    cfg.FloatOpt('regex_timeout',
+                 default=1.0, min=0.01,
+                 help='Seconds one regular-expression match (allowed_pattern, yaql '
+                      'regex functions) may run.'),
     cfg.IntOpt('default_timeout',
                default=60, min=1,
                help='Timeout of a stack operation in minutes when none is given.'),
