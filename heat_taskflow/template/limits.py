@@ -2,9 +2,9 @@
 
 A ``Limits`` is plain data: the template package takes one wherever it parses or resolves
 (parsing, alias expansion, resolution, yaql, regular expressions) and knows nothing of
-where the numbers came from. ``heat_taskflow.conf.limits.from_conf`` builds one from the
-``[DEFAULT]`` options, so the command line, the API and a conductor loading a stored stack
-apply the same numbers. docs/hostile-input.md has the table and the reasons.
+where the numbers came from. ``Limits.from_conf`` builds one from the ``[DEFAULT]``
+options (it only reads attributes of the object it is given), so the command line, the API
+and a conductor loading a stored stack apply the same numbers. docs/hostile-input.md has the table and the reasons.
 """
 
 import dataclasses
@@ -36,6 +36,13 @@ class Limits:
     regex_timeout: float = 1.0
     # resources in one stack (not counting nested stacks); -1 for no limit
     max_resources_per_stack: int = 10000
+
+    @classmethod
+    def from_conf(cls, conf):
+        """The budgets of a configuration object: each field read from the ``[DEFAULT]``
+        option of the same name."""
+        return cls(**{field.name: getattr(conf, field.name)
+                      for field in dataclasses.fields(cls)})
 
     def replace(self, **changes):
         """A copy with some budgets changed."""
