@@ -24,6 +24,7 @@ import time
 import uuid
 
 from heat_taskflow.common import states
+from heat_taskflow.conf import limits as limits_conf
 from heat_taskflow.engine import exceptions as exc
 from heat_taskflow.engine import resume as resume_mod
 from heat_taskflow.flows import actions
@@ -150,7 +151,8 @@ class StackEngine:
         env = Environment.load(source.environments)
         return StackDefinition(tpl, env, params=source.parameters, files=source.files,
                                identity=identity, facade=facade,
-                               implicit=registry.implicit_dependencies)
+                               implicit=registry.implicit_dependencies,
+                               limits=limits_conf.from_conf(self.conf))
 
     def stack_definition(self, stack, template_id):
         """The definition a stored stack has with one of its stored raw templates.
