@@ -135,13 +135,16 @@ class StackEngine:
             try:
                 properties = defn.resolve_properties(name, {})
                 cls(name, properties, None).validate(partial=True)
-            except TemplateError:
-                raise
+            except TemplateError as err:
+                raise defn.redact.exception(err)
+            # the plugin's message may quote a hidden value: masked, and not chained
             except res_exc.InvalidProperties as err:
-                located = TemplateError(err.message, path + ('properties',) + err.path)
-                raise defn.template.locate(located) from err
+                located = TemplateError(defn.redact(err.message),
+                                        path + ('properties',) + err.path)
+                raise defn.template.locate(located) from None
             except res_exc.ResourceError as err:
-                raise defn.template.locate(TemplateError(err.message, path)) from err
+                located = TemplateError(defn.redact(err.message), path)
+                raise defn.template.locate(located) from None
 
     def _parse(self, source, identity, facade, max_size):
         """The StackDefinition of a source, parsed but not validated: the one way a

@@ -112,6 +112,9 @@ def _stored_attributes(runtime, name, plugin):
 
 def _set_state(runtime, row, action, status, reason='', values=None):
     """Persist a resource state change and record its event."""
+    defn = getattr(runtime, 'definition', None)
+    if defn is not None:
+        reason = defn.redact(reason)
     update = dict(values or {})
     update.update(action=action, status=status, status_reason=reason)
     if status == states.IN_PROGRESS:
@@ -128,6 +131,9 @@ def _fail(runtime, row, action, exc):
     reason = getattr(exc, 'reason', None) or str(exc) or exc.__class__.__name__
     if row.name not in reason:
         reason = "resource '%s': %s" % (row.name, reason)
+    defn = getattr(runtime, 'definition', None)
+    if defn is not None:            # the reason becomes the stack's too: masked here
+        reason = defn.redact(reason)
     _set_state(runtime, row, action, states.FAILED, reason)
     if isinstance(exc, ResourceActionFailed):
         raise exc

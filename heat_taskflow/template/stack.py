@@ -16,6 +16,7 @@ import functools
 from heat_taskflow.template import conditions as conds
 from heat_taskflow.template import functions_base, graph
 from heat_taskflow.template import limits as limits_mod
+from heat_taskflow.template import redaction
 from heat_taskflow.template import parameters as params
 from heat_taskflow.template.definitions import StackIdentity
 from heat_taskflow.template.environment import Environment
@@ -28,13 +29,14 @@ _OUTPUT_ERRORS = (TemplateError, TypeError, ValueError, KeyError, IndexError, At
 
 
 def _located(method):
-    """Give any TemplateError raised by ``method`` the template's file and line."""
+    """Give any TemplateError raised by ``method`` the template's file and line, and mask
+    the hidden parameters' values in its message."""
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
         try:
             return method(self, *args, **kwargs)
         except TemplateError as exc:
-            raise self.template.locate(exc)
+            raise self.redact.exception(self.template.locate(exc))
     return wrapper
 
 
@@ -85,7 +87,16 @@ class StackDefinition:
             return params.Parameters(self.template.parameter_schemas, values,
                                      self.environment.param_defaults, self.identity)
         except TemplateError as exc:
-            raise self.template.locate(exc)
+            raise self.redact.exception(self.template.locate(exc))
+
+    @functools.cached_property
+    def redact(self):
+        """A Redactor: ``redact(text)`` masks every hidden parameter value in ``text``.
+
+        Apply it to any message built from resolved values before it leaves (an error, a
+        status reason, an event, a log line); errors raised by this class already are.
+        """
+        return redaction.for_definition(self)
 
     @property
     def parameters(self):
@@ -279,7 +290,7 @@ class StackDefinition:
                 except _OUTPUT_ERRORS as exc:
                     if isinstance(exc, TemplateError):
                         self.template.locate(exc)
-                    entry['error'] = str(exc)
+                    entry['error'] = self.redact(str(exc))
             out[name] = entry
         return out
 
