@@ -14,9 +14,8 @@ calls it: it knows nothing of plugins.
 import functools
 
 from heat_taskflow.template import conditions as conds
-from heat_taskflow.template import functions_base, graph
+from heat_taskflow.template import functions_base, graph, redaction
 from heat_taskflow.template import limits as limits_mod
-from heat_taskflow.template import redaction
 from heat_taskflow.template import parameters as params
 from heat_taskflow.template.definitions import StackIdentity
 from heat_taskflow.template.environment import Environment
