@@ -132,11 +132,14 @@ def _fail(runtime, row, action, exc):
     if row.name not in reason:
         reason = "resource '%s': %s" % (row.name, reason)
     defn = getattr(runtime, 'definition', None)
-    if defn is not None:            # the reason becomes the stack's too: masked here
-        reason = defn.redact(reason)
-    _set_state(runtime, row, action, states.FAILED, reason)
+    masked = reason if defn is None else defn.redact(reason)
+    _set_state(runtime, row, action, states.FAILED, masked)
     if isinstance(exc, ResourceActionFailed):
         raise exc
+    # The reason becomes the stack's too; when it quoted a hidden value, the original
+    # error is not chained (a logged traceback would print it).
+    if masked != reason:
+        raise ResourceActionFailed(row.name, action, masked) from None
     raise ResourceActionFailed(row.name, action, reason) from exc
 
 
