@@ -199,3 +199,46 @@ def test_default_budget_of_a_bare_context():
 
     Ctx.__abstractmethods__ = frozenset()
     assert Ctx().budget.limit == DEFAULT.max_resolved_size
+
+
+# Argument shapes every function is poked with, literally and through a json parameter
+# (so that the function meets them at resolution, past its static checks).
+_SHAPES = [None, [], {}, 0, 1.5, True, 'x', '', [None], [[]], [{}], [1, 2], ['a', 'b'],
+           {'a': None}, {'a': []}, {'a': {}}, [[1], [2]], [{'a': 1}, {'a': [1]}],
+           [None, None], ['x', None], {'template': None, 'params': None},
+           {'template': 1, 'params': {'a': []}}, {'template': 'a', 'params': {'a': {'b': [1]}}},
+           {'for_each': {'%a%': [[1]]}, 'template': 'x'},
+           [{'a': 'b'}, {'keys': {'a': ['l']}}], [{'a': 'b'}, {'values': {'b': ['l']}}],
+           ['md5', ['x']], [',', 'a,b', 'x'], [',', 'a,b', [1]], ['', 'abc'],
+           [',', ['a', ['b']]], {'port': [1]}, {'query': {'a': {'b': 1}}},
+           ['a', 'b', [None]]]
+
+
+@pytest.mark.parametrize('version', ['2013-05-23', '2021-04-16'])
+def test_no_function_raises_a_bare_python_error_on_wrong_shapes(version):
+    from heat_taskflow.template import versions
+
+    bare = []
+    for fn in sorted(versions.get(version).functions):
+        if fn == 'yaql':
+            continue
+        for shape in _SHAPES:
+            for literal in (True, False):
+                args = shape if literal else {'get_param': ['j', 'v']}
+                params = {'j': {'type': 'json', 'default': {'v': shape}}}
+                text = json.dumps({
+                    'heat_template_version': version, 'parameters': params,
+                    'resources': {'r': {'type': 'OS::Heat::Value',
+                                        'properties': {'value': {fn: args}}}},
+                    'outputs': {'o': {'value': {fn: args}}}})
+                try:
+                    d = StackDefinition(Template.parse(text, filename='t.yaml'))
+                    d.validate()
+                    d.resolve_properties('r', {})
+                    d.resolve_outputs({})
+                except TemplateError:
+                    pass
+                except Exception as exc:  # noqa: BLE001 - what the test looks for
+                    bare.append('%s %r: %s: %s' % (fn, args if literal else shape,
+                                                   type(exc).__name__, exc))
+    assert bare == []
