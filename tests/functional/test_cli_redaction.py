@@ -17,7 +17,7 @@ import yaml
 
 from tests.functional import cli as cli_mod
 
-pytestmark = pytest.mark.functional
+pytestmark = [pytest.mark.functional, pytest.mark.slow]
 
 SECRET = 'SeCrEt-xyz-123'
 
