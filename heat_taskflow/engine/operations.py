@@ -24,6 +24,7 @@ import time
 import uuid
 
 from heat_taskflow.common import states
+from heat_taskflow.conf import limits as limits_conf
 from heat_taskflow.engine import exceptions as exc
 from heat_taskflow.engine import resume as resume_mod
 from heat_taskflow.flows import actions
@@ -134,13 +135,16 @@ class StackEngine:
             try:
                 properties = defn.resolve_properties(name, {})
                 cls(name, properties, None).validate(partial=True)
-            except TemplateError:
-                raise
+            except TemplateError as err:
+                raise defn.redact.exception(err)
+            # the plugin's message may quote a hidden value: masked, and not chained
             except res_exc.InvalidProperties as err:
-                located = TemplateError(err.message, path + ('properties',) + err.path)
-                raise defn.template.locate(located) from err
+                located = TemplateError(defn.redact(err.message),
+                                        path + ('properties',) + err.path)
+                raise defn.template.locate(located) from None
             except res_exc.ResourceError as err:
-                raise defn.template.locate(TemplateError(err.message, path)) from err
+                located = TemplateError(defn.redact(err.message), path)
+                raise defn.template.locate(located) from None
 
     def _parse(self, source, identity, facade, max_size):
         """The StackDefinition of a source, parsed but not validated: the one way a
@@ -150,7 +154,8 @@ class StackEngine:
         env = Environment.load(source.environments)
         return StackDefinition(tpl, env, params=source.parameters, files=source.files,
                                identity=identity, facade=facade,
-                               implicit=registry.implicit_dependencies)
+                               implicit=registry.implicit_dependencies,
+                               limits=limits_conf.from_conf(self.conf))
 
     def stack_definition(self, stack, template_id):
         """The definition a stored stack has with one of its stored raw templates.

@@ -112,6 +112,9 @@ def _stored_attributes(runtime, name, plugin):
 
 def _set_state(runtime, row, action, status, reason='', values=None):
     """Persist a resource state change and record its event."""
+    defn = getattr(runtime, 'definition', None)
+    if defn is not None:
+        reason = defn.redact(reason)
     update = dict(values or {})
     update.update(action=action, status=status, status_reason=reason)
     if status == states.IN_PROGRESS:
@@ -128,9 +131,15 @@ def _fail(runtime, row, action, exc):
     reason = getattr(exc, 'reason', None) or str(exc) or exc.__class__.__name__
     if row.name not in reason:
         reason = "resource '%s': %s" % (row.name, reason)
-    _set_state(runtime, row, action, states.FAILED, reason)
+    defn = getattr(runtime, 'definition', None)
+    masked = reason if defn is None else defn.redact(reason)
+    _set_state(runtime, row, action, states.FAILED, masked)
     if isinstance(exc, ResourceActionFailed):
         raise exc
+    # The reason becomes the stack's too; when it quoted a hidden value, the original
+    # error is not chained (a logged traceback would print it).
+    if masked != reason:
+        raise ResourceActionFailed(row.name, action, masked) from None
     raise ResourceActionFailed(row.name, action, reason) from exc
 
 

@@ -15,7 +15,89 @@ Nothing here imports them.
 import abc
 import collections.abc
 
+from heat_taskflow.template import limits as limits_mod
 from heat_taskflow.template.errors import TemplateError
+
+
+def human_size(n):
+    """A byte count as people read it: '812 bytes', '20.0 KiB', '1.9 GiB'."""
+    if n < 1024:
+        return '%d bytes' % n
+    for unit in ('KiB', 'MiB', 'GiB', 'TiB'):
+        n /= 1024.0
+        if n < 1024 or unit == 'TiB':
+            return ('%d %s' % (n, unit)) if n == int(n) else ('%.1f %s' % (n, unit))
+    return None  # pragma: no cover - the loop always returns
+
+
+# What size_of counts for a value that is not a string: a number, a boolean, None,
+# and the brackets, quotes and separators around items (roughly their JSON text).
+SCALAR_SIZE = 8
+ITEM_OVERHEAD = 2
+
+
+def size_of(value, cap=None):
+    """Roughly the bytes of ``value`` as JSON, counting shared parts every time they occur.
+
+    Counting stops once the size passes ``cap`` (the answer is then above ``cap``), so
+    measuring never costs more than the budget it is compared with.
+    """
+    if isinstance(value, str):      # the common case, without the walk
+        return len(value) + ITEM_OVERHEAD
+    total = 0
+    todo = [value]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, str):
+            total += len(item) + ITEM_OVERHEAD
+        elif isinstance(item, collections.abc.Mapping):
+            total += ITEM_OVERHEAD
+            for k, v in item.items():
+                todo.append(k)
+                todo.append(v)
+        elif isinstance(item, (list, tuple)):
+            total += ITEM_OVERHEAD
+            todo.extend(item)
+        else:
+            total += SCALAR_SIZE
+        if cap is not None and total > cap:
+            break
+    return total
+
+
+class Budget:
+    """The bytes one resolution (a resource's properties, an output, ...) may still build.
+
+    Every function that builds data asks ``check`` with the size it is about to produce,
+    before producing it, then ``charge``s what it built; past the limit it raises a
+    TemplateError at the function's path.
+    """
+
+    def __init__(self, limit):
+        self.limit = limit
+        self.used = 0
+
+    @property
+    def remaining(self):
+        """Bytes still allowed (never negative)."""
+        return max(self.limit - self.used, 0)
+
+    def check(self, fn, size, measured=True):
+        """Raise when building ``size`` more bytes would pass the limit.
+
+        ``measured=False``: ``size`` is where measuring stopped (size_of's cap), so the
+        message says "more than".
+        """
+        if size > self.remaining:
+            raise fn.error('would build %s%s; the limit of one resolution is %s '
+                           '([DEFAULT] max_resolved_size)'
+                           % ('' if measured else 'more than ', human_size(size + self.used),
+                              human_size(self.limit)))
+
+    def charge(self, fn, size, measured=True):
+        """check(), then count ``size`` bytes as built."""
+        self.check(fn, size, measured)
+        self.used += size
 
 
 class ResolutionContext(abc.ABC):
@@ -28,6 +110,20 @@ class ResolutionContext(abc.ABC):
     stack_name = None
     stack_id = None
     project_id = None
+    # The byte budget of the resolution under way; contexts that do not set one get the
+    # default limit (the first time it is asked for).
+    _budget = None
+
+    @property
+    def budget(self):
+        """The Budget of this resolution."""
+        if self._budget is None:
+            self._budget = Budget(limits_mod.DEFAULT.max_resolved_size)
+        return self._budget
+
+    @budget.setter
+    def budget(self, budget):
+        self._budget = budget
 
     @abc.abstractmethod
     def parameter(self, name):
@@ -95,6 +191,14 @@ class Function:
     def error(self, message, subpath=()):
         """A TemplateError at this function (or below it)."""
         return TemplateError('%s: %s' % (self.fn_name, message), self.path + tuple(subpath))
+
+    def charge(self, ctx, size, measured=True):
+        """Count ``size`` bytes this call is about to build against the resolution's budget."""
+        ctx.budget.charge(self, size, measured)
+
+    def check_size(self, ctx, size):
+        """Raise when ``size`` bytes would not fit in what the resolution may still build."""
+        ctx.budget.check(self, size)
 
     def validate(self):
         """Check the shape of the arguments; raise TemplateError when wrong."""
@@ -187,6 +291,10 @@ class _Omitted:
 OMITTED = _Omitted()
 
 
+# What a function's result() may raise on argument values of a shape it did not expect.
+_BARE_ERRORS = (TypeError, ValueError, KeyError, IndexError, AttributeError)
+
+
 def resolve(snippet, ctx):
     """Resolve every function in a parsed snippet, returning plain data."""
     value = resolve_nullable(snippet, ctx)
@@ -196,7 +304,15 @@ def resolve(snippet, ctx):
 def resolve_nullable(snippet, ctx):
     """Like resolve(), but a bare omitted value is returned as OMITTED, not None."""
     if isinstance(snippet, Function):
-        return snippet.result(ctx)
+        try:
+            return snippet.result(ctx)
+        except RecursionError:
+            raise snippet.error('the data nests too deeply to resolve') from None
+        except _BARE_ERRORS as exc:
+            # A function met a value it does not check for: still the template's fault,
+            # so a TemplateError at the call rather than a bare Python error.
+            raise snippet.error('cannot resolve with these arguments (%s: %s)'
+                                % (type(exc).__name__, exc)) from exc
     if isinstance(snippet, dict):
         out = {}
         for k, v in snippet.items():

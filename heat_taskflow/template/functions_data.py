@@ -12,12 +12,40 @@ import itertools
 import json
 import urllib.parse
 
-from heat_taskflow.template.functions_base import Function, is_list, resolve, resolve_each
+from heat_taskflow.template.functions_base import (
+    ITEM_OVERHEAD,
+    Function,
+    human_size,
+    is_list,
+    resolve,
+    resolve_each,
+    size_of,
+)
 
 
 def _json(value):
     """JSON text Heat substitutes for a map or list (sorted keys, so results are stable)."""
     return json.dumps(value, sort_keys=True)
+
+
+def _key(item):
+    """A hashable stand-in for an item when comparing items of lists (maps by content)."""
+    try:
+        hash(item)
+    except TypeError:
+        return ('json', json.dumps(item, sort_keys=True, default=repr))
+    return ('value', item)
+
+
+def _charge_sizes(fn, ctx, values):
+    """Charge the total size_of ``values``, measured no further than the budget left."""
+    cap = ctx.budget.remaining
+    total = 0
+    for value in values:
+        total += size_of(value, cap - total)
+        if total > cap:
+            break
+    fn.charge(ctx, total, measured=total <= cap)
 
 
 def _require_list(fn, value, what, subpath=()):
@@ -71,7 +99,9 @@ class ListJoin(Function):
             if not is_list(lst):
                 raise self.error('must operate on a list, not %r' % (lst,))
             items.extend(lst)
-        return delim.join(self._item(i) for i in items)
+        texts = [self._item(i) for i in items]
+        self.charge(ctx, sum(len(t) for t in texts) + max(len(texts) - 1, 0) * len(delim))
+        return delim.join(texts)
 
 
 class ListJoinMultiple(ListJoin):
@@ -159,6 +189,11 @@ class StrReplace(Function):
         # is never searched again for other keys.
         keys = sorted(params, key=lambda k: (-len(k), k))
         values = {k: self._value(k, params[k]) for k in keys}
+        # No key matches more often in a part of the template than in the whole of it
+        # (greedy counting finds the most non-overlapping matches), so this bounds the
+        # result before it is built.
+        self.charge(ctx, len(template) + sum(template.count(k) * len(values[k])
+                                             for k in keys if k))
         found = set()
 
         def substitute(text, remaining):
@@ -254,6 +289,7 @@ class StrSplit(Function):
             raise self.error('delimiter must be a non-empty string')
         if not isinstance(text, str):
             raise self.error('the value to split must be a string, not %r' % (text,))
+        self.charge(ctx, len(text) + (text.count(delim) + 1) * ITEM_OVERHEAD)
         pieces = text.split(delim)
         if len(args) == 2:
             return pieces
@@ -313,17 +349,20 @@ class Repeat(Function):
         raise self.error('the values of "for_each" must be lists%s'
                          % (' or maps' if maps_ok else ''), subpath)
 
-    @staticmethod
-    def _substitute(template, pairs):
+    def _substitute(self, ctx, template, pairs):
         if isinstance(template, str):
             for key, value in pairs:
+                if key and len(value) > len(key):
+                    # what this replace would grow the string to, before it does
+                    self.check_size(ctx, len(template)
+                                    + template.count(key) * (len(value) - len(key)))
                 template = template.replace(key, value)
             return template
         if isinstance(template, collections.abc.Mapping):
-            return {Repeat._substitute(k, pairs): Repeat._substitute(v, pairs)
+            return {self._substitute(ctx, k, pairs): self._substitute(ctx, v, pairs)
                     for k, v in template.items()}
         if is_list(template):
-            return [Repeat._substitute(v, pairs) for v in template]
+            return [self._substitute(ctx, v, pairs) for v in template]
         return template
 
     def result(self, ctx):
@@ -360,7 +399,18 @@ class Repeat(Function):
                              % (count, self.MAX_ITEMS))
         template = resolve(self.args['template'], ctx)
         combos = itertools.product(*lists) if permutations else zip(*lists, strict=True)
-        return [self._substitute(template, list(zip(keys, combo, strict=True))) for combo in combos]
+        out = []
+        for combo in combos:
+            copy = self._substitute(ctx, template, list(zip(keys, combo, strict=True)))
+            size = size_of(copy, ctx.budget.remaining)
+            if size > ctx.budget.remaining:
+                raise self.error('would build at least %s (%d copies of %s or more); the '
+                                 'limit of one resolution is %s ([DEFAULT] max_resolved_size)'
+                                 % (human_size(ctx.budget.used + size * (count - len(out))),
+                                    count, human_size(size), human_size(ctx.budget.limit)))
+            self.charge(ctx, size)
+            out.append(copy)
+        return out
 
 
 class RepeatWithMap(Repeat):
@@ -395,13 +445,14 @@ class MapMerge(Function):
         if maps is None:
             return None
         _require_list(self, maps, 'argument')
+        for m in maps:
+            if m is not None and not isinstance(m, collections.abc.Mapping):
+                raise self.error('items to merge must be maps, not %r' % (m,))
+        _charge_sizes(self, ctx, [m for m in maps if m is not None])
         merged = {}
         for m in maps:
-            if m is None:
-                continue
-            if not isinstance(m, collections.abc.Mapping):
-                raise self.error('items to merge must be maps, not %r' % (m,))
-            merged.update(m)
+            if m is not None:
+                merged.update(m)
         return merged
 
 
@@ -444,6 +495,11 @@ class MapReplace(Function):
         self._check_replacements(replacements)
         new_keys = replacements.get('keys') or {}
         new_values = replacements.get('values') or {}
+        for key, target in new_keys.items():
+            if not isinstance(target, (str, int, float, bool)) and target is not None:
+                raise self.error('a key replacement must be a string or a number, not %r'
+                                 % (target,), (1, 'keys', key))
+        _charge_sizes(self, ctx, [source, new_values])
         out = {}
         for key, value in source.items():
             target = new_keys.get(key)
@@ -484,7 +540,8 @@ class Filter(Function):
         if not values:
             return list(sequence)
         _require_list(self, values, 'the values to remove', (0,))
-        return [item for item in sequence if item not in values]
+        removed = {_key(v) for v in values}
+        return [item for item in sequence if _key(item) not in removed]
 
 
 class ListConcat(Function):
@@ -507,21 +564,25 @@ class ListConcat(Function):
         if lists is None:
             return None
         _require_list(self, lists, 'argument')
+        for lst in lists:
+            if lst is not None and not is_list(lst):
+                raise self.error('items to concatenate must be lists, not %r' % (lst,))
+        _charge_sizes(self, ctx, [lst for lst in lists if lst is not None])
         out = []
         for lst in lists:
-            if lst is None:
-                continue
-            if not is_list(lst):
-                raise self.error('items to concatenate must be lists, not %r' % (lst,))
-            out.extend(lst)
+            if lst is not None:
+                out.extend(lst)
         if self.unique:
-            # Keep the last occurrence of each item, as Heat does; items may be
-            # unhashable (maps), so compare by equality.
+            # Keep the last occurrence of each item, as Heat does; items may be maps,
+            # compared by content through _key (a set, so long lists stay linear).
+            seen = set()
             kept = []
-            for i, item in enumerate(out):
-                if item not in out[i + 1:]:
+            for item in reversed(out):
+                key = _key(item)
+                if key not in seen:
+                    seen.add(key)
                     kept.append(item)
-            out = kept
+            out = kept[::-1]
         return out
 
 
@@ -590,4 +651,5 @@ class MakeUrl(Function):
         path = urllib.parse.quote(args.get('path', ''))
         query = urllib.parse.urlencode(args.get('query', {})).replace('%2F', '/')
         fragment = urllib.parse.quote(args.get('fragment', ''))
+        self.charge(ctx, len(netloc) + len(path) + len(query) + len(fragment) + len(scheme))
         return urllib.parse.urlunsplit((scheme, netloc, path, query, fragment))

@@ -13,8 +13,18 @@ from heat_taskflow.template.functions_base import (
     is_list,
     resolve,
     resolve_each,
+    size_of,
     traverse,
 )
+
+
+def _charged(fn, ctx, value):
+    """``value``, counted against the resolution's budget (it becomes part of the result)."""
+    if value is not None:
+        cap = ctx.budget.remaining
+        size = size_of(value, cap)
+        fn.charge(ctx, size, measured=size <= cap)
+    return value
 
 # Pseudo parameters every stack has, answered from the context's identity.
 PSEUDO_PARAMETERS = {
@@ -44,6 +54,9 @@ class GetParam(Function):
         """The parameter value, or '' when the path leads nowhere (as in Heat)."""
         args = resolve_each(self.args, ctx) if is_list(self.args) else resolve(self.args, ctx)
         if is_list(args):
+            if not args:
+                raise self.error('argument must be a parameter name or a list '
+                                 '[name, key-or-index, ...], not an empty list')
             name, path = args[0], list(args[1:])
         else:
             name, path = args, []
@@ -59,8 +72,8 @@ class GetParam(Function):
             except KeyError:
                 raise self.error('parameter "%s" is not defined' % name)
         if value is None or any(p is None for p in path):
-            return None if path else value
-        return traverse(value, path, '')
+            return None if path else _charged(self, ctx, value)
+        return _charged(self, ctx, traverse(value, path, ''))
 
 
 class GetResource(Function):
@@ -118,14 +131,15 @@ class GetAttr(Function):
     def result(self, ctx):
         """The attribute value followed along the path; None when unknown or missing."""
         if len(self.args) == 1:
-            return ctx.resource_attributes(self.resource_name)
+            return _charged(self, ctx, ctx.resource_attributes(self.resource_name))
         attribute = resolve(self.args[1], ctx)
         if attribute is None:
             return None
         if not isinstance(attribute, str):
             raise self.error('attribute name must be a string, not %r' % (attribute,), (1,))
         path = resolve_each(self.args[2:], ctx)
-        return ctx.resource_attribute_path(self.resource_name, attribute, path)
+        return _charged(self, ctx,
+                        ctx.resource_attribute_path(self.resource_name, attribute, path))
 
 
 class GetAttrAll(GetAttr):
@@ -147,7 +161,7 @@ class GetFile(Function):
         content = ctx.file(self.args)
         if content is None:
             raise self.error('no content found in the files map for "%s"' % self.args)
-        return content
+        return _charged(self, ctx, content)
 
 
 class ResourceFacade(Function):

@@ -11,11 +11,13 @@ class StackContext(functions_base.ResolutionContext):
 
     ``states`` is ``{name: ResourceState(reference_id, attributes)}``; with ``None``
     (validation) every resource has produced nothing, so get_resource and get_attr
-    give None.
+    give None. One context is one resolution: its ``budget`` holds the bytes the
+    functions may still build (``[DEFAULT] max_resolved_size``).
     """
 
     def __init__(self, definition, states=None):
         self._defn = definition
+        self.budget = functions_base.Budget(definition.limits.max_resolved_size)
         self._states = states
         self.validating = states is None
         identity = definition.identity

@@ -14,7 +14,8 @@ calls it: it knows nothing of plugins.
 import functools
 
 from heat_taskflow.template import conditions as conds
-from heat_taskflow.template import functions_base, graph
+from heat_taskflow.template import functions_base, graph, redaction
+from heat_taskflow.template import limits as limits_mod
 from heat_taskflow.template import parameters as params
 from heat_taskflow.template.definitions import StackIdentity
 from heat_taskflow.template.environment import Environment
@@ -27,13 +28,14 @@ _OUTPUT_ERRORS = (TemplateError, TypeError, ValueError, KeyError, IndexError, At
 
 
 def _located(method):
-    """Give any TemplateError raised by ``method`` the template's file and line."""
+    """Give any TemplateError raised by ``method`` the template's file and line, and mask
+    the hidden parameters' values in its message."""
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
         try:
             return method(self, *args, **kwargs)
         except TemplateError as exc:
-            raise self.template.locate(exc)
+            raise self.redact.exception(self.template.locate(exc))
     return wrapper
 
 
@@ -55,12 +57,15 @@ class StackDefinition:
     """A stack's definition: what to build, in which order, with which values."""
 
     def __init__(self, template, environment=None, params=None, files=None, identity=None,
-                 facade=None, implicit=None):
+                 facade=None, implicit=None, limits=None):
         """Nothing is checked here; call validate() (or use any property) for that.
 
         ``implicit``: a callable ``implicit(defn) -> {name: names}`` of dependencies the
-        template does not state, merged into ``dependencies()``.
+        template does not state, merged into ``dependencies()``. ``limits``: the budgets
+        resolution is held to (template.limits.DEFAULT when not given); each resolution
+        (a resource's properties, an output, ...) may build ``max_resolved_size`` bytes.
         """
+        self.limits = limits if limits is not None else limits_mod.DEFAULT
         self.template = template
         self.environment = environment if environment is not None else Environment()
         self.user_params = dict(params or {})
@@ -81,7 +86,16 @@ class StackDefinition:
             return params.Parameters(self.template.parameter_schemas, values,
                                      self.environment.param_defaults, self.identity)
         except TemplateError as exc:
-            raise self.template.locate(exc)
+            raise self.redact.exception(self.template.locate(exc))
+
+    @functools.cached_property
+    def redact(self):
+        """A Redactor: ``redact(text)`` masks every hidden parameter value in ``text``.
+
+        Apply it to any message built from resolved values before it leaves (an error, a
+        status reason, an event, a log line); errors raised by this class already are.
+        """
+        return redaction.for_definition(self)
 
     @property
     def parameters(self):
@@ -219,24 +233,26 @@ class StackDefinition:
         self.conditions  # noqa: B018
         self._graph  # noqa: B018
         self._output_dependencies  # noqa: B018
-        ctx = self._validation_ctx
         for rdef in self.resources.values():
             for field in ('properties', 'metadata', 'update_policy', 'external_id'):
-                functions_base.resolve(getattr(rdef, field), ctx)
+                functions_base.resolve(getattr(rdef, field), self.context())
             if isinstance(rdef.deletion_policy, functions_base.Function):
-                policy = functions_base.resolve(rdef.deletion_policy, ctx)
+                policy = functions_base.resolve(rdef.deletion_policy, self.context())
                 if policy is not None and policy not in DELETION_POLICIES:
                     raise TemplateError('invalid deletion_policy %r; valid policies: %s'
                                         % (policy, ', '.join(DELETION_POLICIES)),
                                         rdef.path + ('deletion_policy',))
         for odef in self.active_outputs.values():
-            functions_base.resolve(odef.value, ctx)
+            functions_base.resolve(odef.value, self.context())
         return True
 
     # --- resolution ----------------------------------------------------------------
 
     def context(self, states=None):
-        """A ResolutionContext over ``states`` ({name: ResourceState}); None validates."""
+        """A ResolutionContext over ``states`` ({name: ResourceState}); None validates.
+
+        Each context is one resolution with its own byte budget.
+        """
         return StackContext(self, states)
 
     @_located
@@ -263,18 +279,17 @@ class StackDefinition:
 
         Outputs whose condition is false have the value None.
         """
-        ctx = self.context(states)
         active = self.active_outputs
         out = {}
         for name, odef in self.template.outputs.items():
             entry = {'value': None, 'description': odef.description, 'error': None}
             if name in active:
                 try:
-                    entry['value'] = functions_base.resolve(odef.value, ctx)
+                    entry['value'] = functions_base.resolve(odef.value, self.context(states))
                 except _OUTPUT_ERRORS as exc:
                     if isinstance(exc, TemplateError):
                         self.template.locate(exc)
-                    entry['error'] = str(exc)
+                    entry['error'] = self.redact(str(exc))
             out[name] = entry
         return out
 

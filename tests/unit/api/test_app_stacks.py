@@ -280,3 +280,13 @@ def test_converge_is_for_updates_only(call):
     patch = call('PATCH', url, {'converge': True})
     assert patch.status_int == 202, patch.text
     assert call('GET', url).json['stack']['stack_status'] == 'UPDATE_COMPLETE'
+
+
+def test_a_refused_create_does_not_echo_a_hidden_value(call):
+    # issue #14: the 400's message is built from the resolved property (a type error)
+    template = dict(TEMPLATE, resources={'bad': {'type': 'OS::Heat::Value', 'properties': {
+        'type': 'number', 'value': {'get_param': 'secret'}}}}, outputs={})
+    resp = create(call, template=template, parameters={'secret': 'SeCrEt-xyz-123'})
+    assert resp.status_int == 400, resp.text
+    assert 'SeCrEt-xyz-123' not in resp.text
+    assert '******' in resp.json['error']['message']
