@@ -24,7 +24,6 @@ import time
 import uuid
 
 from heat_taskflow.common import states
-from heat_taskflow.conf import limits as limits_conf
 from heat_taskflow.engine import exceptions as exc
 from heat_taskflow.engine import resume as resume_mod
 from heat_taskflow.flows import actions
@@ -41,6 +40,7 @@ from heat_taskflow.template import (
     Template,
     TemplateError,
 )
+from heat_taskflow.template.limits import Limits
 
 LOG = logging.getLogger(__name__)
 
@@ -155,7 +155,7 @@ class StackEngine:
         return StackDefinition(tpl, env, params=source.parameters, files=source.files,
                                identity=identity, facade=facade,
                                implicit=registry.implicit_dependencies,
-                               limits=limits_conf.from_conf(self.conf))
+                               limits=Limits.from_conf(self.conf))
 
     def stack_definition(self, stack, template_id):
         """The definition a stored stack has with one of its stored raw templates.

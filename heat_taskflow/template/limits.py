@@ -4,7 +4,8 @@ A ``Limits`` is plain data: the template package takes one wherever it parses or
 (parsing, alias expansion, resolution, yaql, regular expressions) and knows nothing of
 where the numbers came from. ``Limits.from_conf`` builds one from the ``[DEFAULT]``
 options (it only reads attributes of the object it is given), so the command line, the API
-and a conductor loading a stored stack apply the same numbers. docs/hostile-input.md has the table and the reasons.
+and a conductor loading a stored stack apply the same numbers. docs/hostile-input.md has
+the table and the reasons.
 """
 
 import dataclasses
