@@ -15,6 +15,14 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
+# The test-only resource types (OS::Heat::TestLedger, TestResource's endless wait) are off
+# by default; the tests use them everywhere. oslo.config reads [DEFAULT] options from
+# OS_DEFAULT__<NAME> in the environment, so this one line enables them in every
+# ConfigOpts the tests build and in every process they start (command lines, conductors,
+# API servers). A test of the default removes it or overrides the option.
+TEST_TYPES_ENV = 'OS_DEFAULT__ENABLE_TEST_RESOURCE_TYPES'
+os.environ[TEST_TYPES_ENV] = 'true'
+
 SERVERS = {
     'postgresql': {
         'url': os.environ.get('HEAT_TASKFLOW_TEST_POSTGRESQL',

@@ -34,6 +34,13 @@ default_opts = [
                 help='Create new stacks on the distributed (convergence) path, whose '
                      'resource tasks are jobs on the job board run by conductors. '
                      'The choice is recorded on each stack for its whole life.'),
+    cfg.BoolOpt('enable_test_resource_types',
+                default=False,
+                help='Let templates name the test-only resource types (the '
+                     'heat_taskflow.test_resources entry points: OS::Heat::TestLedger, '
+                     'which writes a file the template names, and OS::Heat::TestResource '
+                     'with its endless negative wait). For test deployments only: '
+                     'elsewhere a template naming one is refused as an unknown type.'),
     cfg.IntOpt('max_resources_per_stack',
                default=10000, min=-1,
                help='Most resources one stack (not counting nested stacks) may hold; '

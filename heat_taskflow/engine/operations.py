@@ -129,7 +129,9 @@ class StackEngine:
             rtype = defn.resource_type(name)
             path = ('resources', name)
             try:
-                cls = actions.plugin_class(rtype.type_name, rtype.template_file, defn.files)
+                cls = actions.plugin_class(
+                    rtype.type_name, rtype.template_file, defn.files,
+                    test_types=self.conf.enable_test_resource_types)
             except res_exc.ResourceTypeNotFound as err:
                 raise defn.template.locate(TemplateError(str(err), path + ('type',))) from err
             try:

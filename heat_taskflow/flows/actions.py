@@ -45,16 +45,17 @@ class OperationCancelled(ResourceActionFailed):
     """The stack operation was cancelled without rollback while the action waited."""
 
 
-def plugin_class(type_name, template_file=None, files=None):
+def plugin_class(type_name, template_file=None, files=None, test_types=True):
     """The plugin class for a resolved resource type (a template resource's file must be in
-    the files map)."""
+    the files map). ``test_types``: whether test-only types are found (see
+    resources/registry.py; validation of a new template passes the option)."""
     if template_file:
         if template_file not in (files or {}):
             raise res_exc.ResourceTypeNotFound(
                 '%s (template file "%s" is not in the files map)' % (type_name, template_file))
         return registry.get_template_resource_class(type_name, template_file,
                                                     files[template_file], files)
-    return registry.get_class(type_name)
+    return registry.get_class(type_name, test_types=test_types)
 
 
 def _states(runtime, names):

@@ -6,6 +6,14 @@ loaded once per process and cached. The environment's resource_registry has alre
 applied by the template package: the engine asks here for a final type name, or builds a
 class for a template resource with ``get_template_resource_class``.
 
+Test-only types live in their own group, ``heat_taskflow.test_resources``: OS::Heat::TestLedger
+(it writes a file a template names) and the OS::Heat::TestResource whose negative wait never
+ends. A template may name them only where ``[DEFAULT] enable_test_resource_types`` is set
+(tests do): validation asks with ``test_types=conf.enable_test_resource_types``, and a test
+type then wins over a public one of the same name. A stored resource of a test type is still
+found (``test_types=True``, the default for the engine's own lookups) so that a stack created
+while they were enabled can always be deleted.
+
 ``implicit_dependencies(defn)`` collects the dependencies plugins declare although no
 property refers to them (``Resource.implicit_dependencies``), over a ``StackView`` of the
 stack's definition; the engine hands it to ``StackDefinition(implicit=...)``.
@@ -19,9 +27,10 @@ import stevedore
 from heat_taskflow.resources.exceptions import ResourceTypeNotFound
 
 NAMESPACE = 'heat_taskflow.resources'
+TEST_NAMESPACE = 'heat_taskflow.test_resources'
 
 _lock = threading.Lock()
-_classes = None
+_classes = None         # {namespace: {type name: class}}
 
 
 def _load_failed(manager, entry_point, exc):
@@ -31,33 +40,42 @@ def _load_failed(manager, entry_point, exc):
 
 
 def _load():
-    manager = stevedore.ExtensionManager(NAMESPACE, invoke_on_load=False,
-                                         on_load_failure_callback=_load_failed)
-    return {ext.name: ext.plugin for ext in manager}
+    out = {}
+    for namespace in (NAMESPACE, TEST_NAMESPACE):
+        manager = stevedore.ExtensionManager(namespace, invoke_on_load=False,
+                                             on_load_failure_callback=_load_failed)
+        out[namespace] = {ext.name: ext.plugin for ext in manager}
+    return out
 
 
-def classes():
-    """``{type name: plugin class}`` of every registered plugin (loaded once, then cached)."""
+def classes(test_types=False):
+    """``{type name: plugin class}`` of the public plugins, and with ``test_types`` the
+    test-only ones over them (loaded once, then cached)."""
     global _classes
     if _classes is None:
         with _lock:
             if _classes is None:
                 _classes = _load()
-    return dict(_classes)
+    found = dict(_classes[NAMESPACE])
+    if test_types:
+        found.update(_classes[TEST_NAMESPACE])
+    return found
 
 
-def type_names():
+def type_names(test_types=False):
     """The registered resource type names, sorted."""
-    return sorted(classes())
+    return sorted(classes(test_types))
 
 
-def get_class(type_name, environment=None):
+def get_class(type_name, environment=None, test_types=True):
     """The plugin class for a resource type name; ResourceTypeNotFound when there is none.
 
+    ``test_types``: whether test-only types are found (True for what is already stored;
+    validation of a new template passes ``[DEFAULT] enable_test_resource_types``).
     ``environment`` is accepted for callers that pass one; the resource_registry mapping
     has already been applied by the template package, so it is not consulted here.
     """
-    cls = classes().get(type_name)
+    cls = classes(test_types).get(type_name)
     if cls is None:
         raise ResourceTypeNotFound(type_name)
     return cls
@@ -163,7 +181,7 @@ def implicit_dependencies(defn):
     out = {}
     for name in view.names():
         rtype = defn.resource_type(name)
-        cls = None if rtype.template_file else classes().get(rtype.type_name)
+        cls = None if rtype.template_file else classes(True).get(rtype.type_name)
         if cls is None:
             continue
         deps = frozenset(d for d in cls.implicit_dependencies(name, view) or ()

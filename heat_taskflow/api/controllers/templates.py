@@ -109,7 +109,7 @@ class Controller(base.Controller):
             pattern = re.compile(name) if name else None
         except re.error as exc:
             raise faults.BadRequest('Invalid name filter "%s": %s' % (name, exc)) from None
-        classes = registry.classes()
+        classes = registry.classes(self.conf.enable_test_resource_types)
         names = []
         for type_name in sorted(classes):
             if pattern is not None and not pattern.search(type_name):
@@ -130,7 +130,7 @@ class Controller(base.Controller):
         self.authorize(req, 'stacks:resource_schema', tenant_id)
         with_description = base.extract_bool('with_description',
                                              req.GET.get('with_description', 'false'))
-        cls = _resource_class(type_name)
+        cls = _resource_class(type_name, self.conf.enable_test_resource_types)
         out = {
             'resource_type': type_name,
             'properties': {n: s.to_dict() for n, s in (cls.properties_schema or {}).items()},
@@ -150,7 +150,7 @@ class Controller(base.Controller):
             raise faults.BadRequest('Template type is not supported: Invalid template type '
                                     '"%s", valid types are: %s.'
                                     % (template_type, ', '.join(TEMPLATE_TYPES)))
-        cls = _resource_class(type_name)
+        cls = _resource_class(type_name, self.conf.enable_test_resource_types)
         props = cls.properties_schema or {}
         attrs = cls.attributes()
         res_name = type_name.replace('::', '')
@@ -180,9 +180,9 @@ class Controller(base.Controller):
         }
 
 
-def _resource_class(type_name):
+def _resource_class(type_name, test_types):
     try:
-        return registry.get_class(type_name)
+        return registry.get_class(type_name, test_types=test_types)
     except res_exc.ResourceTypeNotFound:
         raise faults.APIError('The Resource Type (%s) could not be found.' % type_name,
                               code=404) from None

@@ -1,6 +1,10 @@
 """OS::Heat::TestResource: stores a string, and can be told to wait or fail (for tests).
 
 Waits are polled through check_*_complete, never slept, so the engine can cancel them.
+
+Heat's type is public, and so is this one, without its endless wait: a negative wait is
+refused. ``EndlessTestResource`` (the same type name in the test-only entry point group,
+``[DEFAULT] enable_test_resource_types``) keeps Heat's meaning of -1: wait forever.
 """
 
 from heat_taskflow.resources import attributes, base
@@ -27,7 +31,8 @@ class TestResource(PolledWait, base.Resource):
                                  'Replace the resource, rather than update it, when its '
                                  'value changes while this is true.',
                                  default=False, update_allowed=True),
-        'wait_secs': Schema(Schema.NUMBER, 'Seconds to wait after an action (-1 is infinite).',
+        'wait_secs': Schema(Schema.NUMBER, 'Seconds to wait after an action (-1 is infinite '
+                                           'where test resource types are enabled).',
                             default=0, update_allowed=True),
         'action_wait_secs': Schema(
             Schema.MAP, 'Seconds to wait per action; default to wait_secs.',
@@ -50,7 +55,20 @@ class TestResource(PolledWait, base.Resource):
     }
 
     failure_label = 'Test Resource'
-    negative_waits_forever = True          # wait_secs -1 is infinite
+    negative_waits_forever = False          # refused by validate(): see EndlessTestResource
+
+    def validate(self, partial=False):
+        """Check the properties; without test types enabled, no wait may be negative."""
+        super().validate(partial=partial)
+        if self.negative_waits_forever:
+            return
+        waits = [(('wait_secs',), self.properties['wait_secs'])]
+        waits += [(('action_wait_secs', key), secs) for key, secs in
+                  sorted((self.properties['action_wait_secs'] or {}).items())]
+        for path, secs in waits:
+            if isinstance(secs, (int, float)) and secs < 0:
+                raise self.invalid(path, 'a negative wait (%s: endless) needs [DEFAULT] '
+                                         'enable_test_resource_types' % secs)
 
     def wait_secs(self, action):
         """``action_wait_secs`` for the action, else ``wait_secs``."""
@@ -109,3 +127,10 @@ class TestResource(PolledWait, base.Resource):
         if name == 'output':
             return self.data_get('value')
         return None
+
+
+class EndlessTestResource(TestResource):
+    """OS::Heat::TestResource as tests have it: a negative wait never ends (Heat's -1)."""
+
+    __test__ = False
+    negative_waits_forever = True

@@ -5,7 +5,11 @@ import time
 import pytest
 
 from heat_taskflow.resources import registry
-from heat_taskflow.resources.exceptions import InvalidProperties, ResourceFailure
+from heat_taskflow.resources.exceptions import (
+    InvalidProperties,
+    ResourceFailure,
+    ResourceTypeNotFound,
+)
 from heat_taskflow.resources.types import test_ledger
 from heat_taskflow.resources.types.test_ledger import TestLedger, read_ledger
 from tests.unit.resources.fakes import FakeContext, assert_create_idempotent, run_to_end
@@ -26,8 +30,31 @@ def events(ledger, event=None):
             if event is None or line['event'] == event]
 
 
-def test_registered_as_heat_type():
+def test_registered_as_test_only_type():
     assert registry.get_class('OS::Heat::TestLedger', None) is TestLedger
+    assert 'OS::Heat::TestLedger' not in registry.classes()
+    assert 'OS::Heat::TestLedger' in registry.classes(test_types=True)
+    with pytest.raises(ResourceTypeNotFound):
+        registry.get_class('OS::Heat::TestLedger', test_types=False)
+
+
+@pytest.mark.parametrize('harm', ['file removed', 'directory removed', 'read-only'])
+def test_delete_finishes_when_the_ledger_is_gone_or_unwritable(tmp_path, harm):
+    ledger = tmp_path / 'sub' / 'ledger.jsonl'
+    ledger.parent.mkdir()
+    res, ctx = make(str(ledger), value='a')
+    run_to_end(res.handle_create, res.check_create_complete, ctx)
+    if harm == 'file removed':
+        ledger.unlink()
+    elif harm == 'directory removed':
+        ledger.unlink()
+        ledger.parent.rmdir()
+    else:
+        ledger.chmod(0o400)
+    if harm == 'read-only' and os.access(ledger, os.W_OK):
+        pytest.skip('running as root: a read-only file is still writable')
+    run_to_end(res.handle_delete, res.check_delete_complete, ctx)
+    assert harm == 'read-only' or not ledger.exists()    # never created again by a delete
 
 
 def test_create_writes_one_line_and_sets_physical_id(ledger):

@@ -1,11 +1,12 @@
 import pytest
 
+from heat_taskflow.resources import registry
 from heat_taskflow.resources.exceptions import (
     InvalidProperties,
     ResourceCheckFailed,
     ResourceFailure,
 )
-from heat_taskflow.resources.types.test_resource import TestResource
+from heat_taskflow.resources.types.test_resource import EndlessTestResource, TestResource
 from tests.unit.resources.fakes import FakeContext, assert_create_idempotent, run_to_end
 
 
@@ -52,11 +53,32 @@ def test_action_wait_secs_override_per_action():
     assert res.check_update_complete(cookie) is False
 
 
-def test_infinite_wait():
-    res, ctx = make(wait_secs=-1)
+def test_infinite_wait_where_test_types_are_enabled():
+    ctx = FakeContext('test')
+    res = EndlessTestResource(ctx.resource_name, {'wait_secs': -1}, ctx)
+    res.validate()
     cookie = res.handle_create()
     ctx.advance(10 ** 6)
     assert res.check_create_complete(cookie) is False
+
+
+@pytest.mark.parametrize('props, path', [
+    ({'wait_secs': -1}, ('wait_secs',)),
+    ({'action_wait_secs': {'delete': -0.5}}, ('action_wait_secs', 'delete')),
+])
+def test_public_type_refuses_the_endless_wait(props, path):
+    # The type every template may name: a negative (endless) wait is a test-only knob.
+    res, _ = make(**props)
+    with pytest.raises(InvalidProperties) as info:
+        res.validate()
+    assert info.value.path == path
+    assert 'enable_test_resource_types' in str(info.value)
+
+
+def test_public_and_test_registrations():
+    assert registry.get_class('OS::Heat::TestResource', test_types=False) is TestResource
+    assert registry.get_class('OS::Heat::TestResource', test_types=True) \
+        is EndlessTestResource
 
 
 def test_fail_fails_create_after_wait_but_not_delete():
