@@ -3,6 +3,7 @@
 import contextlib
 import copy
 import logging
+import re
 import threading
 import time
 import uuid
@@ -42,6 +43,43 @@ def _shared(conf):
             entry = (database, legacy.ExecutorPool(conf.max_concurrent_resource_actions))
             _SHARED[url] = entry
         return entry
+
+
+# Heat's rule for the name of a stack a user creates (heat/engine/service.py), and its
+# length limit (the column's). Child stacks, named by the engine after their parent and
+# resource, are not held to it: they are created below this service.
+STACK_NAME_RE = re.compile(r'[a-zA-Z][a-zA-Z0-9_.-]*\Z')
+MAX_STACK_NAME = 255
+
+
+def validate_stack_name(name):
+    """Refuse a stack name Heat would refuse, or one shaped like a stack id (a uuid: it
+    would shadow, or be shadowed by, the stack whose id it is)."""
+    if not isinstance(name, str) or not name:
+        raise exc.InvalidInput('a stack name is required')
+    if len(name) > MAX_STACK_NAME:
+        raise exc.InvalidInput('stack name is %d characters long; the limit is %d'
+                               % (len(name), MAX_STACK_NAME))
+    if not STACK_NAME_RE.match(name):
+        raise exc.InvalidInput(
+            'invalid stack name %s: a name must start with a letter and contain only '
+            'letters, digits, "_", "-" and "."' % _quoted(name))
+    if _stack_id(name) is not None:
+        raise exc.InvalidInput('invalid stack name "%s": a name must not have the form of '
+                               'a stack id (a uuid)' % name)
+
+
+def _quoted(text):
+    """Text for a message, with control characters and escapes shown, never emitted."""
+    return ascii(text[:80] + ('...' if len(text) > 80 else ''))
+
+
+def _stack_id(text):
+    """The canonical id a text names when it has the form of a uuid, else None."""
+    try:
+        return str(uuid.UUID(str(text)))
+    except ValueError:
+        return None
 
 
 def _time(value):
@@ -140,18 +178,21 @@ class StackService:
     # -- lookups ----------------------------------------------------------------------
 
     def _stack(self, name, show_deleted=False):
-        """The stack of this project named NAME, or whose id is NAME (an admin view: of
-        any project); deleted ones by id only with show_deleted. StackNotFound else."""
+        """The stack whose id is NAME (an admin view: of any project; deleted ones with
+        show_deleted), else the stack of this project named NAME. StackNotFound else.
+
+        The id comes first: a stack stored with a name of another stack's id (before
+        names were checked) must not take that stack's place."""
+        stack_id = _stack_id(name)
+        if stack_id is not None:
+            stack = db.stack_get(self.database, stack_id)
+            if stack is not None and not (
+                    (stack.deleted_at is not None and not show_deleted)
+                    or (stack.project_id != self.project_id and not self.admin)):
+                return stack
         stack = db.stack_get_by_name(self.database, name, self.project_id)
         if stack is None:
-            try:
-                uuid.UUID(str(name))
-            except ValueError:
-                raise exc.StackNotFound(name) from None
-            stack = db.stack_get(self.database, str(name))
-            if (stack is None or (stack.deleted_at is not None and not show_deleted)
-                    or (stack.project_id != self.project_id and not self.admin)):
-                raise exc.StackNotFound(name)
+            raise exc.StackNotFound(name)
         return stack
 
     def _row(self, stack, resource_name):
@@ -167,6 +208,7 @@ class StackService:
                      on_event=None, auto_converge=False):
         """Create a stack; on the legacy path this returns when the operation has ended."""
         self._accepting()
+        validate_stack_name(name)
         source = ops.Source(template, template_filename, files, environments, parameters)
         stack = self.engine.create(name, source, timeout_mins=timeout_mins,
                                    disable_rollback=disable_rollback, on_event=on_event,

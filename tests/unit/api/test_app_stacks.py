@@ -290,3 +290,13 @@ def test_a_refused_create_does_not_echo_a_hidden_value(call):
     assert resp.status_int == 400, resp.text
     assert 'SeCrEt-xyz-123' not in resp.text
     assert '******' in resp.json['error']['message']
+
+
+@pytest.mark.parametrize('name', [' ', 'a b', 'x\x1b[2J', 'y' * 300, '9to5',
+                                  '0b1c4f4e-8a47-4a6c-9a8e-1c2d3e4f5a6b'])
+def test_create_with_a_bad_stack_name_is_400_and_stores_nothing(call, name):
+    resp = create(call, name=name)
+    assert resp.status_int == 400, resp.text
+    assert 'stack name' in resp.json['error']['message']
+    assert '\x1b' not in resp.text
+    assert call('GET', BASE + '/stacks').json['stacks'] == []
