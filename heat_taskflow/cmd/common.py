@@ -2,10 +2,12 @@
 
 import argparse
 import json
+import math
 import traceback
 
 import yaml
 from cliff import columns
+from cliff.formatters import json_format
 from oslo_config import cfg
 
 from heat_taskflow.cmd import template_files
@@ -28,14 +30,58 @@ def exit_code_of(exc):
     return getattr(exc, 'exit_code', 2)
 
 
+class StrictJSONFormatter(json_format.JSONFormatter):
+    """cliff's ``-f json``, always valid JSON (RFC 8259): a float that is not a number
+    (NaN, Infinity) is written as the string Python's json module would have written
+    bare ("NaN", "Infinity", "-Infinity"), never as an invalid token."""
+
+    def emit_list(self, column_names, data, stdout, parsed_args):
+        items = [dict(zip(column_names, map(_machine, item), strict=True)) for item in data]
+        _dump(items, stdout, parsed_args)
+
+    def emit_one(self, column_names, data, stdout, parsed_args):
+        _dump(dict(zip(column_names, map(_machine, data), strict=True)), stdout, parsed_args)
+
+
+def _machine(value):
+    return value.machine_readable() if isinstance(value, columns.FormattableColumn) else value
+
+
+def _dump(value, stdout, parsed_args):
+    indent = None if parsed_args.noindent else 2
+    try:
+        text = json.dumps(value, indent=indent, allow_nan=False)
+    except ValueError:      # a non-finite float somewhere: spell it as a string
+        text = json.dumps(finite(value), indent=indent, allow_nan=False)
+    stdout.write(text + '\n')
+
+
+def finite(value):
+    """A copy of a JSON-like value with each non-finite float as a string."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return 'NaN' if math.isnan(value) else ('Infinity' if value > 0 else '-Infinity')
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite(v) for v in value]
+    return value
+
+
 class EngineCommand:
     """Mixin for cliff commands: reports engine and input errors as a message and exit code.
 
     A command sets ``self.exit_status`` to 1 when the operation it ran left the stack FAILED;
-    output is still printed.
+    output is still printed. Its ``-f json`` is StrictJSONFormatter.
     """
 
     exit_status = 0
+
+    def _load_formatter_plugins(self):
+        plugins = super()._load_formatter_plugins()
+        for ext in plugins:
+            if ext.name == 'json':
+                ext.obj = StrictJSONFormatter()
+        return plugins
 
     @property
     def service(self):

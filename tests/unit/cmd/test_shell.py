@@ -739,3 +739,25 @@ def test_stack_check_success_exits_0(cli, svc):
     code, out, _ = cli('stack', 'check', 'web', '-f', 'value', '-c', 'stack_status')
     assert code == 0
     assert out.strip() == 'CHECK_COMPLETE'
+
+
+# --- -f json is always valid JSON ------------------------------------------------------------
+
+def _strict_json(text):
+    def refuse(token):
+        raise ValueError('not JSON: %s' % token)
+    return json.loads(text, parse_constant=refuse)
+
+
+@pytest.mark.parametrize('noindent', [False, True])
+def test_json_output_never_holds_nan_or_infinity(cli, svc, noindent):
+    svc.result = dict(stack(), outputs=[{'output_key': 'x', 'output_value': [
+        float('nan'), float('inf'), {'low': float('-inf')}, 1.5]}],
+        timeout_mins=float('inf'))
+    code, out, err = cli('stack', 'show', 'web', '-f', 'json',
+                         *(['--noindent'] if noindent else []))
+    assert code == 0, err
+    shown = _strict_json(out)
+    assert shown['outputs'][0]['output_value'] == ['NaN', 'Infinity', {'low': '-Infinity'},
+                                                   1.5]
+    assert shown['timeout_mins'] == 'Infinity'
