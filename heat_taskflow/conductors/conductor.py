@@ -26,6 +26,7 @@ import json
 import logging
 import os
 import socket
+import tempfile
 import threading
 import time
 import uuid
@@ -404,12 +405,27 @@ class Conductor:
                 'jobboard': self.conf.jobboard.url, 'jobs': self.held()}
 
     def _write_health(self, state):
-        path = self.health_file
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        tmp = '%s.%d.tmp' % (path, os.getpid())
-        with open(tmp, 'w') as out:
-            json.dump(self.health(state), out, indent=1, sort_keys=True)
-        os.replace(tmp, path)     # readers never see half a file
+        write_health_file(self.health_file, self.health(state))
+
+
+def write_health_file(path, record):
+    """Write the health record to ``path`` whole (readers never see half a file), through
+    a temporary file of an unpredictable name created exclusively in the same directory:
+    no symlink planted at a guessable name is ever followed, and ``os.replace`` replaces
+    a symlink at ``path`` itself rather than the file it points to."""
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(path), suffix='.tmp',
+                               dir=directory)
+    try:
+        os.fchmod(fd, 0o644)       # monitors of another user read it; it holds no secret
+        with os.fdopen(fd, 'w') as out:
+            json.dump(record, out, indent=1, sort_keys=True)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def _in_progress(database):

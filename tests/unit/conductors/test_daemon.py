@@ -1,7 +1,6 @@
 """heat-taskflow-conductor: runs until SIGTERM, then stops cleanly with exit code 0."""
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -34,4 +33,4 @@ def test_sigterm_stops_the_daemon_cleanly(tmp_path):
     assert proc.returncode == 0, err
     assert 'SIGTERM: stopping' in err
     assert json.loads(health.read_text())['state'] == 'stopped'
-    assert not os.path.exists(str(health) + '.%d.tmp' % proc.pid)
+    assert not list(tmp_path.glob('.health.json.*.tmp'))     # no temporary file left
