@@ -31,6 +31,7 @@ Admin endpoints (JSON; errors ``{"error": {"code", "message"}}``)::
 
 import collections
 import importlib
+import math
 import random
 import threading
 import time
@@ -289,18 +290,24 @@ def _check_settings(op_name, settings):
     if settings.get('failure_mode', 'before') not in FAILURE_MODES:
         raise kinds_mod.bad_request('failure_mode must be one of %s' % ', '.join(FAILURE_MODES))
     rate = settings.get('failure_rate', 0)
-    if not isinstance(rate, (int, float)) or not 0 <= rate <= 1:
+    if not _finite_number(rate) or not 0 <= rate <= 1:
         raise kinds_mod.bad_request('failure_rate must be a number from 0 to 1')
     for key in ('latency', 'build_time'):
         value = settings.get(key, 0)
-        if not isinstance(value, (int, float)) or value < 0:
-            raise kinds_mod.bad_request('%s must be a number of seconds >= 0' % key)
+        if not _finite_number(value) or value < 0:
+            raise kinds_mod.bad_request('%s must be a finite number of seconds >= 0' % key)
     fail_next = settings.get('fail_next', 0)
     if not isinstance(fail_next, int) or fail_next < 0:
         raise kinds_mod.bad_request('fail_next must be an integer >= 0')
     status = settings.get('failure_status', 503)
     if not isinstance(status, int) or not 400 <= status <= 599:
         raise kinds_mod.bad_request('failure_status must be an HTTP error status (400-599)')
+
+
+def _finite_number(value):
+    """A JSON number that is finite (not a bool, not NaN, not Infinity)."""
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and math.isfinite(value))
 
 
 def audit_summary(creations):

@@ -8,12 +8,16 @@ applies the operation's fault injection and gives ``action`` a ``kinds.Op``. Err
 as ``kinds.ApiError`` and written in the service's own format (``error_format``).
 """
 
+import json
 import re
 import urllib.parse
 
 from heat_taskflow.simcloud.kinds import ApiError
 
 REGION = 'RegionOne'
+
+MAX_BODY = 16 * 1024 * 1024     # bytes of a request body
+MAX_BODY_DEPTH = 100            # nesting of objects and arrays in a request body
 
 # Nova's and Cinder's fault names by status (webob's, as their API layers answer them).
 FAULT_NAMES = {400: 'badRequest', 401: 'unauthorized', 403: 'forbidden', 404: 'itemNotFound',
@@ -98,6 +102,48 @@ class Microversions:
             out[self.legacy_header] = text
             out['Vary'] += ', ' + self.legacy_header
         return out
+
+
+def body_length(value):
+    """The byte count a Content-Length header announces; 400 unless it is a whole
+    number >= 0 (a negative one would read until the client hangs up), 413 above
+    MAX_BODY."""
+    text = (value or '0').strip()
+    if not re.fullmatch('[0-9]{1,20}', text):    # refuses '-1', '+1', '1.5', 'abc', ''
+        raise ApiError(400, 'BadRequest', 'invalid Content-Length %r' % value[:40])
+    length = int(text)
+    if length > MAX_BODY:
+        raise ApiError(413, 'RequestTooLarge', 'body larger than %d' % MAX_BODY)
+    return length
+
+
+# Strings (with their escapes) and the brackets outside them, for the depth check.
+_JSON_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _refuse_constant(name):
+    raise ValueError('%s is not JSON' % name)
+
+
+def parse_json_body(raw, max_depth=MAX_BODY_DEPTH):
+    """A request body's JSON (None when empty); 400 for malformed JSON, NaN or Infinity,
+    or nesting deeper than max_depth (checked on the bytes, before parsing)."""
+    if not raw:
+        return None
+    depth = 0
+    for token in _JSON_TOKENS.finditer(raw):
+        char = token.group()[:1]
+        if char in (b'[', b'{'):
+            depth += 1
+            if depth > max_depth:
+                raise ApiError(400, 'BadRequest', 'malformed JSON: nested deeper than %d'
+                               % max_depth)
+        elif char in (b']', b'}'):
+            depth -= 1
+    try:
+        return json.loads(raw, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError) as exc:
+        raise ApiError(400, 'BadRequest', 'malformed JSON: %s' % exc) from None
 
 
 class Request:

@@ -9,10 +9,11 @@ import logging
 import threading
 import urllib.parse
 
-from heat_taskflow.simcloud import api, storage
+from heat_taskflow.simcloud import api, framework, storage
+from heat_taskflow.simcloud.kinds import ApiError
 
 LOG = logging.getLogger(__name__)
-MAX_BODY = 16 * 1024 * 1024
+MAX_BODY = framework.MAX_BODY
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -25,16 +26,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
     server_version = 'simcloud/1'
 
     def _dispatch(self):
-        length = int(self.headers.get('Content-Length') or 0)
-        if length > MAX_BODY:
-            return self._send(413, {'error': {'code': 'RequestTooLarge',
-                                              'message': 'body larger than %d' % MAX_BODY}})
+        try:
+            length = framework.body_length(self.headers.get('Content-Length'))
+        except ApiError as exc:
+            self.close_connection = True    # where this body ends is unknown
+            return self._send(exc.status, {'error': {'code': exc.code,
+                                                     'message': exc.message}})
         raw = self.rfile.read(length) if length else b''
         try:
-            body = json.loads(raw) if raw else None
-        except ValueError as exc:
-            return self._send(400, {'error': {'code': 'BadRequest',
-                                              'message': 'malformed JSON: %s' % exc}})
+            body = framework.parse_json_body(raw)
+        except ApiError as exc:
+            return self._send(exc.status, {'error': {'code': exc.code,
+                                                     'message': exc.message}})
         url = urllib.parse.urlsplit(self.path)
         query = urllib.parse.parse_qsl(url.query, keep_blank_values=True)
         base_url = 'http://%s' % (self.headers.get('Host') or '%s:%d'
