@@ -40,10 +40,10 @@ def main(argv=None):
     from heat_taskflow.jobs import backends as jobboards
     from heat_taskflow.persistence import database as database_mod
 
-    if jobboards.in_process(CONF.jobboard.url):
-        LOG.warning('[jobboard] url %s is in-process: only this process sees its jobs',
-                    CONF.jobboard.url)
     try:
+        if jobboards.in_process(CONF.jobboard.url):
+            LOG.warning('[jobboard] url %s is in-process: only this process sees its jobs',
+                        CONF.jobboard.url)
         database = database_mod.Database(
             CONF.database.connection,
             logbook_write_behind=CONF.database.logbook_write_behind)

@@ -23,8 +23,14 @@ SETTLE_POLL = 0.2
 
 def stack_service(conf, **kwargs):
     """The StackService for conf: one running its own conductor when the board is
-    in-process ([jobboard] url zake://...), else one that only posts."""
-    if jobboards.in_process(conf.jobboard.url):
+    in-process ([jobboard] url zake://...), else one that only posts. A url of an unknown
+    scheme gets the latter: legacy stacks need no board, and a distributed operation is
+    refused, before anything is stored, by the service's own check of the board."""
+    try:
+        in_process = jobboards.in_process(conf.jobboard.url)
+    except jobboards.JobBoardError:
+        in_process = False
+    if in_process:
         return LocalStackService(conf, **kwargs)
     return service_mod.StackService(conf, **kwargs)
 

@@ -74,6 +74,14 @@ class ServiceUnavailable(EngineError):
     exit_code = 1
 
 
+class JobBoardUnavailable(ServiceUnavailable):
+    """The job board a distributed operation needs cannot be used ([jobboard] url of an
+    unknown scheme, or its server does not answer); nothing was stored. A configuration
+    error on the command line (exit 2), 503 from the API."""
+
+    exit_code = 2
+
+
 class OperationFailed(EngineError):
     """The operation ran and the stack ended FAILED."""
 

@@ -16,6 +16,7 @@ from heat_taskflow.engine import operations as ops
 from heat_taskflow.engine import resume as resume_mod
 from heat_taskflow.flows import context as ctx_mod
 from heat_taskflow.flows import runtime as rt
+from heat_taskflow.jobs import backends as jobboards
 from heat_taskflow.persistence import api as db
 from heat_taskflow.persistence import database as database_mod
 from heat_taskflow.persistence import exceptions as db_exc
@@ -153,6 +154,16 @@ class StackService:
         if (self._root or self)._closed:
             raise exc.ServiceUnavailable('the engine is shutting down; try again later')
 
+    def _board_ready(self, convergence):
+        """Before anything of a distributed operation is stored: the job board must be
+        usable (connected now, and kept for the posts that follow)."""
+        if not convergence:
+            return
+        try:
+            self.distributed.board()
+        except jobboards.JobBoardError as err:
+            raise exc.JobBoardUnavailable(str(err)) from err
+
     def resume_orphans(self):
         """Resume every interrupted top-level legacy stack (IN_PROGRESS, whose holder is
         dead or whose heartbeat is stale; see engine/resume.py), of every project, on
@@ -209,6 +220,7 @@ class StackService:
         """Create a stack; on the legacy path this returns when the operation has ended."""
         self._accepting()
         validate_stack_name(name)
+        self._board_ready(self.conf.convergence_engine)
         source = ops.Source(template, template_filename, files, environments, parameters)
         stack = self.engine.create(name, source, timeout_mins=timeout_mins,
                                    disable_rollback=disable_rollback, on_event=on_event,
@@ -222,6 +234,7 @@ class StackService:
         """Update a stack to a new template, or (existing) patch its current one."""
         self._accepting()
         stack = self._stack(name)
+        self._board_ready(stack.convergence)
         current = ops.Source.from_raw(db.raw_template_get(self.database,
                                                           stack.raw_template_id))
         if template is None and not existing:
@@ -245,7 +258,9 @@ class StackService:
     def delete_stack(self, name, on_event=None):
         """Delete a stack and every resource in it."""
         self._accepting()
-        stack = self.engine.delete(self._stack(name), on_event=on_event)
+        stack = self._stack(name)
+        self._board_ready(stack.convergence)
+        stack = self.engine.delete(stack, on_event=on_event)
         return self.stack_view(stack)
 
     def check_stack(self, name, on_event=None):

@@ -34,3 +34,15 @@ def test_sigterm_stops_the_daemon_cleanly(tmp_path):
     assert 'SIGTERM: stopping' in err
     assert json.loads(health.read_text())['state'] == 'stopped'
     assert not list(tmp_path.glob('.health.json.*.tmp'))     # no temporary file left
+
+
+def test_an_unknown_board_scheme_is_a_clean_start_up_failure(tmp_path):
+    config = tmp_path / 'heat-taskflow.conf'
+    config.write_text('[DEFAULT]\nstate_dir = %s\n[database]\nconnection = sqlite:///%s\n'
+                      '[jobboard]\nurl = nosuch://board\n' % (tmp_path, tmp_path / 'db.sqlite'))
+    done = subprocess.run([sys.executable, '-m', 'heat_taskflow.cmd.conductor',
+                           '--config-file', str(config)],
+                          capture_output=True, text=True, timeout=harness.TIMEOUT)
+    assert done.returncode == 2, done.stderr
+    assert 'unknown scheme "nosuch"' in done.stderr
+    assert 'Traceback' not in done.stderr
