@@ -25,7 +25,9 @@ class AfterSameValue(test_resource.TestResource):
 def with_plugin(monkeypatch):
     classes = registry.classes()
     classes[AfterSameValue.type_name] = AfterSameValue
-    monkeypatch.setattr(registry, '_classes', classes)
+    monkeypatch.setattr(registry, '_classes', {
+        registry.NAMESPACE: classes,
+        registry.TEST_NAMESPACE: registry.classes(test_types=True)})
 
 
 @sqlite_only

@@ -78,7 +78,9 @@ class PortLike(base.Resource):
 def with_port_like(monkeypatch):
     classes = registry.classes()
     classes['Test::PortLike'] = PortLike
-    monkeypatch.setattr(registry, '_classes', classes)
+    monkeypatch.setattr(registry, '_classes', {
+        registry.NAMESPACE: classes,
+        registry.TEST_NAMESPACE: registry.classes(test_types=True)})
 
 
 def test_implicit_dependencies_asks_each_plugin(with_port_like):
