@@ -37,9 +37,10 @@ class ManageCommand(cliff_command.Command):
         from heat_taskflow.persistence import api
 
         db = self.get_database()
-        stack = api.stack_get_by_name(db, name_or_id, project)
+        # By id first: a stack named with another stack's id must not stand in for it.
+        stack = api.stack_get(db, name_or_id, show_deleted=False)
         if stack is None:
-            stack = api.stack_get(db, name_or_id, show_deleted=False)
+            stack = api.stack_get_by_name(db, name_or_id, project)
         if stack is None:
             self.app.stderr.write('%s: stack "%s" not found\n' % (NAME, name_or_id))
             return None

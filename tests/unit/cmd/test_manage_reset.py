@@ -92,3 +92,15 @@ def test_a_missing_stack_is_a_usage_error(setup):
     code, _, err = run(conf, 'nope')
     assert code == 2
     assert 'not found' in err
+
+
+def test_an_id_finds_its_stack_before_a_stack_named_with_that_id(setup):
+    conf, db, rows = setup
+    raw = api.raw_template_create(db, template={'text': '{}'})
+    api.stack_create(db, id='i' * 8, name=rows['parent'].id, project_id='default',
+                     action='CREATE', status='IN_PROGRESS', current_traversal='t3',
+                     raw_template_id=raw.id, convergence=False)
+    code, out, _ = run(conf, rows['parent'].id)
+    assert code == 0
+    assert 'stack stuck (pppppppp)' in out
+    assert 'iiiiiiii' not in out
