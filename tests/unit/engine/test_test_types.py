@@ -46,3 +46,15 @@ def test_a_stored_test_type_stays_deletable_once_disabled(service, conf, tmp_pat
     assert service.create_stack('s', text, 't.yaml')['stack_status'] == 'CREATE_COMPLETE'
     conf.set_override('enable_test_resource_types', False)
     assert service.delete_stack('s')['stack_status'] == 'DELETE_COMPLETE'
+
+
+def test_a_ledger_stack_deletes_after_its_ledger_directory_is_gone(service, tmp_path):
+    where = tmp_path / 'gone'
+    where.mkdir()
+    ledger = where / 'ledger'
+    text = tmpl({'l': {'type': 'OS::Heat::TestLedger', 'properties': {'ledger': str(ledger)}}})
+    assert service.create_stack('s', text, 't.yaml')['stack_status'] == 'CREATE_COMPLETE'
+    ledger.unlink()
+    where.rmdir()
+    assert service.delete_stack('s')['stack_status'] == 'DELETE_COMPLETE'
+    assert not where.exists()
