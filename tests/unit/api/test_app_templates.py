@@ -120,3 +120,18 @@ def test_detail_lists_full_stacks(call):
     create(call)
     [stack] = call('GET', BASE + '/stacks/detail').json['stacks']
     assert stack['stack_name'] == 's1' and 'parameters' in stack
+
+
+def test_test_only_types_are_hidden_unless_enabled(conf, call):
+    conf.set_override('enable_test_resource_types', False)
+    names = call('GET', BASE + '/resource_types').json['resource_types']
+    assert 'OS::Heat::TestLedger' not in names and 'OS::Heat::TestResource' in names
+    assert call('GET', BASE + '/resource_types/OS::Heat::TestLedger').status_int == 404
+    ledger = {'heat_template_version': '2018-08-31', 'resources': {
+        'l': {'type': 'OS::Heat::TestLedger', 'properties': {'ledger': '/tmp/x'}}}}
+    resp = create(call, name='ledger', template=ledger)
+    assert resp.status_int == 400, resp.text
+    assert 'unknown resource type "OS::Heat::TestLedger"' in resp.json['error']['message']
+    conf.set_override('enable_test_resource_types', True)
+    names = call('GET', BASE + '/resource_types').json['resource_types']
+    assert 'OS::Heat::TestLedger' in names
