@@ -57,8 +57,8 @@ def hang(monkeypatch):
     hang = Hang()
     real = registry.get_class
     monkeypatch.setattr(registry, 'get_class',
-                        lambda name, env=None: hang.cls if name == 'Test::Hang'
-                        else real(name, env))
+                        lambda name, env=None, **kw: hang.cls if name == 'Test::Hang'
+                        else real(name, env, **kw))
     try:
         yield hang
     finally:
