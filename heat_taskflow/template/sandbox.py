@@ -148,7 +148,7 @@ class _Cache:
 
     def put(self, key, reply):
         expires = None
-        if reply.get('error') in ('timeout', 'memory', 'crash'):
+        if reply.get('error') in ('timeout', 'memory'):
             expires = time.monotonic() + FAILURE_TTL
         size = len(key[0]) + len(key[1]) + len(reply.get('value') or reply.get('message', ''))
         if size > _CACHE_ITEM_BYTES:
@@ -203,12 +203,13 @@ class _Worker:
 
     def _read_line(self, deadline):
         fd = self.proc.stdout.fileno()
+        poller = select.poll()      # not select(): a busy server may hold fds past 1024
+        poller.register(fd, select.POLLIN)
         while b'\n' not in self._buffer:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise _Timeout()
-            readable, _, _ = select.select([fd], [], [], remaining)
-            if not readable:
+            if not poller.poll(remaining * 1000):
                 continue
             chunk = os.read(fd, 1 << 16)
             if not chunk:
@@ -237,6 +238,15 @@ class _Worker:
             self.kill()
         self._reap()
 
+    def forget(self):
+        """Close this process's copies of the pipes, leaving the worker alone."""
+        self.proc.returncode = 0        # not ours to wait for
+        for stream in (self.proc.stdin, self.proc.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+
     def _reap(self):
         try:
             self.proc.wait(timeout=5)
@@ -263,43 +273,48 @@ class _Pool:
     def __init__(self):
         self._cond = threading.Condition()
         self._idle = []
+        self._workers = set()       # idle and busy
         self._count = 0
-        self._pid = os.getpid()
 
-    def _forked(self):
-        # A child of fork() must not talk to its parent's workers: forget them (they
-        # are the parent's to stop), and start its own when needed.
-        if self._pid != os.getpid():
-            self._pid = os.getpid()
-            self._idle = []
-            self._count = 0
+    def after_fork(self):
+        """In a child of fork(): forget the parent's workers, which are the parent's to
+        stop (closing our copies of their pipes, so that they still see their input
+        close), and start our own when needed."""
+        for worker in self._workers:
+            worker.forget()
+        self.__init__()
 
     def _acquire(self, memory):
         with self._cond:
-            self._forked()
             while True:
                 for i, worker in enumerate(self._idle):
                     if worker.memory == memory:
                         return self._idle.pop(i)
                 if self._idle:
                     # an idle worker with another memory limit: replace it
-                    self._idle.pop(0).close()
+                    other = self._idle.pop(0)
+                    self._workers.discard(other)
                     self._count -= 1
+                    other.close()
                 if self._count < MAX_WORKERS:
                     self._count += 1
                     break
                 self._cond.wait()
         try:
-            return _Worker(memory)
+            worker = _Worker(memory)
         except BaseException:
             self._release(None)
             raise
-
-    def _release(self, worker):
         with self._cond:
-            if self._pid != os.getpid():
-                return
-            if worker is None:
+            self._workers.add(worker)
+        return worker
+
+    def _release(self, worker, keep=True):
+        """Give a worker back (``keep``) or count it gone (None, or ``keep=False``)."""
+        with self._cond:
+            if worker is not None and not keep:
+                self._workers.discard(worker)
+            if worker is None or not keep:
                 self._count -= 1
             else:
                 self._idle.append(worker)
@@ -312,19 +327,19 @@ class _Pool:
             reply = worker.call(request, timeout)
         except _Timeout:
             worker.kill()
-            self._release(None)
+            self._release(worker, keep=False)
             return {'error': 'timeout', 'message': 'ran longer than %g s' % timeout}
         except _Closed:
             worker.kill()
-            self._release(None)
+            self._release(worker, keep=False)
             return _death(worker, memory)
         except BaseException:
             worker.kill()
-            self._release(None)
+            self._release(worker, keep=False)
             raise
         if reply.get('error') == 'memory':
             worker.close()      # its heap may be in any state: start afresh
-            self._release(None)
+            self._release(worker, keep=False)
         else:
             self._release(worker)
         return reply
@@ -337,10 +352,9 @@ class _Pool:
     def shutdown(self):
         """Stop every idle worker; busy ones are stopped when their evaluation ends."""
         with self._cond:
-            if self._pid != os.getpid():
-                return
             idle, self._idle = self._idle, []
             self._count -= len(idle)
+            self._workers.difference_update(idle)
         for worker in idle:
             worker.close()
 
@@ -377,9 +391,14 @@ def worker_pids():
     return _pool.pids()
 
 
+def _after_fork():
+    global _cache
+    _pool.after_fork()
+    _cache = _Cache()     # its lock may have been held by another thread
+
+
 atexit.register(shutdown)
-if hasattr(os, 'register_at_fork'):
-    os.register_at_fork(after_in_child=_pool._forked)
+os.register_at_fork(after_in_child=_after_fork)
 
 
 # --- the worker side: run as a script, with nothing of heat_taskflow imported ------------
@@ -505,7 +524,10 @@ def _serve(memory):
                 reply = {'error': 'parse', 'message': str(exc)}
             else:
                 value = statement.evaluate({'data': request['data']}, root.create_child_context())
-                text = json.dumps(value, allow_nan=False, separators=(',', ':'))
+                try:
+                    text = json.dumps(value, allow_nan=False, separators=(',', ':'))
+                except (TypeError, ValueError) as exc:
+                    raise ValueError('the result is not JSON data: %s' % exc)
                 if len(text) > request['max_result']:
                     reply = {'error': 'size',
                              'message': 'the result is larger than %s' % _limit_text(
