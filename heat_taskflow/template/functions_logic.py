@@ -182,8 +182,8 @@ class Yaql(Function):
 
     The expression is parsed here (a bad one is reported where it stands) and evaluated
     by ``sandbox`` in a worker process, under the ``yaql_timeout`` and ``yaql_memory``
-    budgets of the context's Limits; its result may be at most ``max_resolved_size``
-    bytes of JSON.
+    budgets of the context's Limits; its result (as JSON) counts against the resolution's
+    ``max_resolved_size`` budget like any function's.
     """
 
     MAX_EXPRESSION_LENGTH = 10000
@@ -231,9 +231,13 @@ class Yaql(Function):
         self._check_expression(expression)
         data = resolve(self.args.get('data', {}), ctx)
         limits = getattr(ctx, 'limits', None) or DEFAULT_LIMITS
+        remaining = ctx.budget.remaining
         try:
-            return sandbox.evaluate(expression, data, limits.yaql_timeout,
-                                    limits.yaql_memory, limits.max_resolved_size)
+            value, size = sandbox.evaluate(expression, data, limits.yaql_timeout,
+                                           limits.yaql_memory, remaining)
+        except sandbox.ResultTooLarge:
+            self.charge(ctx, remaining + 1, measured=False)     # raises, as other functions
+            raise
         except sandbox.BadExpression as exc:
             raise self.error('bad expression: %s' % exc, ('expression',))
         except sandbox.BudgetExceeded as exc:
@@ -245,6 +249,8 @@ class Yaql(Function):
             raise self.error('evaluation failed: %s' % exc)
         except sandbox.SandboxError as exc:
             raise self.error(str(exc))
+        self.charge(ctx, size)
+        return value
 
 
 @functools.lru_cache(maxsize=256)

@@ -23,7 +23,7 @@ data. The worker also prunes yaql's context: ``pow``, ``shiftBitsLeft`` and ``ra
 refuse results past ``MAX_INTEGER_DIGITS`` digits or ``MAX_RANGE`` items at once, so the
 common abuse fails cleanly before the deadline.
 
-Results are cached per (expression, data) while small; a budget failure is remembered
+Results are cached per (expression, data) while small; a time or memory failure is remembered
 for ``FAILURE_TTL`` seconds, so a template repeating one hostile expression pays the
 budget once, not once per copy.
 
@@ -78,36 +78,48 @@ class BudgetExceeded(SandboxError):
         self.option = option
 
 
+class ResultTooLarge(BudgetExceeded):
+    """The result's JSON text is more than ``limit`` bytes."""
+
+    def __init__(self, limit):
+        super().__init__('the result is larger than %s' % _limit_text(limit),
+                         'max_resolved_size')
+        self.limit = limit
+
+
 class WorkerFailed(SandboxError):
     """The worker process could not start, or ended without answering."""
 
 
 def evaluate(expression, data, timeout, memory, max_result):
-    """The value of ``expression`` over ``$.data = data``, evaluated in a worker.
+    """``(value, size)``: the value of ``expression`` over ``$.data = data``, evaluated in
+    a worker, and the bytes of its JSON text.
 
     ``timeout`` seconds and ``memory`` bytes bound the evaluation, ``max_result`` the
-    bytes of its result as JSON. Raises a SandboxError subclass when there is no value.
+    bytes of its result as JSON (ResultTooLarge past it). Raises a SandboxError subclass
+    when there is no value.
     """
     try:
         data_text = json.dumps(data, allow_nan=False, separators=(',', ':'))
     except (TypeError, ValueError) as exc:
         raise EvaluationFailed('data is not JSON data: %s' % exc)
-    key = (expression, data_text, timeout, memory, max_result)
-    cached = _cache.get(key)
-    if cached is not None:
-        return _answer(cached)
-    head = json.dumps({'expression': expression, 'max_result': max_result,
-                       'timeout': timeout}, separators=(',', ':'))
-    request = ('%s,"data":%s}\n' % (head[:-1], data_text)).encode()
-    reply = _pool.run(request, timeout, memory)
-    _cache.put(key, reply)
-    return _answer(reply)
+    key = (expression, data_text, timeout, memory)
+    reply = _cache.get(key)
+    if reply is None:
+        head = json.dumps({'expression': expression, 'max_result': max_result,
+                           'timeout': timeout}, separators=(',', ':'))
+        request = ('%s,"data":%s}\n' % (head[:-1], data_text)).encode()
+        reply = _pool.run(request, timeout, memory)
+        _cache.put(key, reply)
+    return _answer(reply, max_result)
 
 
-def _answer(reply):
-    """The value of a worker's reply, or its error raised."""
+def _answer(reply, max_result):
+    """The value of a worker's reply and its size, or its error raised."""
     if 'value' in reply:
-        return json.loads(reply['value'])
+        if len(reply['value']) > max_result:       # a cached result, asked for with less
+            raise ResultTooLarge(max_result)
+        return json.loads(reply['value']), len(reply['value'])
     kind, message = reply.get('error'), reply.get('message', '')
     if kind == 'parse':
         raise BadExpression(message)
@@ -118,7 +130,7 @@ def _answer(reply):
     if kind == 'timeout':
         raise BudgetExceeded(message, 'yaql_timeout')
     if kind == 'size':
-        raise BudgetExceeded(message, 'max_resolved_size')
+        raise ResultTooLarge(max_result)
     raise WorkerFailed(message or 'the yaql worker gave no answer')
 
 
@@ -150,6 +162,8 @@ class _Cache:
         expires = None
         if reply.get('error') in ('timeout', 'memory'):
             expires = time.monotonic() + FAILURE_TTL
+        elif reply.get('error') in ('size', 'crash'):
+            return      # depends on the budget left, or on what happened to the worker
         size = len(key[0]) + len(key[1]) + len(reply.get('value') or reply.get('message', ''))
         if size > _CACHE_ITEM_BYTES:
             return
@@ -529,9 +543,7 @@ def _serve(memory):
                 except (TypeError, ValueError) as exc:
                     raise ValueError('the result is not JSON data: %s' % exc)
                 if len(text) > request['max_result']:
-                    reply = {'error': 'size',
-                             'message': 'the result is larger than %s' % _limit_text(
-                                 request['max_result'])}
+                    reply = {'error': 'size'}
                 else:
                     reply = {'value': text}
         except MemoryError:

@@ -805,11 +805,15 @@ def test_yaql_runs_under_the_contexts_time_budget():
     assert err.path == ('outputs', 'o', 'value')
 
 
-def test_yaql_result_size_is_bounded_by_max_resolved_size():
-    ctx = LimitedContext(Limits(max_resolved_size=50))
+def test_yaql_result_counts_against_the_resolution_budget():
+    ctx = FakeContext()
+    ctx.budget = functions_base.Budget(300)
+    assert run({'yaql': {'expression': 'range(0, 50).select($)'}}, ctx) == list(range(50))
+    assert ctx.budget.used == len(str(list(range(50))).replace(' ', ''))
     err = error_of({'yaql': {'expression': 'range(0, 100).select($)'}}, ctx)
-    assert err.message == ('yaql: the result is larger than 50 bytes '
-                           '([DEFAULT] max_resolved_size)')
+    assert err.message == ('yaql: would build more than 301 bytes; the limit of one '
+                           'resolution is 300 bytes ([DEFAULT] max_resolved_size)')
+    assert err.path == ('outputs', 'o', 'value')
 
 
 def test_yaql_expression_from_a_function_is_checked_when_resolved():

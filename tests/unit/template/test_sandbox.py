@@ -6,6 +6,7 @@ Elapsed-time bounds are generous (10 s for budgets of 0.5-2 s) so that a loaded 
 does not make them flake.
 """
 
+import json
 import os
 import signal
 import threading
@@ -20,8 +21,10 @@ SLOW_BOUND = 10.0       # seconds: far above any budget used here, far below the
 
 
 def evaluate(expression, data=None, timeout=2.0, memory=512 * MIB, max_result=8 * MIB):
-    return sandbox.evaluate(expression, {} if data is None else data, timeout, memory,
-                            max_result)
+    value, size = sandbox.evaluate(expression, {} if data is None else data, timeout, memory,
+                                   max_result)
+    assert size == len(json.dumps(value, separators=(',', ':')))
+    return value
 
 
 def timed(fn, *args, **kwargs):
@@ -113,7 +116,12 @@ def test_results_must_be_json_data_within_the_size_budget():
     err, _ = timed(evaluate, "float('nan')")
     assert isinstance(err, sandbox.EvaluationFailed) and 'not JSON data' in str(err)
     err, _ = timed(evaluate, 'range(0, 100).select($)', max_result=100)
-    assert isinstance(err, sandbox.BudgetExceeded) and err.option == 'max_resolved_size'
+    assert isinstance(err, sandbox.ResultTooLarge) and err.option == 'max_resolved_size'
+    assert str(err) == 'the result is larger than 100 bytes'
+    # a result evaluated (and cached) under a larger budget is still held to the smaller
+    assert len(evaluate('range(0, 50).select($)')) == 50
+    err, _ = timed(evaluate, 'range(0, 50).select($)', max_result=100)
+    assert isinstance(err, sandbox.ResultTooLarge)
 
 
 def test_errors_of_the_expression_and_the_data():
