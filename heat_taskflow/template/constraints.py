@@ -22,6 +22,18 @@ A name nobody registered is not checked.
 import re
 import threading
 
+# re's parser (private, but stable since 3.11): Heat checks patterns with re, so a pattern
+# is parsed with it first, which is fast and compiles nothing.
+from re import _constants as _sre_constants
+from re import _parser as _sre_parser
+
+import regex
+
+from heat_taskflow.template.limits import DEFAULT as DEFAULT_LIMITS
+
+_REPEATS = (_sre_constants.MAX_REPEAT, _sre_constants.MIN_REPEAT,
+            _sre_constants.POSSESSIVE_REPEAT)
+
 ENTRY_POINT_GROUP = 'heat_taskflow.constraints'
 
 # Parameter types; ``Constraint.types`` names those a constraint fits.
@@ -59,14 +71,18 @@ class Constraint:
     def __init__(self, description=None):
         self.description = description
 
-    def parameter_error(self, value, param_type):
-        """A parameter's message when ``value`` breaks the constraint, else None."""
-        facts = self._violation(value, param_type)
+    def parameter_error(self, value, param_type, limits=None):
+        """A parameter's message when ``value`` breaks the constraint, else None.
+
+        ``limits`` (a Limits; the defaults when None) bounds the work of the check; past
+        it, PatternTimeout (a ValueError) is raised.
+        """
+        facts = self._violation(value, param_type, limits or DEFAULT_LIMITS)
         return None if facts is None else self._parameter_message(value, **facts)
 
-    def check(self, value):
+    def check(self, value, limits=None):
         """Raise ValueError (a property's message, or the description) when ``value`` breaks it."""
-        facts = self._violation(value, None)
+        facts = self._violation(value, None, limits or DEFAULT_LIMITS)
         if facts is not None:
             raise ValueError(self.description or self._property_message(value, **facts))
 
@@ -81,10 +97,11 @@ class Constraint:
             out['description'] = self.description
         return out
 
-    def _violation(self, value, param_type):
+    def _violation(self, value, param_type, limits):
         """None when ``value`` fits; else a dict of keyword arguments for the messages.
 
-        ``param_type`` is the parameter type for a parameter, None for a property.
+        ``param_type`` is the parameter type for a parameter, None for a property;
+        ``limits`` the Limits the check runs under.
         """
         raise NotImplementedError
 
@@ -138,7 +155,7 @@ class Length(_Bounds):
     kind = 'length'
     types = (STRING, LIST, JSON)
 
-    def _violation(self, value, param_type):
+    def _violation(self, value, param_type, limits):
         return None if self._within(len(value)) else {}
 
     def _parameter_message(self, value):
@@ -155,7 +172,7 @@ class Range(_Bounds):
     kind = 'range'
     types = (NUMBER,)
 
-    def _violation(self, value, param_type):
+    def _violation(self, value, param_type, limits):
         return None if self._within(value) else {}
 
     def _parameter_message(self, value):
@@ -184,7 +201,7 @@ class Modulo(Constraint):
         if self.offset and (self.step > 0) != (self.offset > 0):
             raise ValueError('modulo step and offset must have the same sign')
 
-    def _violation(self, value, param_type):
+    def _violation(self, value, param_type, limits):
         return None if value % self.step == self.offset else {}
 
     def _parameter_message(self, value):
@@ -229,7 +246,7 @@ class AllowedValues(Constraint):
                 continue
         return out
 
-    def _violation(self, value, param_type):
+    def _violation(self, value, param_type, limits):
         allowed = self._allowed(param_type)
         items = value if isinstance(value, list) else [value]
         bad = [v for v in items if v not in allowed]
@@ -250,24 +267,36 @@ class AllowedValues(Constraint):
 
 
 class AllowedPattern(Constraint):
-    """A string matches a regular expression in full."""
+    """A string matches a regular expression in full.
+
+    The pattern is Python's ``re`` syntax, as in Heat; it is matched by the ``regex``
+    library (its re-compatible VERSION0), which can stop a match after
+    ``Limits.regex_timeout`` seconds: a backtracking pattern such as ``(a|aa)+$``
+    otherwise takes exponential time in the length of the value. Compiling is bounded
+    too: a pattern of more than MAX_PATTERN_WEIGHT characters, counting each counted
+    repeat's body as many times as it may repeat, is refused before it is compiled
+    (``regex`` unrolls ``x{1000000}``, which takes seconds).
+    """
 
     kind = 'allowed_pattern'
     types = (STRING,)
+
+    MAX_PATTERN_WEIGHT = 100_000
 
     def __init__(self, pattern, description=None):
         super().__init__(description)
         if not isinstance(pattern, str):
             raise ValueError('allowed_pattern must be a string')
-        try:
-            self.regex = re.compile(pattern)
-        except re.error as exc:
-            raise ValueError('allowed_pattern "%s" is not a valid regular expression: %s'
-                             % (pattern, exc))
+        self.regex = _compile_pattern(pattern, self.MAX_PATTERN_WEIGHT)
         self.pattern = pattern
 
-    def _violation(self, value, param_type):
-        return None if self.regex.fullmatch(value) is not None else {}
+    def _violation(self, value, param_type, limits):
+        try:
+            match = self.regex.fullmatch(value, timeout=limits.regex_timeout)
+        except TimeoutError:
+            raise PatternTimeout('allowed_pattern took longer than %g s ([DEFAULT] '
+                                 'regex_timeout)' % limits.regex_timeout)
+        return None if match is not None else {}
 
     def _parameter_message(self, value):
         return '%r does not match pattern "%s"' % (value, self.pattern)
@@ -277,6 +306,64 @@ class AllowedPattern(Constraint):
 
     def _args(self):
         return self.pattern
+
+
+class PatternTimeout(ValueError):
+    """A regular expression ran past its time budget (the message says which)."""
+
+
+def _compile_pattern(pattern, max_weight):
+    """``pattern`` compiled by ``regex``; ValueError when invalid or too large to compile."""
+    def invalid(reason):
+        return ValueError('allowed_pattern "%s" is not a valid regular expression: %s'
+                          % (_clip(pattern), reason))
+
+    try:
+        # re's own parser: the syntax Heat accepts, parsed fast without compiling.
+        tree = _sre_parser.parse(pattern)
+    except re.error as exc:
+        raise invalid(exc)
+    except RecursionError:
+        raise invalid('it nests too deeply')
+    weight = _pattern_weight(tree, max_weight)
+    if weight > max_weight:
+        raise ValueError('allowed_pattern "%s" is too large: more than %d characters once '
+                         'its counted repeats are expanded' % (_clip(pattern), max_weight))
+    try:
+        return regex.compile(pattern, flags=regex.VERSION0)
+    except (regex.error, ValueError, OverflowError) as exc:
+        raise invalid(exc)
+    except RecursionError:
+        raise invalid('it nests too deeply')
+
+
+def _pattern_weight(tree, limit):
+    """The size of a parsed pattern with counted repeats multiplied out (stops past limit)."""
+    total = 0
+    for op, arg in tree:
+        if op in _REPEATS:
+            low, high, sub = arg
+            count = high if high != _sre_parser.MAXREPEAT else max(low, 1)
+            total += _pattern_weight(sub, limit) * max(count, 1)
+        elif op is _sre_constants.SUBPATTERN:
+            total += _pattern_weight(arg[-1], limit)
+        elif op is _sre_constants.BRANCH:
+            total += sum(_pattern_weight(branch, limit) for branch in arg[1])
+        elif op in (_sre_constants.ASSERT, _sre_constants.ASSERT_NOT):
+            total += _pattern_weight(arg[1], limit)
+        elif op is _sre_constants.GROUPREF_EXISTS:
+            total += sum(_pattern_weight(branch, limit) for branch in arg[1:] if branch)
+        elif op is _sre_constants.ATOMIC_GROUP:
+            total += _pattern_weight(arg, limit)
+        else:
+            total += 1
+        if total > limit:
+            break
+    return total
+
+
+def _clip(text, limit=60):
+    return text if len(text) <= limit else text[:limit - 3] + '...'
 
 
 class CustomConstraint(Constraint):
@@ -305,7 +392,7 @@ class CustomConstraint(Constraint):
         """Heat does not run custom constraints on a template's own parameter defaults."""
         return False
 
-    def _violation(self, value, param_type):
+    def _violation(self, value, param_type, limits):
         fn = get_custom_constraint(self.name)
         if fn is None:
             return None

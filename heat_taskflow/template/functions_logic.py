@@ -5,12 +5,13 @@ a condition function; names are looked up with ``ctx.condition(name)``.
 """
 
 import collections.abc  # noqa: F401  yaql 3 uses collections.abc without importing it
+import functools
 import threading
 
 import yaql
 from yaql.language import exceptions as yaql_exceptions
 
-from heat_taskflow.template.errors import TemplateError
+from heat_taskflow.template import sandbox
 from heat_taskflow.template.functions_base import (
     OMITTED,
     Function,
@@ -22,6 +23,7 @@ from heat_taskflow.template.functions_base import (
     resolve_nullable,
     select_branches,
 )
+from heat_taskflow.template.limits import DEFAULT as DEFAULT_LIMITS
 
 
 def condition_value(fn, arg, ctx, subpath=()):
@@ -176,17 +178,17 @@ class Contains(Function):
 
 
 class Yaql(Function):
-    """yaql: {expression, data} evaluates a yaql expression over ``$.data``."""
+    """yaql: {expression, data} evaluates a yaql expression over ``$.data``.
 
-    # Bounds on what a template may make the engine do: the expression length,
-    # the number of items any collection may hold, and memory per evaluation
-    # (the last two are yaql's own limitIterators and memoryQuota options).
+    The expression is parsed here (a bad one is reported where it stands) and evaluated
+    by ``sandbox`` in a worker process, under the ``yaql_timeout`` and ``yaql_memory``
+    budgets of the context's Limits; its result (as JSON) counts against the resolution's
+    ``max_resolved_size`` budget like any function's.
+    """
+
     MAX_EXPRESSION_LENGTH = 10000
-    LIMIT_ITERATORS = 200
-    MEMORY_QUOTA = 10000
 
     _engine = None
-    _root_context = None
     _lock = threading.Lock()
 
     @classmethod
@@ -194,12 +196,7 @@ class Yaql(Function):
         """The shared yaql parser (built once; parsing the grammar is slow)."""
         with cls._lock:
             if cls._engine is None:
-                cls._engine = yaql.YaqlFactory().create({
-                    'yaql.limitIterators': cls.LIMIT_ITERATORS,
-                    'yaql.memoryQuota': cls.MEMORY_QUOTA,
-                    'yaql.convertOutputData': True,
-                })
-                cls._root_context = yaql.create_context()
+                cls._engine = yaql.YaqlFactory().create(dict(sandbox.ENGINE_OPTIONS))
         return cls._engine
 
     def validate(self):
@@ -214,37 +211,58 @@ class Yaql(Function):
                              % extra[0], (extra[0],))
         expression = self.args['expression']
         if not isinstance(expression, Function):
-            self._compile(expression)
+            self._check_expression(expression)
 
-    def _compile(self, expression):
+    def _check_expression(self, expression):
         if not isinstance(expression, str):
             raise self.error('"expression" must be a string', ('expression',))
         if len(expression) > self.MAX_EXPRESSION_LENGTH:
             raise self.error('expression is longer than %d characters'
                              % self.MAX_EXPRESSION_LENGTH, ('expression',))
-        engine = self.engine()
-        try:
-            with self._lock:        # yaql's ply parser keeps state while parsing
-                return engine(expression)
-        except yaql_exceptions.YaqlException as exc:
-            raise self.error('bad expression: %s' % exc, ('expression',))
+        problem = _parse_problem(expression)
+        if problem is not None:
+            raise self.error('bad expression: %s' % problem, ('expression',))
 
     def result(self, ctx):
         """The value of the expression."""
         expression = resolve(self.args['expression'], ctx)
         if expression is None:
             return None
-        statement = self._compile(expression)
+        self._check_expression(expression)
         data = resolve(self.args.get('data', {}), ctx)
+        limits = getattr(ctx, 'limits', None) or DEFAULT_LIMITS
+        remaining = ctx.budget.remaining
         try:
-            return statement.evaluate({'data': data}, self._root_context.create_child_context())
-        except TemplateError:
+            value, size = sandbox.evaluate(expression, data, limits.yaql_timeout,
+                                           limits.yaql_memory, remaining)
+        except sandbox.ResultTooLarge:
+            self.charge(ctx, remaining + 1, measured=False)     # raises, as other functions
             raise
-        except Exception as exc:  # yaql raises many kinds (ZeroDivisionError, TypeError, ...)
+        except sandbox.BadExpression as exc:
+            raise self.error('bad expression: %s' % exc, ('expression',))
+        except sandbox.BudgetExceeded as exc:
+            raise self.error('%s ([DEFAULT] %s)' % (exc, exc.option))
+        except sandbox.EvaluationFailed as exc:
             if not is_static(self.args.get('data')) and _has_none(data):
                 # Data from functions not resolvable yet (validation): not an error.
                 return None
             raise self.error('evaluation failed: %s' % exc)
+        except sandbox.SandboxError as exc:
+            raise self.error(str(exc))
+        self.charge(ctx, size)
+        return value
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_problem(expression):
+    """Why ``expression`` does not parse, or None when it does."""
+    engine = Yaql.engine()
+    try:
+        with Yaql._lock:        # yaql's ply parser keeps state while parsing
+            engine(expression)
+    except yaql_exceptions.YaqlException as exc:
+        return str(exc)
+    return None
 
 
 def _has_none(value):

@@ -10,11 +10,14 @@ Constraints are ``constraints.py``'s, reported in a parameter's words
 import collections.abc
 import copy
 import json
+import math
+import re
 
 from oslo_utils import strutils
 
 from heat_taskflow.template import constraints as constr
 from heat_taskflow.template.errors import TemplateError
+from heat_taskflow.template.limits import DEFAULT as DEFAULT_LIMITS
 
 MASK = '******'
 
@@ -118,25 +121,41 @@ class ParamSchema:
         """``value`` as it may be printed: masked when the parameter is hidden."""
         return MASK if self.hidden else value
 
-    def convert(self, value):
-        """``value`` in this parameter's type, as Heat converts it; raises ValueError."""
+    def convert(self, value, limits=None):
+        """``value`` in this parameter's type, as Heat converts it; raises ValueError.
+
+        ``limits`` (a Limits; the defaults when None) bounds the nesting of a value.
+        """
+        limits = limits or DEFAULT_LIMITS
+        _check_depth(value, limits.max_template_depth)
+        if self.type == constr.JSON:
+            return _to_json(value, limits.max_template_depth)
         return _CONVERTERS[self.type](value)
 
-    def check(self, value, is_default=False, error_path=None):
-        """Convert ``value`` and check every constraint; TemplateError names the parameter."""
+    def check(self, value, is_default=False, error_path=None, limits=None):
+        """Convert ``value`` and check every constraint; TemplateError names the parameter.
+
+        ``limits`` (a Limits; the defaults when None) bounds the nesting of the value
+        and the time of an allowed_pattern match.
+        """
         error_path = self.path if error_path is None else error_path
         what = 'default' if is_default else 'value'
         try:
-            typed = self.convert(value)
+            typed = self.convert(value, limits)
         except ValueError as exc:
             shown = '' if self.hidden else ' %s' % _short(value)
             detail = '' if self.hidden else ': %s' % exc
+            if isinstance(exc, _TooDeep):
+                detail = ': %s' % exc       # says nothing of the value itself
             raise TemplateError("parameter '%s': %s%s is not a valid %s%s"
                                 % (self.name, what, shown, self.type, detail), error_path)
         for c in self.constraints:
             if is_default and not c.applies_to_default():
                 continue
-            message = c.parameter_error(typed, self.type)
+            try:
+                message = c.parameter_error(typed, self.type, limits)
+            except constr.PatternTimeout as exc:
+                raise TemplateError("parameter '%s': %s" % (self.name, exc), error_path)
             if message is None:
                 continue
             if self.hidden:
@@ -154,8 +173,55 @@ class ParamSchema:
 
 
 def _short(value, limit=80):
-    text = repr(value)
+    try:
+        text = repr(value)
+    except (ValueError, RecursionError):     # an int too long to print, a deep value
+        text = '<%s>' % type(value).__name__
     return text if len(text) <= limit else text[:limit - 3] + '...'
+
+
+class _TooDeep(ValueError):
+    """A value nests deeper than max_template_depth."""
+
+    def __init__(self, limit):
+        super().__init__('it nests more than %d levels of lists and maps ([DEFAULT] '
+                         'max_template_depth)' % limit)
+
+
+def _check_depth(value, limit):
+    """Raise _TooDeep when lists and maps in ``value`` nest more than ``limit`` levels."""
+    if not isinstance(value, (dict, list, tuple)):
+        return
+    todo = [(value, 1)]
+    while todo:
+        item, depth = todo.pop()
+        if depth > limit:
+            raise _TooDeep(limit)
+        children = item.values() if isinstance(item, dict) else item
+        todo.extend((child, depth + 1) for child in children
+                    if isinstance(child, (dict, list, tuple)))
+
+
+# A JSON string literal (an unterminated one runs to the end, so that no text is scanned
+# twice), or one bracket: what the depth of JSON text is measured on.
+_JSON_TOKENS = re.compile(r'"(?:[^"\\]++|\\.)*+"?|[\[\]{}]', re.DOTALL)
+
+
+def _check_json_text_depth(text, limit):
+    """Raise _TooDeep when the JSON ``text`` nests more than ``limit`` levels.
+
+    Measured on the text, before parsing it: the json module recurses, and a few
+    thousand brackets end in a RecursionError.
+    """
+    depth = 0
+    for token in _JSON_TOKENS.finditer(text):
+        char = token.group()
+        if char in '[{':
+            depth += 1
+            if depth > limit:
+                raise _TooDeep(limit)
+        elif char in ']}':
+            depth -= 1
 
 
 def _to_string(value):
@@ -167,7 +233,11 @@ def _to_string(value):
 
 
 def _to_number(value):
-    return constr.to_number(value)
+    number = constr.to_number(value)
+    if isinstance(number, float) and not math.isfinite(number):
+        # NaN and infinities (and 1e400, which is one) are not JSON numbers
+        raise ValueError('%s is not a finite number' % number)
+    return number
 
 
 def _to_list(value):
@@ -180,12 +250,16 @@ def _to_list(value):
     raise ValueError('expected a comma-delimited list string or a list')
 
 
-def _to_json(value):
+def _to_json(value, max_depth=DEFAULT_LIMITS.max_template_depth):
     if isinstance(value, str):
         if not value.strip():
             return {}
+        _check_json_text_depth(value, max_depth)
         try:
-            value = json.loads(value)
+            value = json.loads(value, parse_constant=_refuse_constant,
+                               parse_float=_finite_float)
+        except RecursionError:
+            raise _TooDeep(max_depth)
         except ValueError as exc:
             raise ValueError('not valid JSON: %s' % exc)
     elif isinstance(value, (dict, list)):
@@ -193,6 +267,17 @@ def _to_json(value):
     if not isinstance(value, (dict, list)):
         raise ValueError('expected a JSON map or list')
     return value
+
+
+def _refuse_constant(name):
+    raise ValueError('%s is not a finite number' % name)
+
+
+def _finite_float(text):
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError('%s is not a finite number' % text)
+    return number
 
 
 def _to_bool(value):
@@ -235,8 +320,11 @@ class Parameters(collections.abc.Mapping):
     map (they are not user input) but are answered by ``pseudo``.
     """
 
-    def __init__(self, schemas, values=None, defaults=None, identity=None):
-        """Compute every value; raises TemplateError for unknown, missing or bad values."""
+    def __init__(self, schemas, values=None, defaults=None, identity=None, limits=None):
+        """Compute every value; raises TemplateError for unknown, missing or bad values.
+
+        ``limits`` (a Limits; the defaults when None) bounds the checks of the values.
+        """
         self.schemas = dict(schemas)
         values = dict(values or {})
         defaults = dict(defaults or {})
@@ -248,18 +336,18 @@ class Parameters(collections.abc.Mapping):
         for name, schema in self.schemas.items():
             raw = values.get(name)
             if raw is not None:
-                self._values[name] = schema.check(raw)
+                self._values[name] = schema.check(raw, limits=limits)
                 continue
             if defaults.get(name) is not None:
                 # The environment's parameter_defaults are the user's values: every
                 # constraint applies, custom ones included (only the template's own
                 # default is spared those, as in Heat).
-                self._values[name] = schema.check(defaults[name])
+                self._values[name] = schema.check(defaults[name], limits=limits)
                 continue
             if schema.default is None:
                 raise TemplateError("parameter '%s': no value given and it has no default"
                                     % name, schema.path)
-            self._values[name] = schema.check(schema.default, is_default=True)
+            self._values[name] = schema.check(schema.default, is_default=True, limits=limits)
         self.pseudo = {key: getattr(identity, field, None) if identity is not None else None
                        for key, field in PSEUDO_PARAMETERS.items()}
 

@@ -20,6 +20,7 @@ class StackContext(functions_base.ResolutionContext):
         self.budget = functions_base.Budget(definition.limits.max_resolved_size)
         self._states = states
         self.validating = states is None
+        self.limits = definition.limits     # the budgets of yaql (functions_logic.Yaql)
         identity = definition.identity
         self.stack_name = identity.stack_name
         self.stack_id = identity.stack_id

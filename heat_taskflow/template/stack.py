@@ -84,7 +84,8 @@ class StackDefinition:
             values = dict(self.environment.params)
             values.update(self.user_params)
             return params.Parameters(self.template.parameter_schemas, values,
-                                     self.environment.param_defaults, self.identity)
+                                     self.environment.param_defaults, self.identity,
+                                     limits=self.limits)
         except TemplateError as exc:
             raise self.redact.exception(self.template.locate(exc))
 

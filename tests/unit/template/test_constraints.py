@@ -1,6 +1,10 @@
+import re
+import time
+
 import pytest
 
 from heat_taskflow.template import constraints as c
+from heat_taskflow.template.limits import Limits
 
 
 def test_range_bounds_and_message():
@@ -94,3 +98,48 @@ def test_from_definition_round_trips(data):
 def test_from_definition_rejects_malformed(data):
     with pytest.raises(ValueError):
         c.from_definition(data)
+
+
+# --- allowed_pattern under a budget (issue #14, defect 3) ----------------------------
+
+def test_allowed_pattern_stops_a_backtracking_match_at_regex_timeout():
+    # (a|aa)+$ against 41 characters took 14 s; against 60, hours
+    pattern = c.AllowedPattern('(a|aa)+$')
+    limits = Limits(regex_timeout=0.2)
+    start = time.monotonic()
+    with pytest.raises(c.PatternTimeout,
+                       match=r'allowed_pattern took longer than 0\.2 s '
+                             r'\(\[DEFAULT\] regex_timeout\)'):
+        pattern.check('a' * 60 + 'b', limits)
+    assert time.monotonic() - start < 10
+    assert pattern.parameter_error('a' * 20, 'string', limits) is None
+    assert 'does not match' in pattern.parameter_error('a' * 20 + 'b', 'string', limits)
+
+
+@pytest.mark.parametrize('pattern, words', [
+    ('[', 'not a valid regular expression: unterminated character set'),
+    ('(' * 5000 + ')' * 5000, 'not a valid regular expression: it nests too deeply'),
+    # the regex library unrolls counted repeats: seconds to compile each of these
+    ('a{1000000}', 'is too large: more than 100000 characters'),
+    ('(?:(?:a{1000}){1000}){10}', 'is too large'),
+    ('(?:[ab]{1000}){1000}', 'is too large'),
+    (r'\p{L}', 'bad escape'),         # re's syntax, as Heat's, not regex's extensions
+])
+def test_allowed_pattern_refuses_bad_or_huge_patterns_before_compiling(pattern, words):
+    start = time.monotonic()
+    with pytest.raises(ValueError, match=re.escape(words)):
+        c.AllowedPattern(pattern)
+    assert time.monotonic() - start < 10
+
+
+@pytest.mark.parametrize('pattern, good, bad', [
+    ('[a-z]{1,255}', 'abc', 'ab1'),
+    ('(?P<x>a)?(?(x)b|c)', 'ab', 'ac'),
+    ('(?=a)a+', 'aaa', 'b'),
+    ('(?>a+)b', 'aab', 'aa'),
+    ('x{3}', 'xxx', 'xx'),
+])
+def test_allowed_pattern_keeps_re_semantics(pattern, good, bad):
+    constraint = c.AllowedPattern(pattern)
+    assert constraint.parameter_error(good, 'string') is None
+    assert constraint.parameter_error(bad, 'string') is not None

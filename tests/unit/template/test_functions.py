@@ -1,10 +1,13 @@
 """Tests for the intrinsic functions (template/functions_*.py), read through the version tables."""
 
+import time
+
 import pytest
 
 from heat_taskflow.template import functions_base, versions
 from heat_taskflow.template.errors import TemplateError
 from heat_taskflow.template.functions_base import ResolutionContext
+from heat_taskflow.template.limits import Limits
 
 
 class FakeContext(ResolutionContext):
@@ -770,6 +773,56 @@ def test_yaql_evaluation_error_and_unknown_data():
     assert err.message.startswith('yaql: evaluation failed')
     unknown = {'yaql': {'expression': '$.data.a.len()', 'data': {'a': {'get_attr': ['r', 'x']}}}}
     assert run(unknown) is None
+
+
+class LimitedContext(FakeContext):
+    """A FakeContext that carries Limits, as the StackContext does."""
+
+    def __init__(self, limits, **kwargs):
+        super().__init__(**kwargs)
+        self.limits = limits
+
+
+def test_yaql_hostile_expressions_are_refused_with_path_and_budget():
+    # pow(10, 100000000) ran past 30 s; pow(2, 10000000000) took 42 s and 4 GB
+    start = time.monotonic()
+    err = error_of({'yaql': {'expression': 'pow(10, 100000000)'}})
+    assert err.message == 'yaql: evaluation failed: the result would have more than 4300 digits'
+    assert err.path == ('outputs', 'o', 'value')
+    err = error_of({'yaql': {'expression': 'range(0, 1000000000).len()'}})
+    assert 'at most 1000000' in err.message
+    assert time.monotonic() - start < 10
+
+
+def test_yaql_runs_under_the_contexts_time_budget():
+    ctx = LimitedContext(Limits(yaql_timeout=0.5))
+    snippet = {'yaql': {'expression': "regex('^(a|aa)+$').matches($.data.s)",
+                        'data': {'s': 'a' * 60 + 'b'}}}
+    start = time.monotonic()
+    err = error_of(snippet, ctx)
+    assert time.monotonic() - start < 10
+    assert err.message == 'yaql: ran longer than 0.5 s ([DEFAULT] yaql_timeout)'
+    assert err.path == ('outputs', 'o', 'value')
+
+
+def test_yaql_result_counts_against_the_resolution_budget():
+    ctx = FakeContext()
+    ctx.budget = functions_base.Budget(300)
+    assert run({'yaql': {'expression': 'range(0, 50).select($)'}}, ctx) == list(range(50))
+    assert ctx.budget.used == len(str(list(range(50))).replace(' ', ''))
+    err = error_of({'yaql': {'expression': 'range(0, 100).select($)'}}, ctx)
+    assert err.message == ('yaql: would build more than 301 bytes; the limit of one '
+                           'resolution is 300 bytes ([DEFAULT] max_resolved_size)')
+    assert err.path == ('outputs', 'o', 'value')
+
+
+def test_yaql_expression_from_a_function_is_checked_when_resolved():
+    ctx = FakeContext(params={'e': '$.data.('})
+    err = error_of({'yaql': {'expression': {'get_param': 'e'}}}, ctx)
+    assert err.message.startswith('yaql: bad expression')
+    assert err.path == ('outputs', 'o', 'value', 'expression')
+    assert run({'yaql': {'expression': {'get_param': 'e'}, 'data': {'n': 1}}},
+               FakeContext(params={'e': '$.data.n + 1'})) == 2
 
 
 # -- unknown inputs never raise TypeError ------------------------------------------------

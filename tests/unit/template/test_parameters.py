@@ -1,10 +1,13 @@
 """Tests for heat_taskflow.template.parameters and constraints."""
 
+import time
+
 import pytest
 
 from heat_taskflow.template import constraints, parameters
 from heat_taskflow.template.definitions import StackIdentity
 from heat_taskflow.template.errors import TemplateError
+from heat_taskflow.template.limits import Limits
 from heat_taskflow.template.parameters import Parameters, ParamSchema, immutable_changes
 
 V = '2018-08-31'
@@ -330,3 +333,99 @@ def test_parse_schemas_rejects_bad_section():
     with pytest.raises(TemplateError, match='parameters section must be a map'):
         parameters.parse_schemas(['a'], V)
     assert parameters.parse_schemas(None, V) == {}
+
+
+# --- hostile values (issue #14, defects 3 and 9) -----------------------------------------
+
+@pytest.mark.parametrize('raw', ['nan', 'NaN', 'inf', '-Infinity', '1e400', float('nan'),
+                                 float('inf'), -float('inf')])
+def test_number_refuses_non_finite_values(raw):
+    with pytest.raises(TemplateError, match="parameter 'p': value .* is not a valid number: "
+                                            ".* is not a finite number"):
+        value_of({'type': 'number'}, raw)
+
+
+def test_non_finite_numbers_are_refused_from_every_source():
+    with pytest.raises(TemplateError, match="parameter 'n': default .* not a finite") as err:
+        ParamSchema.from_dict('n', {'type': 'number', 'default': float('inf')}, V)
+    assert err.value.path == ('parameters', 'n', 'default')
+    schemas = {'n': ParamSchema.from_dict('n', {'type': 'number'}, V)}
+    with pytest.raises(TemplateError, match="parameter 'n'.*not a finite"):
+        Parameters(schemas, defaults={'n': 'nan'})
+    with pytest.raises(TemplateError, match="parameter 'n'.*not a finite"):
+        Parameters(schemas, {'n': '1e400'})
+
+
+@pytest.mark.parametrize('raw', ['[NaN]', '{"a": Infinity}', '[1e999]', '[-Infinity]'])
+def test_json_refuses_non_finite_numbers(raw):
+    with pytest.raises(TemplateError, match="parameter 'p'.*not a finite number"):
+        value_of({'type': 'json'}, raw)
+
+
+@pytest.mark.parametrize('raw', [
+    '[' * 5000 + ']' * 5000,                  # ended in a bare RecursionError (exit 1)
+    '{"a":' * 5000 + '1' + '}' * 5000,
+    '[' * 101 + ']' * 101,
+])
+def test_json_text_nesting_is_bounded(raw):
+    with pytest.raises(TemplateError, match=r"parameter 'p': value .* is not a valid json: it "
+                                            r"nests more than 100 levels .*max_template_depth"):
+        value_of({'type': 'json'}, raw)
+
+
+def test_json_nesting_counts_brackets_in_strings_as_text():
+    text = '{"a": "%s", "b": [[1]]}' % ('[' * 5000)
+    assert value_of({'type': 'json'}, text)['b'] == [[1]]
+    assert value_of({'type': 'json'}, '[' * 100 + ']' * 100) is not None
+
+
+def deep_list(depth):
+    value = []
+    for _ in range(depth - 1):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize('ptype', ['json', 'comma_delimited_list', 'boolean', 'string',
+                                   'number'])
+def test_deep_values_of_any_type_are_refused_cleanly(ptype):
+    with pytest.raises(TemplateError, match="parameter 'p'.*nests more than 100 levels"):
+        value_of({'type': ptype}, deep_list(5000))
+
+
+def test_json_nesting_follows_the_limits():
+    schemas = {'p': ParamSchema.from_dict('p', {'type': 'json'}, V)}
+    shallow = Limits(max_template_depth=3)
+    assert Parameters(schemas, {'p': '[[[]]]'}, limits=shallow)['p'] == [[[]]]
+    with pytest.raises(TemplateError, match='nests more than 3 levels'):
+        Parameters(schemas, {'p': '[[[[]]]]'}, limits=shallow)
+    with pytest.raises(TemplateError, match='nests more than 3 levels'):
+        Parameters(schemas, {'p': deep_list(4)}, limits=shallow)
+
+
+def test_a_hidden_deep_value_is_not_shown():
+    schemas = {'p': ParamSchema.from_dict('p', {'type': 'json', 'hidden': True}, V)}
+    with pytest.raises(TemplateError) as err:
+        Parameters(schemas, {'p': '[' * 200 + '"s3cret"' + ']' * 200})
+    assert 's3cret' not in str(err.value) and '[[' not in str(err.value)
+    assert 'nests more than 100 levels' in str(err.value)
+
+
+def test_allowed_pattern_runs_under_regex_timeout():
+    data = {'type': 'string', 'constraints': [{'allowed_pattern': '(a|aa)+$'}]}
+    schemas = {'p': ParamSchema.from_dict('p', data, V)}
+    start = time.monotonic()
+    with pytest.raises(TemplateError) as err:
+        Parameters(schemas, {'p': 'a' * 60 + 'b'}, limits=Limits(regex_timeout=0.2))
+    assert time.monotonic() - start < 10
+    assert err.value.message == ("parameter 'p': allowed_pattern took longer than 0.2 s "
+                                 "([DEFAULT] regex_timeout)")
+    assert err.value.path == ('parameters', 'p')
+
+
+def test_a_bad_allowed_pattern_is_located():
+    data = {'type': 'string', 'constraints': [{'allowed_pattern': 'a{1000000}'}]}
+    with pytest.raises(TemplateError, match="parameter 'p': allowed_pattern .* is too large") \
+            as err:
+        ParamSchema.from_dict('p', data, V)
+    assert err.value.path == ('parameters', 'p', 'constraints', 0)
