@@ -33,11 +33,13 @@ _SHARED_LOCK = threading.Lock()
 def _shared(conf):
     """The process's Database and thread pools for a database URL (built once)."""
     url = conf.database.connection
+    # The key file and the switch are part of what makes the Database.
+    url = (url, bool(getattr(conf, 'encrypt_parameters_and_properties', False)),
+           getattr(conf, 'auth_encryption_key_file', None))
     with _SHARED_LOCK:
         entry = _SHARED.get(url)
         if entry is None:
-            database = database_mod.Database(
-                url, logbook_write_behind=conf.database.logbook_write_behind)
+            database = database_mod.Database.from_conf(conf)
             database.sync()
             entry = (database, legacy.ExecutorPool(conf.max_concurrent_resource_actions))
             _SHARED[url] = entry
