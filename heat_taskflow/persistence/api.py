@@ -21,8 +21,6 @@ from heat_taskflow.persistence.database import Database  # noqa: F401  (callers 
 from heat_taskflow.persistence.models import (
     Base,
     Event,
-    JSONEncoded,
-    LongText,
     RawTemplate,
     Resource,
     ResourceData,
@@ -1005,8 +1003,7 @@ def encrypted_columns():
     """[(table, [columns])] of every column whose values are encrypted at rest."""
     out = []
     for table in Base.metadata.sorted_tables:
-        columns = [c for c in table.c
-                   if isinstance(c.type, JSONEncoded) and c.type.encrypted]
+        columns = [c for c in table.c if getattr(c.type, 'encrypted', False)]
         if columns:
             out.append((table, columns))
     return out
@@ -1028,7 +1025,7 @@ def reencrypt(db, batch_size=500, check_only=False, progress=None):
     counts = {}
     for table, columns in encrypted_columns():
         key = list(table.primary_key.columns)
-        raw = [sa.type_coerce(c, LongText).label(c.key) for c in columns]
+        raw = [sa.type_coerce(c, sa.Text).label(c.key) for c in columns]
         last, seen, changed = None, 0, 0
         while True:
             query = sa.select(*key, *raw).order_by(*key).limit(batch_size)
@@ -1050,10 +1047,10 @@ def reencrypt(db, batch_size=500, check_only=False, progress=None):
                     if check_only:
                         continue
                     where = [c == values[c.key] for c in key]
-                    where += [sa.type_coerce(table.c[name], LongText)
-                              == sa.literal(values[name], LongText) for name in new]
+                    where += [sa.type_coerce(table.c[name], sa.Text)
+                              == sa.literal(values[name], sa.Text) for name in new]
                     conn.execute(sa.update(table).where(*where).values(
-                        {name: sa.literal(value, LongText) for name, value in new.items()}))
+                        {name: sa.literal(value, sa.Text) for name, value in new.items()}))
             seen += len(rows)
             if progress is not None:
                 progress(table.name, seen, changed)

@@ -97,6 +97,31 @@ class JSONEncoded(sa.types.TypeDecorator):
         return json.loads(value)
 
 
+class SecretText(sa.types.TypeDecorator):
+    """Text that may be a secret (a RandomString's reference id is its value): stored
+    encrypted as JSONEncoded(encrypted=True) is, clear text written earlier stays readable."""
+
+    impl = sa.Text
+    cache_ok = True
+    encrypted = True
+
+    def process_bind_param(self, value, dialect):
+        cipher = cipher_of(dialect)
+        if value is None or cipher is None:
+            return value
+        return cipher.seal(value)
+
+    def process_result_value(self, value, dialect):
+        if not crypto.is_encrypted(value):
+            return value
+        cipher = cipher_of(dialect)
+        if cipher is None:
+            raise crypto.DecryptionError(
+                'a value in the database is encrypted but no key is configured: set '
+                '[DEFAULT] auth_encryption_key_file to the key file it was encrypted with')
+        return cipher.decrypt(value)
+
+
 def _type_only(error):
     """A json.dumps error's message without any value in it."""
     if isinstance(error, TypeError) and 'not JSON serializable' in str(error):
@@ -211,7 +236,7 @@ class Resource(Base):
     action = mapped_column(sa.String(32), nullable=False, default=states.INIT)
     status = mapped_column(sa.String(32), nullable=False, default=states.COMPLETE)
     status_reason = mapped_column(sa.Text, nullable=True)
-    reference_id = mapped_column(sa.Text, nullable=True)
+    reference_id = mapped_column(SecretText, nullable=True)
     attributes = mapped_column(JSONEncoded(encrypted=True), nullable=True)
     properties_data = mapped_column(JSONEncoded(encrypted=True), nullable=True)
     template = mapped_column(JSONEncoded(encrypted=True), nullable=True)
