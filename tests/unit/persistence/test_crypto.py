@@ -17,6 +17,7 @@ from heat_taskflow.persistence import api, crypto, models
 from heat_taskflow.persistence.database import Database
 from heat_taskflow.template import Environment
 from heat_taskflow.template.errors import TemplateError
+from tests.unit.engine import helpers
 
 SECRET = 'SeCrEt-xyz-123'
 
@@ -168,19 +169,21 @@ def encrypted(db_url, tmp_path):
         db.dispose()
 
 
+@pytest.mark.parametrize('path', ['legacy', 'distributed'])
 def test_hidden_value_is_nowhere_in_clear_and_rotation_keeps_it_readable(
-        encrypted, db_url, tmp_path):
+        encrypted, db_url, tmp_path, path):
     conf, db, key_file = encrypted
-    service, executors = _service(conf, db)
-    try:
-        view = service.create_stack('enc', TEMPLATE, 'enc.yaml',
-                                    parameters={'password': SECRET})
+    # The distributed path: TaskFlow logbooks, job details and sync points are scanned too.
+    with helpers.paths_on(path, conf, db) as service:
+        view = service.create('enc', TEMPLATE, 'enc.yaml', parameters={'password': SECRET})
         assert view['stack_status'] == 'CREATE_COMPLETE', view['stack_status_reason']
         outputs = {o['output_key']: o['output_value'] for o in view['outputs']}
         assert outputs == {'echo': SECRET, 'nested': SECRET}
         assert service.show_output('enc', 'echo')['output_value'] == SECRET
-    finally:
-        executors.shutdown()
+        if path == 'distributed':
+            board_text = repr([(job.name, job.details) for job in
+                               service.distributed.board().board.iterjobs()])
+            assert SECRET not in board_text
     db.engine.dispose()   # checkpoints the WAL into the file
 
     rows = dump_all_tables(db)
