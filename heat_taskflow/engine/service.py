@@ -463,6 +463,9 @@ class StackService:
         source = ops.Source.from_raw(raw)
         env = Environment.load(source.environments).as_dict()
         env['parameters'].update(source.parameters)
+        # What the engine stored encrypted ([DEFAULT] encrypt_parameters_and_properties).
+        env['encrypted_param_names'] = list(
+            (raw.environment or {}).get('encrypted_param_names') or [])
         hidden = {n for n, schema in self.engine.stack_definition(
             stack, stack.raw_template_id).template.parameter_schemas.items()
             if schema.hidden}

@@ -216,7 +216,9 @@ def test_hidden_value_is_nowhere_in_clear_and_rotation_keeps_it_readable(
         view = service.get_stack('enc')
         assert {o['output_key']: o['output_value'] for o in view['outputs']} == {
             'echo': SECRET, 'nested': SECRET}
-        assert service.get_environment('enc')['parameters']['password'] != SECRET
+        shown_env = service.get_environment('enc')
+        assert shown_env['parameters']['password'] != SECRET
+        assert shown_env['encrypted_param_names'] == ['password']
         holder = api.resource_get_by_name(fresh, view['id'], 'holder')
         assert holder.properties_data == {'value': SECRET} or \
             holder.properties_data.get('value') == SECRET
@@ -264,6 +266,25 @@ def test_clear_rows_stay_readable_and_rotation_encrypts_them(db_url, tmp_path):
 
 
 # -- defect 4: no bound parameters in messages -----------------------------------------------
+
+@pytest.mark.parametrize('message, kept', [
+    ('null value in column "name" of relation "resource" violates not-null constraint\n'
+     'DETAIL:  Failing row contains (4, SeCrEt-xyz-123, null).',
+     'null value in column "name" of relation "resource" violates not-null constraint'),
+    ('invalid input syntax for type integer: "SeCrEt-xyz-123"\nLINE 1: ...',
+     'invalid input syntax for type integer: "..."'),
+    ("(1062, \"Duplicate entry 'SeCrEt-xyz-123' for key 'uq_stack_name'\")",
+     "(1062, \"Duplicate entry '...' for key 'uq_stack_name'\")"),
+    ("(1366, \"Incorrect string value: '\\xF0SeCrEt-xyz-123' for column 'name' at row 1\")",
+     "(1366, \"Incorrect string value: '...' for column 'name' at row 1\")"),
+    ('UNIQUE constraint failed: stack.project_id, stack.live_name',
+     'UNIQUE constraint failed: stack.project_id, stack.live_name'),
+])
+def test_server_messages_lose_the_values_they_quote(message, kept):
+    from heat_taskflow.persistence.database import scrub_error_message
+
+    assert scrub_error_message(message) == kept
+
 
 def test_failed_write_error_carries_no_parameter_values(database):
     raw = api.raw_template_create(database, {'text': 't'})
