@@ -121,8 +121,8 @@ def private_directory(directory):
         return
     mode = os.stat(directory).st_mode
     if _group_or_world(mode):
-        LOG.warning('state directory %s is open to other users (mode %o); its database '
-                    'files are 0600, but consider: chmod 700 %s',
+        LOG.warning('directory %s (holding the database) is open to other users (mode %o); '
+                    'the database files are 0600, but consider: chmod 700 %s',
                     directory, stat.S_IMODE(mode), directory)
 
 
