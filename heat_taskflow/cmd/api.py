@@ -33,8 +33,7 @@ def prepare_database(conf):
     would race each other's migrations); no connection outlives this call, so none is
     shared across the fork."""
     from heat_taskflow.persistence import database as database_mod
-    database = database_mod.Database(conf.database.connection,
-                                      logbook_write_behind=conf.database.logbook_write_behind)
+    database = database_mod.Database.from_conf(conf)
     try:
         database.sync()
     finally:

@@ -44,9 +44,7 @@ def main(argv=None):
         if jobboards.in_process(CONF.jobboard.url):
             LOG.warning('[jobboard] url %s is in-process: only this process sees its jobs',
                         CONF.jobboard.url)
-        database = database_mod.Database(
-            CONF.database.connection,
-            logbook_write_behind=CONF.database.logbook_write_behind)
+        database = database_mod.Database.from_conf(CONF)
         database.sync()
         conductor = conductor_mod.Conductor(CONF, database).start()
     except Exception as exc:  # noqa: BLE001 - reported as a start-up failure

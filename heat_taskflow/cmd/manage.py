@@ -165,6 +165,108 @@ class MigrateConvergence(ManageCommand):
         return 0
 
 
+def _key_file(parsed_args):
+    import os
+    path = getattr(parsed_args, 'key_file', None) or CONF.auth_encryption_key_file
+    if not path:
+        raise cfg.Error('no key file: give --key-file or set [DEFAULT] '
+                        'auth_encryption_key_file')
+    return os.path.abspath(os.path.expanduser(path))
+
+
+class KeyGenerate(ManageCommand):
+    """Write a new encryption key file (mode 0600) for [DEFAULT]
+    encrypt_parameters_and_properties; refuses to overwrite an existing one."""
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument('--key-file', metavar='PATH',
+                            help='Where to write it (default: [DEFAULT] '
+                                 'auth_encryption_key_file)')
+        return parser
+
+    def take_action(self, parsed_args):
+        from heat_taskflow.persistence import crypto
+
+        path = _key_file(parsed_args)
+        crypto.write_key_file(path, [crypto.generate_key()])
+        self.app.stdout.write(
+            'wrote a new encryption key to %s (mode 0600); to use it, set in [DEFAULT]:\n'
+            '  encrypt_parameters_and_properties = true\n'
+            '  auth_encryption_key_file = %s\n'
+            'Keep a copy somewhere safe: without it, encrypted values cannot be read.\n'
+            % (path, path))
+        return 0
+
+
+class KeyRotate(ManageCommand):
+    """Encrypt every stored value with a new key (and any clear value as well).
+
+    With one key in the key file, puts a new key first (the old one stays, for reading);
+    with several, a rotation is under way and this one goes on with the first key. Then
+    re-encrypts, in batches of one transaction each, every value not yet under the first
+    key. Safe to interrupt and run again. Stop the engine, API and conductors first (they
+    read the key file when they start), and start them once it has finished; then run
+    "key retire" to drop the old key.
+    """
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument('--batch-size', type=int, default=500, metavar='N',
+                            help='Rows per transaction (default 500)')
+        return parser
+
+    def take_action(self, parsed_args):
+        from heat_taskflow.persistence import api, crypto
+
+        if parsed_args.batch_size < 1:
+            raise cfg.Error('--batch-size must be at least 1')
+        if not CONF.encrypt_parameters_and_properties:
+            raise cfg.Error('[DEFAULT] encrypt_parameters_and_properties is off: turn it on '
+                            'before rotating (values would be written in clear)')
+        path = _key_file(parsed_args)
+        keys = crypto.read_key_file(path)
+        out = self.app.stdout
+        if len(keys) == 1:
+            crypto.write_key_file(path, [crypto.generate_key()] + keys, replace=True)
+            out.write('%s: added a new key (first); the old one stays for reading\n' % path)
+        else:
+            out.write('%s: lists %d keys; (re-)encrypting with the first\n'
+                      % (path, len(keys)))
+        db = self.get_database()    # built now: it reads the key file as it is now
+        counts = api.reencrypt(db, batch_size=parsed_args.batch_size)
+        for table, count in counts.items():
+            out.write('  %s: %d row(s) re-encrypted\n' % (table, count))
+        out.write('Every stored value is under the first key. Once every heat-taskflow '
+                  'process has restarted with this key file, run "%s key retire" to drop '
+                  'the old key.\n' % NAME)
+        return 0
+
+
+class KeyRetire(ManageCommand):
+    """Drop every key but the first from the key file, once no stored value needs them."""
+
+    def take_action(self, parsed_args):
+        from heat_taskflow.persistence import api, crypto
+
+        path = _key_file(parsed_args)
+        keys = crypto.read_key_file(path)
+        if len(keys) == 1:
+            self.app.stdout.write('%s holds one key: nothing to retire\n' % path)
+            return 0
+        pending = api.reencrypt(self.get_database(), check_only=True)
+        left = sum(pending.values())
+        if left:
+            self.app.stderr.write(
+                '%s: %d row(s) hold values not under the first key (%s); run "%s key '
+                'rotate" first\n' % (NAME, left, ', '.join(
+                    '%s: %d' % item for item in pending.items() if item[1]), NAME))
+            return 1
+        crypto.write_key_file(path, keys[:1], replace=True)
+        self.app.stdout.write('%s: retired %d old key(s)\n' % (path, len(keys) - 1))
+        return 0
+
+
 def _not_migratable(stack, family):
     """Why a stack family cannot move to the distributed path ('' when it can)."""
     if stack.convergence:
@@ -236,7 +338,7 @@ class ManageApp(app.App):
         if self._database is None:
             from heat_taskflow.persistence.database import Database
 
-            self._database = Database(CONF.database.connection)
+            self._database = Database.from_conf(CONF)
         return self._database
 
     def interact(self):

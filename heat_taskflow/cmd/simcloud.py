@@ -91,7 +91,7 @@ def clouds_yaml(url):
 def write_clouds_yaml(path, url):
     """Write ``clouds_yaml(url)`` to ``path`` (replacing it atomically)."""
     path = os.path.abspath(path)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
+    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
     tmp = path + '.tmp'
     with open(tmp, 'w') as out:
         yaml.safe_dump(clouds_yaml(url), out, default_flow_style=False)
@@ -107,7 +107,7 @@ def main(argv=None, stdout=None, stop_event=None):
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format='%(asctime)s %(levelname)s %(message)s')
     db_path = os.path.abspath(args.db or default_db())
-    os.makedirs(os.path.dirname(db_path), exist_ok=True)
+    os.makedirs(os.path.dirname(db_path), mode=0o700, exist_ok=True)
     defaults = {'latency': args.latency, 'failure_rate': args.failure_rate,
                 'failure_status': args.failure_status, 'failure_mode': args.failure_mode,
                 'build_time': args.build_time}

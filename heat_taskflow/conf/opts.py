@@ -99,6 +99,24 @@ default_opts = [
                       'waits for them when it stops. One still running then is left '
                       'IN_PROGRESS with its heartbeat stopped: "heat-taskflow stack '
                       'resume", or the next start of the API service, continues it.'),
+    cfg.BoolOpt('encrypt_parameters_and_properties',
+                default=False,
+                help='Encrypt at rest, with the key of auth_encryption_key_file, every '
+                     'stored value that may hold a secret: templates, files and '
+                     'environments as submitted (hidden parameter values included), stack '
+                     'parameters, resource properties, attributes and data, outputs and '
+                     'sync-point data (Fernet: AES-128-CBC and HMAC-SHA256). Values '
+                     'stored in clear before it was turned on stay readable; '
+                     '"heat-taskflow-manage key rotate" encrypts them. A process refuses '
+                     'to start with this on and no usable key.'),
+    cfg.StrOpt('auth_encryption_key_file',
+               default='$state_dir/encryption.key',
+               help='File of the keys encrypting stored values (one Fernet key per line, '
+                    'the first encrypts, the others only decrypt), mode 0600. Make it '
+                    'with "heat-taskflow-manage key generate"; change keys with '
+                    '"heat-taskflow-manage key rotate" and "key retire". Read even with '
+                    'encrypt_parameters_and_properties off, when it exists, so that values '
+                    'encrypted earlier stay readable.'),
     cfg.FloatOpt('legacy_heartbeat_interval',
                  default=5.0, min=0.1,
                  help='Seconds between the heartbeats a process records on each legacy '

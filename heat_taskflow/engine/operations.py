@@ -75,13 +75,19 @@ class Source:
         return cls(raw.template['text'], raw.template.get('filename'), raw.files,
                    env.get('files', []), env.get('parameters', {}))
 
-    def raw_values(self, description=None):
-        """Column values of the raw template row that stores this source."""
+    def raw_values(self, description=None, encrypted_param_names=None):
+        """Column values of the raw template row that stores this source.
+
+        encrypted_param_names: the hidden parameters whose values the row stores encrypted
+        (recorded in the environment, as Heat does; the whole column is encrypted).
+        """
+        environment = {'files': [list(e) for e in self.environments],
+                       'parameters': self.parameters}
+        if encrypted_param_names:
+            environment['encrypted_param_names'] = sorted(encrypted_param_names)
         return dict(template={'text': self.text, 'filename': self.filename,
                               'description': description},
-                    files=self.files,
-                    environment={'files': [list(e) for e in self.environments],
-                                 'parameters': self.parameters})
+                    files=self.files, environment=environment)
 
 
 class StackEngine:
@@ -99,6 +105,13 @@ class StackEngine:
         self.nested_factory = nested_factory    # callable(engine, stack) -> NestedStackService
         self._definitions = collections.OrderedDict()   # raw template id -> (owner, defn)
         self._definitions_lock = threading.Lock()
+
+    def _encrypted_param_names(self, defn):
+        """The hidden parameters of defn, when stored values are encrypted."""
+        cipher = getattr(self.database, 'cipher', None)
+        if cipher is None or not cipher.encrypt_values:
+            return None
+        return defn.parameter_values.hidden_names()
 
     # -- building and validating ------------------------------------------------------
 
@@ -222,8 +235,8 @@ class StackEngine:
             facade = self._facade(_Owned(owner.id, parent_resource_name))
         defn = self.definition(source, name, stack_id, project_id, facade=facade,
                                nested=owner is not None)
-        raw = db.raw_template_create(self.database,
-                                     **source.raw_values(defn.template.description))
+        raw = db.raw_template_create(self.database, **source.raw_values(
+            defn.template.description, self._encrypted_param_names(defn)))
         convergence = owner.convergence if owner is not None else \
             bool(self.conf.convergence_engine)
         try:
@@ -256,8 +269,8 @@ class StackEngine:
             self._refuse_if_busy(stack)
         defn = self.definition(source, stack.name, stack.id, stack.project_id,
                                facade=self._facade(stack), nested=bool(stack.owner_id))
-        raw = db.raw_template_create(self.database,
-                                     **source.raw_values(defn.template.description))
+        raw = db.raw_template_create(self.database, **source.raw_values(
+            defn.template.description, self._encrypted_param_names(defn)))
         values = dict(action=states.UPDATE, status=states.IN_PROGRESS,
                       status_reason='Stack UPDATE started', raw_template_id=raw.id,
                       prev_raw_template_id=_previous_template(stack),

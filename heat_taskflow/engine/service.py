@@ -35,11 +35,13 @@ _SHARED_LOCK = threading.Lock()
 def _shared(conf):
     """The process's Database and thread pools for a database URL (built once)."""
     url = conf.database.connection
+    # The key file and the switch are part of what makes the Database.
+    url = (url, bool(getattr(conf, 'encrypt_parameters_and_properties', False)),
+           getattr(conf, 'auth_encryption_key_file', None))
     with _SHARED_LOCK:
         entry = _SHARED.get(url)
         if entry is None:
-            database = database_mod.Database(
-                url, logbook_write_behind=conf.database.logbook_write_behind)
+            database = database_mod.Database.from_conf(conf)
             database.sync()
             entry = (database, legacy.ExecutorPool(conf.max_concurrent_resource_actions))
             _SHARED[url] = entry
@@ -518,6 +520,9 @@ class StackService:
         source = ops.Source.from_raw(raw)
         env = Environment.load(source.environments).as_dict()
         env['parameters'].update(source.parameters)
+        # What the engine stored encrypted ([DEFAULT] encrypt_parameters_and_properties).
+        env['encrypted_param_names'] = list(
+            (raw.environment or {}).get('encrypted_param_names') or [])
         hidden = {n for n, schema in self.engine.stack_definition(
             stack, stack.raw_template_id).template.parameter_schemas.items()
             if schema.hidden}

@@ -19,6 +19,7 @@ from heat_taskflow.common import states
 from heat_taskflow.persistence import exceptions
 from heat_taskflow.persistence.database import Database  # noqa: F401  (callers build it here)
 from heat_taskflow.persistence.models import (
+    Base,
     Event,
     RawTemplate,
     Resource,
@@ -994,3 +995,67 @@ def sync_point_delete_all(db, stack_id, traversal_id):
                                        SyncPoint.traversal_id == traversal_id)
     with db.session() as session:
         return session.execute(query).rowcount
+
+
+# encryption at rest (persistence/crypto.py)
+
+def encrypted_columns():
+    """[(table, [columns])] of every column whose values are encrypted at rest."""
+    out = []
+    for table in Base.metadata.sorted_tables:
+        columns = [c for c in table.c if getattr(c.type, 'encrypted', False)]
+        if columns:
+            out.append((table, columns))
+    return out
+
+
+def reencrypt(db, batch_size=500, check_only=False, progress=None):
+    """Encrypt every stored value of an encrypted column with db.cipher's first key: clear
+    values, and values under an older key listed after it. Returns {table: values changed
+    (or, with check_only, values not yet under the first key)}.
+
+    Each batch of batch_size rows is its own transaction, and a value is replaced only if
+    it is still the one read (a concurrent write wins), so an interrupted run loses nothing
+    and a new run carries on: values already under the first key are left alone.
+    progress(table_name, rows_seen, changed) is called after each batch.
+    """
+    cipher = db.cipher
+    if cipher is None:
+        raise exceptions.InvalidValues('no encryption key is configured')
+    counts = {}
+    for table, columns in encrypted_columns():
+        key = list(table.primary_key.columns)
+        raw = [sa.type_coerce(c, sa.Text).label(c.key) for c in columns]
+        last, seen, changed = None, 0, 0
+        while True:
+            query = sa.select(*key, *raw).order_by(*key).limit(batch_size)
+            if last is not None:
+                query = query.where(sa.tuple_(*key) > sa.tuple_(*last))
+            with db.engine.begin() as conn:
+                rows = conn.execute(query).all()
+                for row in rows:
+                    values = row._mapping
+                    new = {}
+                    for column in columns:
+                        stored = values[column.key]
+                        if stored is None or cipher.is_current(stored):
+                            continue
+                        new[column.key] = stored if check_only else cipher.reencrypt(stored)
+                    if not new:
+                        continue
+                    changed += 1
+                    if check_only:
+                        continue
+                    where = [c == values[c.key] for c in key]
+                    where += [sa.type_coerce(table.c[name], sa.Text)
+                              == sa.literal(values[name], sa.Text) for name in new]
+                    conn.execute(sa.update(table).where(*where).values(
+                        {name: sa.literal(value, sa.Text) for name, value in new.items()}))
+            seen += len(rows)
+            if progress is not None:
+                progress(table.name, seen, changed)
+            if len(rows) < batch_size:
+                break
+            last = [rows[-1]._mapping[c.key] for c in key]
+        counts[table.name] = changed
+    return counts

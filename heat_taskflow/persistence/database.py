@@ -6,13 +6,18 @@ nothing in the database; call an api.py update function instead.
 """
 
 import contextlib
+import logging
 import os
+import re
+import stat
 import threading
 
 import sqlalchemy as sa
 from sqlalchemy import event, orm, pool
 
-from heat_taskflow.persistence import exceptions, migrations
+from heat_taskflow.persistence import crypto, exceptions, migrations, models
+
+LOG = logging.getLogger(__name__)
 
 # Seconds a SQLite writer waits for another writer's lock before "database is locked".
 SQLITE_BUSY_TIMEOUT = 30
@@ -102,10 +107,100 @@ class SQLiteWriterLock:
         self.release(dbapi_connection)
 
 
+def _group_or_world(mode):
+    return stat.S_IMODE(mode) & (stat.S_IRWXG | stat.S_IRWXO)
+
+
+def private_directory(directory):
+    """Make directory (and its missing parents) 0700; warn when an existing one is open
+    to other users (it is not ours to change: it may be shared on purpose)."""
+    directory = os.path.abspath(directory)
+    if not os.path.isdir(directory):
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        os.chmod(directory, 0o700)      # makedirs' mode is filtered by the umask
+        return
+    mode = os.stat(directory).st_mode
+    if _group_or_world(mode):
+        LOG.warning('directory %s (holding the database) is open to other users (mode %o); '
+                    'the database files are 0600, but consider: chmod 700 %s',
+                    directory, stat.S_IMODE(mode), directory)
+
+
+def private_sqlite_file(path):
+    """Create a SQLite database file 0600 before SQLite opens it (SQLite gives its -wal,
+    -shm and -journal files the database file's mode), in a 0700 directory; an existing
+    database file of ours that other users can read is tightened to 0600."""
+    path = os.path.abspath(path)
+    private_directory(os.path.dirname(path))
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, 'O_NOFOLLOW', 0)
+    try:
+        fd = os.open(path, flags, 0o600)
+    except OSError:
+        return      # SQLite reports it, with its own message, when it opens the file
+    try:
+        st = os.fstat(fd)
+        if _group_or_world(st.st_mode) and st.st_uid == os.getuid():
+            LOG.warning('database file %s was readable by other users (mode %o); '
+                        'made it 0600', path, stat.S_IMODE(st.st_mode))
+            os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+    for suffix in ('-wal', '-shm', '-journal'):
+        try:
+            st = os.lstat(path + suffix)
+        except OSError:
+            continue
+        if stat.S_ISREG(st.st_mode) and _group_or_world(st.st_mode) \
+                and st.st_uid == os.getuid():
+            os.chmod(path + suffix, 0o600)
+
+
+# Values a database server quotes in its messages: PostgreSQL's "invalid input syntax for
+# type integer: "abc"", MySQL/MariaDB's "Duplicate entry 'abc' for key" and "Incorrect
+# string value: '\xF0...'".
+_QUOTED_VALUES = re.compile(
+    r'(?P<lead>(?:invalid input (?:syntax|value)[^:\n]*|duplicate entry'
+    r'|(?:truncated )?incorrect \w+ value|out of range value)\s*:?\s*)'
+    r'(?P<q>[\'"])(?:\\.|(?!(?P=q)).)*(?P=q)', re.IGNORECASE | re.DOTALL)
+
+
+def scrub_error_message(text):
+    """A database server's error message without the values it quotes: the first line
+    only (PostgreSQL's DETAIL and CONTEXT lines repeat the failing row and keys), quoted
+    values replaced by '...'."""
+    first = (text or '').strip().split('\n', 1)[0]
+    return _QUOTED_VALUES.sub(lambda m: m.group('lead') + m.group('q') + '...' + m.group('q'),
+                              first)
+
+
+def _scrub_error(context):
+    """handle_error: the DBAPI error's message, and SQLAlchemy's built from it, carry no
+    value (hide_parameters already keeps the bound parameters out)."""
+    orig, error = context.original_exception, context.sqlalchemy_exception
+    if orig is None or error is None:
+        return
+    try:
+        text = str(orig)
+    except Exception:     # noqa: BLE001 - an unprintable error: leave it be
+        return
+    clean = scrub_error_message(text)
+    if clean == text:
+        return
+    try:
+        orig.args = (clean,)
+    except (AttributeError, TypeError):
+        pass
+    error.args = ('(%s.%s) %s' % (type(orig).__module__, type(orig).__name__, clean),)
+
+
 def create_engine(url, **kwargs):
-    """A SQLAlchemy engine for url with the settings heat-taskflow needs on its database."""
+    """A SQLAlchemy engine for url with the settings heat-taskflow needs on its database.
+
+    hide_parameters: an error's message never carries the statement's bound values (they
+    may be hidden parameter values or resolved properties).
+    """
     url = sa.engine.make_url(url)
-    args = {}
+    args = {'hide_parameters': True}
     if url.get_backend_name() == 'sqlite':
         args['connect_args'] = {'check_same_thread': False, 'timeout': SQLITE_BUSY_TIMEOUT}
         if url.database in (None, '', ':memory:'):
@@ -113,8 +208,7 @@ def create_engine(url, **kwargs):
             # database. Threads share it: fine for tests, not for concurrent writers.
             args['poolclass'] = pool.StaticPool
         else:
-            directory = os.path.dirname(os.path.abspath(url.database))
-            os.makedirs(directory, exist_ok=True)
+            private_sqlite_file(url.database)
             args.update(poolclass=pool.QueuePool, pool_size=POOL_SIZE,
                         max_overflow=MAX_OVERFLOW)
     else:
@@ -124,6 +218,7 @@ def create_engine(url, **kwargs):
             url = url.update_query_dict({'charset': 'utf8mb4'})
     args.update(kwargs)
     engine = sa.create_engine(url, **args)
+    event.listen(engine, 'handle_error', _scrub_error)
     if url.get_backend_name() == 'sqlite':
         event.listen(engine, 'connect', _sqlite_on_connect)
         SQLiteWriterLock().attach(engine)
@@ -153,13 +248,29 @@ LOGBOOK_WRITE_BEHIND = 0.05
 class Database:
     """The process's database: one engine, one session factory, schema sync, TaskFlow backend."""
 
-    def __init__(self, url, logbook_write_behind=LOGBOOK_WRITE_BEHIND, **engine_kwargs):
+    def __init__(self, url, logbook_write_behind=LOGBOOK_WRITE_BEHIND, cipher=None,
+                 **engine_kwargs):
+        """cipher: the crypto.Cipher that encrypts the values of encrypted columns (and
+        decrypts them), or None (values written in clear; encrypted ones cannot be read)."""
         self.url = sa.engine.make_url(url)
         self.logbook_write_behind = logbook_write_behind or None
         self.engine = create_engine(self.url, **engine_kwargs)
+        self.cipher = cipher
+        # This engine's own dialect instance (see models.CIPHER_ATTRIBUTE).
+        setattr(self.engine.dialect, models.CIPHER_ATTRIBUTE, cipher)
         self._sessionmaker = orm.sessionmaker(bind=self.engine, expire_on_commit=False)
         self._backend_lock = threading.Lock()
         self._taskflow_backend = None
+
+    @classmethod
+    def from_conf(cls, conf, **kwargs):
+        """The Database of [database] connection and logbook_write_behind, with the
+        encryption of [DEFAULT] encrypt_parameters_and_properties (crypto.from_conf:
+        refuses, with crypto.EncryptionConfigError, encryption without a usable key)."""
+        cipher = crypto.from_conf(conf)
+        return cls(conf.database.connection,
+                   logbook_write_behind=conf.database.logbook_write_behind,
+                   cipher=cipher, **kwargs)
 
     def __repr__(self):
         return '<Database %s>' % self.url.render_as_string(hide_password=True)

@@ -13,6 +13,7 @@ from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from heat_taskflow.common import states
+from heat_taskflow.persistence import crypto, exceptions
 
 # Explicit constraint names so alembic revisions can refer to them on every database.
 NAMING_CONVENTION = {
@@ -37,26 +38,97 @@ LongText = sa.Text().with_variant(mysql.LONGTEXT(), 'mysql', 'mariadb')
 Timestamp = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), 'mysql', 'mariadb')
 
 
+# The engine dialect's attribute holding the Database's crypto.Cipher (None: no key). On the
+# dialect because a column type sees only the dialect of the engine it runs on: each
+# Database (engine) has its own key, nothing is process-global.
+CIPHER_ATTRIBUTE = 'heat_taskflow_cipher'
+
+
+def cipher_of(dialect):
+    """The crypto.Cipher an engine's dialect carries, or None."""
+    return getattr(dialect, CIPHER_ATTRIBUTE, None)
+
+
 class JSONEncoded(sa.types.TypeDecorator):
     """Any JSON value stored as text: identical behaviour on SQLite, PostgreSQL and MariaDB.
 
-    None is stored as SQL NULL and read back as None.
+    None is stored as SQL NULL and read back as None. A column made with encrypted=True
+    may hold values a user wants kept secret (hidden parameters, resolved properties,
+    attributes, outputs): with [DEFAULT] encrypt_parameters_and_properties its JSON text
+    is stored encrypted (persistence/crypto.py); clear text written earlier stays readable.
     """
 
     impl = LongText
     cache_ok = True
 
+    def __init__(self, encrypted=False):
+        super().__init__()
+        self.encrypted = encrypted
+
     def process_bind_param(self, value, dialect):
-        """Serialise a Python value to JSON text."""
+        """Serialise a Python value to JSON text (encrypted when the column and the
+        engine's key say so)."""
         if value is None:
             return None
-        return json.dumps(value, separators=(',', ':'), sort_keys=True)
+        try:
+            text = json.dumps(value, separators=(',', ':'), sort_keys=True)
+        except (TypeError, ValueError) as err:
+            # The message names the type, never the value (it may be secret).
+            raise exceptions.InvalidValues('a value cannot be stored as JSON: %s'
+                                           % _type_only(err)) from None
+        if self.encrypted:
+            cipher = cipher_of(dialect)
+            if cipher is not None:
+                return cipher.seal(text)
+        return text
 
     def process_result_value(self, value, dialect):
         """Parse JSON text back to a Python value."""
         if value is None:
             return None
+        if crypto.is_encrypted(value):
+            cipher = cipher_of(dialect)
+            if cipher is None:
+                raise crypto.DecryptionError(
+                    'a value in the database is encrypted but no key is configured: set '
+                    '[DEFAULT] auth_encryption_key_file to the key file it was encrypted '
+                    'with')
+            value = cipher.decrypt(value)
         return json.loads(value)
+
+
+class SecretText(sa.types.TypeDecorator):
+    """Text that may be a secret (a RandomString's reference id is its value): stored
+    encrypted as JSONEncoded(encrypted=True) is, clear text written earlier stays readable."""
+
+    impl = sa.Text
+    cache_ok = True
+    encrypted = True
+
+    def process_bind_param(self, value, dialect):
+        cipher = cipher_of(dialect)
+        if value is None or cipher is None:
+            return value
+        return cipher.seal(value)
+
+    def process_result_value(self, value, dialect):
+        if not crypto.is_encrypted(value):
+            return value
+        cipher = cipher_of(dialect)
+        if cipher is None:
+            raise crypto.DecryptionError(
+                'a value in the database is encrypted but no key is configured: set '
+                '[DEFAULT] auth_encryption_key_file to the key file it was encrypted with')
+        return cipher.decrypt(value)
+
+
+def _type_only(error):
+    """A json.dumps error's message without any value in it."""
+    if isinstance(error, TypeError) and 'not JSON serializable' in str(error):
+        return str(error)       # "Object of type X is not JSON serializable"
+    if isinstance(error, TypeError):
+        return 'keys of different types in one map (%s)' % type(error).__name__
+    return type(error).__name__
 
 
 def utcnow():
@@ -90,9 +162,9 @@ class RawTemplate(Base):
     __table_args__ = (MYSQL_TABLE_ARGS,)
 
     id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
-    template = mapped_column(JSONEncoded, nullable=False)
-    files = mapped_column(JSONEncoded, nullable=True)
-    environment = mapped_column(JSONEncoded, nullable=True)
+    template = mapped_column(JSONEncoded(encrypted=True), nullable=False)
+    files = mapped_column(JSONEncoded(encrypted=True), nullable=True)
+    environment = mapped_column(JSONEncoded(encrypted=True), nullable=True)
     created_at = mapped_column(Timestamp, nullable=False, default=utcnow)
 
 
@@ -125,7 +197,7 @@ class Stack(Base):
     prev_raw_template_id = mapped_column(
         sa.Integer, sa.ForeignKey('raw_template.id', ondelete='SET NULL'), nullable=True,
         index=True)
-    parameters = mapped_column(JSONEncoded, nullable=True)
+    parameters = mapped_column(JSONEncoded(encrypted=True), nullable=True)
     timeout = mapped_column(sa.Integer, nullable=True)
     disable_rollback = mapped_column(sa.Boolean, nullable=False, default=True)
     # The legacy process running the current traversal and its last sign of life.
@@ -164,10 +236,10 @@ class Resource(Base):
     action = mapped_column(sa.String(32), nullable=False, default=states.INIT)
     status = mapped_column(sa.String(32), nullable=False, default=states.COMPLETE)
     status_reason = mapped_column(sa.Text, nullable=True)
-    reference_id = mapped_column(sa.Text, nullable=True)
-    attributes = mapped_column(JSONEncoded, nullable=True)
-    properties_data = mapped_column(JSONEncoded, nullable=True)
-    template = mapped_column(JSONEncoded, nullable=True)
+    reference_id = mapped_column(SecretText, nullable=True)
+    attributes = mapped_column(JSONEncoded(encrypted=True), nullable=True)
+    properties_data = mapped_column(JSONEncoded(encrypted=True), nullable=True)
+    template = mapped_column(JSONEncoded(encrypted=True), nullable=True)
     current_template_id = mapped_column(
         sa.Integer, sa.ForeignKey('raw_template.id', ondelete='SET NULL'), nullable=True,
         index=True)
@@ -195,7 +267,7 @@ class ResourceData(Base):
     resource_id = mapped_column(
         sa.Integer, sa.ForeignKey('resource.id', ondelete='CASCADE'), nullable=False)
     key = mapped_column(sa.String(255), nullable=False)
-    value = mapped_column(JSONEncoded, nullable=True)
+    value = mapped_column(JSONEncoded(encrypted=True), nullable=True)
 
 
 class Event(Base):
@@ -231,7 +303,7 @@ class StackOutput(Base):
     stack_id = mapped_column(
         sa.String(36), sa.ForeignKey('stack.id', ondelete='CASCADE'), nullable=False)
     name = mapped_column(sa.String(255), nullable=False)
-    value = mapped_column(JSONEncoded, nullable=True)
+    value = mapped_column(JSONEncoded(encrypted=True), nullable=True)
     description = mapped_column(sa.Text, nullable=True)
     error = mapped_column(sa.Text, nullable=True)
 
@@ -251,6 +323,6 @@ class SyncPoint(Base):
     stack_id = mapped_column(
         sa.String(36), sa.ForeignKey('stack.id', ondelete='CASCADE'), nullable=False)
     atomic_key = mapped_column(sa.Integer, nullable=False, default=0)
-    input_data = mapped_column(JSONEncoded, nullable=True)
+    input_data = mapped_column(JSONEncoded(encrypted=True), nullable=True)
     created_at = mapped_column(Timestamp, nullable=False, default=utcnow)
     updated_at = mapped_column(Timestamp, nullable=True, onupdate=utcnow)

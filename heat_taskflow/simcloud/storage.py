@@ -136,9 +136,14 @@ class Store:
     def __init__(self, path):
         self.path = path
         url = 'sqlite://' if path in (None, ':memory:') else 'sqlite:///%s' % path
-        kwargs = {'connect_args': {'check_same_thread': False}}
+        # hide_parameters: no error message carries a stored value.
+        kwargs = {'connect_args': {'check_same_thread': False}, 'hide_parameters': True}
         if url == 'sqlite://':
             kwargs['poolclass'] = sa.pool.StaticPool
+        else:
+            # 0600 file in a 0700 directory: it holds every password the cloud was given.
+            from heat_taskflow.persistence.database import private_sqlite_file
+            private_sqlite_file(path)
         self.engine = sa.create_engine(url, **kwargs)
         if url != 'sqlite://':
             sa.event.listen(self.engine, 'connect', _sqlite_pragmas)

@@ -92,6 +92,14 @@ class Environment:
             if section in _LIST_SECTIONS and not isinstance(value, list):
                 raise TemplateError('environment section "%s" must be a list' % section,
                                     (section,), filename=filename)
+        if data.get('encrypted_param_names'):
+            # Heat's engine writes this key (the parameters it stored encrypted); taking it
+            # from a user would suggest values are protected that are not.
+            raise TemplateError(
+                '"encrypted_param_names" is written by the engine, not by a user: to keep a '
+                'parameter\'s value secret, mark it "hidden: true" in the template (and set '
+                '[DEFAULT] encrypt_parameters_and_properties to encrypt it at rest)',
+                ('encrypted_param_names',), filename=filename)
         strategies = self._strategies(data.get('parameter_merge_strategies') or {})
         for name, value in (data.get('parameters') or {}).items():
             self.params[name] = _merge_value(self.params.get(name), value,

@@ -20,9 +20,17 @@ def test_sections_and_later_files_win():
 
 def test_empty_and_tolerated_sections():
     env = load('', 'event_sinks: [{type: zaqar-queue, target: q}]\n'
-                   'encrypted_param_names: [pw]\n')
+                   'encrypted_param_names: []\n')
     assert env.event_sinks == [{'type': 'zaqar-queue', 'target': 'q'}]
-    assert env.encrypted_param_names == ['pw']
+    assert env.encrypted_param_names == []
+
+
+def test_encrypted_param_names_from_a_user_is_refused_not_ignored():
+    # The engine writes it (#14): a user's list would protect nothing.
+    with pytest.raises(TemplateError) as err:
+        load('', 'parameters: {}\nencrypted_param_names: [pw]\n')
+    assert err.value.filename == 'env1.yaml' and err.value.line == 2
+    assert 'hidden: true' in str(err.value)
 
 
 def test_unknown_section_names_file_section_and_line():
