@@ -14,6 +14,8 @@ import uuid
 
 import sqlalchemy as sa
 
+from heat_taskflow.common import private_files
+
 metadata = sa.MetaData()
 
 objects = sa.Table(
@@ -142,8 +144,7 @@ class Store:
             kwargs['poolclass'] = sa.pool.StaticPool
         else:
             # 0600 file in a 0700 directory: it holds every password the cloud was given.
-            from heat_taskflow.persistence.database import private_sqlite_file
-            private_sqlite_file(path)
+            private_files.private_sqlite_file(path)
         self.engine = sa.create_engine(url, **kwargs)
         if url != 'sqlite://':
             sa.event.listen(self.engine, 'connect', _sqlite_pragmas)
