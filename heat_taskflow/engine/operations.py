@@ -24,6 +24,7 @@ import time
 import uuid
 
 from heat_taskflow.common import states
+from heat_taskflow.conf import limits as conf_limits
 from heat_taskflow.engine import exceptions as exc
 from heat_taskflow.engine import resume as resume_mod
 from heat_taskflow.flows import actions
@@ -39,6 +40,7 @@ from heat_taskflow.template import (
     StackIdentity,
     Template,
     TemplateError,
+    parser,
 )
 from heat_taskflow.template.limits import Limits
 
@@ -105,6 +107,7 @@ class StackEngine:
         self.nested_factory = nested_factory    # callable(engine, stack) -> NestedStackService
         self._definitions = collections.OrderedDict()   # raw template id -> (owner, defn)
         self._definitions_lock = threading.Lock()
+        self._checked_files = set()     # (key, length, hash) of files-map templates checked
 
     def _encrypted_param_names(self, defn):
         """The hidden parameters of defn, when stored values are encrypted."""
@@ -122,10 +125,14 @@ class StackEngine:
         ``max_template_size`` limits what a user submits. A child stack's template is one
         the engine wrote (a resource group's grows with its count, each member carrying its
         resource definition), so ``nested`` ones are not held to it (nor are they in Heat,
-        which builds a group's template in memory).
+        which builds a group's template in memory); the other budgets (depth, nodes,
+        expanded text) still apply. The files map is always the user's: its templates are
+        held to ``max_template_size`` and the whole map to ``max_files_size``.
         """
+        limits = self.limits()
         defn = self._parse(source, StackIdentity(name, stack_id, project_id), facade,
-                           sys.maxsize if nested else self.conf.max_template_size)
+                           self._text_limits(nested))
+        self._check_files(defn, limits)
         defn.validate()
         limit = self.conf.max_resources_per_stack
         if limit >= 0 and len(defn.resources) > limit:
@@ -134,6 +141,55 @@ class StackEngine:
                                    % (len(defn.resources), limit))
         self._validate_resources(defn)
         return defn
+
+    def limits(self):
+        """The budgets of every input (template.limits.Limits), from the [DEFAULT] options."""
+        return conf_limits.from_conf(self.conf)
+
+    def _text_limits(self, unbounded_size):
+        limits = self.limits()
+        return limits.replace(max_template_size=sys.maxsize) if unbounded_size else limits
+
+    def _check_files(self, defn, limits):
+        """Hold the files map to ``max_files_size`` and each template in it (a resource
+        type or registry entry naming it, anywhere in the template or environment) to
+        ``max_template_size`` and the parser's budgets, before any plugin reads it.
+
+        A template file found is read for the template files it names in turn.
+        """
+        files = defn.files
+        total = 0
+        for key, value in files.items():
+            if not isinstance(value, str):
+                raise exc.InvalidInput('files map entry "%s" is not text' % key)
+            total += len(value.encode('utf-8', 'surrogatepass'))
+        if total > limits.max_files_size:
+            raise exc.InvalidInput('the files map (get_file targets and child templates) is '
+                                   '%d bytes, more than the limit of %d bytes ([DEFAULT] '
+                                   'max_files_size)' % (total, limits.max_files_size))
+        if not files:
+            return
+        pending = [v for v in _type_names(defn.template.raw) if v in files]
+        pending += [v for v in _strings(defn.environment.registry_as_dict()) if v in files]
+        checked = set()
+        while pending:
+            key = pending.pop()
+            if key in checked:
+                continue
+            checked.add(key)
+            # each member of a group checks the same files again: remember what passed
+            seen = (key, len(files[key]), hash(files[key]))
+            if seen in self._checked_files:
+                continue
+            data, _lines = parser.load(files[key], key, limits)
+            if not isinstance(data, dict) or 'heat_template_version' not in data:
+                raise TemplateError('this file is named as a resource type, so it must be '
+                                    'a template (a YAML or JSON map with '
+                                    'heat_template_version), but it is not', filename=key)
+            pending.extend(v for v in _type_names(data) if v in files)
+            if len(self._checked_files) > 4096:
+                self._checked_files.clear()
+            self._checked_files.add(seen)
 
     def _validate_resources(self, defn):
         """Check every resource's type and properties against its plugin; errors are
@@ -145,7 +201,8 @@ class StackEngine:
                 cls = actions.plugin_class(
                     rtype.type_name, rtype.template_file, defn.files,
                     test_types=self.conf.enable_test_resource_types)
-            except res_exc.ResourceTypeNotFound as err:
+            except (res_exc.ResourceTypeNotFound, ValueError) as err:
+                # ValueError: a template file that is not a template (template_resource)
                 raise defn.template.locate(TemplateError(str(err), path + ('type',))) from err
             try:
                 properties = defn.resolve_properties(name, {})
@@ -161,12 +218,11 @@ class StackEngine:
                 located = TemplateError(defn.redact(err.message), path)
                 raise defn.template.locate(located) from None
 
-    def _parse(self, source, identity, facade, max_size):
+    def _parse(self, source, identity, facade, limits):
         """The StackDefinition of a source, parsed but not validated: the one way a
-        template becomes a definition."""
-        tpl = Template.parse(source.text, filename=source.filename, max_size=max_size,
-                             max_depth=self.conf.max_template_depth)
-        env = Environment.load(source.environments)
+        template becomes a definition. ``limits`` bounds the template and environments."""
+        tpl = Template.parse(source.text, filename=source.filename, limits=limits)
+        env = Environment.load(source.environments, limits)
         return StackDefinition(tpl, env, params=source.parameters, files=source.files,
                                identity=identity, facade=facade,
                                implicit=registry.implicit_dependencies,
@@ -193,7 +249,7 @@ class StackEngine:
                                    % (stack.name, template_id))
         defn = self._parse(Source.from_raw(raw),
                            StackIdentity(stack.name, stack.id, stack.project_id), facade,
-                           sys.maxsize)
+                           self._text_limits(True))
         defn.dependencies()     # computed once, before threads share the definition
         with self._definitions_lock:
             self._definitions[template_id] = (owner, defn)
@@ -677,6 +733,35 @@ def state_event(stack, values):
     return db.stack_event(stack.id, stack.name, values.get('action', stack.action),
                           values.get('status', stack.status),
                           values.get('status_reason', stack.status_reason))
+
+
+def _type_names(data):
+    """Every string value of a ``type`` key anywhere in data (a resource's own type, a
+    group's resource_def, ...), walked without recursion."""
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == 'type' and isinstance(value, str):
+                    yield value
+                elif isinstance(value, (dict, list)):
+                    stack.append(value)
+        elif isinstance(node, list):
+            stack.extend(node)
+
+
+def _strings(data):
+    """Every string value anywhere in data (a resource_registry), walked without recursion."""
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            yield node
+        elif isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
 
 
 class _Owned:

@@ -47,12 +47,14 @@ class Environment:
         self._resources = {}
 
     @classmethod
-    def load(cls, sources, max_size=parser.DEFAULT_MAX_SIZE,
-             max_depth=parser.DEFAULT_MAX_DEPTH):
-        """Parse and merge [(filename, text), ...] in order; raises TemplateError."""
+    def load(cls, sources, limits=None, *, max_size=None, max_depth=None):
+        """Parse and merge [(filename, text), ...] in order; raises TemplateError.
+
+        ``limits`` (template.limits.Limits; the defaults when None) bounds each parse.
+        """
         env = cls()
         for filename, text in sources:
-            data, source_map = parser.load_mapping(text, filename, 'environment',
+            data, source_map = parser.load_mapping(text, filename, 'environment', limits,
                                                    max_size=max_size, max_depth=max_depth)
             try:
                 env.merge(data, filename)

@@ -9,16 +9,18 @@ document from exhausting memory or the stack.
 import contextlib
 import gc
 import json
+import math
 
 import yaml
 
 from heat_taskflow.template.errors import TemplateError
+from heat_taskflow.template.limits import DEFAULT as DEFAULT_LIMITS
 
-DEFAULT_MAX_SIZE = 512 * 1024
-DEFAULT_MAX_DEPTH = 100
+DEFAULT_MAX_SIZE = DEFAULT_LIMITS.max_template_size
+DEFAULT_MAX_DEPTH = DEFAULT_LIMITS.max_template_depth
 # An upper bound on nodes after expanding aliases: far above what a 512 KiB document can
 # hold without aliases, far below what an alias bomb needs.
-DEFAULT_MAX_NODES = 1_000_000
+DEFAULT_MAX_NODES = DEFAULT_LIMITS.max_template_nodes
 
 
 class SourceMap:
@@ -135,13 +137,18 @@ def _check_depth_events(text, max_depth):
     return aliases
 
 
-def _check_expansion(root, max_nodes, max_depth):
-    """Count nodes as if every alias were expanded; refuse more than ``max_nodes``.
+def _check_expansion(root, limits):
+    """Count nodes and scalar bytes as if every alias were expanded; refuse more than
+    ``limits.max_template_nodes`` nodes or ``limits.max_template_expanded_size`` bytes.
 
     PyYAML shares one node object for an anchor and all its aliases, so the graph is a
     DAG; sizes and depths are memoised per node, making this linear in the text.
     """
+    max_nodes = limits.max_template_nodes
+    max_bytes = limits.max_template_expanded_size
+    max_depth = limits.max_template_depth
     sizes = {}
+    nbytes = {}
     depths = {}
     visiting = set()
     # Iterative post-order walk: the depth bound protects the stack elsewhere, but an
@@ -164,18 +171,32 @@ def _check_expansion(root, max_nodes, max_depth):
         visiting.discard(key)
         size = 1
         depth = 0
+        text = _scalar_bytes(node)
         for child in children:
             size += sizes[id(child)]
+            text += nbytes[id(child)]
             depth = max(depth, depths[id(child)])
         sizes[key] = size
+        nbytes[key] = text
         depths[key] = depth + 1
         if size > max_nodes:
             raise TemplateError(
-                'document expands to more than %d nodes (YAML aliases?); refusing it'
-                % max_nodes, line=node.start_mark.line + 1)
+                'document expands to more than %d nodes (YAML aliases?); refusing it '
+                '([DEFAULT] max_template_nodes)' % max_nodes, line=node.start_mark.line + 1)
+        if text > max_bytes:
+            raise TemplateError(
+                'document expands to more than %d bytes of text (YAML aliases?); refusing '
+                'it ([DEFAULT] max_template_expanded_size)' % max_bytes,
+                line=node.start_mark.line + 1)
         if depth + 1 > max_depth:
             raise TemplateError('document nests deeper than %d levels (YAML aliases?)'
                                 % max_depth, line=node.start_mark.line + 1)
+
+
+def _scalar_bytes(node):
+    if isinstance(node, yaml.ScalarNode) and isinstance(node.value, str):
+        return len(node.value.encode('utf-8', 'surrogatepass'))
+    return 0
 
 
 def _children(node):
@@ -246,7 +267,8 @@ def _yaml_error(exc, filename):
                          filename=filename)
 
 
-def _load_yaml(text, filename, max_depth, max_nodes, want_lines=True):
+def _load_yaml(text, filename, limits, want_lines=True):
+    max_depth = limits.max_template_depth
     source_map = SourceMap()
     if _FastLoader is not None:
         loader = _FastLoader(text)
@@ -260,10 +282,11 @@ def _load_yaml(text, filename, max_depth, max_nodes, want_lines=True):
         if root is None:
             return None, source_map
         if aliases != 0:
-            _check_expansion(root, max_nodes, max_depth)
+            _check_expansion(root, limits)
         data = loader.construct_document(root)
         if want_lines:
             _record_lines(loader, root, data, source_map)
+        check_storable(data, source_map)
         return data, source_map
     except _TooDeep as exc:
         raise TemplateError('document nests deeper than %d levels' % max_depth,
@@ -306,7 +329,8 @@ def _json_depth(text, max_depth):
     return depth, None
 
 
-def _load_json(text, filename, max_depth, max_nodes):
+def _load_json(text, filename, limits):
+    max_depth = limits.max_template_depth
     _depth, too_deep_line = _json_depth(text, max_depth)
     if too_deep_line is not None:
         raise TemplateError('document nests deeper than %d levels' % max_depth,
@@ -320,9 +344,13 @@ def _load_json(text, filename, max_depth, max_nodes):
     # JSON is (nearly always) valid YAML; composing it again is the cheapest way to learn
     # the line of every key. If the YAML reading differs or fails, lines are just unknown.
     try:
-        _ignored, source_map = _load_yaml(text, filename, max_depth, max_nodes)
+        _ignored, source_map = _load_yaml(text, filename, limits)
     except TemplateError:
         source_map = SourceMap({(): 1})
+    try:
+        check_storable(data, source_map)
+    except TemplateError as exc:
+        raise exc.locate(filename)
     return data, source_map
 
 
@@ -343,18 +371,37 @@ def gc_paused():
             gc.enable()
 
 
-def load(text, filename='template.yaml', max_size=DEFAULT_MAX_SIZE,
-         max_depth=DEFAULT_MAX_DEPTH, max_nodes=DEFAULT_MAX_NODES):
+def limits_of(limits=None, max_size=None, max_depth=None, max_nodes=None):
+    """``limits`` (the defaults when None) with any of the older keyword budgets applied."""
+    limits = DEFAULT_LIMITS if limits is None else limits
+    changes = {}
+    if max_size is not None:
+        changes['max_template_size'] = max_size
+    if max_depth is not None:
+        changes['max_template_depth'] = max_depth
+    if max_nodes is not None:
+        changes['max_template_nodes'] = max_nodes
+    return limits.replace(**changes) if changes else limits
+
+
+def load(text, filename='template.yaml', limits=None, *, max_size=None, max_depth=None,
+         max_nodes=None):
     """Parse YAML or JSON ``text`` into (data, SourceMap); raises TemplateError.
 
     Text starting with '{' is read as JSON, like Heat; anything else as YAML. An empty
-    document gives None.
+    document gives None. ``limits`` (a template.limits.Limits, the defaults when None)
+    bounds the size, depth, nodes and expanded text; ``max_size``, ``max_depth`` and
+    ``max_nodes`` override single budgets. A value that cannot be stored as JSON (binary
+    data, a set, NaN or an infinite number, keys that collide once they are strings) is
+    refused with its line.
     """
+    limits = limits_of(limits, max_size, max_depth, max_nodes)
     with gc_paused():
-        return _load(text, filename, max_size, max_depth, max_nodes)
+        return _load(text, filename, limits)
 
 
-def _load(text, filename, max_size, max_depth, max_nodes):
+def _load(text, filename, limits):
+    max_size = limits.max_template_size
     if isinstance(text, bytes):
         if len(text) > max_size:
             raise _too_big(len(text), max_size, filename)
@@ -368,13 +415,13 @@ def _load(text, filename, max_size, max_depth, max_nodes):
     if size > max_size:
         raise _too_big(size, max_size, filename)
     if text.lstrip().startswith('{'):
-        return _load_json(text, filename, max_depth, max_nodes)
-    return _load_yaml(text, filename, max_depth, max_nodes)
+        return _load_json(text, filename, limits)
+    return _load_yaml(text, filename, limits)
 
 
-def load_mapping(text, filename, what='template', **limits):
+def load_mapping(text, filename, what='template', limits=None, **budgets):
     """Like load(), requiring a mapping at the top (an empty document gives {})."""
-    data, source_map = load(text, filename, **limits)
+    data, source_map = load(text, filename, limits, **budgets)
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -382,6 +429,83 @@ def load_mapping(text, filename, what='template', **limits):
                             % (what, _kind(data)), line=source_map.line_of(()) or 1,
                             filename=filename)
     return data, source_map
+
+
+_SCALARS = (str, int, bool, type(None))
+
+
+def _json_key(key):
+    """The string json.dumps writes for a mapping key, or None when it refuses the key."""
+    if isinstance(key, str):
+        return key
+    if key is True:
+        return 'true'
+    if key is False:
+        return 'false'
+    if key is None:
+        return 'null'
+    if isinstance(key, int):
+        return str(key)
+    if isinstance(key, float):
+        return repr(key) if math.isfinite(key) else None
+    return None
+
+
+def _unstorable(value):
+    """Why a (non-container) value cannot be stored as JSON, or None when it can."""
+    if isinstance(value, _SCALARS):
+        return None
+    if isinstance(value, float):
+        return None if math.isfinite(value) else 'the number %r is not finite' % value
+    if isinstance(value, (bytes, bytearray)):
+        return 'binary data (!!binary) cannot be stored; use a string'
+    if isinstance(value, (set, frozenset)):
+        return 'a set (!!set) cannot be stored; use a list or a map'
+    if isinstance(value, tuple):
+        return 'an ordered map (!!omap or !!pairs) cannot be stored; use a list or a map'
+    return 'a value of type %s cannot be stored' % type(value).__name__
+
+
+def check_storable(data, source_map=None):
+    """Refuse what cannot be stored as JSON: binary data, sets, NaN and infinite numbers,
+    and map keys that collide once written as JSON strings ({1: a, "1": b}).
+
+    Raises a TemplateError with the value's path (and its line from ``source_map``).
+    Containers shared through YAML aliases are checked once, so this is linear in the
+    document's text, not in its expansion.
+    """
+    seen = set()
+    stack = [(data, ())]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, (dict, list)):
+            if id(value) in seen:
+                continue
+            seen.add(id(value))
+        if isinstance(value, dict):
+            keys = {}
+            for key, item in value.items():
+                written = _json_key(key)
+                if written is None:
+                    reason = _unstorable(key) or 'a map key of type %s cannot be stored' \
+                        % type(key).__name__
+                    _refuse('map key: %s' % reason, path, source_map)
+                if written in keys:
+                    _refuse('map keys %r and %r are the same once stored as JSON ("%s")'
+                            % (keys[written], key, written), path + (key,), source_map)
+                keys[written] = key
+                stack.append((item, path + (key,)))
+        elif isinstance(value, list):
+            stack.extend((item, path + (i,)) for i, item in enumerate(value))
+        else:
+            reason = _unstorable(value)
+            if reason is not None:
+                _refuse(reason, path, source_map)
+
+
+def _refuse(message, path, source_map):
+    line = source_map.line_of(path) if source_map is not None else None
+    raise TemplateError(message, path=path, line=line)
 
 
 def _kind(value):

@@ -33,11 +33,15 @@ class Template:
             raise self.locate(exc)
 
     @classmethod
-    def parse(cls, text, filename='template.yaml', max_size=parser.DEFAULT_MAX_SIZE,
-              max_depth=parser.DEFAULT_MAX_DEPTH):
-        """Parse template text (YAML or JSON) and check it; raises TemplateError."""
+    def parse(cls, text, filename='template.yaml', limits=None, *, max_size=None,
+              max_depth=None):
+        """Parse template text (YAML or JSON) and check it; raises TemplateError.
+
+        ``limits`` (template.limits.Limits; the defaults when None) bounds the parse;
+        ``max_size`` and ``max_depth`` override its size and depth.
+        """
         with parser.gc_paused():
-            data, source_map = parser.load_mapping(text, filename, 'template',
+            data, source_map = parser.load_mapping(text, filename, 'template', limits,
                                                    max_size=max_size, max_depth=max_depth)
             return cls(data, filename=filename, source_map=source_map)
 
