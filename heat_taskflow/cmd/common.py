@@ -11,6 +11,8 @@ from cliff.formatters import json_format
 from oslo_config import cfg
 
 from heat_taskflow.cmd import template_files
+from heat_taskflow.conf import CONF
+from heat_taskflow.conf import limits as conf_limits
 from heat_taskflow.engine.exceptions import EngineError
 from heat_taskflow.template.errors import TemplateError
 
@@ -148,7 +150,10 @@ def json_object(text):
 def add_template_args(parser, required):
     """The -t/-e/--parameter/--parameter-file options shared by create, update and validate."""
     parser.add_argument('-t', '--template', metavar='TEMPLATE', required=required,
-                        help='Path or file:// URL of the template')
+                        help='Path or file:// URL of the template. Every get_file, '
+                             'template type: and resource_registry file it and the '
+                             'environments name is read and stored with the stack, as '
+                             'heatclient does; see --allow-outside-files')
     parser.add_argument('-e', '--environment', metavar='ENV', action='append', default=[],
                         help='Path or file:// URL of an environment file (repeatable; '
                              'merged in the order given)')
@@ -158,6 +163,20 @@ def add_template_args(parser, required):
     parser.add_argument('--parameter-file', metavar='KEY=FILE', action='append', default=[],
                         type=key_value('--parameter-file'),
                         help='Parameter whose value is the content of FILE (repeatable)')
+    parser.add_argument('--allow-outside-files', action='store_true',
+                        help='Also read files that get_file, type: or resource_registry '
+                             'references name outside the directory trees of the template '
+                             'and environment files (absolute paths, ../, symbolic links); '
+                             'without it such a reference is an error. heatclient follows '
+                             'them without asking')
+
+
+def load_template_files(parsed_args):
+    """template_files.load for the -t/-e/--allow-outside-files options, under the
+    configured budgets."""
+    return template_files.load(parsed_args.template, parsed_args.environment,
+                               limits=conf_limits.from_conf(CONF),
+                               allow_outside=parsed_args.allow_outside_files)
 
 
 def collect_parameters(parsed_args):
@@ -169,7 +188,8 @@ def collect_parameters(parsed_args):
         if key in params:
             raise UsageError('parameter "%s" is given more than once' % key)
         if option == '--parameter-file':
-            value = template_files.read_parameter_file(key, value)
+            value = template_files.read_parameter_file(key, value,
+                                                       conf_limits.from_conf(CONF))
         params[key] = value
     return params
 

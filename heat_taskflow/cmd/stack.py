@@ -2,7 +2,7 @@
 
 from cliff import command, lister, show
 
-from heat_taskflow.cmd import common, progress, template_files
+from heat_taskflow.cmd import common, progress
 
 STACK_FIELDS = ('id', 'stack_name', 'description', 'stack_status', 'stack_status_reason',
                 'creation_time', 'updated_time', 'parameters', 'outputs', 'timeout_mins',
@@ -65,8 +65,7 @@ class CreateStack(StackOperation, show.ShowOne):
 
     def take_action(self, parsed_args):
         params = common.collect_parameters(parsed_args)
-        text, filename, files, envs = template_files.load(parsed_args.template,
-                                                          parsed_args.environment)
+        text, filename, files, envs = common.load_template_files(parsed_args)
 
         def start(on_event):
             return self.service.create_stack(
@@ -122,8 +121,7 @@ class UpdateStack(StackOperation, show.ShowOne):
             raise common.UsageError('stack update: -t/--template is required unless '
                                     '--existing is given')
         params = common.collect_parameters(parsed_args)
-        text, filename, files, envs = template_files.load(parsed_args.template,
-                                                          parsed_args.environment)
+        text, filename, files, envs = common.load_template_files(parsed_args)
         read_anything = parsed_args.template is not None or parsed_args.environment
 
         def start(on_event):

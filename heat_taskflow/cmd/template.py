@@ -2,7 +2,7 @@
 
 from cliff import show
 
-from heat_taskflow.cmd import common, template_files
+from heat_taskflow.cmd import common
 
 VALIDATE_FIELDS = ('Description', 'Parameters', 'ParameterGroups')
 
@@ -21,7 +21,6 @@ class ValidateTemplate(common.EngineCommand, show.ShowOne):
 
     def take_action(self, parsed_args):
         params = common.collect_parameters(parsed_args)
-        text, filename, files, envs = template_files.load(parsed_args.template,
-                                                          parsed_args.environment)
+        text, filename, files, envs = common.load_template_files(parsed_args)
         result = self.service.validate_template(text, filename, files, envs, params)
         return common.show_fields(result, VALIDATE_FIELDS)
