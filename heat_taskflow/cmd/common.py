@@ -12,9 +12,9 @@ from oslo_config import cfg
 
 from heat_taskflow.cmd import template_files
 from heat_taskflow.conf import CONF
-from heat_taskflow.conf import limits as conf_limits
 from heat_taskflow.engine.exceptions import EngineError
 from heat_taskflow.template.errors import TemplateError
+from heat_taskflow.template.limits import Limits
 
 
 class UsageError(Exception):
@@ -175,7 +175,7 @@ def load_template_files(parsed_args):
     """template_files.load for the -t/-e/--allow-outside-files options, under the
     configured budgets."""
     return template_files.load(parsed_args.template, parsed_args.environment,
-                               limits=conf_limits.from_conf(CONF),
+                               limits=Limits.from_conf(CONF),
                                allow_outside=parsed_args.allow_outside_files)
 
 
@@ -189,7 +189,7 @@ def collect_parameters(parsed_args):
             raise UsageError('parameter "%s" is given more than once' % key)
         if option == '--parameter-file':
             value = template_files.read_parameter_file(key, value,
-                                                       conf_limits.from_conf(CONF))
+                                                       Limits.from_conf(CONF))
         params[key] = value
     return params
 

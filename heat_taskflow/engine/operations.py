@@ -24,7 +24,6 @@ import time
 import uuid
 
 from heat_taskflow.common import states
-from heat_taskflow.conf import limits as conf_limits
 from heat_taskflow.engine import exceptions as exc
 from heat_taskflow.engine import resume as resume_mod
 from heat_taskflow.flows import actions
@@ -144,7 +143,7 @@ class StackEngine:
 
     def limits(self):
         """The budgets of every input (template.limits.Limits), from the [DEFAULT] options."""
-        return conf_limits.from_conf(self.conf)
+        return Limits.from_conf(self.conf)
 
     def _text_limits(self, unbounded_size):
         limits = self.limits()
@@ -226,7 +225,7 @@ class StackEngine:
         return StackDefinition(tpl, env, params=source.parameters, files=source.files,
                                identity=identity, facade=facade,
                                implicit=registry.implicit_dependencies,
-                               limits=Limits.from_conf(self.conf))
+                               limits=limits)
 
     def stack_definition(self, stack, template_id):
         """The definition a stored stack has with one of its stored raw templates.

@@ -111,8 +111,8 @@ def test_python_tags_are_refused():
 
 
 def test_keys_json_writes_as_distinct_strings_are_kept():
-    data, _ = parser.load(HEAD + 'x: {1: a, 2: b, true: c, null: d, 1.5: e, "3": f}\n')
-    assert data['x'] == {1: 'a', 2: 'b', True: 'c', None: 'd', 1.5: 'e', '3': 'f'}
+    data, _ = parser.load(HEAD + 'x: {1: a, 2: b, false: c, null: d, 1.5: e, "3": f}\n')
+    assert data['x'] == {1: 'a', 2: 'b', False: 'c', None: 'd', 1.5: 'e', '3': 'f'}
 
 
 def test_storable_check_is_linear_in_shared_aliases():
