@@ -130,12 +130,12 @@ class Pool:
         self.memory_limit = memory_limit
         self.worker = None
 
-    def run(self, case):
+    def run(self, case, timeout=HANG):
         if self.worker is None or not self.worker.alive or self.worker.done >= RECYCLE:
             if self.worker is not None:
                 self.worker.close()
             self.worker = Worker(self.memory_limit)
-        verdict = self.worker.run(case)
+        verdict = self.worker.run(case, timeout)
         if verdict.get('rss_growth', 0) > MEMORY_BOUND and self.worker.alive:
             # Its peak RSS stays high: a fresh worker measures the next case.
             self.worker.close()

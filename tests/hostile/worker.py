@@ -34,7 +34,25 @@ def _rss():
         return int(f.read().split()[1]) * os.sysconf('SC_PAGE_SIZE')
 
 
+def _reset_peak():
+    """Reset the kernel's high-water mark of this process's RSS (VmHWM), where allowed."""
+    try:
+        with open('/proc/self/clear_refs', 'w') as f:
+            f.write('5')
+        return True
+    except OSError:
+        return False
+
+
 def _peak():
+    """Peak RSS since the last reset (VmHWM), else since the process started."""
+    try:
+        with open('/proc/self/status') as f:
+            for line in f:
+                if line.startswith('VmHWM:'):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
@@ -115,9 +133,10 @@ class Judge:
         envs = [tuple(e) for e in case.get('environments', [])]
         args = (case['template'], 'template.yaml', case.get('files') or {}, envs,
                 case.get('parameters') or {})
+        _reset_peak()
         rss_before = _rss()
         start = time.monotonic()
-        name = 'fuzz-%s' % uuid.uuid4().hex[:12]
+        name = case.get('name', 'fuzz-%s' % uuid.uuid4().hex[:12])
         try:
             verdict['phase'] = 'validate'
             try:
