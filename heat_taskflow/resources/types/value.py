@@ -36,7 +36,9 @@ class Value(base.Resource):
         """Properties whose ``value`` schema follows the ``type`` given with it."""
         if isinstance(values, properties.Properties):
             return values
-        value_type = TYPES.get((values or {}).get('type'))
+        given = (values or {}).get('type')
+        # Any other given type (a list, a map) is left to the 'type' property's checks.
+        value_type = TYPES.get(given) if isinstance(given, str) else None
         schema = self.properties_schema
         if value_type is not None:
             schema = dict(schema, value=_value_schema(value_type))

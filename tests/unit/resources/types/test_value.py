@@ -31,6 +31,9 @@ def test_type_converts(vtype, given, expected):
     ({'value': 'abc', 'type': 'number'}, "property 'value': value 'abc' is not a number"),
     ({'value': 1, 'type': 'float'}, "property 'type'"),
     ({}, "property 'value': required property is missing"),
+    # #14 (found by the fuzzer): a list or map given as the type was a bare TypeError.
+    ({'value': 1, 'type': []}, "property 'type'"),
+    ({'value': 1, 'type': {'a': 1}}, "property 'type'"),
 ])
 def test_errors(props, match):
     with pytest.raises(InvalidProperties, match=match):
