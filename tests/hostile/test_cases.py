@@ -295,3 +295,85 @@ def test_cli_state_is_private(tmp_path):
     assert stat.S_IMODE(state.stat().st_mode) == 0o700
     for db in state.glob('*.sqlite'):
         assert stat.S_IMODE(db.stat().st_mode) == 0o600, db
+
+
+# -- found by the fuzzer and by hand beyond the issue's list ---------------------------
+
+def finding(area):
+    return pytest.mark.xfail(strict=False, reason='#14 fuzz finding (%s), not fixed yet' % area)
+
+
+# Errors built from a resolved value show the hidden parameter's value (defect 5's class,
+# in more places than the issue lists).
+LEAKY = {
+    'str_split index': 'outputs:\n  o: {value: {str_split: [",", "a,b", {get_param: secret}]}}\n',
+    'digest algorithm': 'outputs:\n  o: {value: {digest: [{get_param: secret}, x]}}\n',
+    'make_url port': 'outputs:\n  o: {value: {make_url: {scheme: http, host: h, '
+                     'port: {get_param: secret}}}}\n',
+    'condition value': 'resources:\n  r: {type: OS::Heat::None, condition: {get_param: secret}}\n',
+    'yaql receiver': 'outputs:\n  o: {value: {yaql: {expression: "$.data.foo()", '
+                     'data: {get_param: secret}}}}\n',
+    'deletion_policy': 'resources:\n  r: {type: OS::Heat::None, '
+                       'deletion_policy: {get_param: secret}}\n',
+    'integer property': 'resources:\n  r: {type: OS::Heat::RandomString, '
+                        'properties: {length: {get_param: secret}}}\n',
+    'allowed values property': 'resources:\n  r: {type: OS::Heat::Value, '
+                               'properties: {value: 1, type: {get_param: secret}}}\n',
+}
+
+
+@defect(5)
+@pytest.mark.parametrize('name', sorted(LEAKY))
+def test_error_messages_mask_hidden_values(pool, name):
+    verdict = assert_refused(pool, case(HEAD + LEAKY[name]))
+    assert SECRET not in (verdict['message'] or '')
+
+
+@defect(5)
+def test_hidden_value_passed_to_a_child_stack(pool):
+    child = ('heat_template_version: 2018-08-31\nparameters:\n  p: {type: number}\n'
+             'resources: {}\n')
+    template = HEAD + ('resources:\n  r:\n    type: OS::Heat::Stack\n    properties:\n'
+                       '      template: {get_file: child.yaml}\n'
+                       '      parameters: {p: {get_param: secret}}\n')
+    verdict = pool.run(case(template, files={'child.yaml': child}), timeout=BOUND)
+    assert verdict['leaks'] == [], verdict
+
+
+@defect(4)
+def test_mixed_type_keys_refused_at_validation(pool):
+    # {true: a, "True": b}: JSON sorting of the keys fails at the database write, and the
+    # stack's status reason then carries the SQL statement.
+    assert_refused(pool, case(HEAD + 'resources:\n  r: {type: OS::Heat::Value, '
+                                     'properties: {value: {true: a, "True": b}}}\n'))
+
+
+@defect(9)
+@pytest.mark.parametrize('value', ['.nan', '.inf', '-.inf'])
+def test_non_finite_numbers_in_a_template(pool, value):
+    assert_refused(pool, case(HEAD + 'outputs:\n  o: {value: %s}\n' % value))
+
+
+@finding('resources/types/resource_group.py')
+@pytest.mark.parametrize('count', [20_000, 1_000_000])
+def test_resource_group_count_over_the_stack_budget(pool, count):
+    # max_resources_per_stack (10,000) is checked per template, not on a group's count:
+    # both hang creating the group's child stack.
+    assert_refused(pool, case(HEAD + 'resources:\n  g:\n    type: OS::Heat::ResourceGroup\n'
+                                     '    properties:\n      count: %d\n'
+                                     '      resource_def: {type: OS::Heat::None}\n' % count))
+
+
+@finding('parameter values have no size budget')
+def test_huge_parameter_value(pool):
+    # 2,000,000 list items from a 2 MB --parameter: 5 s and 150 MB, bigger ones more.
+    template = HEAD + '  l: {type: comma_delimited_list}\nresources: {}\n'
+    assert_refused(pool, case(template, parameters={'l': ',' * 2_000_000}))
+
+
+@finding('resources/types/template_resource.py')
+def test_child_template_checked_at_validation(pool):
+    # A child that is a map but not a template (no heat_template_version) validates, and
+    # the stack is stored and then fails; it must be refused before anything is stored.
+    assert_refused(pool, case(HEAD + 'resources:\n  r: {type: notes.yaml}\n',
+                              files={'notes.yaml': 'a: 1\n'}))

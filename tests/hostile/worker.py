@@ -119,6 +119,16 @@ class Judge:
         for name in ('heat_taskflow', 'taskflow'):
             logging.getLogger(name).setLevel(logging.DEBUG)
 
+    def declared_hidden(self, text):
+        """Whether the template declares ``secret`` hidden (True when it cannot be told)."""
+        from heat_taskflow.template import Template
+        try:
+            raw = Template.parse(text, filename='template.yaml').raw
+            hidden = raw['parameters']['secret'].get('hidden', False)
+        except Exception:
+            return True
+        return str(hidden).lower() in ('true', 'yes', 'on', '1', 't', 'y')
+
     def counts(self):
         with self.database.engine.connect() as connection:
             return {t: connection.exec_driver_sql('SELECT COUNT(*) FROM %s' % t).scalar()
@@ -193,6 +203,8 @@ class Judge:
         verdict['rss_growth'] = max(0, max(_peak(), _rss()) - rss_before)
         seen.extend(('log', line) for line in self.capture.lines)
         secret = case['secret']
+        if not self.declared_hidden(case['template']):
+            seen = []       # a mutation made the parameter visible: showing it is no leak
         for where, value in seen:
             text = value if isinstance(value, str) else json.dumps(value, default=str)
             if secret in text:
