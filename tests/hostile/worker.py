@@ -176,6 +176,11 @@ class Judge:
                     seen.append(('resource show', self.service.show_resource(
                         name, r['resource_name'])))
                 seen.append(('events', self.service.list_events(name, nested_depth=5)))
+                seen.append(('environment', self.service.get_environment(name)))
+                seen.append(('template', self.service.get_template(name)))
+                for out in self.service.list_outputs(name):
+                    seen.append(('output show', self.service.show_output(
+                        name, out['output_key'])))
                 seen.append(('failures', self.service.list_failures(name)))
                 verdict['phase'] = 'delete'
                 deleted = self.service.delete_stack(name)
