@@ -143,6 +143,29 @@ def lane(index, inputs, seed, mutants, cli_every, queue, max_seconds, partial):
     queue.put(_tally(index, state, started, outcomes, findings))
 
 
+def replay(path):
+    """Run each finding's smallest input of a findings file again; print what it breaks now."""
+    from tests.hostile import runner
+
+    with open(path) as f:
+        report = json.load(f)
+    pool = runner.Pool()
+    still = 0
+    try:
+        for entry in report['findings']:
+            cli = entry['class'][0].startswith('command line')
+            verdicts = runner.run_cli(entry['input']) if cli else [pool.run(entry['input'])]
+            now = sorted({k for v in verdicts for k in runner.findings_of(
+                v, runner.CLI_SLOW if cli else runner.SLOW)})
+            still += bool(now)
+            print('%-60s now: %s' % (' | '.join(c for c in entry['class'] if c)[:60],
+                                     '; '.join(' | '.join(k for k in key if k) for key in now)
+                                     or 'fixed'))
+    finally:
+        pool.close()
+    return 1 if still else 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--inputs', type=int, default=100000)
@@ -155,7 +178,11 @@ def main(argv=None):
     parser.add_argument('--max-seconds', type=float, default=0,
                         help='stop drawing after this long (0: run every input)')
     parser.add_argument('--out', default='fuzz-findings.json')
+    parser.add_argument('--replay', metavar='FINDINGS',
+                        help='run the inputs of a findings file again instead of a campaign')
     args = parser.parse_args(argv)
+    if args.replay:
+        return replay(args.replay)
 
     ctx = multiprocessing.get_context('fork')
     queue = ctx.Queue()
