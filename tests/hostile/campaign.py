@@ -17,6 +17,7 @@ import multiprocessing
 import os
 import random
 import sys
+import tempfile
 import time
 import warnings
 
@@ -79,9 +80,11 @@ def lane(index, inputs, seed, mutants, cli_every, queue, max_seconds, partial):
     warnings.simplefilter('ignore')
     from hypothesis import HealthCheck, Phase, given, settings
     from hypothesis import seed as hseed
+    from hypothesis.configuration import set_hypothesis_home_dir
 
     from tests.hostile import runner, strategies
 
+    set_hypothesis_home_dir(os.path.join(tempfile.gettempdir(), 'heat-taskflow-hypothesis'))
     rng = random.Random(seed * 1000 + index)
     pool = runner.Pool()
     outcomes, findings = {}, {}
