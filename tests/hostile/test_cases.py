@@ -377,3 +377,21 @@ def test_child_template_checked_at_validation(pool):
     # the stack is stored and then fails; it must be refused before anything is stored.
     assert_refused(pool, case(HEAD + 'resources:\n  r: {type: notes.yaml}\n',
                               files={'notes.yaml': 'a: 1\n'}))
+
+
+def _strict_json(text):
+    def refuse(constant):
+        raise ValueError('%s is not JSON' % constant)
+    return json.loads(text, parse_constant=refuse)
+
+
+@defect(9)
+def test_cli_json_output_is_strict_json(tmp_path):
+    # `.nan` written in a template (not only a number parameter) reached `-f json` as NaN.
+    (tmp_path / 'nan.yaml').write_text(HEAD + 'resources: {}\noutputs:\n  o: {value: .nan}\n')
+    code, out, _ = cli(tmp_path, 'stack', 'create', '-t', 'nan.yaml', '-f', 'json',
+                       '--parameter', 'secret=' + SECRET, 'nan')
+    if code == 0:
+        _strict_json(out)
+    else:
+        assert code == 2 and 'Traceback' not in out, out
