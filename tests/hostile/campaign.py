@@ -136,14 +136,18 @@ def lane(index, inputs, seed, mutants, cli_every, queue, max_seconds, partial):
     try:
         while state['done'] < inputs and not state['stop']:
             before = state['done']
-            run()
+            try:
+                run()
+            except Exception as err:     # the generator's own failure: a finding of ours
+                _record(findings, ('generator error', type(err).__name__, str(err)[:200]),
+                        {'seed': seed + index}, {'outcome': 'generator error'})
             if state['done'] == before:
                 break
             seed += 7919
             run = hseed(seed + index)(run)
     finally:
         pool.close()
-    queue.put(_tally(index, state, started, outcomes, findings))
+        queue.put(_tally(index, state, started, outcomes, findings))
 
 
 def replay(path):
@@ -198,7 +202,14 @@ def main(argv=None):
              for i, n in enumerate(share)]
     for p in lanes:
         p.start()
-    results = [queue.get() for _ in lanes]
+    results = []
+    while len(results) < len(lanes):
+        try:
+            results.append(queue.get(timeout=5))
+        except Exception:
+            if not any(p.is_alive() for p in lanes) and queue.empty():
+                break       # a lane died without its tally: report the others
+    print('%d of %d lanes reported' % (len(results), len(lanes)), flush=True)
     for p in lanes:
         p.join()
     seconds = time.monotonic() - started

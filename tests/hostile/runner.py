@@ -162,6 +162,9 @@ def run_cli(case, timeout=HANG * 2):
     otherwise, or any other code), hang (killed at the timeout); leaks where the hidden
     value was printed.
     """
+    from tests.hostile.worker import declared_hidden
+
+    hidden = declared_hidden(case['template'])
     work = Path(tempfile.mkdtemp(prefix='hostile-cli-'))
     verdicts = []
     try:
@@ -204,7 +207,7 @@ def run_cli(case, timeout=HANG * 2):
                 'error': 'exit %d' % proc.returncode if outcome == 'crash' else '',
                 'where': 'command line: %s' % last[0][:200] if outcome == 'crash' else '',
                 'message': last[0][:300], 'seconds': round(time.monotonic() - start, 2),
-                'leaks': ['command line output'] if case['secret'] in out else []})
+                'leaks': ['command line output'] if case['secret'] in out and hidden else []})
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return verdicts

@@ -425,15 +425,25 @@ def _mutated_child(expr):
 
 # -- mutations ------------------------------------------------------------------------
 
-def _paths(node, path=()):
-    """Every (path, value) in a document."""
-    yield path, node
-    if isinstance(node, dict):
-        for k, v in list(node.items()):
-            yield from _paths(v, path + (k,))
-    elif isinstance(node, list):
-        for i, v in enumerate(node):
-            yield from _paths(v, path + (i,))
+MAX_PATHS = 2000
+MAX_PATH_DEPTH = 40
+
+
+def _paths(node):
+    """(path, value) of a document's nodes, breadth first: at most MAX_PATHS of them, none
+    deeper than MAX_PATH_DEPTH (earlier mutations may have nested or shared a lot)."""
+    found = []
+    queue = [((), node)]
+    while queue and len(found) < MAX_PATHS:
+        path, value = queue.pop(0)
+        found.append((path, value))
+        if len(path) >= MAX_PATH_DEPTH:
+            continue
+        if isinstance(value, dict):
+            queue.extend((path + (k,), v) for k, v in value.items())
+        elif isinstance(value, list):
+            queue.extend((path + (i,), v) for i, v in enumerate(value))
+    return found
 
 
 def _container(doc, path):

@@ -81,6 +81,18 @@ def _where(err):
     return '%s:%d:%s' % (f.filename.split('heat_taskflow/')[-1], f.lineno, f.name)
 
 
+def declared_hidden(text):
+    """Whether a template declares ``secret`` hidden (True when it cannot be told): a
+    mutation may have made it visible, and then showing it is no leak."""
+    from heat_taskflow.template import Template
+    try:
+        raw = Template.parse(text, filename='template.yaml').raw
+        hidden = raw['parameters']['secret'].get('hidden', False)
+    except Exception:
+        return True
+    return str(hidden).lower() in ('true', 'yes', 'on', '1', 't', 'y')
+
+
 class Judge:
     """A StackService on a private SQLite database, and the oracle of one case."""
 
@@ -118,16 +130,6 @@ class Judge:
         root.setLevel(logging.WARNING)
         for name in ('heat_taskflow', 'taskflow'):
             logging.getLogger(name).setLevel(logging.DEBUG)
-
-    def declared_hidden(self, text):
-        """Whether the template declares ``secret`` hidden (True when it cannot be told)."""
-        from heat_taskflow.template import Template
-        try:
-            raw = Template.parse(text, filename='template.yaml').raw
-            hidden = raw['parameters']['secret'].get('hidden', False)
-        except Exception:
-            return True
-        return str(hidden).lower() in ('true', 'yes', 'on', '1', 't', 'y')
 
     def counts(self):
         with self.database.engine.connect() as connection:
@@ -208,7 +210,7 @@ class Judge:
         verdict['rss_growth'] = max(0, max(_peak(), _rss()) - rss_before)
         seen.extend(('log', line) for line in self.capture.lines)
         secret = case['secret']
-        if not self.declared_hidden(case['template']):
+        if not declared_hidden(case['template']):
             seen = []       # a mutation made the parameter visible: showing it is no leak
         for where, value in seen:
             text = value if isinstance(value, str) else json.dumps(value, default=str)
