@@ -197,7 +197,7 @@ def run_cli(case, timeout=HANG * 2):
                 outcome = 'accepted'
             elif proc.returncode == 2 and not traceback:
                 outcome = 'refused'
-            elif proc.returncode == 1 and not traceback and 'FAILED' in out:
+            elif proc.returncode == 1 and not traceback and ('FAILED' in out or 'ROLLBACK' in out):
                 outcome = 'failed'
             else:
                 outcome = 'crash'
