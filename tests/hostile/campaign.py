@@ -160,6 +160,8 @@ def replay(path):
     still = 0
     try:
         for entry in report['findings']:
+            if entry['class'][0] == 'generator error':
+                continue        # no case to run: the strategy itself failed
             cli = entry['class'][0].startswith('command line')
             verdicts = runner.run_cli(entry['input']) if cli else [pool.run(entry['input'])]
             now = sorted({k for v in verdicts for k in runner.findings_of(
