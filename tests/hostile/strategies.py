@@ -475,6 +475,8 @@ def mutated(draw, doc):
                                                          max_size=2), expressions))
         elif kind == 'swap':
             other = draw(st.sampled_from(paths))
+            if other[:len(path)] == path or path[:len(other)] == other:
+                continue        # one holds the other: swapping would make a cycle
             try:
                 oparent = _container(doc, other)
                 parent[key], oparent[other[-1]] = oparent[other[-1]], parent[key]
@@ -497,6 +499,8 @@ def mutated(draw, doc):
             shared = draw(st.lists(expressions, min_size=1, max_size=3))
             parent[key] = shared
             other = draw(st.sampled_from(paths))
+            if other[:len(path)] == path:
+                continue        # inside the shared list itself: a cycle
             try:
                 _container(doc, other)[other[-1]] = shared
             except (KeyError, IndexError, TypeError):
