@@ -255,8 +255,13 @@ def test_cli_alias_bomb_environment(tmp_path):
 @pytest.mark.parametrize('name', ['get_file_bomb.yaml', 'uses_bomb_file.yaml'])
 def test_cli_alias_bomb_referenced_file(tmp_path, name):
     _copy(tmp_path, name, 'bomb_child.yaml')
-    assert_cli_refused(tmp_path, 'template', 'validate', '-t', name,
-                       '--parameter', 'secret=' + SECRET)
+    args = ('template', 'validate', '-t', name, '--parameter', 'secret=' + SECRET)
+    if name == 'get_file_bomb.yaml':
+        # A get_file target is text, never expanded: taking it as it is is right too.
+        code, out, _ = cli(tmp_path, *args)
+        assert code in (0, 2) and 'Traceback' not in out, out
+        return
+    assert_cli_refused(tmp_path, *args)
 
 
 @defect(1)
@@ -340,12 +345,14 @@ def test_hidden_value_passed_to_a_child_stack(pool):
     assert verdict['leaks'] == [], verdict
 
 
-@defect(4)
-def test_mixed_type_keys_refused_at_validation(pool):
-    # {true: a, "True": b}: JSON sorting of the keys fails at the database write, and the
-    # stack's status reason then carries the SQL statement.
-    assert_refused(pool, case(HEAD + 'resources:\n  r: {type: OS::Heat::Value, '
-                                     'properties: {value: {true: a, "True": b}}}\n'))
+def test_mixed_type_keys_stored_or_refused(pool):
+    # {true: a, "True": b}: JSON sorting of the keys failed at the database write, and the
+    # stack's status reason then carried the SQL statement. Stored or refused, never that.
+    verdict = pool.run(case(HEAD + 'resources:\n  r: {type: OS::Heat::Value, '
+                                   'properties: {value: {true: a, "True": b}}}\n'),
+                       timeout=BOUND)
+    assert verdict['outcome'] in ('accepted', 'refused'), verdict
+    assert runner.findings_of(verdict, slow=BOUND) == [], verdict
 
 
 @defect(9)
