@@ -213,6 +213,7 @@ class Judge:
         if not declared_hidden(case['template']):
             seen = []       # a mutation made the parameter visible: showing it is no leak
         for where, value in seen:
+            value = _without_exports(value)
             text = value if isinstance(value, str) else json.dumps(value, default=str)
             if secret in text:
                 verdict['leaks'].append(where)
@@ -220,6 +221,21 @@ class Judge:
                     verdict['leak_sample'] = text[:300]
         verdict['leaks'] = sorted(set(verdict['leaks']))
         return verdict
+
+
+# What a template's author exports on purpose is shown as Heat shows it, hidden parameter
+# or not (docs/hostile-input.md, "What is not redacted"): output values, and the attributes
+# and metadata of resources. A hidden value anywhere else in a view is a leak.
+_EXPORTED_KEYS = frozenset(('output_value', 'attributes', 'metadata'))
+
+
+def _without_exports(value):
+    """A view with every exported value (output values, resource attributes) left out."""
+    if isinstance(value, dict):
+        return {k: _without_exports(v) for k, v in value.items() if k not in _EXPORTED_KEYS}
+    if isinstance(value, list):
+        return [_without_exports(v) for v in value]
+    return value
 
 
 def main():
