@@ -199,13 +199,15 @@ class StackEngine:
             try:
                 cls = actions.plugin_class(
                     rtype.type_name, rtype.template_file, defn.files,
-                    test_types=self.conf.enable_test_resource_types)
+                    test_types=self.conf.enable_test_resource_types, limits=defn.limits)
             except (res_exc.ResourceTypeNotFound, ValueError) as err:
                 # ValueError: a template file that is not a template (template_resource)
                 raise defn.template.locate(TemplateError(str(err), path + ('type',))) from err
             try:
                 properties = defn.resolve_properties(name, {})
-                cls(name, properties, None).validate(partial=True)
+                plugin = cls(name, properties, None)
+                plugin.limits = defn.limits
+                plugin.validate(partial=True)
             except TemplateError as err:
                 raise defn.redact.exception(err)
             # the plugin's message may quote a hidden value: masked, and not chained

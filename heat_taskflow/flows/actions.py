@@ -16,7 +16,7 @@ from heat_taskflow.persistence import api as db
 from heat_taskflow.resources import exceptions as res_exc
 from heat_taskflow.resources import registry
 from heat_taskflow.resources.types import resource_group
-from heat_taskflow.template import ResourceState
+from heat_taskflow.template import ResourceState, redaction
 
 LOG = logging.getLogger(__name__)
 
@@ -45,16 +45,17 @@ class OperationCancelled(ResourceActionFailed):
     """The stack operation was cancelled without rollback while the action waited."""
 
 
-def plugin_class(type_name, template_file=None, files=None, test_types=True):
+def plugin_class(type_name, template_file=None, files=None, test_types=True, limits=None):
     """The plugin class for a resolved resource type (a template resource's file must be in
-    the files map). ``test_types``: whether test-only types are found (see
-    resources/registry.py; validation of a new template passes the option)."""
+    the files map, and is parsed under ``limits``). ``test_types``: whether test-only types
+    are found (see resources/registry.py; validation of a new template passes the option)."""
     if template_file:
         if template_file not in (files or {}):
             raise res_exc.ResourceTypeNotFound(
                 '%s (template file "%s" is not in the files map)' % (type_name, template_file))
         return registry.get_template_resource_class(type_name, template_file,
-                                                    files[template_file], files)
+                                                    files[template_file], files,
+                                                    limits=limits)
     return registry.get_class(type_name, test_types=test_types)
 
 
@@ -111,11 +112,24 @@ def _stored_attributes(runtime, name, plugin):
     return values
 
 
+def _limits(runtime):
+    """The budgets of the runtime's stack (None: the defaults)."""
+    return getattr(runtime, 'limits', None)
+
+
+def _redactor(runtime):
+    """What masks the hidden parameter values in the runtime's messages: the target
+    definition's, else (deleting) the stored stack's the runtime was given."""
+    redact = getattr(runtime, 'redact', None)
+    if redact is None:
+        defn = getattr(runtime, 'definition', None)
+        redact = defn.redact if defn is not None else redaction.NONE
+    return redact
+
+
 def _set_state(runtime, row, action, status, reason='', values=None):
     """Persist a resource state change and record its event."""
-    defn = getattr(runtime, 'definition', None)
-    if defn is not None:
-        reason = defn.redact(reason)
+    reason = _redactor(runtime)(reason)
     update = dict(values or {})
     update.update(action=action, status=status, status_reason=reason)
     if status == states.IN_PROGRESS:
@@ -132,8 +146,7 @@ def _fail(runtime, row, action, exc):
     reason = getattr(exc, 'reason', None) or str(exc) or exc.__class__.__name__
     if row.name not in reason:
         reason = "resource '%s': %s" % (row.name, reason)
-    defn = getattr(runtime, 'definition', None)
-    masked = reason if defn is None else defn.redact(reason)
+    masked = _redactor(runtime)(reason)
     _set_state(runtime, row, action, states.FAILED, masked)
     if isinstance(exc, ResourceActionFailed):
         raise exc
@@ -158,7 +171,8 @@ def converge(runtime, name):
         if row is None:
             row = _new_row(runtime, name, rtype, rdef)
         _fail(runtime, row, states.CREATE if row.action is None else row.action, exc)
-    cls = plugin_class(rtype.type_name, rtype.template_file, defn.files)
+    cls = plugin_class(rtype.type_name, rtype.template_file, defn.files,
+                       limits=_limits(runtime))
     snippet = _snippet(runtime, name, rdef, rtype, known)
     requires_ids = sorted(r.id for r in dep_rows)
     row = db.resource_get_by_name(runtime.database, runtime.stack_id, name)
@@ -261,7 +275,8 @@ def _row_plugin(runtime, row):
     """A plugin on a stored row as it was stored (its own type, properties and physical
     id); None when its type is no longer known (a template resource whose file is gone)."""
     try:
-        cls = plugin_class(*_type_of_row(row), files=runtime.files)
+        cls = plugin_class(*_type_of_row(row), files=runtime.files,
+                           limits=_limits(runtime))
     except res_exc.ResourceTypeNotFound:
         return None
     return _plugin(runtime, row, cls, dict(row.properties_data or {}))
@@ -300,8 +315,12 @@ def _plugin(runtime, row, cls, properties, fresh=False):
     stored data yet."""
     policy = (row.template or {}).get('deletion_policy') or 'Delete'
     context = ctx_mod.StoredResourceContext(runtime, row, data={} if fresh else None)
-    return cls(row.name, properties, context, physical_id=row.physical_resource_id,
-               deletion_policy=policy)
+    plugin = cls(row.name, properties, context, physical_id=row.physical_resource_id,
+                 deletion_policy=policy)
+    limits = _limits(runtime)
+    if limits is not None:
+        plugin.limits = limits
+    return plugin
 
 
 def _create(runtime, row, cls, properties, snippet, requires_ids, fresh=False):
@@ -370,7 +389,8 @@ def cleanup(runtime, name, row_id):
     policy = (row.template or {}).get('deletion_policy') or 'Delete'
     _set_state(runtime, row, states.DELETE, states.IN_PROGRESS, 'state changed')
     try:
-        cls = plugin_class(*_type_of_row(row), files=runtime.files)
+        cls = plugin_class(*_type_of_row(row), files=runtime.files,
+                           limits=_limits(runtime))
         # The plugin honours the deletion policy (Retain leaves the real thing alone).
         plugin = _plugin(runtime, row, cls, dict(row.properties_data or {}))
         cookie = plugin.handle_delete()
@@ -395,7 +415,7 @@ def check(runtime, name):
     row = db.resource_get_by_name(runtime.database, runtime.stack_id, name)
     if row is None:
         return None
-    cls = plugin_class(*_type_of_row(row), files=runtime.files)
+    cls = plugin_class(*_type_of_row(row), files=runtime.files, limits=_limits(runtime))
     plugin = _plugin(runtime, row, cls, dict(row.properties_data or {}))
     _set_state(runtime, row, states.CHECK, states.IN_PROGRESS, 'state changed')
     try:
@@ -432,7 +452,8 @@ def drift(runtime, row, mark=False):
     A nested stack resource looks inside its child stack; with ``mark`` it marks the
     drifted resources in there CHECK_FAILED (for the converging update that follows)."""
     try:
-        cls = plugin_class(*_type_of_row(row), files=runtime.files)
+        cls = plugin_class(*_type_of_row(row), files=runtime.files,
+                           limits=_limits(runtime))
         _observe(_plugin(runtime, row, cls, dict(row.properties_data or {})), mark)
     except res_exc.ResourceCheckFailed as exc:
         return getattr(exc, 'reason', None) or str(exc)

@@ -13,6 +13,8 @@ import time
 
 from heat_taskflow.common import states
 from heat_taskflow.persistence import api as db
+from heat_taskflow.template import limits as limits_mod
+from heat_taskflow.template import redaction
 
 # Seconds a legacy traversal trusts its last look at the stack row before starting an
 # action (how late it may notice a cancel).
@@ -25,7 +27,8 @@ class OperationRuntime:
     """One traversal of one stack: the target definition and the services its actions use."""
 
     def __init__(self, database, stack, action, traversal_id, definition, deadline,
-                 engine_id, nested=None, on_event=None, progress_total=None, files=None):
+                 engine_id, nested=None, on_event=None, progress_total=None, files=None,
+                 limits=None, redact=None):
         self.database = database
         self.stack = stack
         self.stack_id = stack.id
@@ -34,6 +37,14 @@ class OperationRuntime:
         self.definition = definition          # None when converging to nothing (delete)
         # Template resources need their template files, also when deleting.
         self.files = definition.files if definition is not None else dict(files or {})
+        # The budgets and the hidden values of the definition; when deleting, those of the
+        # stored stack the caller passes (template.redaction.NONE when none are known).
+        if definition is not None:
+            self.limits = getattr(definition, 'limits', limits_mod.DEFAULT)
+            self.redact = getattr(definition, 'redact', redaction.NONE)
+        else:
+            self.limits = limits if limits is not None else limits_mod.DEFAULT
+            self.redact = redact if redact is not None else redaction.NONE
         self.deadline = deadline              # time.time() value, or None
         self.engine_id = engine_id
         self.nested = nested

@@ -67,6 +67,7 @@ from heat_taskflow.common import states
 from heat_taskflow.resources import attributes as attr
 from heat_taskflow.resources import properties as props
 from heat_taskflow.resources.exceptions import InvalidAttribute, InvalidProperties, ResourceError
+from heat_taskflow.template import limits as limits_mod
 
 # The actions a plugin performs, and the statuses it reads (of nested stacks).
 ACTIONS = (CREATE, UPDATE, DELETE, CHECK) = (states.CREATE, states.UPDATE, states.DELETE,
@@ -246,6 +247,9 @@ class Resource:
     attributes_schema = {}
     # True when check_*_complete waits for a child stack's operation (nested stacks).
     waits_for_child_stack = False
+    # The budgets user-written text a plugin parses (a child template given as a property)
+    # is held to: the engine sets the stack's on each plugin it makes.
+    limits = limits_mod.DEFAULT
     # True when the engine stores signals sent to resources of this type (``stack resource
     # signal``); others refuse them.
     takes_signals = False

@@ -81,14 +81,15 @@ def get_class(type_name, environment=None, test_types=True):
     return cls
 
 
-def get_template_resource_class(type_name, template_file, template, files=None):
+def get_template_resource_class(type_name, template_file, template, files=None, limits=None):
     """A plugin class for a template resource: ``type_name`` mapped to ``template_file``.
 
-    ``template`` is the file's content (text or an already parsed dict); its parameters
-    become the properties and its outputs the attributes.
+    ``template`` is the file's content (text, parsed under ``limits``, or an already parsed
+    dict); its parameters become the properties and its outputs the attributes.
     """
     from heat_taskflow.resources.types import template_resource
-    return template_resource.make_class(type_name, template_file, template, files)
+    return template_resource.make_class(type_name, template_file, template, files,
+                                        limits=limits)
 
 
 def reset():

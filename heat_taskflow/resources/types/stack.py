@@ -1,11 +1,10 @@
 """OS::Heat::Stack: a child stack from an inline template (this engine's own, no region)."""
 
-import yaml
-
 from heat_taskflow.resources import attributes
 from heat_taskflow.resources.properties import Schema
 from heat_taskflow.resources.types.nested import NestedStackResource
 from heat_taskflow.template import parser
+from heat_taskflow.template.errors import TemplateError
 
 
 class Stack(NestedStackResource):
@@ -49,11 +48,14 @@ class Stack(NestedStackResource):
             self.child_template()
 
     def child_template(self):
-        """The ``template`` property, parsed."""
+        """The ``template`` property, parsed under the stack's budgets (it is text a user
+        wrote: an alias bomb or deep nesting is refused before it is built)."""
+        text = self.properties['template']
         try:
-            template = parser.load_data(self.properties['template'])
-        except yaml.YAMLError as exc:
-            raise self.invalid('template', 'not valid YAML: %s' % exc) from None
+            template, _lines = parser.load(text, 'template', self.limits)
+        except TemplateError as exc:
+            # "template:LINE: ...": the line inside the property's text
+            raise self.invalid('template', str(exc)) from None
         if not isinstance(template, dict):
             raise self.invalid('template', 'the template must be a map')
         return template

@@ -6,33 +6,47 @@ as in Heat.
 """
 
 import copy
-
-import yaml
+import functools
 
 from heat_taskflow.resources import attributes
 from heat_taskflow.resources.exceptions import ResourceError
 from heat_taskflow.resources.properties import Schema
 from heat_taskflow.resources.types.nested import NestedStackResource
+from heat_taskflow.template import limits as limits_mod
 from heat_taskflow.template import parser
+from heat_taskflow.template.errors import TemplateError
 
 STACK_ID_OUTPUT = 'OS::stack_id'
 
 
-def parse_template(template_file, template):
-    """The template as a dict (from text or a dict); ValueError naming the file when bad."""
-    if isinstance(template, str):
+@functools.lru_cache(maxsize=64)
+def _parse_text(template_file, text, limits):
+    """The file's text parsed under ``limits`` (the files map is user input). Kept: every
+    resource of the type, and every member of a group of them, asks for the same file, and
+    callers only read the result."""
+    return parser.load(text, template_file, limits)[0]
+
+
+def parse_template(template_file, template, limits=None):
+    """The template as a dict (from text or a dict); ValueError naming the file when bad.
+
+    Text is parsed with the bounded parser under ``limits`` (template.limits.DEFAULT when
+    None): an alias bomb or deep nesting in a child template is refused, not expanded."""
+    if isinstance(template, (str, bytes)):
         try:
-            template = parser.load_data(template)
-        except yaml.YAMLError as exc:
-            raise ValueError('%s: not valid YAML: %s' % (template_file, exc)) from None
+            template = _parse_text(template_file, template,
+                                   limits if limits is not None else limits_mod.DEFAULT)
+        except TemplateError as exc:
+            raise ValueError(str(exc)) from None
     if not isinstance(template, dict):
         raise ValueError('%s: a template must be a map' % template_file)
     return template
 
 
-def make_class(type_name, template_file, template, files=None):
-    """A TemplateResource subclass bound to one template file."""
-    parsed = parse_template(template_file, template)
+def make_class(type_name, template_file, template, files=None, limits=None):
+    """A TemplateResource subclass bound to one template file (text parsed under
+    ``limits``)."""
+    parsed = parse_template(template_file, template, limits)
     params = parsed.get('parameters') or {}
     outputs = parsed.get('outputs') or {}
     try:

@@ -104,3 +104,23 @@ def test_a_conductor_loading_a_stored_stack_uses_the_configured_limits(service, 
     service.engine._definitions.clear()
     with pytest.raises(TemplateError, match='more than 10 nodes'):
         service.engine.stack_definition(row, row.raw_template_id)
+
+
+def test_an_alias_bomb_in_an_os_heat_stack_template_property_is_refused(service):
+    # The property is text the user wrote; it used to be parsed without budgets (and the
+    # child stack then dumped 9**9 strings).
+    lines = ['heat_template_version: 2018-08-31', 'parameters:', '  p:', '    type: json',
+             '    default:', '      - &a0 ["lol","lol","lol","lol","lol","lol","lol","lol",'
+             '"lol"]']
+    for i in range(1, 9):
+        lines.append('      - &a%d [%s]' % (i, ','.join(['*a%d' % (i - 1)] * 9)))
+    text = tmpl({'child': {'type': 'OS::Heat::Stack',
+                           'properties': {'template': '\n'.join(lines) + '\n'}}})
+    start = time.monotonic()
+    for call in (lambda: service.validate_template(text, 't.yaml'),
+                 lambda: service.create_stack('bomb', text, 't.yaml')):
+        with pytest.raises(TemplateError, match=r"t\.yaml:\d+: .*child.*template.*"
+                                                'max_template_nodes'):
+            call()
+    assert time.monotonic() - start < 10
+    assert nothing_stored(service)

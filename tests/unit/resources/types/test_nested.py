@@ -242,7 +242,7 @@ def test_stack_updates_in_place():
 
 @pytest.mark.parametrize('props,match', [
     ({'template': '[1, 2]'}, "property 'template': the template must be a map"),
-    ({'template': 'a: [b'}, "property 'template': not valid YAML"),
+    ({'template': 'a: [b'}, "property 'template': template:2: invalid YAML"),
     ({'template': CHILD, 'context': {'region_name': 'RegionTwo'}},
      "property 'context.region_name': remote regions are not supported"),
     ({}, "property 'template': required property is missing"),
