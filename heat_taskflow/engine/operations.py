@@ -40,6 +40,7 @@ from heat_taskflow.template import (
     Template,
     TemplateError,
     parser,
+    redaction,
 )
 from heat_taskflow.template.limits import Limits
 
@@ -523,14 +524,49 @@ class StackEngine:
         traversal_id says otherwise): what its resource actions use. defn None converges
         to nothing (the files map then comes from the stack's template); deadline is a
         time.time() value, or None for none."""
-        files = None
+        files = redact = None
         if defn is None:
-            files = db.raw_template_get(self.database, stack.raw_template_id).files
+            raw = db.raw_template_get(self.database, stack.raw_template_id)
+            files = raw.files
+            redact = self.stored_redactor(stack, raw)
         nested = self.nested_factory(self, stack) if self.nested_factory else None
         return rt.OperationRuntime(self.database, stack, action,
                                    traversal_id or stack.current_traversal, defn, deadline,
                                    self.engine_id, nested=nested, on_event=on_event,
-                                   progress_total=progress_total, files=files)
+                                   progress_total=progress_total, files=files,
+                                   limits=self.limits(), redact=redact)
+
+    def stored_redactor(self, stack, raw):
+        """What masks the hidden parameter values of a stored stack in the messages of an
+        operation without a target definition (a delete): its definition's, else (when the
+        stored template no longer loads) the stored parameters with the stored template's
+        parameter schemas, else its raw parameters section."""
+        try:
+            return self.stack_definition(stack, raw.id).redact
+        except Exception:  # noqa: BLE001 - fall back on less of the stored stack
+            LOG.debug('stack %s: definition unavailable for redaction', stack.id)
+        limits = self._text_limits(True)
+        source = Source.from_raw(raw)
+        env_params, env_defaults = {}, {}
+        try:
+            env = Environment.load(source.environments, limits)
+            env_params, env_defaults = env.params, env.param_defaults
+        except Exception:  # noqa: BLE001 - the parameters given directly still count
+            pass
+        try:
+            schemas = Template.parse(source.text, filename=source.filename,
+                                     limits=limits).parameter_schemas
+        except Exception:  # noqa: BLE001 - a template that no longer parses as a whole
+            try:
+                data, _lines = parser.load_mapping(source.text, source.filename,
+                                                   limits=limits)
+                schemas = data.get('parameters')
+            except Exception:  # noqa: BLE001 - nothing known of its parameters
+                schemas = None
+        if not isinstance(schemas, dict):
+            return redaction.NONE
+        return redaction.for_parameters(schemas, source.parameters, env_params,
+                                        env_defaults)
 
     def run(self, stack, action, defn, on_event=None):
         """Run the stack's claimed traversal on its path: on the legacy path it has ended

@@ -101,18 +101,39 @@ def for_definition(definition):
     except Exception:  # noqa: BLE001 - an unparsable parameters section has no values yet
         return NONE
     env = definition.environment
-    sources = (definition.user_params, env.params, env.param_defaults)
+    return for_parameters(schemas, definition.user_params, env.params, env.param_defaults)
+
+
+def _hidden(schema):
+    """(hidden, default, convert) of a ParamSchema or of a raw parameters-section entry."""
+    if isinstance(schema, dict):
+        flag = schema.get('hidden', False)
+        hidden = flag is True or (isinstance(flag, str) and flag.lower() == 'true')
+        return hidden, schema.get('default'), None
+    if not getattr(schema, 'hidden', False):
+        return False, None, None
+    return True, schema.default, schema.convert
+
+
+def for_parameters(schemas, *sources):
+    """The Redactor of the hidden parameters in ``schemas`` (``{name: ParamSchema}``, or a
+    template's raw parameters section when it cannot be parsed): the values ``sources``
+    (maps of given values; every one is masked) and the defaults give them,
+    as given and typed."""
     values = []
-    for name, schema in schemas.items():
-        if not getattr(schema, 'hidden', False):
+    for name, schema in (schemas or {}).items():
+        hidden, default, convert = _hidden(schema)
+        if not hidden:
             continue
-        raws = [src[name] for src in sources if src and name in src]
-        if schema.default is not None:
-            raws.append(schema.default)
+        raws = [src[name] for src in sources if isinstance(src, dict) and name in src]
+        if default is not None:
+            raws.append(default)
         for raw in raws:
             values.append(raw)
+            if convert is None:
+                continue
             try:
-                values.append(schema.convert(raw))
+                values.append(convert(raw))
             except Exception:  # noqa: BLE001 - an invalid value is masked as given
                 pass
     return Redactor(values) if values else NONE
