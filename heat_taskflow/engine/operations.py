@@ -30,6 +30,7 @@ from heat_taskflow.flows import actions
 from heat_taskflow.flows import graph as graph_mod
 from heat_taskflow.flows import runtime as rt
 from heat_taskflow.persistence import api as db
+from heat_taskflow.persistence import database as db_database
 from heat_taskflow.persistence import exceptions as db_exc
 from heat_taskflow.resources import exceptions as res_exc
 from heat_taskflow.resources import registry
@@ -813,6 +814,6 @@ def _failure_reason(err):
     """A one-line reason from an engine failure (TaskFlow may wrap several)."""
     causes = getattr(err, '_causes', None)
     if causes:
-        return '; '.join(str(c.exception) if c.exception is not None else str(c)
-                         for c in causes)
-    return str(err) or err.__class__.__name__
+        return '; '.join(db_database.error_message(c.exception) if c.exception is not None
+                         else str(c) for c in causes)
+    return db_database.error_message(err) or err.__class__.__name__

@@ -13,6 +13,7 @@ from heat_taskflow.common import polling, states
 from heat_taskflow.flows import context as ctx_mod
 from heat_taskflow.flows import runtime as rt_mod
 from heat_taskflow.persistence import api as db
+from heat_taskflow.persistence import database as db_mod
 from heat_taskflow.resources import exceptions as res_exc
 from heat_taskflow.resources import registry
 from heat_taskflow.resources.types import resource_group
@@ -112,6 +113,12 @@ def _stored_attributes(runtime, name, plugin):
     return values
 
 
+def _message(exc):
+    """An error's text for a status reason: a database error's first line only (no SQL
+    statement), else the error's own text or its class name."""
+    return db_mod.error_message(exc) or exc.__class__.__name__
+
+
 def _limits(runtime):
     """The budgets of the runtime's stack (None: the defaults)."""
     return getattr(runtime, 'limits', None)
@@ -143,7 +150,7 @@ def _set_state(runtime, row, action, status, reason='', values=None):
 
 
 def _fail(runtime, row, action, exc):
-    reason = getattr(exc, 'reason', None) or str(exc) or exc.__class__.__name__
+    reason = getattr(exc, 'reason', None) or _message(exc)
     if row.name not in reason:
         reason = "resource '%s': %s" % (row.name, reason)
     masked = _redactor(runtime)(reason)
@@ -426,7 +433,7 @@ def check(runtime, name):
         _set_state(runtime, row, states.CHECK, states.FAILED, getattr(exc, 'reason', str(exc)))
         return row
     except Exception as exc:  # noqa: BLE001 - a broken check is a failed check
-        _set_state(runtime, row, states.CHECK, states.FAILED, str(exc))
+        _set_state(runtime, row, states.CHECK, states.FAILED, _message(exc))
         return row
     _set_state(runtime, row, states.CHECK, states.COMPLETE, 'state changed')
     return row
@@ -458,7 +465,7 @@ def drift(runtime, row, mark=False):
     except res_exc.ResourceCheckFailed as exc:
         return getattr(exc, 'reason', None) or str(exc)
     except Exception as exc:  # noqa: BLE001 - a broken check is a failed check
-        return str(exc) or exc.__class__.__name__
+        return _message(exc)
     return None
 
 

@@ -26,6 +26,7 @@ from taskflow.patterns import linear_flow
 
 from heat_taskflow.common import polling, states
 from heat_taskflow.flows import sync_points, tasks
+from heat_taskflow.persistence import database as db_database
 
 LOG = logging.getLogger(__name__)
 
@@ -130,7 +131,8 @@ class NodeActionTask(tasks.ResourceActionTask):
         except Exception as err:  # noqa: BLE001 - any action failure fails the traversal
             LOG.info('stack %s traversal %s: %s failed: %s', runtime.stack.name,
                      self.traversal_id, key, err)
-            return {'result': FAILED, 'reason': str(err) or err.__class__.__name__}
+            return {'result': FAILED,
+                    'reason': db_database.error_message(err) or err.__class__.__name__}
         return {'result': RAN}
 
     def _wait_for_older(self, services, database, runtime):

@@ -126,9 +126,18 @@ def scrub_error_message(text):
 
 def _scrub_error(context):
     """handle_error: the DBAPI error's message, and SQLAlchemy's built from it, carry no
-    value (hide_parameters already keeps the bound parameters out)."""
+    value (hide_parameters already keeps the bound parameters out), and SQLAlchemy's is
+    short: the DBAPI error's first line, without the statement (its text names tables and
+    columns, and ends up in status reasons) or the link to SQLAlchemy's documentation."""
     orig, error = context.original_exception, context.sqlalchemy_exception
-    if orig is None or error is None:
+    if error is None:
+        return
+    if isinstance(error, sa.exc.StatementError):
+        error.statement = None
+        error.params = None
+        error.hide_parameters = True
+        error.code = None
+    if orig is None:
         return
     try:
         text = str(orig)
@@ -142,6 +151,23 @@ def _scrub_error(context):
     except (AttributeError, TypeError):
         pass
     error.args = ('(%s.%s) %s' % (type(orig).__module__, type(orig).__name__, clean),)
+
+
+def error_message(exc):
+    """The text a user sees for an error (a status reason, an event): for a database
+    error, the DBAPI error's first line named by its class, with no statement or values;
+    any other error's own text."""
+    if isinstance(exc, sa.exc.StatementError):
+        orig = getattr(exc, 'orig', None)
+        if orig is not None:
+            try:
+                text = str(orig)
+            except Exception:  # noqa: BLE001 - an unprintable DBAPI error
+                text = ''
+            return '(%s.%s) %s' % (type(orig).__module__, type(orig).__name__,
+                                   scrub_error_message(text))
+        return scrub_error_message(str(exc.args[0]) if exc.args else type(exc).__name__)
+    return str(exc)
 
 
 def create_engine(url, **kwargs):

@@ -45,3 +45,36 @@ def test_a_failing_delete_masks_hidden_values(service, monkeypatch, definition_l
     assert 'cannot delete, backend said' in view['stack_status_reason']
     assert '******' in view['stack_status_reason']
     assert not [t for t in texts if SECRET in t]
+
+
+def _sql_error():
+    """A real SQLAlchemy error as an engine without heat-taskflow's settings raises it
+    (its text carries the statement)."""
+    import sqlalchemy as sa
+    engine = sa.create_engine('sqlite://')
+    with engine.connect() as conn:
+        conn.execute(sa.text('CREATE TABLE vault (id INTEGER PRIMARY KEY, v TEXT NOT NULL)'))
+        try:
+            conn.execute(sa.text('INSERT INTO vault (id, v) VALUES (1, NULL)'))
+        except sa.exc.DBAPIError as err:
+            assert '[SQL: INSERT INTO vault' in str(err)
+            return err
+    raise AssertionError('no error')
+
+
+def test_a_database_error_becomes_a_short_status_reason(service, monkeypatch):
+    err = _sql_error()
+
+    def handle_create(self):
+        raise err
+    monkeypatch.setattr(TestResource, 'handle_create', handle_create)
+    stack = service.create_stack('dberr', tmpl({'a': res('1')}), 't.yaml',
+                                 disable_rollback=True)
+    assert stack['stack_status'] == 'CREATE_FAILED'
+    reasons = [stack['stack_status_reason']]
+    reasons += [r['resource_status_reason'] for r in service.list_resources('dberr')]
+    reasons += [e['resource_status_reason'] for e in service.list_events('dberr')]
+    assert any('(sqlite3.IntegrityError) NOT NULL constraint failed: vault.v' in r
+               for r in reasons)
+    for reason in reasons:
+        assert 'INSERT INTO' not in reason and '[SQL' not in reason and '\n' not in reason
