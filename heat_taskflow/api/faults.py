@@ -17,6 +17,8 @@ import traceback
 import webob
 import webob.exc
 
+from heat_taskflow.common.text import shown_message
+
 LOG = logging.getLogger(__name__)
 
 # Class name -> status, resolved up the exception's MRO (first name found wins).
@@ -153,6 +155,8 @@ def response_for(exc, debug=False):
             LOG.error('unexpected error: %s', exc, exc_info=exc)
             if not debug:
                 message = fault_body(code, '', '')['explanation']
+    if isinstance(message, str):
+        message = shown_message(message)
     return fault_response(code, error_type, message, trace, headers)
 
 

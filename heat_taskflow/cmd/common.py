@@ -11,6 +11,7 @@ from cliff.formatters import json_format
 from oslo_config import cfg
 
 from heat_taskflow.cmd import template_files
+from heat_taskflow.common.text import shown_message
 from heat_taskflow.conf import CONF
 from heat_taskflow.engine.exceptions import EngineError
 from heat_taskflow.template.errors import TemplateError
@@ -95,7 +96,7 @@ class EngineCommand:
         except REPORTED_ERRORS as exc:
             if getattr(self.app.options, 'debug', False):
                 traceback.print_exc(file=self.app.stderr)
-            self.app.stderr.write('%s\n' % exc)
+            self.app.stderr.write('%s\n' % shown_message(exc))
             return exit_code_of(exc)
         return result or self.exit_status
 

@@ -1,4 +1,10 @@
-"""Errors the engine reports to its callers (the command line maps them to exit codes)."""
+"""Errors the engine reports to its callers (the command line maps them to exit codes).
+
+Names and keys a user gave are echoed through ``text.shown``: a control character in
+them (an ANSI escape, a newline) is escaped, never printed.
+"""
+
+from heat_taskflow.common.text import shown
 
 
 class EngineError(Exception):
@@ -17,7 +23,7 @@ class StackNotFound(InvalidInput):
     """No stack of that name or id."""
 
     def __init__(self, name):
-        super().__init__('stack "%s" not found' % name)
+        super().__init__('stack "%s" not found' % shown(name))
         self.name = name
 
 
@@ -25,7 +31,8 @@ class ResourceNotFound(InvalidInput):
     """No resource of that name in the stack."""
 
     def __init__(self, stack_name, resource_name):
-        super().__init__('resource "%s" not found in stack "%s"' % (resource_name, stack_name))
+        super().__init__('resource "%s" not found in stack "%s"'
+                         % (shown(resource_name), shown(stack_name)))
         self.stack_name = stack_name
         self.resource_name = resource_name
 
@@ -34,7 +41,7 @@ class OutputNotFound(InvalidInput):
     """No output of that name in the stack (Heat answers 404)."""
 
     def __init__(self, stack_name, key):
-        super().__init__('stack "%s" has no output "%s"' % (stack_name, key))
+        super().__init__('stack "%s" has no output "%s"' % (shown(stack_name), shown(key)))
         self.stack_name = stack_name
         self.key = key
 
@@ -43,7 +50,8 @@ class EventNotFound(InvalidInput):
     """No event of that id (of that resource) in the stack."""
 
     def __init__(self, stack_name, event_id):
-        super().__init__('event "%s" not found in stack "%s"' % (event_id, stack_name))
+        super().__init__('event "%s" not found in stack "%s"'
+                         % (shown(event_id), shown(stack_name)))
         self.stack_name = stack_name
         self.event_id = event_id
 
@@ -52,7 +60,7 @@ class StackExists(InvalidInput):
     """A live stack of that name already exists in the project."""
 
     def __init__(self, name):
-        super().__init__('stack "%s" already exists' % name)
+        super().__init__('stack "%s" already exists' % shown(name))
         self.name = name
 
 
@@ -60,7 +68,7 @@ class ActionInProgress(InvalidInput):
     """The stack is busy with another operation and this path cannot redirect it."""
 
     def __init__(self, name, action, hint=None):
-        msg = 'stack "%s" has an operation in progress (%s)' % (name, action)
+        msg = 'stack "%s" has an operation in progress (%s)' % (shown(name), action)
         if hint:
             msg += '; %s' % hint
         super().__init__(msg)

@@ -24,6 +24,7 @@ import time
 import uuid
 
 from heat_taskflow.common import states
+from heat_taskflow.common.text import shown
 from heat_taskflow.engine import exceptions as exc
 from heat_taskflow.engine import resume as resume_mod
 from heat_taskflow.flows import actions
@@ -162,7 +163,7 @@ class StackEngine:
         total = 0
         for key, value in files.items():
             if not isinstance(value, str):
-                raise exc.InvalidInput('files map entry "%s" is not text' % key)
+                raise exc.InvalidInput('files map entry "%s" is not text' % shown(key))
             total += len(value.encode('utf-8', 'surrogatepass'))
         if total > limits.max_files_size:
             raise exc.InvalidInput('the files map (get_file targets and child templates) is '

@@ -9,6 +9,7 @@ import time
 import uuid
 
 from heat_taskflow.common import polling, states
+from heat_taskflow.common.text import shown
 from heat_taskflow.engine import distributed, legacy
 from heat_taskflow.engine import exceptions as exc
 from heat_taskflow.engine import nested as nested_mod
@@ -69,7 +70,7 @@ def validate_stack_name(name):
             'letters, digits, "_", "-" and "."' % _quoted(name))
     if _stack_id(name) is not None:
         raise exc.InvalidInput('invalid stack name "%s": a name must not have the form of '
-                               'a stack id (a uuid)' % name)
+                               'a stack id (a uuid)' % shown(name))
 
 
 def _quoted(text):
@@ -685,7 +686,7 @@ def _status_filter(filters, *keys):
 def _descending(sort_dir):
     direction = (sort_dir or 'asc').lower()
     if direction not in ('asc', 'desc'):
-        raise exc.InvalidInput('sort_dir must be asc or desc, not "%s"' % sort_dir)
+        raise exc.InvalidInput('sort_dir must be asc or desc, not "%s"' % shown(sort_dir))
     return direction == 'desc'
 
 
@@ -695,7 +696,7 @@ def _limit(limit):
     try:
         value = int(limit)
     except (TypeError, ValueError):
-        raise exc.InvalidInput('limit must be a number, not "%s"' % limit) from None
+        raise exc.InvalidInput('limit must be a number, not "%s"' % shown(limit)) from None
     if value < 0:
         raise exc.InvalidInput('limit must not be negative')
     return value

@@ -2,6 +2,7 @@
 
 from heat_taskflow.api import views
 from heat_taskflow.api.controllers import base
+from heat_taskflow.common.text import shown
 
 _STACK = '/stacks/{stack_name}/{stack_id}'
 
@@ -36,4 +37,4 @@ class Controller(base.Controller):
         for output in stack.get('outputs') or ():
             if output['output_key'] == output_key:
                 return {'output': views.format_output(output)}
-        raise NotFound('Specified output key %s not found.' % output_key)
+        raise NotFound('Specified output key %s not found.' % shown(output_key))

@@ -6,6 +6,7 @@ from urllib import parse
 
 from heat_taskflow.api import faults, views, wsgi
 from heat_taskflow.api.controllers import base
+from heat_taskflow.common.text import shown
 from heat_taskflow.engine import exceptions
 
 LOOKUP_METHODS = ('GET', 'POST', 'PUT', 'PATCH', 'DELETE')
@@ -105,7 +106,7 @@ class Instantiation:
             missing = [n for n in names if n not in files]
             if missing:
                 raise faults.BadRequest('environment_files not found in files: %s'
-                                        % ', '.join(map(str, missing)))
+                                        % ', '.join(map(shown, missing)))
             return [(n, files[n]) for n in names]
         env = self.data.get('environment')
         if not env:

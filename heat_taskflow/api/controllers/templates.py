@@ -7,6 +7,7 @@ import re
 from heat_taskflow.api import faults
 from heat_taskflow.api.controllers import base
 from heat_taskflow.api.controllers.stacks import Instantiation
+from heat_taskflow.common.text import shown
 from heat_taskflow.engine import exceptions as engine_exc
 from heat_taskflow.resources import exceptions as res_exc
 from heat_taskflow.resources import registry
@@ -80,7 +81,8 @@ class Controller(base.Controller):
         try:
             spec = tpl_versions.get(name)
         except TemplateError:
-            raise faults.APIError('Template with version %s not found' % template_version,
+            raise faults.APIError('Template with version %s not found'
+                                  % shown(template_version),
                                   code=404) from None
         functions = dict(spec.functions)
         if with_condition:

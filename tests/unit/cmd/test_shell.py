@@ -761,3 +761,13 @@ def test_json_output_never_holds_nan_or_infinity(cli, svc, noindent):
     assert shown['outputs'][0]['output_value'] == ['NaN', 'Infinity', {'low': '-Infinity'},
                                                    1.5]
     assert shown['timeout_mins'] == 'Infinity'
+
+
+def test_errors_echoing_user_input_are_escaped(cli, svc):
+    # An ANSI escape or a carriage return in a name never reaches the terminal raw.
+    svc.error = exceptions.StackNotFound('we\x1b[2Jb\rX')
+    code, _, err = cli('stack', 'delete', 'we\x1b[2Jb\rX', '--yes')
+    assert (code, err.strip()) == (2, 'stack "we\\x1b[2Jb\\rX" not found')
+    svc.error = exceptions.InvalidInput('bad value "\x1b]0;title\x07"')
+    code, _, err = cli('stack', 'delete', 'web', '--yes')
+    assert (code, err.strip()) == (2, 'bad value "\\x1b]0;title\\x07"')

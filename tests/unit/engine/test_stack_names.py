@@ -63,3 +63,20 @@ def test_lookup_by_id_is_case_insensitive(service):
 def _source():
     from heat_taskflow.engine import operations as ops
     return ops.Source(TEMPLATE, 't.yaml')
+
+
+def test_lookups_escape_the_name_they_echo(service):
+    evil = 'no\x1b[31mpe\nX'
+    for call in (lambda: service.get_stack(evil),
+                 lambda: service.delete_stack(evil),
+                 lambda: service.list_events(evil)):
+        with pytest.raises(exc.StackNotFound) as err:
+            call()
+        assert str(err.value) == 'stack "no\\x1b[31mpe\\nX" not found'
+    service.create_stack('named', tmpl({'a': res('1')}), 't.yaml')
+    with pytest.raises(exc.InvalidInput) as err:
+        service.show_resource('named', 'a\x1b[2J')
+    assert '"a\\x1b[2J"' in str(err.value) and '\x1b' not in str(err.value)
+    with pytest.raises(exc.OutputNotFound) as err:
+        service.show_output('named', 'out\x1b[2J')
+    assert '"out\\x1b[2J"' in str(err.value) and '\x1b' not in str(err.value)
