@@ -89,11 +89,23 @@ def clouds_yaml(url):
 
 
 def write_clouds_yaml(path, url):
-    """Write ``clouds_yaml(url)`` to ``path`` (replacing it atomically)."""
+    """Write ``clouds_yaml(url)`` to ``path`` (replacing it atomically), mode 0600 whatever
+    the umask: the file holds the users' passwords."""
     path = os.path.abspath(path)
     os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
     tmp = path + '.tmp'
-    with open(tmp, 'w') as out:
+    try:
+        os.unlink(tmp)      # a stale one may have another mode, or be a symbolic link
+    except FileNotFoundError:
+        pass
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, 'O_NOFOLLOW', 0),
+                 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+    except BaseException:
+        os.close(fd)
+        raise
+    with os.fdopen(fd, 'w') as out:
         yaml.safe_dump(clouds_yaml(url), out, default_flow_style=False)
     os.replace(tmp, path)
 
