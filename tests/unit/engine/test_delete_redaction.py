@@ -6,7 +6,7 @@ import pytest
 
 from heat_taskflow.engine import operations
 from heat_taskflow.resources.types.test_resource import TestResource
-from tests.unit.engine.helpers import res, sqlite_only, tmpl
+from tests.unit.engine.helpers import paths_on, res, sqlite_only, tmpl
 
 pytestmark = sqlite_only
 
@@ -43,6 +43,20 @@ def test_a_failing_delete_masks_hidden_values(service, monkeypatch, definition_l
     view, texts = _texts(service, 'hd')
     assert view['stack_status'] == 'DELETE_FAILED'
     assert 'cannot delete, backend said' in view['stack_status_reason']
+    assert '******' in view['stack_status_reason']
+    assert not [t for t in texts if SECRET in t]
+
+
+def test_a_failing_delete_in_a_conductor_masks_hidden_values(conf, database, monkeypatch):
+    text = tmpl({'a': res({'get_param': 'secret'})},
+                parameters={'secret': {'type': 'string', 'hidden': True}})
+    with paths_on('distributed', conf, database) as paths:
+        stack = paths.create('hd', text, 't.yaml', parameters={'secret': SECRET})
+        assert stack['stack_status'] == 'CREATE_COMPLETE', stack['stack_status_reason']
+        _failing_delete(monkeypatch)
+        paths.delete('hd')
+        view, texts = _texts(paths.service, 'hd')
+    assert view['stack_status'] == 'DELETE_FAILED'
     assert '******' in view['stack_status_reason']
     assert not [t for t in texts if SECRET in t]
 
