@@ -155,18 +155,18 @@ def _scrub_error(context):
 
 def error_message(exc):
     """The text a user sees for an error (a status reason, an event): for a database
-    error, the DBAPI error's first line named by its class, with no statement or values;
-    any other error's own text."""
+    error, "database error: " and the DBAPI error's first line, with no statement, values
+    or driver class names; any other error's own text."""
     if isinstance(exc, sa.exc.StatementError):
         orig = getattr(exc, 'orig', None)
-        if orig is not None:
-            try:
-                text = str(orig)
-            except Exception:  # noqa: BLE001 - an unprintable DBAPI error
-                text = ''
-            return '(%s.%s) %s' % (type(orig).__module__, type(orig).__name__,
-                                   scrub_error_message(text))
-        return scrub_error_message(str(exc.args[0]) if exc.args else type(exc).__name__)
+        try:
+            text = str(orig) if orig is not None else str(exc.args[0] if exc.args else '')
+        except Exception:  # noqa: BLE001 - an unprintable DBAPI error
+            text = ''
+        if orig is None:
+            # SQLAlchemy's own text: "(module.Class) message"
+            text = re.sub(r'^\([\w.]+\)\s*', '', text)
+        return 'database error: %s' % (scrub_error_message(text) or type(exc).__name__)
     return str(exc)
 
 
