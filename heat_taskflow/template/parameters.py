@@ -140,6 +140,14 @@ class ParamSchema:
         """
         error_path = self.path if error_path is None else error_path
         what = 'default' if is_default else 'value'
+        if not is_default:
+            # a user's value (command line, parameter file, environment, API): the
+            # template's own default is bounded with the template
+            budget = (limits or DEFAULT_LIMITS).max_template_size
+            if _exceeds(value, budget):
+                raise TemplateError("parameter '%s': the value is more than %d bytes "
+                                    "([DEFAULT] max_template_size)" % (self.name, budget),
+                                    error_path)
         try:
             typed = self.convert(value, limits)
         except ValueError as exc:
@@ -178,6 +186,35 @@ def _short(value, limit=80):
     except (ValueError, RecursionError):     # an int too long to print, a deep value
         text = '<%s>' % type(value).__name__
     return text if len(text) <= limit else text[:limit - 3] + '...'
+
+
+def _exceeds(value, budget):
+    """Whether ``value`` (text, or a JSON-like structure of them) is more than ``budget``
+    bytes, counted as its JSON text roughly would be; stops once over."""
+    if isinstance(value, str):
+        # no character is more than 4 bytes in UTF-8: encode only when it may matter
+        if len(value) * 4 <= budget:
+            return False
+        return len(value) > budget or len(value.encode('utf-8', 'surrogatepass')) > budget
+    total = 0
+    todo = [value]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, str):
+            total += len(item) + 3
+        elif isinstance(item, dict):
+            total += 2
+            for k, v in item.items():
+                todo.append(k if isinstance(k, str) else str(k))
+                todo.append(v)
+        elif isinstance(item, (list, tuple)):
+            total += 2 + len(item)
+            todo.extend(item)
+        else:
+            total += 8
+        if total > budget:
+            return True
+    return False
 
 
 class _TooDeep(ValueError):

@@ -429,3 +429,36 @@ def test_a_bad_allowed_pattern_is_located():
             as err:
         ParamSchema.from_dict('p', data, V)
     assert err.value.path == ('parameters', 'p', 'constraints', 0)
+
+
+# -- the size of a value (issue #14): max_template_size bytes, the value never printed ------
+
+@pytest.mark.parametrize('ptype,value', [
+    ('comma_delimited_list', ',' * 2_000_000),
+    ('string', 'é' * 300_000),                      # 600,000 bytes in 300,000 characters
+    ('json', ['x' * 1000] * 1000),
+    ('json', {'k%d' % i: 'v' * 100 for i in range(10_000)}),
+], ids=['list-text', 'multibyte-string', 'json-list', 'json-map'])
+def test_a_value_over_max_template_size_is_refused_quickly(ptype, value):
+    schema = ParamSchema('big', ptype)
+    started = time.monotonic()
+    with pytest.raises(TemplateError) as err:
+        Parameters({'big': schema}, {'big': value})
+    assert time.monotonic() - started < 2
+    message = str(err.value)
+    assert "parameter 'big': the value is more than 524288 bytes " \
+           "([DEFAULT] max_template_size)" in message
+    assert 'xxxx' not in message and ',,,,' not in message and 'vvvv' not in message
+
+
+def test_the_size_budget_follows_the_limits_and_the_environment_defaults():
+    schema = ParamSchema('s', 'string', hidden=True)
+    limits = Limits(max_template_size=100)
+    assert Parameters({'s': schema}, {'s': 'a' * 100}, limits=limits)['s'] == 'a' * 100
+    with pytest.raises(TemplateError, match="parameter 's': the value is more than 100 bytes"):
+        Parameters({'s': schema}, {'s': 'a' * 101}, limits=limits)
+    with pytest.raises(TemplateError, match='more than 100 bytes'):
+        Parameters({'s': schema}, defaults={'s': 'a' * 101}, limits=limits)
+    # the template's own default is bounded with the template's text
+    big_default = ParamSchema('s', 'string', default='d' * 500)
+    assert Parameters({'s': big_default}, limits=limits)['s'] == 'd' * 500
