@@ -193,9 +193,18 @@ class StackEngine:
                 self._checked_files.clear()
             self._checked_files.add(seen)
 
-    def _validate_resources(self, defn):
+    def _validate_resources(self, defn, checked=None, depth=0):
         """Check every resource's type and properties against its plugin; errors are
-        TemplateErrors located at the resource's type or property (file, line, path)."""
+        TemplateErrors located at the resource's type or property (file, line, path).
+
+        A template resource's child template and a resource group's member definition are
+        checked too, as Heat does at validation: each child template file once per
+        submission (``checked``: the files done), a group's definition once whatever its
+        count. A group's known count counts against ``max_resources_per_stack``.
+        """
+        checked = set() if checked is None else checked
+        limit = self.conf.max_resources_per_stack
+        total = len(defn.resources)
         for name in defn.resources:
             rtype = defn.resource_type(name)
             path = ('resources', name)
@@ -206,11 +215,15 @@ class StackEngine:
             except (res_exc.ResourceTypeNotFound, ValueError) as err:
                 # ValueError: a template file that is not a template (template_resource)
                 raise defn.template.locate(TemplateError(str(err), path + ('type',))) from err
+            missing = _missing_required(cls, defn.template.resources[name].properties)
+            if missing:
+                raise defn.template.locate(TemplateError(
+                    'property "%s" is required' % missing, path + ('properties',)))
             try:
                 properties = defn.resolve_properties(name, {})
-                plugin = cls(name, properties, None)
-                plugin.limits = defn.limits
-                plugin.validate(partial=True)
+                resource = cls(name, properties, None)
+                resource.limits = defn.limits
+                resource.validate(partial=True)
             except TemplateError as err:
                 raise defn.redact.exception(err)
             # the plugin's message may quote a hidden value: masked, and not chained
@@ -221,6 +234,82 @@ class StackEngine:
             except res_exc.ResourceError as err:
                 located = TemplateError(defn.redact(err.message), path)
                 raise defn.template.locate(located) from None
+            count = resource.known_count() if hasattr(resource, 'known_count') else None
+            if count is not None and limit >= 0:
+                total += count
+                if total > limit:
+                    raise defn.template.locate(TemplateError(
+                        'resource group "%s": count %d makes the stack %d resources with '
+                        'its members, more than the limit of %d ([DEFAULT] '
+                        'max_resources_per_stack)' % (name, count, total, limit),
+                        path + ('properties', 'count')))
+            if depth >= self.conf.max_nested_stack_depth:
+                continue    # deeper children are refused when they are created
+            if rtype.template_file and getattr(cls, 'template', None) is not None:
+                self._validate_child_template(defn, cls, properties, checked, depth)
+            elif hasattr(resource, 'member_definition'):
+                self._validate_member_definition(defn, name, properties, checked, depth)
+
+    def _child_definition(self, defn, text, filename, parameters):
+        """The definition of a child template (the user's text, or one built from a group's
+        resource_def) as its parent's resources would create it: no environment, the
+        parent's files map and budgets."""
+        tpl = Template.parse(text, filename=filename, limits=defn.limits)
+        return StackDefinition(tpl, Environment(), params=parameters, files=defn.files,
+                               identity=defn.identity, implicit=registry.implicit_dependencies,
+                               limits=defn.limits)
+
+    def _validate_child(self, child, checked, depth):
+        """Validate a child definition; parameters it needs that are not known yet (given
+        by a function only resolved at create) leave its values unchecked, not its shape."""
+        given = child.user_params
+        for pname, schema in child.template.parameter_schemas.items():
+            if given.get(pname) is None and schema.default is None:
+                return
+        child.validate()
+        self._validate_resources(child, checked, depth + 1)
+
+    def _validate_child_template(self, defn, cls, properties, checked, depth):
+        key = cls.template_file
+        if key in checked:
+            return
+        checked.add(key)
+        params = {k: v for k, v in (properties or {}).items()
+                  if v is not None and k in (cls.properties_schema or {})}
+        try:
+            child = self._child_definition(defn, defn.files[key], key, params)
+            self._validate_child(child, checked, depth)
+        except TemplateError as err:
+            raise defn.redact.exception(err) from None
+
+    def _validate_member_definition(self, defn, name, properties, checked, depth):
+        """A group's resource_def, validated once as the one member of a child template;
+        errors are located at the group's resource_def in the parent."""
+        res_def = (properties or {}).get('resource_def')
+        if not isinstance(res_def, dict) or not isinstance(res_def.get('type'), str):
+            return      # unknown until create (a function), or refused by the schema
+        member = {'type': res_def['type']}
+        for key in ('properties', 'metadata'):
+            if isinstance(res_def.get(key), dict):
+                # a None value (resolved only at create) stays written: given, not checked
+                member[key] = dict(res_def[key])
+        index_var = (properties or {}).get('index_var') or '%index%'
+        member = _replace_strings(member, index_var, '0')
+        text = parser.dump_data({'heat_template_version': '2016-10-14',
+                                 'resources': {'0': member}}, sort_keys=False)
+        path = ('resources', name, 'properties', 'resource_def')
+        filename = '%s member' % name
+        try:
+            child = self._child_definition(defn, text, filename, {})
+            self._validate_child(child, checked, depth)
+        except TemplateError as err:
+            if err.filename != filename:    # in a child template file: located there
+                raise defn.redact.exception(err) from None
+            where = err.path[2:] if err.path[:2] == ('resources', '0') else ()
+            sub = ('properties',) + tuple(where[1:]) if where[:1] == ('properties',) else ()
+            located = TemplateError('member definition: %s' % getattr(err, 'message', err),
+                                    path + (sub or tuple(where[:1])))
+            raise defn.redact.exception(defn.template.locate(located)) from None
 
     def _parse(self, source, identity, facade, limits):
         """The StackDefinition of a source, parsed but not validated: the one way a
@@ -772,6 +861,33 @@ def state_event(stack, values):
     return db.stack_event(stack.id, stack.name, values.get('action', stack.action),
                           values.get('status', stack.status),
                           values.get('status_reason', stack.status_reason))
+
+
+def _replace_strings(value, old, new):
+    """``value`` with ``old`` replaced by ``new`` in every string (a group's index_var)."""
+    if isinstance(value, str):
+        return value.replace(old, new)
+    if isinstance(value, dict):
+        return {k: _replace_strings(v, old, new) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replace_strings(v, old, new) for v in value]
+    return value
+
+
+def _missing_required(cls, given):
+    """The first required property (without a default) absent from a resource's snippet: a
+    property not written is refused at validation, as Heat does, unlike one given by a
+    function resolved only at create. None when all are there (or the whole properties
+    map comes from a function)."""
+    if given is None:
+        given = {}
+    if not isinstance(given, dict):
+        return None
+    for key, schema in sorted((cls.properties_schema or {}).items()):
+        if getattr(schema, 'required', False) and key not in given \
+                and getattr(schema, 'default', None) is None:
+            return key
+    return None
 
 
 def _type_names(data):

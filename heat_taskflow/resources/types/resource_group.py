@@ -11,6 +11,7 @@ import copy
 import itertools
 
 from heat_taskflow.resources import attributes
+from heat_taskflow.resources.exceptions import ResourceError
 from heat_taskflow.resources.properties import Schema
 from heat_taskflow.resources.types.nested import NestedStackResource
 from heat_taskflow.template import constraints as constr
@@ -125,8 +126,27 @@ class ResourceGroup(NestedStackResource):
             return [self._replace_index(v, name) for v in value]
         return value
 
+    def known_count(self):
+        """The count when it is known (given as a number, or resolved), else None."""
+        value = self.properties.data.get('count')
+        if value is None or isinstance(value, bool):
+            return None
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            return None
+
+    def check_count(self, limit):
+        """Refuse a count of more members than one stack may hold, before building them."""
+        count = self.properties['count']
+        if limit is not None and limit >= 0 and count > limit:
+            raise ResourceError(self.name, 'count %d is more than the %d resources one stack '
+                                'may hold ([DEFAULT] max_resources_per_stack)'
+                                % (count, limit))
+
     def child_template(self):
         """A template of the members, with outputs for their ids and attributes."""
+        self.check_count(self.limits.max_resources_per_stack)
         names = self.member_names()
         outputs = {'refs_map': {'value': {n: {'get_resource': n} for n in names}}}
         for n in names:
