@@ -53,10 +53,11 @@ def cli(setup):
 @pytest.fixture
 def sqlite_cli(cli, db_url):
     """The cli, for tests whose subject does not depend on the database (template handling,
-    examples' resource types, exit codes): they run on SQLite only. The database-sensitive
-    paths (stored state, updates, rollbacks) are driven on every backend by the lifecycle
-    tests here and by the engine unit tests; each CLI call costs over a second of imports,
-    and the whole suite must stay within its time budget."""
+    examples' resource types, exit codes, and the update and rollback output): they run on
+    SQLite only. The database-sensitive paths are driven on every backend by the lifecycle
+    tests here (the random password example, the wait condition signalled from another
+    process) and by the engine unit tests (updates, rollbacks, their events); each CLI call
+    costs over a second of imports, and the whole suite must stay within its time budget."""
     if not db_url.startswith('sqlite'):
         pytest.skip('backend-independent; run on SQLite only to keep the suite in budget')
     return cli
@@ -392,7 +393,10 @@ outputs:
 
 
 def test_update_in_place_with_replacement_adding_removing_and_failed_rollback(
-        cli, tmp_templates):
+        sqlite_cli, tmp_templates):
+    # SQLite only: the same update, rollback and update after it on every backend are
+    # tests/unit/engine/test_legacy_operations.py's.
+    cli = sqlite_cli
     name = 'upd'
     v1 = tmp_templates('v1.yaml', UPDATE_V1)
     v2 = tmp_templates('v2.yaml', UPDATE_V2)
@@ -469,7 +473,10 @@ outputs:
 '''
 
 
-def test_failing_resource_rolls_the_create_back_unless_disabled(cli, tmp_templates):
+def test_failing_resource_rolls_the_create_back_unless_disabled(sqlite_cli, tmp_templates):
+    # SQLite only: the rollback, its events' order and disable_rollback on every backend are
+    # tests/unit/engine/test_legacy_operations.py's.
+    cli = sqlite_cli
     template = tmp_templates('failing.yaml', FAILING)
     name = 'fails'
     created = cli('stack', 'create', name, '-t', template, '--wait', '-f', 'json', expect=1)

@@ -76,6 +76,11 @@ def test_failed_create_rolls_back_and_deletes_what_was_created(service):
     events = [(e['resource_name'], e['resource_status']) for e in service.list_events('s3')]
     assert ('bad', 'CREATE_FAILED') in events
     assert ('ok', 'DELETE_COMPLETE') in events
+    # Read back from this backend in the order they happened (the command line's
+    # `event list` shows them so; tests/functional/test_cli_legacy.py checks that on SQLite).
+    assert [s for r, s in events if r == 'bad'] == [
+        'CREATE_IN_PROGRESS', 'CREATE_FAILED', 'DELETE_IN_PROGRESS', 'DELETE_COMPLETE']
+    assert events.index(('bad', 'CREATE_FAILED')) < events.index(('ok', 'DELETE_COMPLETE'))
 
 
 def test_failed_create_without_rollback_stays_failed(service):
@@ -102,6 +107,13 @@ def test_failed_update_rolls_back_to_previous_template(service):
     # the original b survives the failed replacement
     assert after['b'].physical_resource_id == before['b'].physical_resource_id
     assert after['b'].attributes['output'] == 'b1'
+    # After the rolled-back update the stack can still be updated.
+    v3 = tmpl({'a': res('three'), 'b': res('b1', update_replace=True)},
+              outputs={'a': {'value': {'get_attr': ['a', 'output']}}})
+    stack = service.update_stack('s5', v3, 't.yaml')
+    assert stack['stack_status'] == 'UPDATE_COMPLETE', stack['stack_status_reason']
+    assert outputs(service.get_stack('s5')) == {'a': 'three'}
+    assert rows(service, 's5')['a'].physical_resource_id == before['a'].physical_resource_id
 
 
 def test_delete_removes_resources_and_the_stack(service):
