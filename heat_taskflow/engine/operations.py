@@ -215,10 +215,6 @@ class StackEngine:
             except (res_exc.ResourceTypeNotFound, ValueError) as err:
                 # ValueError: a template file that is not a template (template_resource)
                 raise defn.template.locate(TemplateError(str(err), path + ('type',))) from err
-            missing = _missing_required(cls, defn.template.resources[name].properties)
-            if missing:
-                raise defn.template.locate(TemplateError(
-                    'property "%s" is required' % missing, path + ('properties',)))
             try:
                 properties = defn.resolve_properties(name, {})
                 resource = cls(name, properties, None)
@@ -234,6 +230,12 @@ class StackEngine:
             except res_exc.ResourceError as err:
                 located = TemplateError(defn.redact(err.message), path)
                 raise defn.template.locate(located) from None
+            # after the plugin's own checks: an unknown property is reported first, as
+            # Heat reports it
+            missing = _missing_required(cls, defn.template.resources[name].properties)
+            if missing:
+                raise defn.template.locate(TemplateError(
+                    'property "%s" is required' % missing, path + ('properties',)))
             count = resource.known_count() if hasattr(resource, 'known_count') else None
             if count is not None and limit >= 0:
                 total += count
