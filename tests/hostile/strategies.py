@@ -12,6 +12,7 @@ YAML aliases and tags, big scalars) are applied to the rendered document. Sizes 
 bounded so that one case is small to build; what it asks the engine to build is not.
 """
 
+import copy
 import dataclasses
 import json
 
@@ -110,7 +111,7 @@ references = st.one_of(
     st.builds(lambda r: {'get_attr': [r]}, st.sampled_from(RESOURCES)),
     st.builds(lambda f: {'get_file': f}, st.sampled_from(('data.txt', 'child.yaml', 'nope',
                                                           '/etc/hostname'))),
-    st.just({'get_param': 'secret'}),
+    st.builds(lambda: {'get_param': 'secret'}),
 )
 leaves = st.one_of(scalars, references, references)
 
@@ -174,7 +175,8 @@ expressions = st.recursive(leaves, _functions, max_leaves=12)
 
 def _data_functions(inner):
     """The value functions of 2018-08-31 with arguments of the right shape."""
-    strings = st.one_of(st.sampled_from(('a', 'b c', '%x%', '')), st.just({'get_param': 'secret'}),
+    strings = st.one_of(st.sampled_from(('a', 'b c', '%x%', '')),
+                        st.builds(lambda: {'get_param': 'secret'}),
                         st.builds(lambda p: {'get_param': p}, st.sampled_from(PARAMS)))
     lists = st.lists(inner, max_size=3)
     maps = st.dictionaries(st.sampled_from(('a', 'b', '%x%')), inner, max_size=3)
@@ -216,7 +218,8 @@ sane_values = st.recursive(
               st.builds(lambda r: {'get_resource': r}, st.sampled_from(RESOURCES)),
               st.builds(lambda r, a: {'get_attr': [r, a]}, st.sampled_from(RESOURCES),
                         st.sampled_from(('value', 'output'))),
-              st.just({'get_param': 'secret'}), st.just({'get_file': 'data.txt'})),
+              st.builds(lambda: {'get_param': 'secret'}),
+              st.builds(lambda: {'get_file': 'data.txt'})),
     _data_functions, max_leaves=8)
 sane_conditions = st.recursive(
     st.one_of(st.booleans(),
@@ -248,7 +251,7 @@ def sane_parameter_defs(draw):
     ptype = draw(st.sampled_from(SANE_TYPES))
     defn = {'type': ptype}
     if draw(st.booleans()):
-        defn['default'] = draw(st.sampled_from(SANE_DEFAULTS[ptype]))
+        defn['default'] = _fresh(draw(st.sampled_from(SANE_DEFAULTS[ptype])))
     if draw(st.integers(0, 3)) == 0:
         defn['hidden'] = True
     if draw(st.integers(0, 2)) == 0:
@@ -259,7 +262,7 @@ def sane_parameter_defs(draw):
                    'json': ({'length': {'max': 3}},),
                    'boolean': ()}[ptype]
         if choices:
-            defn['constraints'] = [draw(st.sampled_from(choices))]
+            defn['constraints'] = [_fresh(draw(st.sampled_from(choices)))]
     return defn, draw(st.sampled_from(SANE_VALUES[ptype]))
 
 
@@ -446,6 +449,36 @@ def _paths(node):
     return found
 
 
+def _fresh(value):
+    """A deep copy of a drawn value: a strategy may hand out the same object on every draw
+    (a module constant, a cached example), and a mutation that edits it in place would
+    change later draws (Hypothesis: FlakyStrategyDefinition) or make it contain itself."""
+    return copy.deepcopy(value)
+
+
+def _cyclic(node):
+    """Whether a container holds itself (a swap or an alias through a shared node can make
+    one). Linear in the distinct containers, however much they are shared."""
+    done, active = set(), set()
+    stack = [(node, False)]
+    while stack:
+        value, leaving = stack.pop()
+        if not isinstance(value, (dict, list)):
+            continue
+        if leaving:
+            active.discard(id(value))
+            done.add(id(value))
+            continue
+        if id(value) in active:
+            return True
+        if id(value) in done:
+            continue
+        active.add(id(value))
+        stack.append((value, True))
+        stack.extend((v, False) for v in (value.values() if isinstance(value, dict) else value))
+    return False
+
+
 def _container(doc, path):
     node = doc
     for step in path[:-1]:
@@ -470,18 +503,26 @@ def mutated(draw, doc):
         if kind == 'delete':
             del parent[key]
         elif kind == 'retype':
-            parent[key] = draw(st.one_of(scalars, st.lists(scalars, max_size=2),
-                                         st.dictionaries(st.sampled_from('ab'), scalars,
-                                                         max_size=2), expressions))
+            parent[key] = _fresh(draw(st.one_of(
+                scalars, st.lists(scalars, max_size=2),
+                st.dictionaries(st.sampled_from('ab'), scalars, max_size=2), expressions)))
         elif kind == 'swap':
             other = draw(st.sampled_from(paths))
             if other[:len(path)] == path or path[:len(other)] == other:
                 continue        # one holds the other: swapping would make a cycle
             try:
                 oparent = _container(doc, other)
-                parent[key], oparent[other[-1]] = oparent[other[-1]], parent[key]
+                mine, theirs = parent[key], oparent[other[-1]]
             except (KeyError, IndexError, TypeError):
-                pass
+                continue
+            parent[key] = theirs
+            try:
+                oparent[other[-1]] = mine
+            except (KeyError, IndexError, TypeError):
+                parent[key] = mine
+                continue
+            if _cyclic(doc):    # the two paths met through a shared node: undo
+                oparent[other[-1]], parent[key] = theirs, mine
         elif kind == 'nest':
             depth = draw(st.sampled_from((5, 50, 99, 101, 150, 300)))
             value = parent[key]
@@ -496,15 +537,20 @@ def mutated(draw, doc):
             parent[key] = '@@TAG%d@@' % (len(tags) - 1)
         elif kind == 'alias':
             # The same object in two places: PyYAML writes an anchor and an alias.
-            shared = draw(st.lists(expressions, min_size=1, max_size=3))
+            shared = _fresh(draw(st.lists(expressions, min_size=1, max_size=3)))
             parent[key] = shared
             other = draw(st.sampled_from(paths))
             if other[:len(path)] == path:
                 continue        # inside the shared list itself: a cycle
             try:
-                _container(doc, other)[other[-1]] = shared
+                oparent = _container(doc, other)
+                before = oparent[other[-1]]
+                oparent[other[-1]] = shared
             except (KeyError, IndexError, TypeError):
                 pass
+            else:
+                if _cyclic(doc):    # reached the shared list through another alias: undo
+                    oparent[other[-1]] = before
             tags.append(('shared',))
         elif kind == 'bomb':
             levels = draw(st.integers(2, 7))
@@ -519,12 +565,12 @@ def mutated(draw, doc):
         elif kind == 'dupkey' and isinstance(parent, dict):
             name = draw(st.sampled_from(DUP_KEYS))
             parent['@@DUPA@@'] = parent.pop(key)
-            parent['@@DUPB@@'] = draw(expressions)
+            parent['@@DUPB@@'] = _fresh(draw(expressions))
             tags.append(('dup', name))
         elif kind == 'add' and isinstance(parent, dict):
             parent[draw(st.sampled_from(('x', 'type', 'value', 'properties', 'hidden',
                                          'constraints', 'condition', 'get_param')))] = \
-                draw(expressions)
+                _fresh(draw(expressions))
     return doc, tags
 
 
