@@ -255,17 +255,16 @@ class _Worker:
     def forget(self):
         """Close this process's copies of the pipes, leaving the worker alone."""
         self.proc.returncode = 0        # not ours to wait for
-        for stream in (self.proc.stdin, self.proc.stdout):
-            try:
-                stream.close()
-            except OSError:
-                pass
+        self._close_pipes()
 
     def _reap(self):
         try:
             self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
             pass
+        self._close_pipes()
+
+    def _close_pipes(self):
         for stream in (self.proc.stdin, self.proc.stdout):
             try:
                 stream.close()

@@ -11,6 +11,7 @@ import time
 import pytest
 
 from tests.functional import cli as cli_mod
+from tests.yaml_bombs import alias_bomb_items
 
 pytestmark = pytest.mark.functional
 
@@ -40,14 +41,7 @@ def files(tmp_path):
     return write
 
 
-def bomb_items(indent):
-    lines = [indent + '- &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
-    for i in range(1, 10):
-        lines.append('%s- &a%d [%s]' % (indent, i, ','.join(['*a%d' % (i - 1)] * 9)))
-    return '\n'.join(lines) + '\n'
-
-
-BOMB = HEAD + 'resources: {}\nparameters:\n  p:\n    default:\n' + bomb_items('      ')
+BOMB = HEAD + 'resources: {}\nparameters:\n  p:\n    default:\n' + alias_bomb_items('      ')
 
 
 def run(cli, *args, expect):

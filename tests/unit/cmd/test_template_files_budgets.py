@@ -11,6 +11,7 @@ from heat_taskflow.cmd import template_files
 from heat_taskflow.cmd.template_files import FileError
 from heat_taskflow.template import parser
 from heat_taskflow.template.limits import Limits
+from tests.yaml_bombs import alias_bomb_items
 
 HEAD = 'heat_template_version: 2018-08-31\n'
 
@@ -21,17 +22,9 @@ def write(path, text):
     return path
 
 
-def bomb_lines(indent):
-    """Nine levels of nine aliases as list items: 9**9 strings once expanded."""
-    lines = [indent + '- &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
-    for i in range(1, 10):
-        lines.append('%s- &a%d [%s]' % (indent, i, ','.join(['*a%d' % (i - 1)] * 9)))
-    return '\n'.join(lines) + '\n'
-
-
 def alias_bomb():
     """A template of about 600 bytes holding the bomb in a parameter default."""
-    return HEAD + 'parameters:\n  p:\n    default:\n' + bomb_lines('      ')
+    return HEAD + 'parameters:\n  p:\n    default:\n' + alias_bomb_items('      ')
 
 
 def assert_quick(started):
