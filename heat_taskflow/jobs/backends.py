@@ -11,12 +11,13 @@ import urllib.parse
 
 import stevedore
 
-from heat_taskflow.jobs.base import Board, JobBoardError
+from heat_taskflow.jobs.base import Board, BoardUnavailable, JobBoardError, is_transient
 
 NAMESPACE = 'heat_taskflow.jobs.backends'
 DEFAULT_PATH = '/heat-taskflow'
 
-__all__ = ['Board', 'JobBoardError', 'fetch', 'in_process', 'scheme']
+__all__ = ['Board', 'BoardUnavailable', 'JobBoardError', 'fetch', 'in_process',
+           'is_transient', 'scheme']
 
 
 def scheme(url):

@@ -12,6 +12,44 @@ class JobBoardError(Exception):
     """The job board URL is unusable or the board cannot be reached."""
 
 
+class BoardUnavailable(JobBoardError):
+    """The job board failed for a while (connection lost, session expired, ZooKeeper
+    down): the infrastructure's failure, never the job's nor the stack's. Whoever meets it
+    retries later; a job that meets it gives its attempt back."""
+
+
+# kazoo's errors that mean the connection or the session, not the request, went wrong.
+_KAZOO_TRANSIENT = ('ConnectionLoss', 'ConnectionLossException', 'SessionExpiredError',
+                    'OperationTimeoutError', 'ConnectionClosedError', 'ConnectionDropped',
+                    'SessionMovedError', 'KazooTimeoutError', 'CancelledError')
+
+
+def is_transient(exc):
+    """True when an error (or any error in its cause/context chain) is a job board outage:
+    BoardUnavailable, a kazoo connection or session error, a TaskFlow JobFailure wrapping
+    one ("Posting failure: ..."), or a TaskFlow JobFailure raised because the board is not
+    connected. Errors of the request itself (NotFound, bad arguments) are not."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, BoardUnavailable):
+            return True
+        name = type(exc).__name__
+        module = type(exc).__module__ or ''
+        if module.startswith('kazoo') and name in _KAZOO_TRANSIENT:
+            return True
+        if module.startswith('taskflow') and name == 'JobFailure':
+            text = str(exc).lower()
+            if 'not connected' in text or 'connection' in text or 'session' in text:
+                return True
+        cause = getattr(exc, 'cause', None)      # TaskFlow's wrapped cause
+        if cause is not None and cause is not exc and isinstance(cause, BaseException):
+            if is_transient(cause):
+                return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
 class Backend(abc.ABC):
     """A job board backend: how to reach the ZooKeeper (real or fake) a URL names."""
 
