@@ -112,8 +112,8 @@ def _jsonable(value):
 def check(db_url, cloud, operations, run_stacks, infrastructure_reasons=DEFAULT):
     """Run the five checks; returns a Report.
 
-    ``cloud``: a tests.functional.simcloud.SimCloud (its ``audit()`` and ``seeded``), or
-    anything with an ``audit()`` method, or an audit dict ({'creations': [...]}) itself.
+    ``cloud``: a tests.functional.simcloud.SimCloud, or anything with its ``audit()``
+    method, or an audit ({'creations': [...]}) itself.
     ``run_stacks``: the names of every stack the run made (their stacks, nested ones
     included, are the run's; a live one is reported in the notes).
     """
@@ -124,23 +124,23 @@ def check(db_url, cloud, operations, run_stacks, infrastructure_reasons=DEFAULT)
             db = _Snapshot(conn)
     finally:
         engine.dispose()
-    creations, seeded = _audit(cloud)
+    creations = _audit(cloud)
     check_stuck(report, db)
     check_failed(report, db, operations, infrastructure_reasons)
-    check_duplicates(report, db, creations, seeded)
-    check_orphans(report, db, creations, seeded)
+    check_duplicates(report, db, creations)
+    check_orphans(report, db, creations)
     check_doubled(report, db)
     _note_run_stacks(report, db, run_stacks)
     return report
 
 
 def _audit(cloud):
-    """(creations, seeded seqs) of the cloud's audit."""
-    if isinstance(cloud, dict):
-        audit, seeded = cloud, ()
-    else:
-        audit, seeded = cloud.audit(), getattr(cloud, 'seeded', ())
-    return list(audit['creations']), frozenset(seeded)
+    """The creations of the cloud's audit. Only creations carrying an intent token are
+    judged, so the cloud's own objects (``SimCloud.seeded``: they have none) are left out
+    without asking ``seeded`` - which a SimCloud made after a restart of the simulator
+    would fill with everything made so far."""
+    audit = cloud if isinstance(cloud, dict) else cloud.audit()
+    return list(audit['creations'])
 
 
 class _Snapshot:
@@ -234,23 +234,16 @@ def check_failed(report, db, operations, infrastructure_reasons=DEFAULT):
         status = (op.get('status') or '').upper() or None
         reason = op.get('reason') or ''
         derived = ''
-        if status is None and op.get('killed_cli'):
-            # The command line was killed: what the operation became is the stack's state.
+        if status is None:
+            # The command line was killed (or said nothing): what the operation became is
+            # its stack's state.
             status, reason = _db_outcome(db, op)
-            derived = ' (command line killed; state from the database)'
-        if _as_expected(db, op, expected, status):
-            pattern = infrastructure_match(reason, infrastructure_reasons)
-            if expected != FAILED_BY_WORKLOAD or pattern is None:
-                continue
-            verdict = "infrastructure (matches '%s'), not the workload's" % pattern
-        else:
-            pattern = infrastructure_match(reason, infrastructure_reasons)
-            if pattern is not None:
-                verdict = "infrastructure (matches '%s')" % pattern
-            elif expected == FAILED_BY_WORKLOAD:
-                verdict = 'the workload meant it to fail'
-            else:
-                verdict = 'not the infrastructure (a failure the workload did not expect)'
+            derived = ' (%s; state from the database)' % (
+                'command line killed' if op.get('killed_cli') else 'no status recorded')
+        pattern = infrastructure_match(reason, infrastructure_reasons)
+        verdict = _verdict(db, op, expected, status, pattern)
+        if verdict is None:
+            continue
         stack = op.get('stack_id') and db.name(op['stack_id']) or "stack '%s'" % op.get('stack')
         report.add('failed', "%s of %s (stream %s) ended %s%s, expected %s: %s: %s"
                    % (op.get('op'), stack, op.get('stream'), status, derived, expected,
@@ -261,16 +254,24 @@ def check_failed(report, db, operations, infrastructure_reasons=DEFAULT):
                    killed_cli=bool(op.get('killed_cli')))
 
 
-def _as_expected(db, op, expected, status):
+def _verdict(db, op, expected, status, pattern):
+    """Why an operation's end is a failure, or None when it is as expected."""
+    infrastructure = pattern and "infrastructure (matches '%s')" % pattern
     if expected == FAILED_BY_WORKLOAD:
-        return status is not None and (status.endswith('_FAILED')
-                                       or status.startswith('ROLLBACK_'))
+        if not (status.endswith('_FAILED') or status.startswith('ROLLBACK_')):
+            return infrastructure or 'the workload meant it to fail'
+        return infrastructure and infrastructure + ", not the workload's"
     if expected == 'DELETE_COMPLETE':
         if status in GONE:
-            return True
-        return status is None and op.get('stack_id') is not None and \
-            not db.live(op['stack_id'])
-    return status == expected
+            stack_id = op.get('stack_id')
+            if stack_id is None or not db.live(stack_id):
+                return None
+            row = db.stacks[stack_id]
+            return ('the database has the stack live (%s_%s)'
+                    % (row['action'], row['status']))
+    elif status == expected:
+        return None
+    return infrastructure or 'not the infrastructure (a failure the workload did not expect)'
 
 
 def _db_outcome(db, op):
@@ -290,12 +291,12 @@ def _db_outcome(db, op):
 
 # -- 3. duplicates ------------------------------------------------------------------------
 
-def check_duplicates(report, db, creations, seeded=()):
+def check_duplicates(report, db, creations):
     """Intent tokens the audit shows more than one creation of."""
     per_token = collections.defaultdict(list)
     for c in creations:
         token = c.get('token') or ''
-        if token.startswith(TOKEN_PREFIX) and c.get('seq') not in seeded:
+        if token.startswith(TOKEN_PREFIX):
             per_token[token].append(c)
     by_hex = db.by_hex()
     for token, made in sorted(per_token.items()):
@@ -328,7 +329,7 @@ def _token_owner(db, by_hex, token):
 
 # -- 4. orphans ---------------------------------------------------------------------------
 
-def check_orphans(report, db, creations, seeded=()):
+def check_orphans(report, db, creations):
     """Live requested creations that no resource row of a live stack owns."""
     owned_ids, owned_tokens = set(), set()
     for r in db.resources:
@@ -354,7 +355,7 @@ def check_orphans(report, db, creations, seeded=()):
     for c in creations:
         token = c.get('token') or ''
         if (not token.startswith(TOKEN_PREFIX) or c.get('deleted_at') is not None
-                or c.get('seq') in seeded or owned(c)):
+                or owned(c)):
             continue
         sid = by_hex.get(token_stack_hex(token))
         if sid is None:

@@ -1,7 +1,8 @@
 """The chaos run's five checks (tests/chaos/invariants.py) on synthetic runs.
 
-A run is built in a SQLite database made with the project's own schema (Database.sync,
-the alembic revisions) and a fake cloud whose audit is a list: ``clean_run`` is a run
+A run is built in a database made with the project's own schema (Database.sync, the
+alembic revisions: SQLite; one test on every backend of the ``database`` fixture) and a
+fake cloud whose audit is a list: ``clean_run`` is a run
 that keeps every promise (a replacement in one traversal, a resource created again in
 another traversal, a workload failure it expected, a deleted stack whose objects are gone,
 a server's own port). Each test plants one defect in it and checks that exactly its check
@@ -9,6 +10,7 @@ finds it, naming what is at fault; the clean run proves that no check fails for 
 """
 
 import json
+import shutil
 import uuid
 
 import pytest
@@ -51,10 +53,9 @@ class FakeCloud:
 class Run:
     """A database with the project's schema and a fake cloud, and ways to fill them."""
 
-    def __init__(self, path, traversal_column=True):
-        self.url = 'sqlite:///%s' % (path / 'heat-taskflow.sqlite')
-        self.db = database_mod.Database(self.url)
-        self.db.sync()
+    def __init__(self, database, traversal_column=True):
+        self.db = database
+        self.url = database.url.render_as_string(hide_password=False)
         with self.db.engine.begin() as conn:
             columns = {c['name'] for c in sa.inspect(conn).get_columns('event')}
             # The event.traversal_id column as branch atomic-actions adds it (or without).
@@ -66,9 +67,6 @@ class Run:
         self.cloud = FakeCloud()
         self.operations = []
         self.names = []
-
-    def close(self):
-        self.db.dispose()
 
     def stack(self, name, action='CREATE', status='COMPLETE', owner=None, deleted=False,
               reason=None):
@@ -102,11 +100,10 @@ class Run:
             return conn.execute(self.event_table.insert().values(**values)) \
                 .inserted_primary_key[0]
 
-    def stack_event(self, stack_id, name, action, status, traversal=None):
+    def stack_event(self, stack_id, name, action, status):
+        """The stack's own event, as the engine writes it (no traversal id)."""
         values = api.stack_event(stack_id, name, action, status, 'reason')
         values.update(uuid=str(uuid.uuid4()), created_at=api.utcnow())
-        if 'traversal_id' in self.event_table.c:
-            values['traversal_id'] = traversal
         with self.db.engine.begin() as conn:
             conn.execute(self.event_table.insert().values(**values))
 
@@ -116,11 +113,11 @@ class Run:
         one, None for events without."""
         if traversal is NEW:
             traversal = str(uuid.uuid4())
-        self.stack_event(stack_id, name, action, 'IN_PROGRESS', traversal)
+        self.stack_event(stack_id, name, action, 'IN_PROGRESS')
         for resource, physical_id in resources:
             self.event(stack_id, resource, action, 'IN_PROGRESS', physical_id, traversal)
             self.event(stack_id, resource, action, 'COMPLETE', physical_id, traversal)
-        self.stack_event(stack_id, name, action, 'COMPLETE', traversal)
+        self.stack_event(stack_id, name, action, 'COMPLETE')
         return traversal
 
     def op(self, op, stack, stack_id, expected, status, reason='', killed_cli=False):
@@ -177,11 +174,24 @@ def clean_run(run, traversal_ids=True):
             'old_server': old_server, 'volume': volume}
 
 
+@pytest.fixture(scope='module')
+def schema(tmp_path_factory):
+    """A SQLite file with the schema, synced once per module (a sync takes about a second)."""
+    path = tmp_path_factory.mktemp('schema') / 'heat-taskflow.sqlite'
+    database = database_mod.Database('sqlite:///%s' % path)
+    database.sync()
+    database.dispose()
+    return path
+
+
 @pytest.fixture
-def run(tmp_path):
-    r = Run(tmp_path)
-    yield r
-    r.close()
+def run(schema, tmp_path):
+    """A Run on a new SQLite database (test_every_check_on_every_backend: the others)."""
+    path = tmp_path / 'heat-taskflow.sqlite'
+    shutil.copyfile(schema, path)
+    database = database_mod.Database('sqlite:///%s' % path)
+    yield Run(database)
+    database.dispose()
 
 
 def only(report, check, number=1):
@@ -207,9 +217,7 @@ def test_a_clean_run_passes_every_check(run):
 
 def test_stuck_finds_a_nested_stack_in_progress(run):
     ids = clean_run(run)
-    with run.db.engine.begin() as conn:
-        conn.exec_driver_sql("UPDATE stack SET status = 'IN_PROGRESS' WHERE id = ?",
-                             (ids['inner'],))
+    api.stack_update(run.db, ids['inner'], {'status': 'IN_PROGRESS'})
     run.stack('left', action='DELETE', status='IN_PROGRESS', deleted=True)  # deleted: fine
     [problem] = only(run.check(), 'stuck')
     assert "stack 'web-inner' (%s) nested in 'web'" % ids['inner'] in problem
@@ -256,6 +264,14 @@ def test_failed_a_killed_command_line_is_judged_by_the_database(run):
     run.op('delete', 'web', ids['web'], 'DELETE_COMPLETE', None, killed_cli=True)
     [problem] = only(run.check(), 'failed')
     assert 'ended UPDATE_COMPLETE (command line killed; state from the database)' in problem
+
+
+def test_failed_a_delete_the_database_does_not_confirm(run):
+    ids = clean_run(run)
+    run.op('delete', 'web', ids['web'], 'DELETE_COMPLETE', 'NOT_FOUND')
+    [problem] = only(run.check(), 'failed')
+    assert 'ended NOT_FOUND, expected DELETE_COMPLETE: the database has the stack live ' \
+        '(UPDATE_COMPLETE)' in problem
 
 
 def test_failed_custom_infrastructure_reasons(run):
@@ -337,7 +353,9 @@ def test_doubled_fallback_without_traversal_ids(run):
 
 
 def test_doubled_fallback_without_the_column(tmp_path):
-    run = Run(tmp_path, traversal_column=False)
+    database = database_mod.Database('sqlite:///%s' % (tmp_path / 'old.sqlite'))
+    database.sync()
+    run = Run(database, traversal_column=False)
     try:
         ids = clean_run(run)
         report = run.check()
@@ -348,7 +366,7 @@ def test_doubled_fallback_without_the_column(tmp_path):
         [problem] = only(run.check(), 'doubled')
         assert "resource 'server' of stack 'web'" in problem
     finally:
-        run.close()
+        database.dispose()
 
 
 def test_a_cloud_given_as_an_audit(run):
@@ -356,3 +374,20 @@ def test_a_cloud_given_as_an_audit(run):
     run.cloud.make('servers', token(ids['gone']))
     report = invariants.check(run.url, run.cloud.audit(), run.operations, run.names)
     assert report.counts['orphans'] == 1
+
+
+def test_every_check_on_every_backend(database):
+    """One defect of each check at once, on SQLite, PostgreSQL and MySQL."""
+    run = Run(database)
+    ids = clean_run(run)
+    assert run.check().ok
+    api.stack_update(run.db, ids['inner'], {'status': 'IN_PROGRESS'})
+    run.op('update', 'web', ids['web'], 'UPDATE_COMPLETE', 'UPDATE_FAILED', 'Posting failure')
+    [server_token] = [c['token'] for c in run.cloud.creations if c['id'] == ids['server']]
+    run.cloud.make('servers', server_token, deleted=True)
+    run.cloud.make('ports', token(ids['gone']))
+    traversal = run.traversal(ids['web'], 'web', 'UPDATE', [('server', ids['server'])])
+    run.event(ids['web'], 'server', 'UPDATE', 'COMPLETE', ids['server'], traversal)
+    report = run.check()
+    assert report.counts == dict.fromkeys(invariants.CHECKS, 1), report.problems
+    assert json.loads(json.dumps(report.to_dict()))['counts'] == report.counts
