@@ -11,17 +11,19 @@ imports the engine) and the simulated cloud's audit of every creation, and retur
    (``FAILED_BY_WORKLOAD``); a reason matching ``infrastructure_reasons`` is never fine,
    and its problem says "infrastructure";
 3. **duplicates**: more than one creation in the audit with one intent token (``htf-...``);
-4. **orphans**: a live requested creation that no resource row of a live stack owns: its id
-   is no row's physical id, its token no row's recorded intent token, and its parent (a
-   server's port or volume made on the side) is not owned either;
+4. **orphans**: a live requested creation that no resource row of a live stack (not
+   deleted, nor nested in a deleted one) owns: its id is no row's physical id, its token
+   no row's recorded intent token, and its parent (a server's port or volume made on the
+   side) is not owned either;
 5. **doubled**: a resource reaching the same ``*_COMPLETE`` twice in one traversal. Events
-   are grouped by ``event.traversal_id`` where the column exists and is set; otherwise by
-   the window from one of the stack's own IN_PROGRESS events (every operation, resume and
+   are grouped by ``event.traversal_id`` where the column exists and is set (the engine
+   sets it on resource events, not on a stack's own). Otherwise they are grouped by the
+   window from one of the stack's own IN_PROGRESS events (every operation, resume and
    rollback starts with one) to the next, and the report's notes say that this fallback
-   was used. The window does not end at the stack's COMPLETE or FAILED: a late write of
-   a re-run (a node killed after its commit, run again) may land after it and still
-   belongs to that traversal. Within a traversal a resource is
-   told apart by its physical id: a replacement's new row reaching CREATE_COMPLETE after
+   was used; the window does not end at the stack's COMPLETE or FAILED, as a late write of
+   a re-run (a node killed after its commit, run again) lands after it and still belongs
+   to that traversal. Within a traversal a resource is told apart by its physical id (an
+   event names no resource row): a replacement's new row reaching CREATE_COMPLETE after
    the old row's CREATE_COMPLETE has another physical id and is not a double.
 
 An operation is a dict (tests/chaos/workload.py writes them): ``stream``, ``op`` (create,
@@ -178,9 +180,15 @@ class _Snapshot:
                 row['traversal_id'] = None
 
     def live(self, stack_id):
-        """Whether the stack exists and is not deleted."""
-        row = self.stacks.get(stack_id)
-        return row is not None and row['deleted_at'] is None
+        """Whether the stack exists and neither it nor a stack it is nested in is deleted."""
+        seen = set()
+        while stack_id is not None and stack_id not in seen:
+            seen.add(stack_id)
+            row = self.stacks.get(stack_id)
+            if row is None or row['deleted_at'] is not None:
+                return False
+            stack_id = row['owner_id']
+        return True
 
     def name(self, stack_id):
         """'name' (id), with the stacks it is nested in."""
@@ -361,7 +369,8 @@ def check_orphans(report, db, creations):
         if sid is None:
             why = 'its stack %s is not in the database' % token_stack_hex(token)
         elif not db.live(sid):
-            why = 'its %s is deleted' % db.name(sid)
+            why = 'its %s is deleted%s' % (
+                db.name(sid), '' if db.stacks[sid]['deleted_at'] else ' (a stack it is in)')
         else:
             why = 'no resource row of live %s has it' % db.name(sid)
         seen = last_event.get(c.get('id'))

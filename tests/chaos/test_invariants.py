@@ -303,6 +303,16 @@ def test_orphans_finds_what_a_deleted_stack_left(run):
     assert "last event: resource 'port'" in problem
 
 
+def test_orphans_of_a_nested_stack_whose_parent_is_deleted(run):
+    ids = clean_run(run)
+    with run.db.engine.begin() as conn:     # the parent only, behind the engine's back
+        conn.execute(sa.text('UPDATE stack SET deleted_at = :now WHERE id = :id'),
+                     {'now': api.utcnow(), 'id': ids['web']})
+    problems = only(run.check(), 'orphans', 3)      # the server, its port, the volume
+    assert any('volumes %s' % ids['volume'] in p and "its stack 'web-inner' (%s) nested in "
+               "'web' is deleted (a stack it is in)" % ids['inner'] in p for p in problems)
+
+
 def test_orphans_finds_what_no_row_owns(run):
     ids = clean_run(run)
     server = run.cloud.make('servers', token(ids['web']))
