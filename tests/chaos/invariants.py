@@ -77,6 +77,8 @@ class Report:
     details: dict = dataclasses.field(
         default_factory=lambda: {name: [] for name in CHECKS})
     notes: list = dataclasses.field(default_factory=list)
+    # What was looked at: stacks, resources, events, creations, requested, operations.
+    checked: dict = dataclasses.field(default_factory=dict)
 
     @property
     def ok(self):
@@ -92,7 +94,7 @@ class Report:
     def to_dict(self):
         """The report as plain JSON-able data."""
         return {'ok': self.ok, 'counts': dict(self.counts), 'problems': list(self.problems),
-                'notes': list(self.notes),
+                'notes': list(self.notes), 'checked': dict(self.checked),
                 'details': {k: [_jsonable(d) for d in v] for k, v in self.details.items()}}
 
     def summary(self):
@@ -133,6 +135,12 @@ def check(db_url, cloud, operations, run_stacks, infrastructure_reasons=DEFAULT)
     check_orphans(report, db, creations)
     check_doubled(report, db)
     _note_run_stacks(report, db, run_stacks)
+    report.checked = {
+        'stacks': len(db.stacks), 'resources': len(db.resources), 'events': len(db.events),
+        'creations': len(creations),
+        'requested': sum(1 for c in creations
+                         if (c.get('token') or '').startswith(TOKEN_PREFIX)),
+        'operations': len(operations)}
     return report
 
 
@@ -450,3 +458,46 @@ def _note_run_stacks(report, db, run_stacks):
                    if r['name'] in names and r['deleted_at'] is None})
     report.notes.append('%d stacks made by the run; %d still live%s'
                         % (len(names), len(live), (': ' + ', '.join(live)) if live else ''))
+
+
+# -- command line -------------------------------------------------------------------------
+
+def main(argv=None):
+    """``python -m tests.chaos.invariants DB_URL AUDIT OPERATIONS [RUN_STACKS]``: check a
+    kept run again. AUDIT: a JSON file of the cloud's audit, or the simulator's URL
+    (``http://127.0.0.1:PORT``); OPERATIONS and RUN_STACKS: JSON files (a list of
+    operations; a list of names, by default the operations' stacks). Prints the report as
+    JSON; exit status 1 when a check fails."""
+    import argparse
+    import json
+    import sys
+
+    parser = argparse.ArgumentParser(prog='python -m tests.chaos.invariants',
+                                     description=main.__doc__.split('\n\n')[0])
+    parser.add_argument('db_url')
+    parser.add_argument('audit')
+    parser.add_argument('operations')
+    parser.add_argument('run_stacks', nargs='?')
+    args = parser.parse_args(argv)
+    if args.audit.startswith(('http://', 'https://')):
+        from tests import simcloud
+
+        cloud = simcloud.SimCloud(args.audit, None)
+    else:
+        with open(args.audit) as f:
+            cloud = json.load(f)
+    with open(args.operations) as f:
+        operations = json.load(f)
+    if args.run_stacks:
+        with open(args.run_stacks) as f:
+            run_stacks = json.load(f)
+    else:
+        run_stacks = sorted({op['stack'] for op in operations})
+    report = check(args.db_url, cloud, operations, run_stacks)
+    json.dump(report.to_dict(), sys.stdout, indent=1, sort_keys=True)
+    print('\n' + report.summary())
+    return 0 if report.ok else 1
+
+
+if __name__ == '__main__':
+    raise SystemExit(main())

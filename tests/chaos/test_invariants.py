@@ -189,6 +189,7 @@ def run(schema, tmp_path):
     """A Run on a new SQLite database (test_every_check_on_every_backend: the others)."""
     path = tmp_path / 'heat-taskflow.sqlite'
     shutil.copyfile(schema, path)
+    path.chmod(0o600)           # as Database makes its files (private_files)
     database = database_mod.Database('sqlite:///%s' % path)
     yield Run(database)
     database.dispose()
@@ -401,3 +402,18 @@ def test_every_check_on_every_backend(database):
     report = run.check()
     assert report.counts == dict.fromkeys(invariants.CHECKS, 1), report.problems
     assert json.loads(json.dumps(report.to_dict()))['counts'] == report.counts
+
+
+def test_command_line_checks_a_kept_run(run, tmp_path, capsys):
+    ids = clean_run(run)
+    audit, operations = tmp_path / 'audit.json', tmp_path / 'operations.json'
+    operations.write_text(json.dumps(run.operations))
+    audit.write_text(json.dumps(run.cloud.audit()))
+    assert invariants.main([run.url, str(audit), str(operations)]) == 0
+    out = capsys.readouterr().out
+    assert out.rstrip().endswith('ok: stuck=0, failed=0, duplicates=0, orphans=0, doubled=0')
+    run.cloud.make('ports', token(ids['gone']))
+    audit.write_text(json.dumps(run.cloud.audit()))
+    assert invariants.main([run.url, str(audit), str(operations)]) == 1
+    data = json.loads(capsys.readouterr().out.rsplit('\n', 2)[0])
+    assert data['counts']['orphans'] == 1 and data['checked']['requested'] == 8
