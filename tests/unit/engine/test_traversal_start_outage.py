@@ -131,7 +131,7 @@ def test_a_nested_stack_whose_first_post_fails_fails_neither_child_nor_parent(
 @OUTAGES
 def test_an_outage_past_post_retry_timeout_leaves_the_stack_to_the_sweep(
         service, conf, database, monkeypatch, outage):
-    conf.set_override('post_retry_timeout', 0.3, group='jobboard')
+    conf.set_override('post_retry_timeout', 1.0, group='jobboard')
     flaky = FlakyPoster(monkeypatch, outage, failures=None)
     text = tmpl({'a': res('a'), 'b': res('b')})
     with harness.conductors(conf, database, count=1) as (cond,):
