@@ -88,12 +88,12 @@ class LostPostSweeper:
             if stopping is not None and stopping.is_set():
                 return None
             traversal_id = stack.current_traversal
-            target = sync_points.stack(self.database, stack.id, traversal_id)
+            target, started = sync_points.stack_started(self.database, stack.id,
+                                                        traversal_id)
             if target is None or target.get('outcome') is not None:
                 continue        # not started, or ending (the watchdog's business)
-            started = sync_points.started_at(self.database, stack.id, traversal_id)
-            if started is None or now < started + self.grace():
-                continue
+            if now < started + self.grace():
+                continue        # its starter may still be posting
             for key, generation in sync_points.pending_reposts(
                     self.database, stack.id, traversal_id).items():
                 found[(stack, traversal_id, key)] = generation

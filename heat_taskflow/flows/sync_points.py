@@ -237,13 +237,14 @@ def claim_repost(database, traversal_id, node_key, seen):
     return bool(_node_swap(database, traversal_id, node_key, change)[1])
 
 
-def started_at(database, stack_id, traversal_id):
-    """When a traversal's sync points were stored (a time.time() value), or None once
-    they are gone."""
+def stack_started(database, stack_id, traversal_id):
+    """(the stack's sync point data, when the traversal's sync points were stored as a
+    time.time() value) of a traversal, in one read; (None, None) once they are gone."""
     row = db.sync_point_get(database, stack_id, traversal_id, True)
-    if row is None or row.created_at is None:
-        return None
-    return row.created_at.replace(tzinfo=datetime.timezone.utc).timestamp()
+    if row is None:
+        return None, None
+    started = row.created_at.replace(tzinfo=datetime.timezone.utc).timestamp()
+    return dict(row.input_data), started
 
 
 def superseded(database, stack_id, traversal_id):
