@@ -8,6 +8,12 @@ per traversal, rebuilt from the database and cached by the driver), posting, and
 the traversal. The node that completes the stack's inputs, or the first one that fails, ends
 the traversal through the driver's StackEngine (``complete``, ``fail``), as the legacy path
 does. Jobs' logbooks live in the stack database.
+
+A job board outage is nobody's failure (docs/chaos.md, rule 1): every posting and reading
+method of the runner raises ``jobs.BoardUnavailable`` when the board fails for a while, and
+whoever calls it retries later (a node hands its job back without counting an attempt). A
+conductor's runner posts through the conductor's own Board (``attach``): one ZooKeeper
+session per process, so an expiry is seen by claiming and posting at once.
 """
 
 import contextlib
@@ -27,6 +33,7 @@ from heat_taskflow.engine import runner as runner_mod
 from heat_taskflow.flows import node_flow, sync_points
 from heat_taskflow.flows import runtime as rt
 from heat_taskflow.jobs import backends as jobboards
+from heat_taskflow.jobs import base as jobs
 from heat_taskflow.persistence import api as db
 
 LOG = logging.getLogger(__name__)
@@ -43,8 +50,23 @@ class TraversalFailed(Exception):
     """A node of a distributed traversal failed; the message is the reason."""
 
 
+@contextlib.contextmanager
+def _board_errors(what):
+    """Turn a transient job board failure met in the block into jobs.BoardUnavailable
+    (naming what was being done); any other error passes unchanged."""
+    try:
+        yield
+    except jobs.BoardUnavailable:
+        raise
+    except Exception as err:
+        if jobs.is_transient(err):
+            raise jobs.BoardUnavailable('%s: job board unavailable: %s' % (what, err)) from err
+        raise
+
+
 class DistributedRunner(runner_mod.Runner):
-    """Posts traversals and nodes to the job board (connected on first use)."""
+    """Posts traversals and nodes to the job board: its own poster session (connected on
+    first use), or the Board of the conductor it serves (``attach``)."""
 
     path = 'distributed'
 
@@ -53,25 +75,43 @@ class DistributedRunner(runner_mod.Runner):
         self._database = database
         self._before_post = before_post     # callable(stack_id), e.g. start a local conductor
         self._board = None
-        self._backend = None
+        self._owned = True                  # whether close() closes self._board
         self._lock = threading.Lock()
 
+    @property
+    def _backend(self):
+        # Where the jobs' logbooks are stored (one per database, shared).
+        return self._database.taskflow_backend()
+
+    def attach(self, board):
+        """Post through a Board someone else owns and closes (a conductor's: one ZooKeeper
+        session per process, so claiming and posting learn of an expiry together).
+        ``close()`` then lets go of it without closing it."""
+        with self._lock:
+            previous, owned = self._board, self._owned
+            self._board, self._owned = board, False
+        if previous is not None and owned:
+            previous.close()
+
     def board(self):
-        """The connected job board (connecting, or reconnecting after close, on demand)."""
+        """The connected job board (connecting, or reconnecting after close, on demand);
+        BoardUnavailable when ZooKeeper cannot be reached now."""
         with self._lock:
             if self._board is None:
-                self._backend = self._database.taskflow_backend()
                 self._board = jobboards.fetch(
                     self._conf.jobboard.url, self._backend, name='heat-taskflow-poster',
                     session_timeout=self._conf.jobboard.session_timeout,
                     connect_timeout=self._conf.jobboard.connect_timeout)
+                self._owned = True
             return self._board
 
     def close(self):
-        """Disconnect from the job board (a later post connects again)."""
+        """Disconnect from the job board (a later post connects again); a Board attached
+        by its owner is only let go."""
         with self._lock:
             board, self._board = self._board, None
-        if board is not None:
+            owned, self._owned = self._owned, True
+        if board is not None and owned:
             board.close()
 
     def start(self, runtime, graph):
@@ -150,10 +190,13 @@ class DistributedRunner(runner_mod.Runner):
         return resume_mod.resume_distributed(engine, self, stack, on_event)
 
     def post(self, stack_id, traversal_id, node_keys, stack_name):
-        """Post one job per node: a logbook of its own holding the node flow's factory."""
+        """Post one job per node: a logbook of its own holding the node flow's factory.
+        BoardUnavailable (nothing more posted) when the board fails for a while."""
         if self._before_post is not None:
             self._before_post(stack_id)
-        board = self.board()
+        with _board_errors('stack %s traversal %s: posting' % (stack_name, traversal_id)):
+            board = self.board()
+            board.check()
         for key in node_keys:
             book = tf_models.LogBook('stack-%s-node-%s' % (stack_id, key))
             flow_detail = tf_models.FlowDetail(key, uuid=uuidutils.generate_uuid())
@@ -162,21 +205,33 @@ class DistributedRunner(runner_mod.Runner):
                 flow_detail, node_flow.build, [stack_id, traversal_id, key], {})
             with contextlib.closing(self._backend.get_connection()) as conn:
                 conn.save_logbook(book)
-            board.board.post('%s %s' % (stack_name, key), book=book, details={
-                'flow_uuid': flow_detail.uuid,
-                'stack_id': stack_id,
-                'stack_name': stack_name,
-                'traversal_id': traversal_id,
-                'node': key,
-            })
+            # A post that fails may still have created its job (the answer was lost):
+            # its logbook stays, for that job.
+            with _board_errors('stack %s traversal %s: posting %s'
+                               % (stack_name, traversal_id, key)):
+                board.board.post('%s %s' % (stack_name, key), book=book, details={
+                    'flow_uuid': flow_detail.uuid,
+                    'stack_id': stack_id,
+                    'stack_name': stack_name,
+                    'traversal_id': traversal_id,
+                    'node': key,
+                })
             LOG.debug('stack %s traversal %s: posted %s', stack_name, traversal_id, key)
 
     def _node_jobs(self):
-        """(job, its details) of every node job on the board, read fresh."""
-        for job in self.board().board.iterjobs(ensure_fresh=True):
-            details = job.details or {}
-            if details.get('node'):
-                yield job, details
+        """[(job, its details)] of every node job on the board, read fresh; BoardUnavailable
+        when the board cannot be read now (TaskFlow lists no jobs while the connection is
+        suspended or lost: that empty list must not read as "no job")."""
+        found = []
+        with _board_errors('reading the job board'):
+            board = self.board()
+            board.check()
+            for job in board.board.iterjobs(ensure_fresh=True):
+                details = job.details or {}
+                if details.get('node'):
+                    found.append((job, details))
+            board.check()
+        return found
 
     def jobs_on_board(self, traversal_id):
         """Node keys of a traversal that have a job on the board (claimed or not)."""
@@ -185,9 +240,11 @@ class DistributedRunner(runner_mod.Runner):
 
     def running_jobs(self, stack_id):
         """(traversal id, node key) of the stack's jobs a conductor holds (claimed) now."""
-        return {(details.get('traversal_id'), details['node'])
-                for job, details in self._node_jobs()
-                if details.get('stack_id') == stack_id and job.state == tf_states.CLAIMED}
+        jobs_of_stack = [(job, details) for job, details in self._node_jobs()
+                         if details.get('stack_id') == stack_id]
+        with _board_errors('reading the claims of stack %s' % stack_id):
+            return {(details.get('traversal_id'), details['node'])
+                    for job, details in jobs_of_stack if job.state == tf_states.CLAIMED}
 
     def post_missing(self, stack_id, traversal_id, node_keys, stack_name):
         """Post the nodes among node_keys that have no job on the board; returns them.
