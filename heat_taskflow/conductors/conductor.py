@@ -378,6 +378,7 @@ class Conductor:
                 distributed.fail_exhausted(self.driver, stack_id, traversal_id, key, reason)
             except (node_flow.NodeRetry, jobs.BoardUnavailable) as err:
                 LOG.info('%s: %s: handed back: %s', self.name, where, err)
+                self._handed_back(job)
                 return False
             raise JobExhausted(reason)
         LOG.info('%s: %s: running (attempt %d)', self.name, where, attempts)
