@@ -67,9 +67,6 @@ MAX_WAITING_JOBS = 2048
 # Back-offs double up to this many times their first delay.
 BACKOFF_LIMIT = 10
 
-# The kazoo client states in which the board cannot be used (kazoo's KazooState values).
-_TROUBLE_STATES = ('SUSPENDED', 'LOST')
-
 
 class JobExhausted(Exception):
     """A job used up its attempts (TaskFlow's conductor trashes a job whose dispatch
@@ -430,7 +427,7 @@ class Conductor:
 
     def _on_client_state(self, state):
         # Called on kazoo's event thread: only note the change (never block here).
-        if str(state) in _TROUBLE_STATES:
+        if str(state) in jobs.UNUSABLE_STATES:
             self.board_backoff.failed()
         else:
             # Connected again: give the board (its watches, other conductors) a moment.

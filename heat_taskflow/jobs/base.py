@@ -31,6 +31,10 @@ _KAZOO_TRANSIENT = ('ConnectionLoss', 'ConnectionLossException', 'SessionExpired
 _TASKFLOW_TRANSIENT = ('not connected', 'connection', 'connect to', 'session', 'timed out')
 
 
+# The kazoo client states (KazooState values) in which TaskFlow's board lists no jobs.
+UNUSABLE_STATES = ('SUSPENDED', 'LOST')
+
+
 def _kazoo_transient(exc):
     return any((cls.__module__ or '').startswith('kazoo') and cls.__name__ in _KAZOO_TRANSIENT
                for cls in type(exc).__mro__)
@@ -86,9 +90,14 @@ class Board:
 
     def connected(self):
         """True while the client has a live connection to ZooKeeper (not suspended, not
-        lost). TaskFlow's own ``board.connected`` stays False once a session was lost, even
-        after its client reconnects with a new one; the client's state is the truth."""
-        return bool(self.client.connected)
+        lost) and the board knows it. TaskFlow's own ``board.connected`` stays False once
+        a session was lost, even after its client reconnects with a new one; and its
+        board lists no jobs until it has heard of the reconnection (its listener runs
+        just after the client says connected): both must say so."""
+        if not self.client.connected:
+            return False
+        heard = getattr(self.board, '_last_states', None)     # newest first
+        return not heard or str(heard[0]) not in UNUSABLE_STATES
 
     def check(self):
         """Raise BoardUnavailable unless connected. TaskFlow's board lists no jobs at all

@@ -248,6 +248,13 @@ def test_the_runner_reports_an_unreadable_board_as_unavailable_not_empty(dist, d
         runner.post(stack['id'], traversal, ['converge:a'], 'read')
     runner.board().client.restore()
     assert runner.jobs_on_board(traversal) == {'converge:a'}
+    # Reconnected, but the board has not heard of it yet (kazoo sets its client live, then
+    # tells the listeners): it still lists nothing, which must not read as "none" either.
+    runner.board().board._state_change_listener(k_states.KazooState.LOST)
+    with pytest.raises(jobs.BoardUnavailable):
+        runner.jobs_on_board(traversal)
+    runner.board().board._state_change_listener(k_states.KazooState.CONNECTED)
+    assert runner.jobs_on_board(traversal) == {'converge:a'}
 
 
 @sqlite_only
