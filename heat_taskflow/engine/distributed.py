@@ -191,9 +191,19 @@ class DistributedRunner(runner_mod.Runner):
 
     def post(self, stack_id, traversal_id, node_keys, stack_name):
         """Post one job per node: a logbook of its own holding the node flow's factory.
-        BoardUnavailable (nothing more posted) when the board fails for a while."""
+        BoardUnavailable when the board fails for a while: nothing more is posted, and its
+        ``posted`` says which of node_keys were (a retry posts the rest, or uses
+        post_missing: the failed post itself may have reached the board)."""
         if self._before_post is not None:
             self._before_post(stack_id)
+        posted = []
+        try:
+            self._post(stack_id, traversal_id, node_keys, stack_name, posted)
+        except jobs.BoardUnavailable as err:
+            err.posted = list(posted)
+            raise
+
+    def _post(self, stack_id, traversal_id, node_keys, stack_name, posted):
         with _board_errors('stack %s traversal %s: posting' % (stack_name, traversal_id)):
             board = self.board()
             board.check()
@@ -216,6 +226,7 @@ class DistributedRunner(runner_mod.Runner):
                     'traversal_id': traversal_id,
                     'node': key,
                 })
+            posted.append(key)
             LOG.debug('stack %s traversal %s: posted %s', stack_name, traversal_id, key)
 
     def _node_jobs(self):

@@ -60,6 +60,7 @@ class FaultyClient(fake_client.FakeClient):
         return self._connected and not self.down
 
     def fail_post(self, exc):
+        """The next post not claimed by an earlier fail_post raises exc (None: succeeds)."""
         with self._fault_lock:
             self._faults.append(exc)
 
@@ -67,7 +68,7 @@ class FaultyClient(fake_client.FakeClient):
         # TaskFlow posts a job as a sequential node <board path>/job.
         if path.endswith('/job'):
             with self._fault_lock:
-                exc = self._faults.pop(0) if self._faults else None
+                exc = self._faults.pop(0) if self._faults else None     # None: no fault
             if exc is not None:
                 self.injected.append(exc)
                 raise exc
@@ -264,10 +265,13 @@ def test_a_post_that_fails_on_the_board_raises_board_unavailable(dist, database,
     stack = service.create_stack('post', tmpl({'a': res('1')}), 't.yaml')
     traversal = db.stack_get(database, stack['id']).current_traversal
     runner = service.distributed
+    runner.board().client.fail_post(None)
     runner.board().client.fail_post(error())
     with pytest.raises(jobs.BoardUnavailable) as raised:
-        runner.post(stack['id'], traversal, ['converge:a'], 'post')
+        runner.post(stack['id'], traversal, ['converge:a', 'converge:b', 'converge:c'],
+                    'post')
     assert isinstance(raised.value.__cause__, tf_exc.JobFailure)     # "Posting failure"
+    assert raised.value.posted == ['converge:a']
 
 
 def test_propagate_turns_a_board_outage_into_board_retry_and_other_errors_not():
