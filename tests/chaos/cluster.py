@@ -12,10 +12,10 @@ port, same database); ``cli`` runs the ``heat-taskflow`` command line against it
 
 Nothing outlives it: ``stop()`` (on leaving the ``with`` block, even on an error) stops every
 process it started and drops its PostgreSQL database; every process is also started with
-``PR_SET_PDEATHSIG`` from one long-lived thread of the cluster's, so a test process killed
-outright takes them with it. The processes are started from that one thread because the
-kernel sends the signal when the *thread* that forked the child ends: a fault run from a
-short-lived thread must not leave a conductor tied to it.
+``PR_SET_PDEATHSIG`` from long-lived threads of the cluster's, so a test process killed
+outright takes them with it. The processes are started from the cluster's own threads
+(``_spawn``) because the kernel sends the signal when the *thread* that forked the child
+ends: a fault run from a short-lived thread must not leave a conductor tied to it.
 
 A ``monitor`` thread replaces, within a second, a conductor that exited by itself (not one
 killed here: ``kill_conductor`` replaces its victim at once). Such an exit is an engine
@@ -44,6 +44,7 @@ POSTGRESQL_URL = os.environ.get('HEAT_TASKFLOW_TEST_POSTGRESQL',
 BOARD_PATH = '/heat-taskflow-chaos'
 STOP_TIMEOUT = 10.0       # seconds a conductor gets to stop on SIGTERM before SIGKILL
 READY_TIMEOUT = 60.0      # seconds for a start-up to be seen (imports on a busy machine)
+SPAWNERS = 4              # threads starting processes (ZooKeeper and the cloud at once)
 
 
 def create_operations():
@@ -187,16 +188,24 @@ class Cluster:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.workdir.chmod(0o700)        # it holds the database and clouds.yaml's passwords
         self.state_dir.mkdir(exist_ok=True)
+        # Its threads live until stop() (idle pool threads never end).
         self._spawner = concurrent.futures.ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix='chaos-spawner')
+            max_workers=SPAWNERS, thread_name_prefix='chaos-spawner')
         began = time.monotonic()
-        self._start_database()
         self.zk = zk_mod.ZooKeeperServer(self.workdir / 'zookeeper')
         (self.workdir / 'zookeeper').mkdir(exist_ok=True)
-        self._spawn(self.zk.start)
-        self._start_cloud()
+        zk_started = self._spawner.submit(self.zk.start)     # seconds of JVM start-up...
+        cloud_url = self._spawner.submit(self._start_cloud_process)
+        try:
+            self._start_database()                           # ...meanwhile
+            self._sync_schema()
+        finally:
+            # Both settled before anything else, even on an error: stop() must find
+            # every process that was started.
+            concurrent.futures.wait([zk_started, cloud_url])
+        zk_started.result()
+        self._connect_cloud(cloud_url.result())
         self._write_config()
-        self._sync_schema()
         for _ in range(self.size):
             self._start_conductor()
         self.wait_conductors_ready()
@@ -346,7 +355,7 @@ class Cluster:
 
     # -- the cloud ------------------------------------------------------------------------
 
-    def _start_cloud(self):
+    def _start_cloud_process(self):
         where = self.workdir / 'cloud'
         where.mkdir(exist_ok=True)
         extra = ['--build-time', self.cloud_build_time]
@@ -356,7 +365,9 @@ class Cluster:
         self._cloud_process = simcloud_base.Process(
             where, *extra, command=(cli_mod.script('heat-taskflow-simcloud'),),
             stderr=self._cloud_log, preexec_fn=zk_mod._die_with_parent)
-        url = self._spawn(self._cloud_process.start)
+        return self._cloud_process.start()
+
+    def _connect_cloud(self, url):
         self.cloud = simcloud_mod.SimCloud(url, self._cloud_process.clouds_file)
         if self.cloud_lost_rate:
             # Kept in the cloud's database: they outlive its restarts.
