@@ -67,7 +67,12 @@ def _admin_engine(url):
 
 
 class ClusterError(Exception):
-    """A service of the cluster could not be started."""
+    """The cluster could not be started (its conductors did not come up...)."""
+
+
+class ServiceUnavailable(ClusterError):
+    """A service the cluster needs cannot run here: ZooKeeper, the cloud or PostgreSQL did
+    not start (a caller may skip with this reason, as for ``missing()``)."""
 
 
 class Cluster:
@@ -169,8 +174,10 @@ class Cluster:
     # -- life cycle -----------------------------------------------------------------------
 
     def __enter__(self):
+        """Start the cluster (unless started already); stopped on leaving the block."""
         try:
-            self.start()
+            if not self._started:
+                self.start()
         except BaseException:
             self.stop()
             raise
@@ -203,7 +210,11 @@ class Cluster:
             # Both settled before anything else, even on an error: stop() must find
             # every process that was started.
             concurrent.futures.wait([zk_started, cloud_url])
-        zk_started.result()
+        for what, future in (('ZooKeeper', zk_started), ('the simulated cloud', cloud_url)):
+            try:
+                future.result()
+            except (zk_mod.ZooKeeperError, AssertionError, OSError) as exc:
+                raise ServiceUnavailable('%s did not start: %s' % (what, exc)) from exc
         self._connect_cloud(cloud_url.result())
         self._write_config()
         for _ in range(self.size):
@@ -303,7 +314,7 @@ class Cluster:
 
         reason = self.postgresql_missing()
         if reason:
-            raise ClusterError(reason)
+            raise ServiceUnavailable(reason)
         name = 'chaos_%s' % uuid.uuid4().hex[:16]
         engine = _admin_engine(POSTGRESQL_URL)
         try:
@@ -394,16 +405,20 @@ class Cluster:
         self._note('cloud down for %.1f s' % down_seconds)
         with self._cloud_lock:
             self._cloud_process.stop()
+        stopped = time.monotonic()
         self._stopping.wait(down_seconds)
         if self._stopping.is_set():
             return 0.0
+        starting = time.monotonic()
         with self._cloud_lock:
             self._spawn(self._cloud_process.start)
-        down = time.monotonic() - began
+        end = time.monotonic()
+        down = end - began
         with self._lock:
             self.cloud_restarts += 1
             self.cloud_down_seconds += down
-        self._note('cloud back after %.1f s down' % down)
+        self._note('cloud back after %.1f s down (asked %.1f s; stopping took %.1f s, '
+                   'starting %.1f s)' % (down, down_seconds, stopped - began, end - starting))
         return down
 
     # -- ZooKeeper ------------------------------------------------------------------------
@@ -442,16 +457,20 @@ class Cluster:
         began = time.monotonic()
         try:
             self.stop_zookeeper()
+            stopped = time.monotonic()
             self._stopping.wait(down_seconds)
+            starting = time.monotonic()
             self.start_zookeeper()
         finally:
             if pause_kills is not None:
                 self._kills_paused_until = time.monotonic() + pause_kills
-        down = time.monotonic() - began
+        end = time.monotonic()
+        down = end - began
         with self._lock:
             self.zk_restarts += 1
             self.zk_down_seconds += down
-        self._note('zookeeper was down %.1f s (asked %.1f s)' % (down, down_seconds))
+        self._note('zookeeper was down %.1f s (asked %.1f s; stopping took %.1f s, starting '
+                   '%.1f s)' % (down, down_seconds, stopped - began, end - starting))
         return down
 
     def kills_paused(self):
