@@ -299,7 +299,7 @@ class Cluster:
 
     def _note(self, message):
         line = '[%s] cluster: %s' % (time.strftime('%H:%M:%S'), message)
-        with self._lock:
+        with self._lock, contextlib.suppress(OSError):
             with open(self.workdir / 'cluster.log', 'a') as out:
                 out.write(line + '\n')
         self.log(line)
