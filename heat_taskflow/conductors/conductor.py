@@ -15,8 +15,9 @@ transiently, so nothing of them is persisted.
 Beside the jobs, a conductor runs a watchdog thread (every ``[conductor] watchdog_interval``
 seconds): a distributed stack IN_PROGRESS past its traversal's deadline has its traversal
 failed, by the first conductor to claim that failure on the stack's sync point, even while
-a resource action of it hangs. With ``[observer] interval`` set it also runs the continuous
-observer (conductors/observer.py).
+a resource action of it hangs; then the lost-post sweep (conductors/sweeper.py) posts
+again the jobs a traversal should have and the board does not hold. With ``[observer]
+interval`` set it also runs the continuous observer (conductors/observer.py).
 """
 
 import concurrent.futures
@@ -36,6 +37,7 @@ from taskflow.conductors.backends import impl_nonblocking
 
 from heat_taskflow.common import states
 from heat_taskflow.conductors import observer as observer_mod
+from heat_taskflow.conductors import sweeper as sweeper_mod
 from heat_taskflow.engine import distributed, watchdog
 from heat_taskflow.engine import nested as nested_mod
 from heat_taskflow.engine import operations as ops
@@ -126,6 +128,7 @@ class Conductor:
         # What this conductor's watchdog claims failures as (one name per conductor).
         self.watchdog_key = 'watchdog:%s' % self.name
         self._stuck = {}         # (stack id, traversal id): monotonic time first seen stuck
+        self.sweeper = sweeper_mod.LostPostSweeper(conf, database, self.runner, self.name)
         self._stopping = threading.Event()
         self._held = {}
         self._held_lock = threading.Lock()
@@ -344,6 +347,7 @@ class Conductor:
                               outcome.get('reason') or reason):
                     failed.append(key)
         self._stuck = {k: v for k, v in self._stuck.items() if k in seen}
+        self.sweeper.sweep(stopping=self._stopping)
         return failed
 
     def _never_started(self, stack, now):

@@ -158,6 +158,14 @@ jobboard_opts = [
     cfg.FloatOpt('connect_timeout',
                  default=10.0, min=0.1,
                  help='Seconds to wait for the job board server when connecting.'),
+    cfg.FloatOpt('post_retry_timeout',
+                 default=30.0, min=0.0,
+                 help='Seconds a traversal\'s start retries posting its first jobs while '
+                      'the job board is unavailable (connection lost, session expired), '
+                      'with back-off, never past the traversal\'s deadline. When that runs '
+                      'out the operation does not fail: the stack stays IN_PROGRESS and '
+                      'the conductors\' lost-post sweep posts those jobs once the board is '
+                      'back.'),
 ]
 
 conductor_opts = [

@@ -16,6 +16,7 @@ import threading
 import time
 
 import taskflow.engines
+import tenacity
 from oslo_utils import uuidutils
 from taskflow import states as tf_states
 from taskflow.persistence import models as tf_models
@@ -32,6 +33,10 @@ LOG = logging.getLogger(__name__)
 
 # Seconds between looks at the nodes still running when a traversal fails.
 IN_FLIGHT_POLL = 0.2
+# Back-off of a traversal's first posts while the job board is unavailable: the first wait
+# (and the jitter added to each), doubling up to the longest.
+POST_RETRY_FIRST = 0.1
+POST_RETRY_MAX = 2.0
 
 
 class TraversalFailed(Exception):
@@ -83,9 +88,61 @@ class DistributedRunner(runner_mod.Runner):
         }
         sync_points.create(self._database, runtime.stack_id, runtime.traversal_id, graph,
                            target)
-        self.post(runtime.stack_id, runtime.traversal_id,
-                  [node.key for node in graph.roots()], runtime.stack.name)
+        self._post_first(runtime, [node.key for node in graph.roots()])
         return False
+
+    def _post_first(self, runtime, keys):
+        """Post a new traversal's root nodes, retrying while the job board is unavailable
+        (jobs.is_transient), with back-off, for up to ``[jobboard] post_retry_timeout``
+        seconds and never past the traversal's deadline; a retry posts only the roots that
+        have no job yet (the failed attempt may have posted some, or all: a lost answer).
+
+        The sync points exist already, so a board outage that outlasts the retries is not
+        the traversal's failure: BoardUnavailable then tells the caller to leave the
+        stack IN_PROGRESS; the conductors' lost-post sweep (conductors/sweeper.py) posts
+        the roots once the board is back, as after a crash here. Other errors are raised
+        as they are. A traversal swapped away meanwhile (cancelled) is not posted.
+        """
+        budget = self._conf.jobboard.post_retry_timeout
+        if runtime.deadline is not None:
+            budget = max(0.0, min(budget, runtime.deadline - time.time()))
+        name = runtime.stack.name
+        attempts = []
+
+        def attempt():
+            if not attempts:
+                attempts.append(1)
+                self.post(runtime.stack_id, runtime.traversal_id, keys, name)
+            elif not runtime.superseded():
+                attempts.append(1)
+                self.post_missing(runtime.stack_id, runtime.traversal_id, keys, name)
+
+        def log_retry(state):
+            LOG.warning('stack %s traversal %s: posting its first jobs failed (attempt %d, '
+                        'job board unavailable): %s; retrying', name, runtime.traversal_id,
+                        state.attempt_number, state.outcome.exception())
+
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception(jobboards.is_transient),
+            stop=tenacity.stop_after_delay(budget),
+            wait=(tenacity.wait_exponential(multiplier=POST_RETRY_FIRST, max=POST_RETRY_MAX)
+                  + tenacity.wait_random(0, POST_RETRY_FIRST)),
+            before_sleep=log_retry, reraise=True)
+        try:
+            retrying(attempt)
+        except Exception as err:
+            if not jobboards.is_transient(err):
+                raise
+            raise jobboards.BoardUnavailable(
+                'stack %s traversal %s: the job board was unavailable for %d attempt(s) '
+                'over %.1f s ([jobboard] post_retry_timeout): %s'
+                % (name, runtime.traversal_id, len(attempts), budget, err)) from err
+
+    def nodes_on_board(self):
+        """(traversal id, node key) of every node job on the board (claimed or not), in
+        one read of the board: what the lost-post sweep compares every traversal with."""
+        return {(details.get('traversal_id'), details['node'])
+                for _, details in self._node_jobs()}
 
     def resume(self, engine, stack, on_event=None):
         """Post again the traversal's pending nodes that have no job on the board
