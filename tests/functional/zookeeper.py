@@ -4,7 +4,8 @@
 missing; ``missing()`` says why a server cannot be started here, and ``ZooKeeperServer``
 starts one on a free port with its data in a directory of the caller's, answers ``ruok`` and
 serves clients before ``start()`` returns, and is stopped by ``stop()``, at interpreter exit,
-or when the process that started it dies.
+or when the process that started it dies. ``restart()`` stops it and starts it again on the
+same port over the same data directory (what an operator's restart does: the data survive).
 """
 
 import atexit
@@ -104,6 +105,7 @@ class ZooKeeperServer:
         self.max_session_ms = max_session_ms
         self.port = None
         self.process = None
+        self._registered = False
         self.log_path = os.path.join(self.workdir, 'zookeeper.log')
 
     @property
@@ -135,28 +137,52 @@ class ZooKeeperServer:
         return path
 
     def start(self, timeout=30.0, attempts=3):
-        """Start the server and wait until it answers ``ruok``; returns the address."""
+        """Start the server and wait until it answers ``ruok``; returns the address.
+
+        The first start picks a free port; a start after ``stop()`` reuses the port (and the
+        data directory) it had, so its clients reconnect to the same address."""
         reason = missing()
         if reason:
             raise ZooKeeperError(reason)
-        atexit.register(self.stop)
+        if not self._registered:
+            atexit.register(self.stop)
+            self._registered = True
+        fixed = self.port is not None
         for _ in range(attempts):
-            self.port = free_port(self.host)
+            if not fixed:
+                self.port = free_port(self.host)
             config = self._write_config()
             classpath = ':'.join([self.workdir, JAR, SLF4J])
             with open(self.log_path, 'ab') as log:
                 self.process = subprocess.Popen(
                     ['java', '-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1',
-                     '-Dzookeeper.admin.enableServer=false', '-cp', classpath, MAIN, config],
+                     '-Dzookeeper.admin.enableServer=false',
+                     # Times in the log, to set it beside its clients' logs.
+                     '-Dorg.slf4j.simpleLogger.showDateTime=true',
+                     '-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS',
+                     '-cp', classpath, MAIN, config],
                     cwd=self.workdir, stdin=subprocess.DEVNULL, stdout=log,
                     stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
             if self._wait_ready(timeout):
                 return self.address
-            # Most likely the port was taken between free_port() and the bind: try another.
+            # Most likely the port was taken between free_port() and the bind: try another
+            # (or, on a fixed port, the same one again once the old socket has gone).
             self.stop()
         raise ZooKeeperError('ZooKeeper did not answer ruok within %.0f s (%d attempts); '
                              'log %s ends:\n%s' % (timeout, attempts, self.log_path,
                                                    self.log_tail()))
+
+    def restart(self, down_seconds=0.0, timeout=30.0):
+        """Stop the server, stay down ``down_seconds``, start it again on the same port over
+        the same data (the sessions and znodes it had survive, as with a real restart)."""
+        self.stop()
+        time.sleep(down_seconds)
+        return self.start(timeout)
+
+    @property
+    def running(self):
+        """Whether the server process is alive (it may still be loading its data)."""
+        return self.process is not None and self.process.poll() is None
 
     def _wait_ready(self, timeout):
         deadline = time.monotonic() + timeout
