@@ -633,12 +633,13 @@ def resource_data_get(db, resource_id):
 
 def event_create(db, stack_id, resource_name=None, physical_resource_id=None,
                  resource_type=None, resource_action=None, resource_status=None,
-                 resource_status_reason=None):
-    """Record an event; returns the Event with its id (ids give the order)."""
+                 resource_status_reason=None, traversal_id=None):
+    """Record an event; returns the Event with its id (ids give the order).
+    ``traversal_id``: the traversal whose resource action wrote it."""
     values = dict(stack_id=stack_id, resource_name=resource_name,
                   physical_resource_id=physical_resource_id, resource_type=resource_type,
                   resource_action=resource_action, resource_status=resource_status,
-                  resource_status_reason=resource_status_reason)
+                  resource_status_reason=resource_status_reason, traversal_id=traversal_id)
     try:
         with db.engine.begin() as conn:
             return _insert_event(conn, values)
