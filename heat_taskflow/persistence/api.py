@@ -234,33 +234,50 @@ def stack_descendants(db, stack_id, depth):
 
 
 def stack_update(db, stack_id, values, expected_traversal=None, expected_status=None,
-                 event=None):
+                 event=None, clear_outputs=False, mark_deleted=False):
     """Set column values on a stack; returns False if it is gone or, when expected_traversal
     is given, if its current_traversal is not that (a compare-and-swap), or when
     expected_status is given, if its status is not that.
 
     ``event``: the stack's own event of the change (stack_event's values), inserted in
     the same transaction when the row changed (one more INSERT), not when it did not.
+    ``clear_outputs``: remove the stack's stored outputs, and ``mark_deleted``: mark it
+    deleted (its name becomes free), both in the same transaction when the row changed: a
+    delete's end is one write, so a kill never leaves a deleted stack IN_PROGRESS (which
+    no resume can find).
     """
     _check_values(Stack, values, _STACK_FIXED)
     values = dict(values)
     if 'name' in values:
         values['live_name'] = sa.case((Stack.deleted_at.is_(None), values['name']), else_=None)
+    if mark_deleted:
+        values.update(deleted_at=sa.func.coalesce(Stack.deleted_at, utcnow()),
+                      live_name=None)
     query = sa.update(Stack).where(Stack.id == stack_id).values(**values)
     if expected_traversal is not None:
         query = query.where(Stack.current_traversal == expected_traversal)
     if expected_status is not None:
         query = query.where(Stack.status == expected_status)
     try:
-        with db.session() as session:
-            changed = session.execute(query).rowcount == 1
-            if changed and event is not None:
-                _insert_event(session.connection(), event)
-            return changed
+        if clear_outputs:
+            # Deleting outputs beside a sibling's insert can deadlock on InnoDB's gap
+            # locks (see output_set_all): the victim runs again.
+            return _retry_deadlock(_stack_update)(db, stack_id, query, event, clear_outputs)
+        return _stack_update(db, stack_id, query, event, clear_outputs)
     except sa.exc.IntegrityError as e:
         if _is_live_name_conflict(e):
             raise exceptions.StackExists(values['name'], None) from e
         raise _integrity_error(e) from e
+
+
+def _stack_update(db, stack_id, query, event, clear_outputs):
+    with db.session() as session:
+        changed = session.execute(query).rowcount == 1
+        if changed and clear_outputs:
+            session.execute(sa.delete(StackOutput).where(StackOutput.stack_id == stack_id))
+        if changed and event is not None:
+            _insert_event(session.connection(), event)
+        return changed
 
 
 def stack_mark_deleted(db, stack_id):

@@ -423,11 +423,6 @@ def test_stack_update(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    'engine/operations.py StackEngine._completed: stack_mark_deleted, the outputs and '
-    'DELETE_COMPLETE are three transactions; a kill after the first leaves a deleted stack '
-    'DELETE IN_PROGRESS that "stack resume" cannot find (re-run after a kill after commit '
-    '21 of 23)'))
 def test_stack_delete(tmp_path):
     def prepare(service, ledger):
         _stack(service, ledger, **_two(ledger, 'A'))
