@@ -31,6 +31,7 @@ import collections
 import concurrent.futures
 import contextlib
 import datetime
+import functools
 import json
 import logging
 import os
@@ -300,14 +301,32 @@ class Conductor:
             return self._waiting
 
     @contextlib.contextmanager
-    def _child_wait(self):
+    def _child_wait(self, traversal_id=None, key=None):
+        """While a job's action only waits for its child stack's operation: the job holds
+        no job slot, and its node's sync point says it waits, so that if this conductor
+        dies meanwhile the next claim is not counted as an attempt (sync_points.
+        begin_attempt): the job ran no code of its own that could have killed it. A job
+        of a nested stack resource waits as long as its child runs, and under kill -9s of
+        random conductors it would otherwise use up [conductor] max_attempts by waiting."""
         with self._held_lock:
             self._waiting += 1
+        marked = key is not None and self._mark_waiting(traversal_id, key, True)
         try:
             yield
         finally:
+            if marked:
+                self._mark_waiting(traversal_id, key, False)
             with self._held_lock:
                 self._waiting -= 1
+
+    def _mark_waiting(self, traversal_id, key, waiting):
+        try:
+            sync_points.set_waiting(self.database, traversal_id, key, waiting)
+        except Exception as err:  # noqa: BLE001 - only the attempt count depends on it
+            LOG.warning('%s: node %s: cannot record that it %s for its child stack: %s',
+                        self.name, key, 'waits' if waiting else 'no longer waits', err)
+            return False
+        return True
 
     def _run(self):
         try:
@@ -385,7 +404,8 @@ class Conductor:
                                     'traversal_id': traversal_id, 'attempt': attempts,
                                     'since': _now()}
         try:
-            with rt.job_slot_releaser(self._child_wait):
+            with rt.job_slot_releaser(functools.partial(self._child_wait, traversal_id,
+                                                        key)):
                 ended = run(job)
         finally:
             with self._held_lock:

@@ -105,15 +105,34 @@ def _node_swap(database, traversal_id, node_key, change):
 
 def begin_attempt(database, traversal_id, node_key):
     """Count one more claim of a node's job; returns the node's data after it, or None when
-    the traversal is over. A node already done is returned unchanged."""
+    the traversal is over. A node already done is returned unchanged. A node whose last
+    attempt ended while it only waited for its child stack (``waiting``, set_waiting) is
+    claimed again without counting: its conductor died while the job ran none of its own
+    code."""
 
     def change(data):
         if data['done']:
             return None, data
+        if data.get('waiting') and data['attempts'] > 0:
+            data['waiting'] = False
+            return data, data
         data['attempts'] += 1
         return data, data
 
     return _node_swap(database, traversal_id, node_key, change)[1]
+
+
+def set_waiting(database, traversal_id, node_key, waiting):
+    """Record whether a node's job now only waits for its child stack's operation (see
+    begin_attempt)."""
+
+    def change(data):
+        if data['done'] or bool(data.get('waiting')) == bool(waiting):
+            return None, None
+        data['waiting'] = bool(waiting)
+        return data, None
+
+    _node_swap(database, traversal_id, node_key, change)
 
 
 def give_back_attempt(database, traversal_id, node_key):
