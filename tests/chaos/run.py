@@ -139,7 +139,7 @@ def storm(seed, seconds, db='sqlite', conductors=3, streams=3, workdir=None, set
     started = time.monotonic()
     with cluster_mod.Cluster(str(workdir), db=db, conductors=conductors, log=log) as cluster:
         workload = workload_mod.Workload(cluster, workload_rng, streams=streams, log=log,
-                                         workdir=workdir)
+                                         workdir=workdir, settle_timeout=settle_for)
         stop = threading.Event()
         injector = FaultThread(cluster, faults_mod.FAULTS, schedule, fault_rng, stop, log)
         streams_thread = threading.Thread(target=workload.run, args=(stop,),
@@ -150,6 +150,8 @@ def storm(seed, seconds, db='sqlite', conductors=3, streams=3, workdir=None, set
         stop.set()
         log('storm over after %.0f s: stopping the workload' % (time.monotonic() - started))
         injector.join()
+        # Every service back (ZooKeeper, the cloud, each conductor slot) before the end.
+        cluster.heal()
         streams_thread.join()
         busy = settle(cluster.db_url, settle_for, log)
         workload.finish()

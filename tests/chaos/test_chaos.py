@@ -24,6 +24,8 @@ pytestmark = [pytest.mark.functional, pytest.mark.slow]
 
 STORM_SECONDS = 60.0        # about a minute of faults; the run takes 2 to 3 in all
 POSTGRESQL_SECONDS = 30.0   # shorter: the test command's time budget
+SETTLE = 90.0               # seconds the conductors get to finish, after the storm and after
+                            # the deletes (a bound, not a measurement)
 
 # Seeds replayed in every run. The default seed first; a failing seed found by a long run
 # (its report names it) is appended with what it broke.
@@ -41,7 +43,7 @@ def _cluster_missing():
 def _storm(tmp_path, seed, seconds, db):
     lines = []
     result = run_mod.storm(seed, seconds, db=db, conductors=3, streams=3,
-                           workdir=tmp_path / 'chaos', log=lines.append)
+                           workdir=tmp_path / 'chaos', settle_for=SETTLE, log=lines.append)
     run_mod.print_summary(result, lines.append)
     print('\n'.join(lines))
     return result
