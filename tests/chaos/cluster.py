@@ -12,10 +12,10 @@ port, same database); ``cli`` runs the ``heat-taskflow`` command line against it
 
 Nothing outlives it: ``stop()`` (on leaving the ``with`` block, even on an error) stops every
 process it started and drops its PostgreSQL database; every process is also started with
-``PR_SET_PDEATHSIG`` from one long-lived thread of the cluster's, so a test process killed
-outright takes them with it. The processes are started from that one thread because the
-kernel sends the signal when the *thread* that forked the child ends: a fault run from a
-short-lived thread must not leave a conductor tied to it.
+``PR_SET_PDEATHSIG`` from long-lived threads of the cluster's, so a test process killed
+outright takes them with it. The processes are started from the cluster's own threads
+(``_spawn``) because the kernel sends the signal when the *thread* that forked the child
+ends: a fault run from a short-lived thread must not leave a conductor tied to it.
 
 A ``monitor`` thread replaces, within a second, a conductor that exited by itself (not one
 killed here: ``kill_conductor`` replaces its victim at once). Such an exit is an engine
@@ -44,6 +44,7 @@ POSTGRESQL_URL = os.environ.get('HEAT_TASKFLOW_TEST_POSTGRESQL',
 BOARD_PATH = '/heat-taskflow-chaos'
 STOP_TIMEOUT = 10.0       # seconds a conductor gets to stop on SIGTERM before SIGKILL
 READY_TIMEOUT = 60.0      # seconds for a start-up to be seen (imports on a busy machine)
+SPAWNERS = 4              # threads starting processes (ZooKeeper and the cloud at once)
 
 
 def create_operations():
@@ -103,6 +104,8 @@ class Cluster:
         self.kills = 0
         self.zk_restarts = 0
         self.cloud_restarts = 0
+        self.zk_down_seconds = 0.0
+        self.cloud_down_seconds = 0.0
         self.replacements = 0
         self.crashes = 0
         self.crash_reports = []
@@ -114,6 +117,11 @@ class Cluster:
         self._lock = threading.RLock()
         self._zk_lock = threading.Lock()     # one ZooKeeper stop/start at a time
         self._cloud_lock = threading.Lock()
+        # Held for a whole restart, down time included (by the caller, or for it by the
+        # thread of a background restart: plain locks, released by that thread).
+        self._zk_restart = threading.Lock()
+        self._cloud_restart = threading.Lock()
+        self._kills_paused_until = 0.0
         self._stopping = threading.Event()
         self._background = []
         self._spawner = None
@@ -178,17 +186,26 @@ class Cluster:
             raise ClusterError('the cluster was started already')
         self._started = True
         self.workdir.mkdir(parents=True, exist_ok=True)
+        self.workdir.chmod(0o700)        # it holds the database and clouds.yaml's passwords
         self.state_dir.mkdir(exist_ok=True)
+        # Its threads live until stop() (idle pool threads never end).
         self._spawner = concurrent.futures.ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix='chaos-spawner')
+            max_workers=SPAWNERS, thread_name_prefix='chaos-spawner')
         began = time.monotonic()
-        self._start_database()
         self.zk = zk_mod.ZooKeeperServer(self.workdir / 'zookeeper')
         (self.workdir / 'zookeeper').mkdir(exist_ok=True)
-        self._spawn(self.zk.start)
-        self._start_cloud()
+        zk_started = self._spawner.submit(self.zk.start)     # seconds of JVM start-up...
+        cloud_url = self._spawner.submit(self._start_cloud_process)
+        try:
+            self._start_database()                           # ...meanwhile
+            self._sync_schema()
+        finally:
+            # Both settled before anything else, even on an error: stop() must find
+            # every process that was started.
+            concurrent.futures.wait([zk_started, cloud_url])
+        zk_started.result()
+        self._connect_cloud(cloud_url.result())
         self._write_config()
-        self._sync_schema()
         for _ in range(self.size):
             self._start_conductor()
         self.wait_conductors_ready()
@@ -338,7 +355,7 @@ class Cluster:
 
     # -- the cloud ------------------------------------------------------------------------
 
-    def _start_cloud(self):
+    def _start_cloud_process(self):
         where = self.workdir / 'cloud'
         where.mkdir(exist_ok=True)
         extra = ['--build-time', self.cloud_build_time]
@@ -348,7 +365,9 @@ class Cluster:
         self._cloud_process = simcloud_base.Process(
             where, *extra, command=(cli_mod.script('heat-taskflow-simcloud'),),
             stderr=self._cloud_log, preexec_fn=zk_mod._die_with_parent)
-        url = self._spawn(self._cloud_process.start)
+        return self._cloud_process.start()
+
+    def _connect_cloud(self, url):
         self.cloud = simcloud_mod.SimCloud(url, self._cloud_process.clouds_file)
         if self.cloud_lost_rate:
             # Kept in the cloud's database: they outlive its restarts.
@@ -358,22 +377,34 @@ class Cluster:
 
     def restart_cloud(self, down_seconds=1.0, wait=True):
         """Stop the cloud (SIGTERM), stay down ``down_seconds``, start it again on its port
-        over its database (its objects, audit and faults survive). ``wait=False`` does it
-        in a background thread and returns at once."""
+        over its database (its objects, audit and faults survive); returns the seconds it
+        was really down (its start-up included). ``wait=False`` does it in a background
+        thread and returns the thread at once, or None when a cloud restart is still under
+        way (the fault is skipped, not queued)."""
         if not wait:
-            return self._in_background('cloud restart', self.restart_cloud, down_seconds)
+            return self._in_background('cloud restart', self._cloud_restart,
+                                       self._restart_cloud, down_seconds)
+        with self._cloud_restart:
+            return self._restart_cloud(down_seconds)
+
+    def _restart_cloud(self, down_seconds):
+        if self._stopping.is_set():
+            return 0.0
+        began = time.monotonic()
+        self._note('cloud down for %.1f s' % down_seconds)
         with self._cloud_lock:
-            if self._stopping.is_set():
-                return
-            self._note('cloud down for %.1f s' % down_seconds)
             self._cloud_process.stop()
-            self._stopping.wait(down_seconds)
-            if self._stopping.is_set():
-                return
+        self._stopping.wait(down_seconds)
+        if self._stopping.is_set():
+            return 0.0
+        with self._cloud_lock:
             self._spawn(self._cloud_process.start)
-            with self._lock:
-                self.cloud_restarts += 1
-            self._note('cloud back')
+        down = time.monotonic() - began
+        with self._lock:
+            self.cloud_restarts += 1
+            self.cloud_down_seconds += down
+        self._note('cloud back after %.1f s down' % down)
+        return down
 
     # -- ZooKeeper ------------------------------------------------------------------------
 
@@ -391,26 +422,55 @@ class Cluster:
             self._spawn(self.zk.start)
             self._note('zookeeper back')
 
-    def restart_zookeeper(self, down_seconds=1.0, wait=True):
+    def restart_zookeeper(self, down_seconds=1.0, wait=True, pause_kills=None):
         """Stop ZooKeeper, stay down ``down_seconds``, start it again (same port, same
-        data: the job board survives). ``wait=False`` does it in a background thread."""
+        data: the job board survives); returns the seconds it was really down (start-up
+        included). ``pause_kills`` (seconds): ``kills_paused()`` holds from now until that
+        long after ZooKeeper is back. ``wait=False`` does it in a background thread and
+        returns the thread, or None when a ZooKeeper restart is still under way (skipped)."""
         if not wait:
-            return self._in_background('zookeeper restart', self.restart_zookeeper,
-                                       down_seconds)
+            return self._in_background('zookeeper restart', self._zk_restart,
+                                       self._restart_zookeeper, down_seconds, pause_kills)
+        with self._zk_restart:
+            return self._restart_zookeeper(down_seconds, pause_kills)
+
+    def _restart_zookeeper(self, down_seconds, pause_kills):
         if self._stopping.is_set():
-            return
-        self.stop_zookeeper()
-        self._stopping.wait(down_seconds)
-        self.start_zookeeper()
+            return 0.0
+        if pause_kills is not None:
+            self._kills_paused_until = float('inf')
+        began = time.monotonic()
+        try:
+            self.stop_zookeeper()
+            self._stopping.wait(down_seconds)
+            self.start_zookeeper()
+        finally:
+            if pause_kills is not None:
+                self._kills_paused_until = time.monotonic() + pause_kills
+        down = time.monotonic() - began
         with self._lock:
             self.zk_restarts += 1
+            self.zk_down_seconds += down
+        self._note('zookeeper was down %.1f s (asked %.1f s)' % (down, down_seconds))
+        return down
 
-    def _in_background(self, what, fn, *args):
+    def kills_paused(self):
+        """Whether a ZooKeeper outage asked for no kills (``pause_kills``) is under way."""
+        return time.monotonic() < self._kills_paused_until
+
+    def _in_background(self, what, busy, fn, *args):
+        """Run fn(*args) in a thread holding the lock ``busy``; None if it is held."""
+        if not busy.acquire(blocking=False):
+            self._note('%s skipped: the previous one is still under way' % what)
+            return None
+
         def run():
             try:
                 fn(*args)
             except Exception as exc:  # noqa: BLE001 - a fault's failure is the run's finding
                 self._note('%s failed: %s' % (what, exc))
+            finally:
+                busy.release()
 
         thread = threading.Thread(target=run, daemon=True, name='chaos-' + what)
         with self._lock:
@@ -572,7 +632,9 @@ class Cluster:
         with self._lock:
             return {'kills': self.kills, 'zk_restarts': self.zk_restarts,
                     'cloud_restarts': self.cloud_restarts,
-                    'replacements': self.replacements, 'crashes': self.crashes}
+                    'replacements': self.replacements, 'crashes': self.crashes,
+                    'zk_down_seconds': round(self.zk_down_seconds, 1),
+                    'cloud_down_seconds': round(self.cloud_down_seconds, 1)}
 
     def logs_tail(self, n=20):
         """The last ``n`` lines of every log of the run (the cluster's own, each
