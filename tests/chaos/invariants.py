@@ -11,17 +11,19 @@ imports the engine) and the simulated cloud's audit of every creation, and retur
    (``FAILED_BY_WORKLOAD``); a reason matching ``infrastructure_reasons`` is never fine,
    and its problem says "infrastructure";
 3. **duplicates**: more than one creation in the audit with one intent token (``htf-...``);
-4. **orphans**: a live requested creation that no resource row of a live stack owns: its id
-   is no row's physical id, its token no row's recorded intent token, and its parent (a
-   server's port or volume made on the side) is not owned either;
+4. **orphans**: a live requested creation that no resource row of a live stack (not
+   deleted, nor nested in a deleted one) owns: its id is no row's physical id, its token
+   no row's recorded intent token, and its parent (a server's port or volume made on the
+   side) is not owned either;
 5. **doubled**: a resource reaching the same ``*_COMPLETE`` twice in one traversal. Events
-   are grouped by ``event.traversal_id`` where the column exists and is set; otherwise by
-   the window from one of the stack's own IN_PROGRESS events (every operation, resume and
+   are grouped by ``event.traversal_id`` where the column exists and is set (the engine
+   sets it on resource events, not on a stack's own). Otherwise they are grouped by the
+   window from one of the stack's own IN_PROGRESS events (every operation, resume and
    rollback starts with one) to the next, and the report's notes say that this fallback
-   was used. The window does not end at the stack's COMPLETE or FAILED: a late write of
-   a re-run (a node killed after its commit, run again) may land after it and still
-   belongs to that traversal. Within a traversal a resource is
-   told apart by its physical id: a replacement's new row reaching CREATE_COMPLETE after
+   was used; the window does not end at the stack's COMPLETE or FAILED, as a late write of
+   a re-run (a node killed after its commit, run again) lands after it and still belongs
+   to that traversal. Within a traversal a resource is told apart by its physical id (an
+   event names no resource row): a replacement's new row reaching CREATE_COMPLETE after
    the old row's CREATE_COMPLETE has another physical id and is not a double.
 
 An operation is a dict (tests/chaos/workload.py writes them): ``stream``, ``op`` (create,
@@ -75,6 +77,8 @@ class Report:
     details: dict = dataclasses.field(
         default_factory=lambda: {name: [] for name in CHECKS})
     notes: list = dataclasses.field(default_factory=list)
+    # What was looked at: stacks, resources, events, creations, requested, operations.
+    checked: dict = dataclasses.field(default_factory=dict)
 
     @property
     def ok(self):
@@ -90,7 +94,7 @@ class Report:
     def to_dict(self):
         """The report as plain JSON-able data."""
         return {'ok': self.ok, 'counts': dict(self.counts), 'problems': list(self.problems),
-                'notes': list(self.notes),
+                'notes': list(self.notes), 'checked': dict(self.checked),
                 'details': {k: [_jsonable(d) for d in v] for k, v in self.details.items()}}
 
     def summary(self):
@@ -131,6 +135,12 @@ def check(db_url, cloud, operations, run_stacks, infrastructure_reasons=DEFAULT)
     check_orphans(report, db, creations)
     check_doubled(report, db)
     _note_run_stacks(report, db, run_stacks)
+    report.checked = {
+        'stacks': len(db.stacks), 'resources': len(db.resources), 'events': len(db.events),
+        'creations': len(creations),
+        'requested': sum(1 for c in creations
+                         if (c.get('token') or '').startswith(TOKEN_PREFIX)),
+        'operations': len(operations)}
     return report
 
 
@@ -178,9 +188,15 @@ class _Snapshot:
                 row['traversal_id'] = None
 
     def live(self, stack_id):
-        """Whether the stack exists and is not deleted."""
-        row = self.stacks.get(stack_id)
-        return row is not None and row['deleted_at'] is None
+        """Whether the stack exists and neither it nor a stack it is nested in is deleted."""
+        seen = set()
+        while stack_id is not None and stack_id not in seen:
+            seen.add(stack_id)
+            row = self.stacks.get(stack_id)
+            if row is None or row['deleted_at'] is not None:
+                return False
+            stack_id = row['owner_id']
+        return True
 
     def name(self, stack_id):
         """'name' (id), with the stacks it is nested in."""
@@ -361,7 +377,8 @@ def check_orphans(report, db, creations):
         if sid is None:
             why = 'its stack %s is not in the database' % token_stack_hex(token)
         elif not db.live(sid):
-            why = 'its %s is deleted' % db.name(sid)
+            why = 'its %s is deleted%s' % (
+                db.name(sid), '' if db.stacks[sid]['deleted_at'] else ' (a stack it is in)')
         else:
             why = 'no resource row of live %s has it' % db.name(sid)
         seen = last_event.get(c.get('id'))
@@ -441,3 +458,46 @@ def _note_run_stacks(report, db, run_stacks):
                    if r['name'] in names and r['deleted_at'] is None})
     report.notes.append('%d stacks made by the run; %d still live%s'
                         % (len(names), len(live), (': ' + ', '.join(live)) if live else ''))
+
+
+# -- command line -------------------------------------------------------------------------
+
+def main(argv=None):
+    """``python -m tests.chaos.invariants DB_URL AUDIT OPERATIONS [RUN_STACKS]``: check a
+    kept run again. AUDIT: a JSON file of the cloud's audit, or the simulator's URL
+    (``http://127.0.0.1:PORT``); OPERATIONS and RUN_STACKS: JSON files (a list of
+    operations; a list of names, by default the operations' stacks). Prints the report as
+    JSON; exit status 1 when a check fails."""
+    import argparse
+    import json
+    import sys
+
+    parser = argparse.ArgumentParser(prog='python -m tests.chaos.invariants',
+                                     description=main.__doc__.split('\n\n')[0])
+    parser.add_argument('db_url')
+    parser.add_argument('audit')
+    parser.add_argument('operations')
+    parser.add_argument('run_stacks', nargs='?')
+    args = parser.parse_args(argv)
+    if args.audit.startswith(('http://', 'https://')):
+        from tests import simcloud
+
+        cloud = simcloud.SimCloud(args.audit, None)
+    else:
+        with open(args.audit) as f:
+            cloud = json.load(f)
+    with open(args.operations) as f:
+        operations = json.load(f)
+    if args.run_stacks:
+        with open(args.run_stacks) as f:
+            run_stacks = json.load(f)
+    else:
+        run_stacks = sorted({op['stack'] for op in operations})
+    report = check(args.db_url, cloud, operations, run_stacks)
+    json.dump(report.to_dict(), sys.stdout, indent=1, sort_keys=True)
+    print('\n' + report.summary())
+    return 0 if report.ok else 1
+
+
+if __name__ == '__main__':
+    raise SystemExit(main())

@@ -189,6 +189,7 @@ def run(schema, tmp_path):
     """A Run on a new SQLite database (test_every_check_on_every_backend: the others)."""
     path = tmp_path / 'heat-taskflow.sqlite'
     shutil.copyfile(schema, path)
+    path.chmod(0o600)           # as Database makes its files (private_files)
     database = database_mod.Database('sqlite:///%s' % path)
     yield Run(database)
     database.dispose()
@@ -303,6 +304,16 @@ def test_orphans_finds_what_a_deleted_stack_left(run):
     assert "last event: resource 'port'" in problem
 
 
+def test_orphans_of_a_nested_stack_whose_parent_is_deleted(run):
+    ids = clean_run(run)
+    with run.db.engine.begin() as conn:     # the parent only, behind the engine's back
+        conn.execute(sa.text('UPDATE stack SET deleted_at = :now WHERE id = :id'),
+                     {'now': api.utcnow(), 'id': ids['web']})
+    problems = only(run.check(), 'orphans', 3)      # the server, its port, the volume
+    assert any('volumes %s' % ids['volume'] in p and "its stack 'web-inner' (%s) nested in "
+               "'web' is deleted (a stack it is in)" % ids['inner'] in p for p in problems)
+
+
 def test_orphans_finds_what_no_row_owns(run):
     ids = clean_run(run)
     server = run.cloud.make('servers', token(ids['web']))
@@ -391,3 +402,18 @@ def test_every_check_on_every_backend(database):
     report = run.check()
     assert report.counts == dict.fromkeys(invariants.CHECKS, 1), report.problems
     assert json.loads(json.dumps(report.to_dict()))['counts'] == report.counts
+
+
+def test_command_line_checks_a_kept_run(run, tmp_path, capsys):
+    ids = clean_run(run)
+    audit, operations = tmp_path / 'audit.json', tmp_path / 'operations.json'
+    operations.write_text(json.dumps(run.operations))
+    audit.write_text(json.dumps(run.cloud.audit()))
+    assert invariants.main([run.url, str(audit), str(operations)]) == 0
+    out = capsys.readouterr().out
+    assert out.rstrip().endswith('ok: stuck=0, failed=0, duplicates=0, orphans=0, doubled=0')
+    run.cloud.make('ports', token(ids['gone']))
+    audit.write_text(json.dumps(run.cloud.audit()))
+    assert invariants.main([run.url, str(audit), str(operations)]) == 1
+    data = json.loads(capsys.readouterr().out.rsplit('\n', 2)[0])
+    assert data['counts']['orphans'] == 1 and data['checked']['requested'] == 8
