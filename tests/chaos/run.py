@@ -158,6 +158,7 @@ def storm(seed, seconds, db='sqlite', conductors=3, streams=3, workdir=None, set
         busy_after = settle(cluster.db_url, settle_for, log)
         report = invariants.check(cluster.db_url, cluster.cloud, workload.operations,
                                   workload.run_stacks)
+        recheck = keep_inputs(workdir, cluster, workload)
         counts = cluster.counts() if hasattr(cluster, 'counts') else {}
         tail = cluster.logs_tail(40) if not report.ok and hasattr(cluster, 'logs_tail') \
             else None
@@ -172,8 +173,22 @@ def storm(seed, seconds, db='sqlite', conductors=3, streams=3, workdir=None, set
         'in_progress_after_storm': busy, 'in_progress_at_end': busy_after,
         'invariants': report.to_dict(), 'counts': dict(report.counts),
         'problems': list(report.problems), 'operations': workload.operations,
-        'logs_tail': tail,
+        'logs_tail': tail, 'recheck': recheck,
     }
+
+
+def keep_inputs(workdir, cluster, workload):
+    """Write the invariants' inputs (the cloud's audit, the operations, the run's stacks)
+    next to the run's database; the command that checks them again (None on PostgreSQL:
+    its database is dropped with the cluster)."""
+    files = {'audit.json': cluster.cloud.audit(), 'operations.json': workload.operations,
+             'run_stacks.json': workload.run_stacks}
+    for name, data in files.items():
+        (workdir / name).write_text(json.dumps(data, indent=1, default=str))
+    if not cluster.db_url.startswith('sqlite'):
+        return None
+    return 'python -m tests.chaos.invariants %s %s' % (
+        cluster.db_url, ' '.join(str(workdir / name) for name in files))
 
 
 def print_summary(result, log=print):
@@ -193,6 +208,8 @@ def print_summary(result, log=print):
                                      ('stuck', 'failed', 'duplicates', 'orphans', 'doubled')))
     for problem in result['problems'][:50]:
         log('  PROBLEM: %s' % problem)
+    if result.get('recheck'):
+        log('check again: %s' % result['recheck'])
     log('result: %s' % ('OK' if result['ok'] else 'INVARIANTS FAILED'))
 
 
