@@ -177,7 +177,7 @@ class Workload:
         watcher.start()
 
     def _watch_killed(self, stream, name, shape, started, rc, killed, anchor, delay):
-        stack_id = self._stored_id(name)
+        stack_id = self._stacks[name]['id'] = self._stored_id(name)
         stack = self._poll_settled(stack_id) if stack_id else None
         absent = stack_id is None
         if stack is not None and _in_progress(stack.get('stack_status')):
@@ -240,8 +240,8 @@ class Workload:
 
     def finish(self):
         """Wait for the killed creates' watchers, resume the stacks that ended FAILED (or
-        still IN_PROGRESS), and delete every stack of the run (twice at most: the second a
-        retry of a delete that failed, recorded as well)."""
+        still IN_PROGRESS), and delete every stack of the run (a delete that ended
+        DELETE_FAILED is tried once more, and recorded as well)."""
         with self._lock:
             watchers = list(self._watchers)
         for watcher in watchers:
@@ -250,13 +250,14 @@ class Workload:
             status = self._stacks[name]['status'] or ''
             if status.endswith('_FAILED') or _in_progress(status):
                 self.resume(name)
-        for attempt in range(2):
-            for name in sorted(self._stacks):
-                self.delete(None, name)
-            if not self._stacks:
-                break
-            self.log('workload: %d stack(s) left after delete pass %d: %s'
-                     % (len(self._stacks), attempt + 1, ', '.join(sorted(self._stacks))))
+        for name in sorted(self._stacks):
+            self.delete(None, name)
+        if self._stacks:
+            self.log('workload: %d stack(s) left after the deletes: %s'
+                     % (len(self._stacks), ', '.join(sorted(self._stacks))))
+        for name in sorted(self._stacks):
+            if (self._stacks[name]['status'] or '').endswith('_FAILED'):
+                self.delete(None, name)     # a user tries a failed delete again
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -317,7 +318,10 @@ class Workload:
         if entry['id'] is None:
             return None
         stack = self._db_stack(entry['id'])
-        if stack is not None and _in_progress(stack['stack_status']):
+        # Exit 2: the command was refused and started nothing; what is in progress is not
+        # its operation (a resume or delete of a stack stuck IN_PROGRESS).
+        if stack is not None and _in_progress(stack['stack_status']) \
+                and result.returncode != 2:
             stack = self._poll_settled(entry['id'])
         return stack
 
