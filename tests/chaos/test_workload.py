@@ -173,7 +173,7 @@ def test_a_killed_create_is_followed_until_it_settles_then_resumed_and_deleted(t
 
     # A create whose stack was stored (here by hand, as if the command line had stored it
     # before it was killed) and never ends: recorded IN_PROGRESS, then resumed at the end
-    # (refused: the stack is unchanged), and its delete is recorded as failing.
+    # (refused: the stack is unchanged) and its delete is refused: both are recorded.
     (tmp_path / 'two').mkdir()
     cluster2 = FakeCluster(tmp_path / 'two', stuck={'chaos-s0-1'})
     workload = _workload(cluster2, kill_rate=1.0)
@@ -185,5 +185,7 @@ def test_a_killed_create_is_followed_until_it_settles_then_resumed_and_deleted(t
     create, resume, delete = ops
     assert create['killed_cli'] and create['status'] == 'CREATE_IN_PROGRESS'
     assert create['expected'] == 'CREATE_COMPLETE'
-    assert resume['expected'] == 'CREATE_COMPLETE' and resume['rc'] == 2
-    assert delete['status'] == 'CREATE_IN_PROGRESS'
+    assert resume['expected'] == 'CREATE_COMPLETE'
+    assert (resume['status'], resume['reason']) == ('REFUSED', 'nothing to resume')
+    assert delete['status'] == 'REFUSED'
+    assert delete['stack_status'] == 'CREATE_IN_PROGRESS'

@@ -23,10 +23,12 @@ own (stacks.py: flat ones and groups of nested stacks) on which it runs, one at 
 update | delete | resume), stack, stack_id, expected (CREATE_COMPLETE, UPDATE_COMPLETE,
 DELETE_COMPLETE or FAILED_BY_WORKLOAD; GONE for a killed create that stored nothing),
 status (what it ended in: the stack's ACTION_STATUS; DELETE_COMPLETE once it is gone; GONE
-for that killed create; REFUSED when a command stored nothing, its stderr then the reason),
-reason, started, ended, killed_cli, and for the record: rc (the command's exit code), error
-(its stderr's tail), change (what an update changed), kind, absent (a killed create stored
-nothing). ``run_stacks`` names every stack the run made.
+for that killed create; REFUSED when the command was refused before it started anything -
+exit 2, or nothing stored -, its stderr then the reason), reason, started, ended,
+killed_cli, and for the record: rc (the command's exit code), error (its stderr's tail),
+stack_status (where the stack is), change (what an update changed), kind, absent (a killed
+create stored nothing). A resume of a stack that is not IN_PROGRESS expects REFUSED.
+``run_stacks`` names every stack the run made.
 
 The command line's exit codes (cmd/shell.py): 0 done; 1 the stack ended FAILED (or an
 unexpected error); 2 usage, input or validation error. ``--wait`` returns once the stack is no
@@ -222,14 +224,15 @@ class Workload:
                      kind=entry['shape']['kind'])
 
     def resume(self, name):
-        """stack resume --wait: refused (exit 2, the stack unchanged) when it is not
+        """stack resume --wait: REFUSED (exit 2, the stack unchanged) when it is not
         IN_PROGRESS, as cmd/stack_resume.py says; else its operation must complete."""
         entry = self._stacks[name]
         before = self._db_stack(entry['id'])
         status = (before or {}).get('stack_status')
         if not status:
             return
-        expected = ('%s_COMPLETE' % status.split('_')[0]) if _in_progress(status) else status
+        expected = ('%s_COMPLETE' % status.split('_')[0]) if _in_progress(status) \
+            else 'REFUSED'
         started = time.time()
         result = self._cli('stack', 'resume', '--wait', entry['id'], '-f', 'json')
         stack = self._settled(name, result)
@@ -351,25 +354,27 @@ class Workload:
     def _record(self, stream, op, name, expected, stack, result, started, stack_id=None,
                 killed_cli=False, **extra):
         entry = self._stacks.get(name, {})
-        status = (stack or {}).get('stack_status')
+        stack_status = status = (stack or {}).get('stack_status')
         reason = (stack or {}).get('stack_status_reason')
         if stack is None and op == 'delete':
-            status = 'DELETE_COMPLETE'      # gone
-        elif stack is None:
-            # The command refused the operation before storing anything (exit 2: the job
-            # board unreachable, ...): its stderr is the reason.
+            stack_status = status = 'DELETE_COMPLETE'      # gone
+        elif stack is None or result.returncode == 2:
+            # The command refused the operation before starting it (exit 2: the job board
+            # unreachable, the cloud not answering a validation, nothing to resume): its
+            # stderr is the reason; the stack, if any, is where it was (stack_status).
             status, reason = 'REFUSED', _tail(result.stderr, 3)
         record = {'stream': stream, 'op': op, 'stack': name,
                   'stack_id': stack_id or entry.get('id'), 'expected': expected,
                   'status': status, 'reason': reason,
                   'started': started, 'ended': time.time(), 'killed_cli': killed_cli,
-                  'rc': result.returncode, 'error': _tail(result.stderr), **extra}
+                  'rc': result.returncode, 'error': _tail(result.stderr),
+                  'stack_status': stack_status, **extra}
         with self._lock:
             self.operations.append(record)
-            if op == 'delete' and status == 'DELETE_COMPLETE':
+            if op == 'delete' and stack_status == 'DELETE_COMPLETE':
                 self._stacks.pop(name, None)
             elif name in self._stacks:
-                self._stacks[name]['status'] = status
+                self._stacks[name]['status'] = stack_status
         ok = status == expected or (expected == 'FAILED_BY_WORKLOAD' and status and (
             status.endswith('_FAILED') or status.startswith('ROLLBACK_')))
         self.log('workload: %s %s %s -> %s%s (%.1f s)%s'
