@@ -158,6 +158,14 @@ jobboard_opts = [
     cfg.FloatOpt('connect_timeout',
                  default=10.0, min=0.1,
                  help='Seconds to wait for the job board server when connecting.'),
+    cfg.FloatOpt('post_retry_timeout',
+                 default=30.0, min=0.0,
+                 help='Seconds a traversal\'s start retries posting its first jobs while '
+                      'the job board is unavailable (connection lost, session expired), '
+                      'with back-off, never past the traversal\'s deadline. When that runs '
+                      'out the operation does not fail: the stack stays IN_PROGRESS and '
+                      'the conductors\' lost-post sweep posts those jobs once the board is '
+                      'back.'),
 ]
 
 conductor_opts = [
@@ -189,6 +197,20 @@ conductor_opts = [
                       'conductor to see one fails its traversal (then the rollback runs as '
                       'for any failure), even if a resource action hangs: a stack never '
                       'stays IN_PROGRESS much longer than its timeout.'),
+    cfg.FloatOpt('board_backoff',
+                 default=0.5, min=0.0,
+                 help='Seconds a conductor claims no job after a job board failure (its '
+                      'ZooKeeper connection suspended or lost, a claim or a job\'s post '
+                      'failing on it), doubling while failures repeat, up to 10 times this; '
+                      'after as long without a failure it starts from this again. It claims '
+                      'nothing either while it is not connected. A job that met a board '
+                      'failure is handed back without counting an attempt. 0: no back-off.'),
+    cfg.FloatOpt('retry_backoff',
+                 default=0.5, min=0.0,
+                 help='Seconds a conductor leaves a job it handed back (not finished: its '
+                      'bookkeeping or the job board failed) to other conductors before it '
+                      'claims that job again, doubling with each hand-back of the job, up to '
+                      '10 times this. 0: it may claim it again at once.'),
 ]
 
 observer_opts = [

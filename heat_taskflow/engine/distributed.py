@@ -8,6 +8,12 @@ per traversal, rebuilt from the database and cached by the driver), posting, and
 the traversal. The node that completes the stack's inputs, or the first one that fails, ends
 the traversal through the driver's StackEngine (``complete``, ``fail``), as the legacy path
 does. Jobs' logbooks live in the stack database.
+
+A job board outage is nobody's failure (docs/chaos.md, rule 1): every posting and reading
+method of the runner raises ``jobs.BoardUnavailable`` when the board fails for a while, and
+whoever calls it retries later (a node hands its job back without counting an attempt). A
+conductor's runner posts through the conductor's own Board (``attach``): one ZooKeeper
+session per process, so an expiry is seen by claiming and posting at once.
 """
 
 import contextlib
@@ -16,6 +22,7 @@ import threading
 import time
 
 import taskflow.engines
+import tenacity
 from oslo_utils import uuidutils
 from taskflow import states as tf_states
 from taskflow.persistence import models as tf_models
@@ -26,20 +33,40 @@ from heat_taskflow.engine import runner as runner_mod
 from heat_taskflow.flows import node_flow, sync_points
 from heat_taskflow.flows import runtime as rt
 from heat_taskflow.jobs import backends as jobboards
+from heat_taskflow.jobs import base as jobs
 from heat_taskflow.persistence import api as db
 
 LOG = logging.getLogger(__name__)
 
 # Seconds between looks at the nodes still running when a traversal fails.
 IN_FLIGHT_POLL = 0.2
+# Back-off of a traversal's first posts while the job board is unavailable: the first wait
+# (and the jitter added to each), doubling up to the longest.
+POST_RETRY_FIRST = 0.1
+POST_RETRY_MAX = 2.0
 
 
 class TraversalFailed(Exception):
     """A node of a distributed traversal failed; the message is the reason."""
 
 
+@contextlib.contextmanager
+def _board_errors(what):
+    """Turn a transient job board failure met in the block into jobs.BoardUnavailable
+    (naming what was being done); any other error passes unchanged."""
+    try:
+        yield
+    except jobs.BoardUnavailable:
+        raise
+    except Exception as err:
+        if jobs.is_transient(err):
+            raise jobs.BoardUnavailable('%s: job board unavailable: %s' % (what, err)) from err
+        raise
+
+
 class DistributedRunner(runner_mod.Runner):
-    """Posts traversals and nodes to the job board (connected on first use)."""
+    """Posts traversals and nodes to the job board: its own poster session (connected on
+    first use), or the Board of the conductor it serves (``attach``)."""
 
     path = 'distributed'
 
@@ -48,25 +75,43 @@ class DistributedRunner(runner_mod.Runner):
         self._database = database
         self._before_post = before_post     # callable(stack_id), e.g. start a local conductor
         self._board = None
-        self._backend = None
+        self._owned = True                  # whether close() closes self._board
         self._lock = threading.Lock()
 
+    @property
+    def _backend(self):
+        # Where the jobs' logbooks are stored (one per database, shared).
+        return self._database.taskflow_backend()
+
+    def attach(self, board):
+        """Post through a Board someone else owns and closes (a conductor's: one ZooKeeper
+        session per process, so claiming and posting learn of an expiry together).
+        ``close()`` then lets go of it without closing it."""
+        with self._lock:
+            previous, owned = self._board, self._owned
+            self._board, self._owned = board, False
+        if previous is not None and owned:
+            previous.close()
+
     def board(self):
-        """The connected job board (connecting, or reconnecting after close, on demand)."""
+        """The connected job board (connecting, or reconnecting after close, on demand);
+        BoardUnavailable when ZooKeeper cannot be reached now."""
         with self._lock:
             if self._board is None:
-                self._backend = self._database.taskflow_backend()
                 self._board = jobboards.fetch(
                     self._conf.jobboard.url, self._backend, name='heat-taskflow-poster',
                     session_timeout=self._conf.jobboard.session_timeout,
                     connect_timeout=self._conf.jobboard.connect_timeout)
+                self._owned = True
             return self._board
 
     def close(self):
-        """Disconnect from the job board (a later post connects again)."""
+        """Disconnect from the job board (a later post connects again); a Board attached
+        by its owner is only let go."""
         with self._lock:
             board, self._board = self._board, None
-        if board is not None:
+            owned, self._owned = self._owned, True
+        if board is not None and owned:
             board.close()
 
     def start(self, runtime, graph):
@@ -83,9 +128,61 @@ class DistributedRunner(runner_mod.Runner):
         }
         sync_points.create(self._database, runtime.stack_id, runtime.traversal_id, graph,
                            target)
-        self.post(runtime.stack_id, runtime.traversal_id,
-                  [node.key for node in graph.roots()], runtime.stack.name)
+        self._post_first(runtime, [node.key for node in graph.roots()])
         return False
+
+    def _post_first(self, runtime, keys):
+        """Post a new traversal's root nodes, retrying while the job board is unavailable
+        (jobs.is_transient), with back-off, for up to ``[jobboard] post_retry_timeout``
+        seconds and never past the traversal's deadline; a retry posts only the roots that
+        have no job yet (the failed attempt may have posted some, or all: a lost answer).
+
+        The sync points exist already, so a board outage that outlasts the retries is not
+        the traversal's failure: BoardUnavailable then tells the caller to leave the
+        stack IN_PROGRESS; the conductors' lost-post sweep (conductors/sweeper.py) posts
+        the roots once the board is back, as after a crash here. Other errors are raised
+        as they are. A traversal swapped away meanwhile (cancelled) is not posted.
+        """
+        budget = self._conf.jobboard.post_retry_timeout
+        if runtime.deadline is not None:
+            budget = max(0.0, min(budget, runtime.deadline - time.time()))
+        name = runtime.stack.name
+        attempts = []
+
+        def attempt():
+            if not attempts:
+                attempts.append(1)
+                self.post(runtime.stack_id, runtime.traversal_id, keys, name)
+            elif not runtime.superseded():
+                attempts.append(1)
+                self.post_missing(runtime.stack_id, runtime.traversal_id, keys, name)
+
+        def log_retry(state):
+            LOG.warning('stack %s traversal %s: posting its first jobs failed (attempt %d, '
+                        'job board unavailable): %s; retrying', name, runtime.traversal_id,
+                        state.attempt_number, state.outcome.exception())
+
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception(jobboards.is_transient),
+            stop=tenacity.stop_after_delay(budget),
+            wait=(tenacity.wait_exponential(multiplier=POST_RETRY_FIRST, max=POST_RETRY_MAX)
+                  + tenacity.wait_random(0, POST_RETRY_FIRST)),
+            before_sleep=log_retry, reraise=True)
+        try:
+            retrying(attempt)
+        except Exception as err:
+            if not jobboards.is_transient(err):
+                raise
+            raise jobboards.BoardUnavailable(
+                'stack %s traversal %s: the job board was unavailable for %d attempt(s) '
+                'over %.1f s ([jobboard] post_retry_timeout): %s'
+                % (name, runtime.traversal_id, len(attempts), budget, err)) from err
+
+    def nodes_on_board(self):
+        """(traversal id, node key) of every node job on the board (claimed or not), in
+        one read of the board: what the lost-post sweep compares every traversal with."""
+        return {(details.get('traversal_id'), details['node'])
+                for _, details in self._node_jobs()}
 
     def resume(self, engine, stack, on_event=None):
         """Post again the traversal's pending nodes that have no job on the board
@@ -93,10 +190,23 @@ class DistributedRunner(runner_mod.Runner):
         return resume_mod.resume_distributed(engine, self, stack, on_event)
 
     def post(self, stack_id, traversal_id, node_keys, stack_name):
-        """Post one job per node: a logbook of its own holding the node flow's factory."""
+        """Post one job per node: a logbook of its own holding the node flow's factory.
+        BoardUnavailable when the board fails for a while: nothing more is posted, and its
+        ``posted`` says which of node_keys were (a retry posts the rest, or uses
+        post_missing: the failed post itself may have reached the board)."""
         if self._before_post is not None:
             self._before_post(stack_id)
-        board = self.board()
+        posted = []
+        try:
+            self._post(stack_id, traversal_id, node_keys, stack_name, posted)
+        except jobs.BoardUnavailable as err:
+            err.posted = list(posted)
+            raise
+
+    def _post(self, stack_id, traversal_id, node_keys, stack_name, posted):
+        with _board_errors('stack %s traversal %s: posting' % (stack_name, traversal_id)):
+            board = self.board()
+            board.check()
         for key in node_keys:
             book = tf_models.LogBook('stack-%s-node-%s' % (stack_id, key))
             flow_detail = tf_models.FlowDetail(key, uuid=uuidutils.generate_uuid())
@@ -105,21 +215,34 @@ class DistributedRunner(runner_mod.Runner):
                 flow_detail, node_flow.build, [stack_id, traversal_id, key], {})
             with contextlib.closing(self._backend.get_connection()) as conn:
                 conn.save_logbook(book)
-            board.board.post('%s %s' % (stack_name, key), book=book, details={
-                'flow_uuid': flow_detail.uuid,
-                'stack_id': stack_id,
-                'stack_name': stack_name,
-                'traversal_id': traversal_id,
-                'node': key,
-            })
+            # A post that fails may still have created its job (the answer was lost):
+            # its logbook stays, for that job.
+            with _board_errors('stack %s traversal %s: posting %s'
+                               % (stack_name, traversal_id, key)):
+                board.board.post('%s %s' % (stack_name, key), book=book, details={
+                    'flow_uuid': flow_detail.uuid,
+                    'stack_id': stack_id,
+                    'stack_name': stack_name,
+                    'traversal_id': traversal_id,
+                    'node': key,
+                })
+            posted.append(key)
             LOG.debug('stack %s traversal %s: posted %s', stack_name, traversal_id, key)
 
     def _node_jobs(self):
-        """(job, its details) of every node job on the board, read fresh."""
-        for job in self.board().board.iterjobs(ensure_fresh=True):
-            details = job.details or {}
-            if details.get('node'):
-                yield job, details
+        """[(job, its details)] of every node job on the board, read fresh; BoardUnavailable
+        when the board cannot be read now (TaskFlow lists no jobs while the connection is
+        suspended or lost: that empty list must not read as "no job")."""
+        found = []
+        with _board_errors('reading the job board'):
+            board = self.board()
+            board.check()
+            for job in board.board.iterjobs(ensure_fresh=True):
+                details = job.details or {}
+                if details.get('node'):
+                    found.append((job, details))
+            board.check()
+        return found
 
     def jobs_on_board(self, traversal_id):
         """Node keys of a traversal that have a job on the board (claimed or not)."""
@@ -128,9 +251,11 @@ class DistributedRunner(runner_mod.Runner):
 
     def running_jobs(self, stack_id):
         """(traversal id, node key) of the stack's jobs a conductor holds (claimed) now."""
-        return {(details.get('traversal_id'), details['node'])
-                for job, details in self._node_jobs()
-                if details.get('stack_id') == stack_id and job.state == tf_states.CLAIMED}
+        jobs_of_stack = [(job, details) for job, details in self._node_jobs()
+                         if details.get('stack_id') == stack_id]
+        with _board_errors('reading the claims of stack %s' % stack_id):
+            return {(details.get('traversal_id'), details['node'])
+                    for job, details in jobs_of_stack if job.state == tf_states.CLAIMED}
 
     def post_missing(self, stack_id, traversal_id, node_keys, stack_name):
         """Post the nodes among node_keys that have no job on the board; returns them.

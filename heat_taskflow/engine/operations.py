@@ -27,9 +27,10 @@ from heat_taskflow.common import states
 from heat_taskflow.common.text import shown
 from heat_taskflow.engine import exceptions as exc
 from heat_taskflow.engine import resume as resume_mod
-from heat_taskflow.flows import actions
+from heat_taskflow.flows import actions, sync_points
 from heat_taskflow.flows import graph as graph_mod
 from heat_taskflow.flows import runtime as rt
+from heat_taskflow.jobs import backends as jobboards
 from heat_taskflow.persistence import api as db
 from heat_taskflow.persistence import database as db_database
 from heat_taskflow.persistence import exceptions as db_exc
@@ -689,13 +690,17 @@ class StackEngine:
         """Run a claimed traversal through start() (a runner's start, or its run again of
         an interrupted traversal: True when the traversal ended within the call, False
         when it goes on elsewhere) and end it: complete(), or fail() when start() raises.
-        A traversal swapped away meanwhile (stack cancel) writes no end. Returns the row."""
+        A traversal swapped away meanwhile (stack cancel) writes no end, nor one whose
+        first jobs a job board outage kept from being posted (_left_to_sweep). Returns
+        the row."""
         stack, action = runtime.stack, runtime.action
         try:
             ended = start()
-        except Exception as err:  # noqa: BLE001 - any failure fails the stack
+        except Exception as err:  # noqa: BLE001 - any other failure fails the stack
             if runtime.superseded():
                 return self._superseded(stack, action, runtime.on_event)
+            if self._left_to_sweep(runtime, err):
+                return db.stack_get(self.database, stack.id)
             return self._ended(self.fail(stack.id, runtime.traversal_id, action, err,
                                          runtime.on_event), stack)
         if not ended:
@@ -704,6 +709,22 @@ class StackEngine:
             return self._superseded(stack, action, runtime.on_event)
         return self._ended(self.complete(stack.id, runtime.traversal_id, action,
                                          runtime.definition), stack)
+
+    def _left_to_sweep(self, runtime, err):
+        """True when start() failed on a job board outage (jobs.is_transient) after the
+        traversal's sync points were stored: they say which nodes should have a job, so
+        the conductors' lost-post sweep (conductors/sweeper.py) posts them once the board
+        is back, as after a crash of this process; the stack stays IN_PROGRESS (docs/
+        chaos.md, rule 2). The board is infrastructure: its outage never fails a stack."""
+        if not jobboards.is_transient(err):
+            return False
+        if sync_points.stack(self.database, runtime.stack_id, runtime.traversal_id) is None:
+            return False
+        LOG.warning('stack %s (%s): %s traversal %s: its first jobs are not posted (job '
+                    'board unavailable: %s); the conductors post them once the board is '
+                    'back', runtime.stack.name, runtime.stack_id, runtime.action,
+                    runtime.traversal_id, err)
+        return True
 
     def _ended(self, row, stack):
         # complete() and fail() say None when another traversal had ended this one.

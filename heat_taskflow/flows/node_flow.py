@@ -26,6 +26,7 @@ from taskflow.patterns import linear_flow
 
 from heat_taskflow.common import polling, states
 from heat_taskflow.flows import sync_points, tasks
+from heat_taskflow.jobs import base as jobs
 from heat_taskflow.persistence import database as db_database
 
 LOG = logging.getLogger(__name__)
@@ -47,6 +48,19 @@ class NodeRetry(tf_exc.ExecutionFailure):
     An ExecutionFailure: TaskFlow's conductor then abandons the job instead of consuming
     it, and the conductor counts the attempt against ``[conductor] max_attempts``.
     """
+
+
+class BoardRetry(NodeRetry):
+    """The job board failed for a while (jobs.is_transient) while the node posted its
+    dependents or read the board: hand the job back, and the conductor gives the attempt
+    back too - the board's outage is not the job's failure (docs/chaos.md, rule 1). The
+    re-run is safe: propagation is idempotent, and it posts what this run may have lost."""
+
+
+def _retry(message, err):
+    """The NodeRetry for an error of a node's bookkeeping: a BoardRetry when the error is
+    a job board outage."""
+    return (BoardRetry if jobs.is_transient(err) else NodeRetry)(message)
 
 
 # The name under which a node flow's engine gets its NodeServices.
@@ -123,7 +137,8 @@ class NodeActionTask(tasks.ResourceActionTask):
         except NodeRetry:
             raise
         except Exception as err:
-            raise NodeRetry('node %s: waiting for older actions: %s' % (key, err)) from err
+            # services.running() reads the job board's claims.
+            raise _retry('node %s: waiting for older actions: %s' % (key, err), err) from err
         if waited is not None:
             return waited
         try:
@@ -197,7 +212,9 @@ class PropagateTask(task.Task):
         except NodeRetry:
             raise
         except Exception as err:
-            raise NodeRetry('node %s: propagating: %s' % (self.node_key, err)) from err
+            # Posting the dependents, or ending the traversal (which may post its rollback
+            # or a follow-up), meets the job board: its outage is a BoardRetry.
+            raise _retry('node %s: propagating: %s' % (self.node_key, err), err) from err
 
     def _propagate(self, outcome, services):
         result = outcome['result']

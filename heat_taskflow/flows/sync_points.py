@@ -17,10 +17,12 @@ flip, so in the normal course a node is posted once. A crash between the flip an
 would lose the post; the re-run of the crashed node (its job is claimed again) calls
 ``satisfy`` again and learns that it flipped the node before and that the node never
 started (MAYBE_LOST), so it posts it again unless the job board already holds a job of it.
-``pending`` lists every node that should have a job, for ``stack resume``.
+``pending`` lists every node that should have a job, for ``stack resume`` and the conductors'
+lost-post sweep, which claims each re-post first (``claim_repost``).
 """
 
 import copy
+import datetime
 import uuid
 
 from heat_taskflow.common.states import COMPLETE, FAILED
@@ -209,6 +211,40 @@ def pending(database, stack_id, traversal_id):
     it started). A node without a job on the board among these is lost."""
     return sorted(d['key'] for d in _nodes(database, stack_id, traversal_id)
                   if d['posted'] and not d['done'])
+
+
+def pending_reposts(database, stack_id, traversal_id):
+    """{key: repost generation} of the nodes pending() lists: the generation counts the
+    lost-post sweep's re-posts of the node (claim_repost), 0 before any."""
+    return {d['key']: d.get('reposts', 0) for d in _nodes(database, stack_id, traversal_id)
+            if d['posted'] and not d['done']}
+
+
+def claim_repost(database, traversal_id, node_key, seen):
+    """Claim the re-post of a node the lost-post sweep found without a job: True for the
+    one caller that moved its repost generation from ``seen`` (what the sweep read while
+    it found the node lost) to the next. False when another sweep claimed it first (the
+    generation moved on), the node no longer waits for a job (done, or never posted) or
+    the traversal is gone. Two conductors thus never both post one lost node: two jobs of
+    one node could run its action twice at once."""
+
+    def change(data):
+        if not data['posted'] or data['done'] or data.get('reposts', 0) != seen:
+            return None, False
+        data['reposts'] = seen + 1
+        return data, True
+
+    return bool(_node_swap(database, traversal_id, node_key, change)[1])
+
+
+def stack_started(database, stack_id, traversal_id):
+    """(the stack's sync point data, when the traversal's sync points were stored as a
+    time.time() value) of a traversal, in one read; (None, None) once they are gone."""
+    row = db.sync_point_get(database, stack_id, traversal_id, True)
+    if row is None:
+        return None, None
+    started = row.created_at.replace(tzinfo=datetime.timezone.utc).timestamp()
+    return dict(row.input_data), started
 
 
 def superseded(database, stack_id, traversal_id):

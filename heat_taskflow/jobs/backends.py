@@ -46,7 +46,9 @@ def in_process(url):
 
 
 def fetch(url, persistence, name='heat-taskflow', session_timeout=10.0, connect_timeout=10.0):
-    """A connected Board for a job board URL, storing job logbooks in ``persistence``."""
+    """A connected Board for a job board URL, storing job logbooks in ``persistence``;
+    BoardUnavailable when the server cannot be reached now, JobBoardError when the URL is
+    unusable."""
     from taskflow.jobs import backends as tf_backends
 
     parsed = urllib.parse.urlsplit(url)
@@ -64,5 +66,7 @@ def fetch(url, persistence, name='heat-taskflow', session_timeout=10.0, connect_
             client.stop()
             client.close()
         finally:
-            raise JobBoardError('[jobboard] url "%s": cannot connect: %s' % (url, err)) from err
+            # ZooKeeper down or unreachable is an outage (retry later); a bad URL is not.
+            error = BoardUnavailable if is_transient(err) else JobBoardError
+            raise error('[jobboard] url "%s": cannot connect: %s' % (url, err)) from err
     return Board(url, board, client)
