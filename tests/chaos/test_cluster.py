@@ -50,6 +50,17 @@ def _create(cluster, name, template):
     assert shown.stdout.strip() == 'CREATE_COMPLETE', shown
 
 
+def _start_or_skip(cluster):
+    try:
+        cluster.start()
+    except cluster_mod.ServiceUnavailable as exc:
+        cluster.stop()
+        pytest.skip(str(exc))
+    except BaseException:
+        cluster.stop()
+        raise
+
+
 @pytest.mark.functional
 def test_cluster_runs_stacks_through_a_kill_and_a_zookeeper_restart(tmp_path):
     reason = cluster_mod.Cluster.missing()
@@ -60,8 +71,10 @@ def test_cluster_runs_stacks_through_a_kill_and_a_zookeeper_restart(tmp_path):
     lines = []
     # Lost answers are on (the run's default rate): whether one falls on this test's few
     # creates is chance, so they are checked on the cloud's settings.
-    with cluster_mod.Cluster(tmp_path / 'run', conductors=2, session_timeout=4.0,
-                             cloud_lost_rate=0.02, log=lines.append) as cluster:
+    cluster = cluster_mod.Cluster(tmp_path / 'run', conductors=2, session_timeout=4.0,
+                                  cloud_lost_rate=0.02, log=lines.append)
+    _start_or_skip(cluster)
+    with cluster:
         first = cluster.pids()
         assert len(cluster.conductors) == 2 and len(first) == 4   # + cloud, ZooKeeper
         settings = cluster.cloud.admin('GET', 'faults')['operations']
@@ -99,6 +112,33 @@ def test_cluster_runs_stacks_through_a_kill_and_a_zookeeper_restart(tmp_path):
         every = cluster.pids()
     assert every and not [pid for pid in every | first if _alive(pid)]
     assert any('kill -9 conductor' in line for line in lines)
+
+
+@pytest.mark.functional
+def test_postgresql_cluster_has_a_database_of_its_own_dropped_at_stop(tmp_path):
+    reason = cluster_mod.Cluster.missing() or cluster_mod.Cluster.postgresql_missing()
+    if reason:
+        pytest.skip(reason)
+    import sqlalchemy as sa
+
+    cluster = cluster_mod.Cluster(tmp_path / 'run', db='postgresql', conductors=1,
+                                  log=lambda line: None)
+    _start_or_skip(cluster)
+    with cluster:
+        name = sa.engine.make_url(cluster.db_url).database
+        assert name.startswith('chaos_')
+        listed = cluster.cli('stack', 'list', '-f', 'value')
+        assert listed.returncode == 0 and listed.stdout == '', listed
+        assert '%s' % name in open(cluster.config_file).read()
+    engine = cluster_mod._admin_engine(cluster_mod.POSTGRESQL_URL)
+    try:
+        with engine.connect() as connection:
+            left = connection.exec_driver_sql(
+                'SELECT count(*) FROM pg_database WHERE datname = %(name)s',
+                {'name': name}).scalar()
+    finally:
+        engine.dispose()
+    assert left == 0
 
 
 def test_schedule_is_a_function_of_the_seed():

@@ -156,7 +156,11 @@ class ZooKeeperServer:
             with open(self.log_path, 'ab') as log:
                 self.process = subprocess.Popen(
                     ['java', '-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1',
-                     '-Dzookeeper.admin.enableServer=false', '-cp', classpath, MAIN, config],
+                     '-Dzookeeper.admin.enableServer=false',
+                     # Times in the log, to set it beside its clients' logs.
+                     '-Dorg.slf4j.simpleLogger.showDateTime=true',
+                     '-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS',
+                     '-cp', classpath, MAIN, config],
                     cwd=self.workdir, stdin=subprocess.DEVNULL, stdout=log,
                     stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
             if self._wait_ready(timeout):
