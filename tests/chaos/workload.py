@@ -110,8 +110,10 @@ class Workload:
         while not stop.is_set():
             mine = [n for n, s in list(self._stacks.items())
                     if s['stream'] == index and not s.get('settling')]
-            alive = [n for n in mine if self._stacks[n]['status'] != 'ROLLBACK_COMPLETE']
-            dead = [n for n in mine if n not in alive]      # a failed create: delete only
+            # Rolled back (a failed create, or a rollback that failed): a user deletes it.
+            alive = [n for n in mine
+                     if not (self._stacks[n]['status'] or '').startswith('ROLLBACK_')]
+            dead = [n for n in mine if n not in alive]
             roll = rng.random()
             try:
                 if dead:
