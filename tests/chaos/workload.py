@@ -94,7 +94,9 @@ class Workload:
         """Run the streams until stop (an Event, or a time.monotonic() deadline)."""
         if not hasattr(stop, 'is_set'):
             deadline, stop = stop, threading.Event()
-            threading.Timer(max(0.0, deadline - time.monotonic()), stop.set).start()
+            timer = threading.Timer(max(0.0, deadline - time.monotonic()), stop.set)
+            timer.daemon = True
+            timer.start()
         threads = [threading.Thread(target=self._stream, args=(i, stop),
                                     name='chaos-stream-%d' % i, daemon=True)
                    for i in range(self.streams)]
