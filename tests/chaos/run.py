@@ -160,7 +160,7 @@ def storm(seed, seconds, db='sqlite', conductors=3, streams=3, workdir=None, set
                                   workload.run_stacks)
         recheck = keep_inputs(workdir, cluster, workload)
         counts = cluster.counts() if hasattr(cluster, 'counts') else {}
-        tail = cluster.logs_tail(40) if not report.ok and hasattr(cluster, 'logs_tail') \
+        tail = cluster.logs_tail(15) if not report.ok and hasattr(cluster, 'logs_tail') \
             else None
     return {
         'seed': seed, 'seconds': seconds, 'db': db, 'conductors': conductors,
