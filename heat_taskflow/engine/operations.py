@@ -791,13 +791,15 @@ class StackEngine:
                 reason += '; rollback could not start: %s' % rb_err
         return self._set_status(stack, states.FAILED, reason)
 
-    def _set_status(self, stack, status, reason, extra=None):
+    def _set_status(self, stack, status, reason, extra=None, **ending):
+        """Write the stack's status and its event (``ending``: stack_update's
+        clear_outputs / mark_deleted, in the same transaction)."""
         values = dict(extra or {}, status=status, status_reason=reason)
         # Only while the traversal is still the stack's: a cancel (or a redirect) that
         # swapped it away keeps what it wrote.
         db.stack_update(self.database, stack.id, values,
                         expected_traversal=stack.current_traversal,
-                        event=state_event(stack, values))
+                        event=state_event(stack, values), **ending)
         return db.stack_get(self.database, stack.id)
 
     def _completed(self, stack, action, defn):
@@ -806,10 +808,9 @@ class StackEngine:
             # Keep the cause: a rolled-back stack is the trace of a failed operation.
             done += ' (%s)' % stack.status_reason.replace('Rolling back: ', '', 1)
         if action in (states.DELETE,) or (action == states.ROLLBACK and defn is None):
-            if action == states.DELETE:
-                db.stack_mark_deleted(self.database, stack.id)
-            db.output_set_all(self.database, stack.id, {})
-            return self._set_status(stack, states.COMPLETE, done)
+            # One transaction: a kill never leaves a deleted stack IN_PROGRESS.
+            return self._set_status(stack, states.COMPLETE, done, clear_outputs=True,
+                                    mark_deleted=action == states.DELETE)
         if defn is not None and action != states.CHECK:
             self.store_outputs(stack, defn)
         if action == states.CHECK:

@@ -4,6 +4,12 @@ Both paths run exactly this code; they differ only in who calls it (a TaskFlow e
 calling process, or a conductor that claimed the node's job). Every action is safe to run
 twice: it starts from the stored state of the resource, which each step updates before the
 next one calls out, and the plugins follow the idempotency contract of resources/base.py.
+
+Every state change is one transaction with its event (the row and its event, the row's
+removal and its DELETE_COMPLETE, a replacement's new row and the replaced row's
+"replacing" event, a restore and its event): a process killed between two steps leaves
+either nothing of a step or all of it, so a re-run neither misses an event nor records a
+*_COMPLETE twice (tests/unit/flows/test_crash_points.py kills after every commit).
 """
 
 import contextlib
@@ -176,7 +182,7 @@ def converge(runtime, name):
     except Exception as exc:
         row = db.resource_get_by_name(runtime.database, runtime.stack_id, name)
         if row is None:
-            row = _new_row(runtime, name, rtype, rdef)
+            row = _new_row(runtime, name, rtype)
         _fail(runtime, row, states.CREATE if row.action is None else row.action, exc)
     cls = plugin_class(rtype.type_name, rtype.template_file, defn.files,
                        limits=_limits(runtime))
@@ -185,7 +191,7 @@ def converge(runtime, name):
     row = db.resource_get_by_name(runtime.database, runtime.stack_id, name)
 
     if row is None:
-        row = _new_row(runtime, name, rtype, rdef)
+        row = _new_row(runtime, name, rtype)
         return _create(runtime, row, cls, properties, snippet, requires_ids, fresh=True)
     if row.status == states.IN_PROGRESS and row.action == states.CREATE:
         # Interrupted create (the process running it died): run it again; the plugin adopts
@@ -195,6 +201,10 @@ def converge(runtime, name):
         restored = _restore(runtime, row, snippet, properties)
         if restored is not None:
             return restored
+    if row.status == states.INIT:
+        # Created and never acted on (the process died before the create started): nothing
+        # real exists for it, so it is created, not replaced.
+        return _create(runtime, row, cls, properties, snippet, requires_ids)
     if row.action in (states.CREATE, None) and row.status != states.COMPLETE:
         return _replace(runtime, row, name, rtype, rdef, cls, properties, snippet,
                         requires_ids)
@@ -236,11 +246,14 @@ def _restore(runtime, row, snippet, properties):
             or previous.template != snippet or previous.properties_data != properties):
         return None
     _take_back(runtime, previous, row)
-    if not db.resource_restore(runtime.database, previous.id, row.id):
-        return None
-    runtime.record_event(previous, previous.action, states.COMPLETE,
-                         'restored in place of resource %d' % row.id)
-    return previous
+    # The swap and its event in one transaction: a re-run finds previous current (and
+    # converged, so nothing more to record) or the replacement still current.
+    restored = runtime.record_event(
+        previous, previous.action, states.COMPLETE,
+        'restored in place of resource %d' % row.id,
+        write=lambda event: db.resource_restore(runtime.database, previous.id, row.id,
+                                                event=event) or None)
+    return previous if restored is not None else None
 
 
 def _take_back(runtime, previous, row):
@@ -308,13 +321,16 @@ def _snippet(runtime, name, rdef, rtype, known):
     }
 
 
-def _new_row(runtime, name, rtype, rdef, replaces=None):
-    values = dict(stack_id=runtime.stack_id, name=name, type=_type_label(rtype),
-                  action=states.CREATE, status=states.INIT, status_reason='',
-                  root_stack_id=runtime.stack.root_stack_id or runtime.stack_id)
-    if replaces is not None:
-        return db.resource_create_replacement(runtime.database, replaces.id, **values)
-    return db.resource_create(runtime.database, **values)
+def _new_row(runtime, name, rtype):
+    """A new row for *name*, in INIT: created, never acted on (a re-run that finds it so
+    creates it; nothing real exists for it yet)."""
+    return db.resource_create(runtime.database, **_new_row_values(runtime, name, rtype))
+
+
+def _new_row_values(runtime, name, rtype):
+    return dict(stack_id=runtime.stack_id, name=name, type=_type_label(rtype),
+                action=states.CREATE, status=states.INIT, status_reason='',
+                root_stack_id=runtime.stack.root_stack_id or runtime.stack_id)
 
 
 def _plugin(runtime, row, cls, properties, fresh=False):
@@ -363,10 +379,19 @@ def _update(runtime, row, cls, plugin, properties, snippet, requires_ids):
 
 def _replace(runtime, row, name, rtype, rdef, cls, properties, snippet, requires_ids):
     _let_go(runtime, row)
-    new_row = _new_row(runtime, name, rtype, rdef, replaces=row)
+    # The replacement's row (in INIT), the link and the replaced row's "replacing" event in
+    # one transaction: a re-run finds the replacement current, with its event, or neither.
+    created = []
+
+    def write(event):
+        new_row, stored = db.resource_create_replacement(
+            runtime.database, row.id, event=event, **_new_row_values(runtime, name, rtype))
+        created.append(new_row)
+        return stored
+
     runtime.record_event(row, states.UPDATE, states.IN_PROGRESS,
-                         'replacing with resource %d' % new_row.id)
-    return _create(runtime, new_row, cls, properties, snippet, requires_ids, fresh=True)
+                         'replacing with resource %d', write=write)
+    return _create(runtime, created[0], cls, properties, snippet, requires_ids, fresh=True)
 
 
 def _completed_values(runtime, row, plugin, properties, snippet, requires_ids):
@@ -405,8 +430,11 @@ def cleanup(runtime, name, row_id):
     except Exception as exc:
         _fail(runtime, row, states.DELETE, exc)
     reason = 'retained' if policy == 'Retain' else 'state changed'
-    runtime.record_event(row, states.DELETE, states.COMPLETE, reason)
-    db.resource_delete(runtime.database, row.id)
+    # The row's removal and its event in one transaction (were two: a process killed in
+    # between left the row, and its re-run deleted and recorded it again).
+    runtime.record_event(row, states.DELETE, states.COMPLETE, reason,
+                         write=lambda event: db.resource_delete_with_event(
+                             runtime.database, row.id, **event))
     return None
 
 
@@ -422,6 +450,11 @@ def check(runtime, name):
     row = db.resource_get_by_name(runtime.database, runtime.stack_id, name)
     if row is None:
         return None
+    if (row.action == states.CHECK and row.status in (states.COMPLETE, states.FAILED)
+            and db.event_exists(runtime.database, runtime.stack_id, name,
+                                runtime.traversal_id, states.CHECK, row.status)):
+        # This traversal checked it already (a re-run after its process died): once.
+        return row
     cls = plugin_class(*_type_of_row(row), files=runtime.files, limits=_limits(runtime))
     plugin = _plugin(runtime, row, cls, dict(row.properties_data or {}))
     _set_state(runtime, row, states.CHECK, states.IN_PROGRESS, 'state changed')

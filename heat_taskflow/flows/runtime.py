@@ -130,10 +130,14 @@ class OperationRuntime:
                     self.progress_total -= 1
 
     def record_event(self, row_or_name, action, status, reason='', physical_id=None,
-                     resource_type=None, resource_update=None):
-        """Store an event for a resource state change and tell the live listener.
+                     resource_type=None, resource_update=None, write=None):
+        """Store an event of this traversal for a resource state change and tell the live
+        listener.
 
         ``resource_update``: column values to set on the row in the same transaction.
+        ``write``: a function of the event's column values that stores the event together
+        with the state change it records, in one transaction, and returns the Event, or
+        None when it stored nothing (then nothing is told either).
         """
         if isinstance(row_or_name, str):
             name = row_or_name
@@ -141,22 +145,30 @@ class OperationRuntime:
             name = row_or_name.name
             physical_id = physical_id or row_or_name.physical_resource_id
             resource_type = resource_type or row_or_name.type
-        if status in (states.COMPLETE, states.FAILED):
-            with self._lock:
-                self._done += 1
-            self._local.ended = True
         event_values = dict(stack_id=self.stack_id, resource_name=name,
                             physical_resource_id=physical_id, resource_type=resource_type,
                             resource_action=action, resource_status=status,
-                            resource_status_reason=reason)
-        if resource_update is not None:
+                            resource_status_reason=reason, traversal_id=self.traversal_id)
+        if write is not None:
+            event = write(event_values)
+        elif resource_update is not None:
             event = db.resource_update_with_event(self.database, row_or_name.id,
                                                   resource_update, **event_values)
         else:
             event = db.event_create(self.database, **event_values)
+        if event is not None:
+            self._announce(event)
+        return event
+
+    def _announce(self, event):
+        """Count a stored event of this traversal towards the progress and tell the live
+        listener."""
+        if event.resource_status in (states.COMPLETE, states.FAILED):
+            with self._lock:
+                self._done += 1
+            self._local.ended = True
         if self.on_event is not None:
             self.on_event(event_view(event, self.stack, (self._done, self.progress_total)))
-        return event
 
 
 def event_view(event, stack, progress=None):

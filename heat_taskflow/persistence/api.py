@@ -234,33 +234,50 @@ def stack_descendants(db, stack_id, depth):
 
 
 def stack_update(db, stack_id, values, expected_traversal=None, expected_status=None,
-                 event=None):
+                 event=None, clear_outputs=False, mark_deleted=False):
     """Set column values on a stack; returns False if it is gone or, when expected_traversal
     is given, if its current_traversal is not that (a compare-and-swap), or when
     expected_status is given, if its status is not that.
 
     ``event``: the stack's own event of the change (stack_event's values), inserted in
     the same transaction when the row changed (one more INSERT), not when it did not.
+    ``clear_outputs``: remove the stack's stored outputs, and ``mark_deleted``: mark it
+    deleted (its name becomes free), both in the same transaction when the row changed: a
+    delete's end is one write, so a kill never leaves a deleted stack IN_PROGRESS (which
+    no resume can find).
     """
     _check_values(Stack, values, _STACK_FIXED)
     values = dict(values)
     if 'name' in values:
         values['live_name'] = sa.case((Stack.deleted_at.is_(None), values['name']), else_=None)
+    if mark_deleted:
+        values.update(deleted_at=sa.func.coalesce(Stack.deleted_at, utcnow()),
+                      live_name=None)
     query = sa.update(Stack).where(Stack.id == stack_id).values(**values)
     if expected_traversal is not None:
         query = query.where(Stack.current_traversal == expected_traversal)
     if expected_status is not None:
         query = query.where(Stack.status == expected_status)
     try:
-        with db.session() as session:
-            changed = session.execute(query).rowcount == 1
-            if changed and event is not None:
-                _insert_event(session.connection(), event)
-            return changed
+        if clear_outputs:
+            # Deleting outputs beside a sibling's insert can deadlock on InnoDB's gap
+            # locks (see output_set_all): the victim runs again.
+            return _retry_deadlock(_stack_update)(db, stack_id, query, event, clear_outputs)
+        return _stack_update(db, stack_id, query, event, clear_outputs)
     except sa.exc.IntegrityError as e:
         if _is_live_name_conflict(e):
             raise exceptions.StackExists(values['name'], None) from e
         raise _integrity_error(e) from e
+
+
+def _stack_update(db, stack_id, query, event, clear_outputs):
+    with db.session() as session:
+        changed = session.execute(query).rowcount == 1
+        if changed and clear_outputs:
+            session.execute(sa.delete(StackOutput).where(StackOutput.stack_id == stack_id))
+        if changed and event is not None:
+            _insert_event(session.connection(), event)
+        return changed
 
 
 def stack_mark_deleted(db, stack_id):
@@ -434,9 +451,14 @@ def resource_create(db, **values):
     return row
 
 
-def resource_create_replacement(db, replaces_id, **values):
+def resource_create_replacement(db, replaces_id, event=None, **values):
     """Create the replacement of a resource and link the two (replaces / replaced_by) in one
-    transaction; raises ResourceNotFound if the replaced row is gone."""
+    transaction; raises ResourceNotFound if the replaced row is gone.
+
+    ``event``: event column values to insert in the same transaction (the replaced row's
+    "replacing" event), its ``resource_status_reason`` a format with one ``%d``: the new
+    row's id. Returns the new Resource, or (Resource, Event) when an event is given.
+    """
     row = Resource(replaces=replaces_id, **values)
     try:
         with db.session() as session:
@@ -447,14 +469,22 @@ def resource_create_replacement(db, replaces_id, **values):
                 .values(replaced_by=row.id, atomic_key=Resource.atomic_key + 1)).rowcount
             if linked != 1:
                 raise exceptions.ResourceNotFound(replaces_id)
+            if event is not None:
+                reason = event.get('resource_status_reason') or ''
+                event = _insert_event(session.connection(), dict(
+                    event, resource_status_reason=reason % row.id))
     except sa.exc.IntegrityError as e:
         raise _integrity_error(e) from e
-    return row
+    return row if event is None else (row, event)
 
 
-def resource_restore(db, restored_id, replacement_id):
+def resource_restore(db, restored_id, replacement_id, event=None):
     """Make a replaced resource current again and its failed replacement the replaced one,
-    in one transaction (a rollback after a failed replacement); False if either is gone."""
+    in one transaction (a rollback after a failed replacement); False if either is gone.
+
+    ``event``: event column values inserted in the same transaction (the restored row's
+    event); the Event is then returned instead of True.
+    """
     try:
         with db.session() as session:
             for row_id, successor in ((replacement_id, restored_id), (restored_id, None)):
@@ -464,6 +494,8 @@ def resource_restore(db, restored_id, replacement_id):
                             atomic_key=Resource.atomic_key + 1)).rowcount
                 if changed != 1:
                     raise exceptions.ResourceNotFound(row_id)   # rolls both back
+            if event is not None:
+                return _insert_event(session.connection(), event)
     except exceptions.ResourceNotFound:
         return False
     return True
@@ -592,6 +624,19 @@ def resource_delete(db, resource_id):
             sa.delete(Resource).where(Resource.id == resource_id)).rowcount == 1
 
 
+_RESOURCE_DELETE = sa.delete(_RESOURCE).where(_RESOURCE.c.id == sa.bindparam('_id'))
+
+
+def resource_delete_with_event(db, resource_id, **event_values):
+    """Delete a resource and its data and record its event (DELETE_COMPLETE), in one
+    transaction: a process killed in between leaves both or neither. Returns the Event, or
+    None (nothing recorded) when the resource was gone already."""
+    with db.engine.begin() as conn:
+        if conn.execute(_RESOURCE_DELETE, {'_id': resource_id}).rowcount != 1:
+            return None
+        return _insert_event(conn, event_values)
+
+
 # resource_data
 
 _INSERT = {
@@ -633,17 +678,36 @@ def resource_data_get(db, resource_id):
 
 def event_create(db, stack_id, resource_name=None, physical_resource_id=None,
                  resource_type=None, resource_action=None, resource_status=None,
-                 resource_status_reason=None):
-    """Record an event; returns the Event with its id (ids give the order)."""
+                 resource_status_reason=None, traversal_id=None):
+    """Record an event; returns the Event with its id (ids give the order).
+    ``traversal_id``: the traversal whose resource action wrote it."""
     values = dict(stack_id=stack_id, resource_name=resource_name,
                   physical_resource_id=physical_resource_id, resource_type=resource_type,
                   resource_action=resource_action, resource_status=resource_status,
-                  resource_status_reason=resource_status_reason)
+                  resource_status_reason=resource_status_reason, traversal_id=traversal_id)
     try:
         with db.engine.begin() as conn:
             return _insert_event(conn, values)
     except sa.exc.IntegrityError as e:
         raise exceptions.StackNotFound(stack_id) from e
+
+
+_EVENT_EXISTS = (sa.select(_EVENT.c.id)
+                 .where(_EVENT.c.stack_id == sa.bindparam('_stack_id'),
+                        _EVENT.c.resource_name == sa.bindparam('_name'),
+                        _EVENT.c.traversal_id == sa.bindparam('_traversal_id'),
+                        _EVENT.c.resource_action == sa.bindparam('_action'),
+                        _EVENT.c.resource_status == sa.bindparam('_status'))
+                 .limit(1))
+
+
+def event_exists(db, stack_id, resource_name, traversal_id, action, status):
+    """Whether the traversal recorded that state (action, status) of the stack's resource
+    (a re-run of an action asks before recording it a second time)."""
+    with db.engine.connect() as conn:
+        return conn.execute(_EVENT_EXISTS, {
+            '_stack_id': stack_id, '_name': resource_name, '_traversal_id': traversal_id,
+            '_action': action, '_status': status}).first() is not None
 
 
 def event_list(db, stack_id, since_id=None, resource_name=None, limit=None):

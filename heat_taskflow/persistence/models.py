@@ -288,6 +288,10 @@ class Event(Base):
     resource_status = mapped_column(sa.String(32), nullable=True)
     resource_status_reason = mapped_column(sa.Text, nullable=True)
     created_at = mapped_column(Timestamp, nullable=False, default=utcnow)
+    # The traversal whose resource action wrote it (NULL: a stack's own event, or written
+    # before revision 0004), so "no resource reached the same *_COMPLETE twice in one
+    # traversal" can be checked.
+    traversal_id = mapped_column(sa.String(36), nullable=True)
 
 
 class StackOutput(Base):

@@ -110,14 +110,26 @@ def test_lifecycle_commands_on_both_paths(path_cli, tmp_path):
     assert after != before
 
     # An update cancelled while its slow resource runs goes back to the previous template.
+    # On a machine so loaded that the cancel lands after the update ended, the update is
+    # undone by a plain update back to v1 and tried again with a window twice as long.
     v2 = tmp_path / 'v2.yaml'
-    v2.write_text(template('two', slow_update=UPDATE_WAIT))
-    update = cli.popen('stack', 'update', name, '-t', v2, '--wait')
-    wait_until(lambda: any(e['resource_status'] == 'UPDATE_IN_PROGRESS'
-                           and e['resource_name'] == 'second'
-                           for e in cli.json('stack', 'event', 'list', name)),
-               'the slow update to start')
-    cancelled = cli.json('stack', 'cancel', name, '--wait')
+    for wait in (UPDATE_WAIT, 2 * UPDATE_WAIT, 4 * UPDATE_WAIT):
+        v2.write_text(template('two', slow_update=wait))
+        update = cli.popen('stack', 'update', name, '-t', v2, '--wait')
+        wait_until(lambda: any(e['resource_status'] == 'UPDATE_IN_PROGRESS'
+                               and e['resource_name'] == 'second'
+                               for e in cli.json('stack', 'event', 'list', name)),
+                   'the slow update to start')
+        cancel = cli('stack', 'cancel', name, '--wait', '-f', 'json', expect=None)
+        if cancel.returncode == 0:
+            break
+        assert 'no operation in progress' in cancel.stderr, cancel
+        assert cli.finish(update, expect=None).returncode == 0
+        reverted = cli.json('stack', 'update', name, '-t', v1, '--wait')
+        assert reverted['stack_status'] == 'UPDATE_COMPLETE', reverted
+    else:
+        pytest.fail('the cancel never landed while the update ran')
+    cancelled = cancel.json
     assert cancelled['stack_status'] == 'ROLLBACK_COMPLETE', cancelled
     assert 'cancelled' in cancelled['stack_status_reason']
     ended = cli.finish(update, expect=None)

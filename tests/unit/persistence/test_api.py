@@ -334,6 +334,55 @@ def test_resource_delete(database):
     assert api.resource_delete(database, res.id) is False
 
 
+def test_resource_delete_with_event_is_one_transaction(database):
+    # The row's removal and its DELETE_COMPLETE together, once: a second call (the row is
+    # gone) records nothing; a failing event insert keeps the row.
+    stack = make_stack(database)
+    res = make_resource(database, stack)
+    event = api.resource_delete_with_event(
+        database, res.id, stack_id=stack.id, resource_name='server', resource_action='DELETE',
+        resource_status='COMPLETE', traversal_id='t1')
+    assert event.id is not None and api.resource_get(database, res.id) is None
+    assert api.resource_delete_with_event(
+        database, res.id, stack_id=stack.id, resource_name='server', resource_action='DELETE',
+        resource_status='COMPLETE', traversal_id='t1') is None
+    assert [(e.resource_action, e.traversal_id) for e in api.event_list(database, stack.id)
+            ] == [('DELETE', 't1')]
+    kept = make_resource(database, stack, name='kept')
+    with pytest.raises(sa.exc.IntegrityError):     # an event of no stack: rolls back
+        api.resource_delete_with_event(database, kept.id, stack_id=None, resource_name='x')
+    assert api.resource_get(database, kept.id) is not None
+
+
+def test_replacement_and_restore_write_their_events_with_the_rows(database):
+    stack = make_stack(database)
+    old = make_resource(database, stack)
+    new, event = api.resource_create_replacement(
+        database, old.id, event=dict(stack_id=stack.id, resource_name='server',
+                                     resource_status_reason='replacing with resource %d'),
+        stack_id=stack.id, name='server')
+    assert event.resource_status_reason == 'replacing with resource %d' % new.id
+    restored = api.resource_restore(database, old.id, new.id, event=dict(
+        stack_id=stack.id, resource_name='server', resource_status='COMPLETE'))
+    assert restored.resource_status == 'COMPLETE'
+    assert api.resource_get_by_name(database, stack.id, 'server').id == old.id
+    assert [e.id for e in api.event_list(database, stack.id)] == [event.id, restored.id]
+    # Gone: neither the swap nor the event.
+    assert api.resource_restore(database, 999999, new.id, event=dict(
+        stack_id=stack.id, resource_name='server')) is False
+    assert len(api.event_list(database, stack.id)) == 2
+
+
+def test_event_exists_asks_one_traversal(database):
+    stack = make_stack(database)
+    api.event_create(database, stack.id, resource_name='a', resource_action='CHECK',
+                     resource_status='COMPLETE', traversal_id='t1')
+    assert api.event_exists(database, stack.id, 'a', 't1', 'CHECK', 'COMPLETE')
+    assert not api.event_exists(database, stack.id, 'a', 't2', 'CHECK', 'COMPLETE')
+    assert not api.event_exists(database, stack.id, 'a', 't1', 'CHECK', 'FAILED')
+    assert not api.event_exists(database, stack.id, 'b', 't1', 'CHECK', 'COMPLETE')
+
+
 # resource_data
 
 def test_resource_data_set_upserts(database):

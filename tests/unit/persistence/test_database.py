@@ -92,9 +92,9 @@ def test_version_before_and_after_sync(db_url):
             migrations.downgrade(connection, 'base')
         assert db.version() is None
         db.sync()
-        assert db.version() == migrations.head() == '0003'
+        assert db.version() == migrations.head() == '0004'
         db.sync()    # idempotent
-        assert db.version() == '0003'
+        assert db.version() == '0004'
     finally:
         db.dispose()
 

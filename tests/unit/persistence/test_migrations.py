@@ -124,3 +124,53 @@ def test_0003_reads_the_rollbacks_already_claimed_from_their_status_reason(db_ur
             connection.execute(models.Stack.__table__.delete())
             connection.execute(models.RawTemplate.__table__.delete())
         db.dispose()
+
+
+def test_0004_adds_event_traversal_to_a_database_with_events(db_url):
+    # A database at 0003 with a stack and its events: the upgrade keeps them, with no
+    # traversal (not known for an old event), and new events can name theirs.
+    db = Database(db_url)
+    raw = sa.table('raw_template', sa.column('id', sa.Integer),
+                   sa.column('template', sa.Text), sa.column('created_at', sa.DateTime))
+    stack = sa.table('stack', *(sa.column(name) for name in (
+        'id', 'name', 'project_id', 'nested_depth', 'action', 'status', 'status_reason',
+        'convergence', 'raw_template_id', 'disable_rollback', 'created_at')))
+    event = sa.table('event', *(sa.column(name) for name in (
+        'uuid', 'stack_id', 'resource_name', 'resource_action', 'resource_status',
+        'created_at')))
+    now = models.utcnow()
+    try:
+        with db.engine.begin() as connection:
+            migrations.downgrade(connection, 'base')
+            migrations.upgrade(connection, '0003')
+            assert 'traversal_id' not in {
+                c['name'] for c in sa.inspect(connection).get_columns('event')}
+            connection.execute(raw.insert().values(id=1, template='{}', created_at=now))
+            connection.execute(stack.insert().values(
+                id='s', name='s', project_id='p', nested_depth=0, action='CREATE',
+                status='COMPLETE', status_reason='', convergence=False, raw_template_id=1,
+                disable_rollback=False, created_at=now))
+            connection.execute(event.insert().values(
+                uuid='e1', stack_id='s', resource_name='a', resource_action='CREATE',
+                resource_status='COMPLETE', created_at=now))
+        db.sync()
+        assert db.version() == '0004'
+        from heat_taskflow.persistence import api
+
+        api.event_create(db, 's', resource_name='a', resource_action='DELETE',
+                         resource_status='COMPLETE', traversal_id='t-new')
+        found = [(e.uuid == 'e1', e.resource_action, e.traversal_id)
+                 for e in api.event_list(db, 's')]
+        assert found == [(True, 'CREATE', None), (False, 'DELETE', 't-new')]
+        with db.engine.begin() as connection:     # and back: the column goes, rows stay
+            migrations.downgrade(connection, '0003')
+            assert 'traversal_id' not in {
+                c['name'] for c in sa.inspect(connection).get_columns('event')}
+            assert connection.execute(sa.select(sa.func.count()).select_from(event)
+                                      ).scalar() == 2
+        db.sync()
+    finally:
+        with db.engine.begin() as connection:
+            connection.execute(models.Stack.__table__.delete())
+            connection.execute(models.RawTemplate.__table__.delete())
+        db.dispose()
