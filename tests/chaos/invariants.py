@@ -57,6 +57,14 @@ DEFAULT = (
     'database error',
     'database is locked',
     'may have died',
+    'Failed connecting to Zookeeper',
+    '[jobboard]',
+    'cannot connect',
+    # The cloud's outage (a restart), not the cloud's answer:
+    'the cloud configuration does not work',
+    'Unable to establish connection',
+    'Connection refused',
+    'no answer from the cloud',
 )
 
 # Operation statuses that say a deleted stack is gone (the command line no longer finds it).
