@@ -262,10 +262,16 @@ class DistributedRunner(runner_mod.Runner):
 
         Posting a node twice is safe (its second job finds it done and does nothing) but
         two jobs of one node could run its action at the same time, so a node that still
-        has a job is left to it.
+        has a job is left to it, and each re-post is claimed first on the node's sync point
+        (sync_points.claim_repost, from the generation read before the board): of this
+        call, a lost-post sweep and another re-run finding the same node missing at once,
+        one posts it.
         """
+        generations = sync_points.pending_reposts(self._database, stack_id, traversal_id)
         on_board = self.jobs_on_board(traversal_id)
-        missing = [key for key in node_keys if key not in on_board]
+        missing = [key for key in node_keys if key not in on_board and key in generations
+                   and sync_points.claim_repost(self._database, traversal_id, key,
+                                                generations[key])]
         if missing:
             LOG.warning('stack %s traversal %s: re-posting %s (no job on the board)',
                         stack_name, traversal_id, ', '.join(missing))

@@ -185,3 +185,24 @@ def test_claim_repost_is_won_once_per_generation(service, conf, database,
     sync_points.mark_done(database, traversal, 'converge:a')
     assert not sync_points.claim_repost(database, traversal, 'converge:a', 1)
     assert not sync_points.claim_repost(database, 'no-such-traversal', 'converge:a', 0)
+
+
+def test_a_sweep_and_a_re_run_finding_one_lost_node_at_once_post_it_once(
+        service, conf, database, dies_before_posting, counted_posts, monkeypatch):
+    # A node re-run (MAYBE_LOST) or a stack resume re-posts through post_missing; a sweep
+    # found the same node lost at the same moment. Both read its repost generation and
+    # the board before either claims: the claim on the sync point lets one of them post.
+    stack = dies_before_posting('orphan', tmpl({'a': res('a')}))
+    traversal = stack.current_traversal
+    with harness.conductors(conf, database, count=1) as (cond,):
+        cond.stop(timeout=harness.TIMEOUT)      # nothing claims: the posts stay countable
+        now = later(cond)
+        assert cond.sweeper.sweep(now=now) == []                # first sighting
+        stale = sync_points.pending_reposts(database, stack.id, traversal)
+        assert cond.sweeper.sweep(now=now) == [(stack.id, traversal, 'converge:a')]
+        # The re-run read the generation before the sweep claimed, and the board before
+        # the sweep's job landed on it.
+        monkeypatch.setattr(sync_points, 'pending_reposts', lambda *args: dict(stale))
+        monkeypatch.setattr(cond.runner, 'jobs_on_board', lambda traversal_id: set())
+        assert cond.runner.post_missing(stack.id, traversal, ['converge:a'], 'orphan') == []
+    assert counted_posts.count((traversal, 'converge:a')) == 1, counted_posts
