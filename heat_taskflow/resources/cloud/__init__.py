@@ -29,6 +29,7 @@ import openstack.exceptions as sdk_exc
 import openstack.resource as sdk_resource
 import tenacity
 from keystoneauth1 import session as ksa_session
+from requests import exceptions as requests_exc
 from requests import utils as requests_utils
 
 from heat_taskflow.resources.cloud.base import (  # noqa: F401 - the public names
@@ -243,6 +244,45 @@ def _http(exc, status, text):
     return _status_class(status, text)(message, status, type(exc).__name__)
 
 
+def _outage_in(exc):
+    """Whether the first definite cause in ``exc``'s chain (``__cause__``, else
+    ``__context__``) is an outage: no connection, a connection reset, a timeout, or an HTTP
+    5xx or 408. An HTTP answer of another status (a 404 from a wrong auth URL, a 401) is a
+    definite answer: not an outage."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, ksa_exc.SSLError):
+            return False                # a certificate is configuration
+        if isinstance(exc, (ksa_exc.ConnectionError, requests_exc.ConnectionError,
+                            requests_exc.Timeout, ConnectionError, TimeoutError)):
+            return True
+        status = None
+        if isinstance(exc, ksa_exc.HttpError):
+            status = exc.http_status
+        elif isinstance(exc, sdk_exc.HttpException):
+            status = exc.status_code
+        if status is not None:
+            return status >= 500 or status == 408
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+# openstacksdk's words when version discovery of a service found nothing: keystoneauth
+# swallows why (a refused connection and a 404 alike) and falls back, and openstacksdk then
+# finds no version it supports.
+_NO_VERSION = ('does not have any supported versions', 'no version was discoverable')
+
+
+def _no_version_found(exc):
+    """Whether ``exc`` is openstacksdk's "the service exists but no version was found": a
+    service that did not answer its discovery, as far as can be told (keystoneauth keeps no
+    cause), so an outage; a real misconfiguration is retried for one retry window and then
+    fails with the same message."""
+    return (isinstance(exc, sdk_exc.NotSupported)
+            and any(words in str(exc) for words in _NO_VERSION))
+
+
 def translate(exc):
     """The CloudError for an exception of openstacksdk or keystoneauth (others: as is)."""
     if isinstance(exc, CloudError):
@@ -259,9 +299,19 @@ def translate(exc):
         return _http(exc, exc.http_status, text)
     if isinstance(exc, ksa_exc.ConnectionError):     # ConnectFailure, ConnectTimeout, ...
         return TransientError('no answer from the cloud: %s' % exc, None, type(exc).__name__)
+    if _no_version_found(exc):
+        return TransientError('no answer from the cloud (its version discovery found no '
+                              'usable version; taken as an outage): %s' % exc, None,
+                              type(exc).__name__)
     if isinstance(exc, (ksa_exc.EndpointNotFound, ksa_exc.MissingRequiredOptions,
                         ksa_exc.DiscoveryFailure, ksa_exc.AuthPluginException,
-                        sdk_exc.ConfigException, sdk_exc.EndpointNotFound)):
+                        sdk_exc.ConfigException, sdk_exc.EndpointNotFound,
+                        sdk_exc.ServiceDiscoveryException)):
+        if _outage_in(exc):
+            # Authentication or version discovery while the cloud is down: keystoneauth
+            # says "Could not find versioned identity endpoints" for a connection refused.
+            return TransientError('no answer from the cloud while authenticating or '
+                                  'discovering versions: %s' % exc, None, type(exc).__name__)
         return ConfigurationError('the cloud configuration does not work: %s; %s'
                                   % (exc, CONFIG_HINT), None, type(exc).__name__)
     if isinstance(exc, (sdk_exc.SDKException, ksa_exc.ClientException)):

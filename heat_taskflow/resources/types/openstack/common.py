@@ -29,7 +29,9 @@ a subnet as it was up to that long ago).
 """
 
 import contextlib
+import functools
 import hashlib
+import logging
 import re
 import secrets
 import threading
@@ -41,6 +43,8 @@ from openstack.compute.v2 import server as sdk_server
 
 from heat_taskflow.resources import base, cloud
 from heat_taskflow.resources.exceptions import ResourceCheckFailed, ResourceFailure
+
+LOG = logging.getLogger(__name__)
 
 TOKEN_KEY = 'intent_token'
 TOKEN_PREFIX = 'htf-'
@@ -164,6 +168,42 @@ def field(obj, name):
     return getattr(obj, name, None)
 
 
+def _no_answer(exc):
+    """The TransientError behind ``exc`` (itself, or a ResourceFailure's cause), or None."""
+    if isinstance(exc, cloud.TransientError):
+        return exc
+    if isinstance(exc, ResourceFailure) and isinstance(exc.__cause__, cloud.TransientError):
+        return exc.__cause__
+    return None
+
+
+_CHECKS = {'check_create_complete': base.CREATE, 'check_update_complete': base.UPDATE,
+           'check_delete_complete': base.DELETE}
+
+
+def _patient(check, action):
+    """``check`` (a check_*_complete) answering "not yet" when the cloud did not answer
+    within the retry window: a poll is safe to repeat, and an outage shorter than the
+    operation's deadline must not fail it (``CloudResource.no_answer`` ends the wait at
+    the deadline)."""
+    if getattr(check, 'patient', False):
+        return check
+
+    @functools.wraps(check)
+    def patient(self, cookie):
+        try:
+            return check(self, cookie)
+        except (ResourceFailure, cloud.TransientError) as exc:
+            error = _no_answer(exc)
+            if error is None:
+                raise
+            self.no_answer(action, error)
+            return False
+
+    patient.patient = True
+    return patient
+
+
 class CloudResource(base.Resource):
     """Base class of the plugins of objects in an OpenStack cloud.
 
@@ -183,6 +223,13 @@ class CloudResource(base.Resource):
     # True where the API deletes before it answers (Neutron): a delete that answered, or
     # found nothing, leaves nothing to poll.
     delete_is_final = False
+
+    def __init_subclass__(cls, **kwargs):
+        """A plugin's own check_*_complete polls with the same patience as the base's."""
+        super().__init_subclass__(**kwargs)
+        for name, action in _CHECKS.items():
+            if name in cls.__dict__:
+                setattr(cls, name, _patient(cls.__dict__[name], action))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -336,6 +383,14 @@ class CloudResource(base.Resource):
         self._check_deadline(action, status)
         return False
 
+    def no_answer(self, action, error):
+        """A poll of ``action`` the cloud did not answer within the retry window (``error``,
+        a TransientError): logged, and the wait goes on; at the operation's deadline the
+        action fails, saying so."""
+        LOG.warning("resource '%s': %s: the cloud does not answer (%s); waiting on",
+                    self.name, action.lower(), error.message)
+        self._check_deadline(action, 'unknown (the cloud does not answer: %s)' % error.message)
+
     def _check_deadline(self, action, status):
         left = self.time_left()
         if left is not None and left <= 0:
@@ -367,7 +422,20 @@ class CloudResource(base.Resource):
     # -- delete ----------------------------------------------------------------------------
 
     def handle_delete(self):
-        """Delete the object (gone already is fine), found by its token if no id was kept."""
+        """Delete the object (gone already is fine), found by its token if no id was kept.
+        A delete the cloud does not answer within the retry window (an outage) is sent
+        again by ``check_delete_complete`` until the operation's deadline."""
+        cookie = {'ids': [], 'wait': [], 'unsent': True}
+        try:
+            self._send_delete(cookie)
+        except ResourceFailure as exc:
+            if _no_answer(exc) is None:
+                raise
+            self.no_answer(base.DELETE, _no_answer(exc))
+        return cookie
+
+    def _send_delete(self, cookie):
+        """Find (by token) and delete; then ``cookie`` says what to wait for."""
         with self.failing(base.DELETE):
             ids = [self.physical_id] if self.physical_id is not None else []
             token = self.data_get(TOKEN_KEY)
@@ -379,10 +447,13 @@ class CloudResource(base.Resource):
                     cloud.call(self.delete_object, physical_id)
                 except cloud.NotFound:
                     pass
-        return {'ids': ids, 'wait': [] if self.delete_is_final else ids}
+        cookie.update(ids=ids, wait=[] if self.delete_is_final else ids, unsent=False)
 
     def check_delete_complete(self, cookie):
-        """True once none of the deleted objects can be found; a failed status raises."""
+        """True once none of the deleted objects can be found; a failed status raises. A
+        delete the cloud did not answer (``unsent``) is sent again first."""
+        if cookie and cookie.get('unsent'):
+            self._send_delete(cookie)
         for physical_id in cookie.get('wait', cookie['ids']) if cookie else ():
             with self.failing(base.DELETE):
                 obj = self._get(physical_id, self.poll_object)
@@ -451,3 +522,8 @@ class CloudResource(base.Resource):
 def value_specs(properties):
     """The value_specs property as extra fields of a request (a copy)."""
     return dict(properties.get('value_specs') or {})
+
+
+for _name, _action in _CHECKS.items():
+    setattr(CloudResource, _name, _patient(getattr(CloudResource, _name), _action))
+del _name, _action

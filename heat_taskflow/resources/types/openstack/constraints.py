@@ -3,7 +3,11 @@
 Each is a function ``check(value)`` that looks the value up, by name or id, in the cloud of
 the ``[cloud]`` options (``resources.cloud.connection()``, flavors and images through the
 60 s lookup cache of ``common.lookup``) and raises ValueError with a clear message when the
-cloud has no such thing, or when the cloud cannot be asked. They are entry points of the
+cloud answers that it has no such thing (or several: an ambiguous name), or when the cloud
+configuration does not work. A lookup the cloud does not answer (an outage) is retried for
+the ``[cloud]`` retry window, as every call is; if the cloud still does not answer, its
+``cloud.TransientError`` is raised as is: the value is not known to be wrong, so that is
+no validation failure. They are entry points of the
 ``heat_taskflow.constraints`` group (setup.cfg), read by ``heat_taskflow.template.constraints``
 and run wherever a parameter or property declares them: ``template validate`` and the
 parameter validation of stack create and update (not on parameter defaults, as in Heat),
@@ -20,6 +24,10 @@ def _exists(kind, label):
             common.lookup(cloud.connection(), kind, value)
         except cloud.NotFound:
             raise ValueError('the cloud has no %s "%s"' % (label, value)) from None
+        except cloud.TransientError:
+            # No answer within the retry window: the value is not known to be wrong, so
+            # this is not a validation failure; the cloud's outage fails what asked.
+            raise
         except cloud.CloudError as exc:
             raise ValueError('cannot look up %s "%s" in the cloud: %s'
                              % (label, value, exc.message)) from exc
