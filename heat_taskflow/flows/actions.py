@@ -488,15 +488,23 @@ def mark_if_drifted(runtime, name):
 
 def drift(runtime, row, mark=False):
     """Ask the plugin to check the real resource behind a stored row; the drift reason (also
-    when the check cannot run), or None. Changes nothing, records nothing (the observer).
-    A nested stack resource looks inside its child stack; with ``mark`` it marks the
-    drifted resources in there CHECK_FAILED (for the converging update that follows)."""
+    when the check cannot run; not when the cloud does not answer), or None. Changes
+    nothing, records nothing (the observer). A nested stack resource looks inside its child
+    stack; with ``mark`` it marks the drifted resources in there CHECK_FAILED (for the
+    converging update that follows)."""
     try:
         cls = plugin_class(*_type_of_row(row), files=runtime.files,
                            limits=_limits(runtime))
         _observe(_plugin(runtime, row, cls, dict(row.properties_data or {})), mark)
     except res_exc.ResourceCheckFailed as exc:
         return getattr(exc, 'reason', None) or str(exc)
+    except res_exc.ServiceUnavailable as exc:
+        # An outage is no answer about the resource: marking it drifted would have the
+        # update replace a resource that is fine (a delete and a create for a cloud that
+        # did not answer for a while).
+        LOG.warning('stack %s resource %s: drift check skipped, the cloud does not '
+                    'answer: %s', runtime.stack.name, row.name, exc)
+        return None
     except Exception as exc:  # noqa: BLE001 - a broken check is a failed check
         return _message(exc)
     return None

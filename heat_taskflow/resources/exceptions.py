@@ -17,6 +17,12 @@ class ResourceError(Exception):
         return "resource '%s': %s" % (self.resource_name, self.message)
 
 
+class ServiceUnavailable(Exception):
+    """A service the resource's real thing lives in did not answer (an outage: no answer,
+    a timeout, a 5xx), as opposed to an answer. Not a verdict on the resource: the engine
+    never takes it for drift. The cloud driver's TransientError is one."""
+
+
 class ResourceFailure(ResourceError):
     """An action (create, update, delete, ...) on the real thing failed."""
 

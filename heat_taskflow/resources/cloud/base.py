@@ -4,6 +4,8 @@
 plugins catch these only.
 """
 
+from heat_taskflow.resources import exceptions as res_exc
+
 
 class CloudError(Exception):
     """The cloud refused or failed a request; ``status`` and ``code`` say how."""
@@ -40,5 +42,5 @@ class QuotaExceeded(CloudError):
     Nova's 403, Neutron's OverQuota 409)."""
 
 
-class TransientError(CloudError):
+class TransientError(CloudError, res_exc.ServiceUnavailable):
     """A failure worth retrying: no answer, a timeout, or an HTTP 5xx."""
