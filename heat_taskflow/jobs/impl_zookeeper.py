@@ -6,6 +6,9 @@ backend whether its board is in-process, and most never connect (legacy stacks, 
 
 from heat_taskflow.jobs import base
 
+# Seconds between two tries to reach a ZooKeeper that does not answer, at most.
+RECONNECT_MAX_DELAY = 1.0
+
 
 class ZooKeeperBackend(base.Backend):
     """Boards on the ZooKeeper hosts a zookeeper:// URL names (default 127.0.0.1:2181)."""
@@ -16,4 +19,11 @@ class ZooKeeperBackend(base.Backend):
         from kazoo import client as kazoo_client
 
         hosts = parsed_url.netloc or '127.0.0.1:2181'
-        return kazoo_client.KazooClient(hosts=hosts, timeout=float(session_timeout))
+        # kazoo's own reconnection backs off exponentially up to an hour between tries: a
+        # client that lost its server for half a minute then waited a minute more after
+        # the server was back (a command line refused at its connect_timeout, a conductor
+        # idle). Try again for ever, at most RECONNECT_MAX_DELAY seconds apart.
+        return kazoo_client.KazooClient(
+            hosts=hosts, timeout=float(session_timeout),
+            connection_retry={'max_tries': -1, 'delay': 0.1, 'backoff': 2,
+                              'max_delay': RECONNECT_MAX_DELAY})

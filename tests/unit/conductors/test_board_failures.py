@@ -523,3 +523,19 @@ def test_the_runner_closes_only_a_board_it_owns(conf, database, clients):
     finally:
         lent.close()
         harness.forget_board(name)
+
+
+def test_a_zookeeper_client_tries_to_reconnect_at_least_every_second():
+    # kazoo's default reconnection backs off up to an hour between tries: a command line
+    # started during a ZooKeeper outage of half a minute then waited past its
+    # connect_timeout for a server that had long been back (the chaos storm's "Failed
+    # connecting to Zookeeper within the connection retry policy").
+    import urllib.parse
+
+    from heat_taskflow.jobs import impl_zookeeper
+
+    client = impl_zookeeper.ZooKeeperBackend.make_client(
+        urllib.parse.urlsplit('zookeeper://127.0.0.1:1/heat-taskflow'), 5.0)
+    retry = client._conn_retry
+    assert retry.max_tries == -1                # for ever: connect_timeout bounds a caller
+    assert retry.max_delay <= 1.0
