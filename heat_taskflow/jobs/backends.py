@@ -7,13 +7,19 @@ line in setup.cfg. Every backend's client carries TaskFlow's ZooKeeper job board
 """
 
 import functools
+import logging
+import time
 import urllib.parse
 
 import stevedore
 
 from heat_taskflow.jobs.base import Board, BoardUnavailable, JobBoardError, is_transient
 
+LOG = logging.getLogger(__name__)
+
 NAMESPACE = 'heat_taskflow.jobs.backends'
+# Seconds between two tries to set up a board whose connection was lost meanwhile.
+CONNECT_RETRY_PAUSE = 0.5
 DEFAULT_PATH = '/heat-taskflow'
 
 __all__ = ['Board', 'BoardUnavailable', 'JobBoardError', 'fetch', 'in_process',
@@ -47,26 +53,38 @@ def in_process(url):
 
 def fetch(url, persistence, name='heat-taskflow', session_timeout=10.0, connect_timeout=10.0):
     """A connected Board for a job board URL, storing job logbooks in ``persistence``;
-    BoardUnavailable when the server cannot be reached now, JobBoardError when the URL is
-    unusable."""
+    BoardUnavailable when the server cannot be reached within ``connect_timeout`` seconds,
+    JobBoardError when the URL is unusable.
+
+    A connection lost while the board sets itself up (ZooKeeper restarting just then) is
+    tried again, with a fresh client, until ``connect_timeout`` has passed: a command that
+    can wait for the board must not be refused by an outage shorter than that."""
     from taskflow.jobs import backends as tf_backends
 
     parsed = urllib.parse.urlsplit(url)
-    client = backend(url).make_client(parsed, session_timeout)
     path = parsed.path.rstrip('/') or DEFAULT_PATH
     # ZooKeeper 3.5+ refuses the 'envi' four-letter word TaskFlow's version check sends.
     conf = {'board': 'zookeeper', 'path': path, 'check_compatible': False}
-    # No notifications: nothing listens, and their thread pool costs ~1 s at close.
-    board = tf_backends.fetch(name, conf, client=client, persistence=persistence,
-                              emit_notifications=False)
-    try:
-        board.connect(timeout=connect_timeout)
-    except Exception as err:
+    deadline = time.monotonic() + connect_timeout
+    while True:
+        client = backend(url).make_client(parsed, session_timeout)
+        # No notifications: nothing listens, and their thread pool costs ~1 s at close.
+        board = tf_backends.fetch(name, conf, client=client, persistence=persistence,
+                                  emit_notifications=False)
         try:
-            client.stop()
-            client.close()
-        finally:
+            board.connect(timeout=max(0.1, deadline - time.monotonic()))
+            return Board(url, board, client)
+        except Exception as err:
+            try:
+                client.stop()
+                client.close()
+            except Exception:  # noqa: BLE001 - the connect's error is the one to report
+                pass
             # ZooKeeper down or unreachable is an outage (retry later); a bad URL is not.
-            error = BoardUnavailable if is_transient(err) else JobBoardError
+            transient = is_transient(err)
+            if transient and time.monotonic() + CONNECT_RETRY_PAUSE < deadline:
+                LOG.info('[jobboard] url "%s": connecting again: %s', url, err)
+                time.sleep(CONNECT_RETRY_PAUSE)
+                continue
+            error = BoardUnavailable if transient else JobBoardError
             raise error('[jobboard] url "%s": cannot connect: %s' % (url, err)) from err
-    return Board(url, board, client)

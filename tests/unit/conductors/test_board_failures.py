@@ -226,7 +226,32 @@ def test_a_board_that_cannot_connect_now_is_unavailable_not_misconfigured(monkey
     monkeypatch.setattr(impl_zake.ZakeBackend, 'make_client',
                         classmethod(lambda cls, url, timeout: Down()))
     with pytest.raises(jobs.BoardUnavailable, match='cannot connect'):
-        jobboards.fetch('zake://down', persistence=None)
+        jobboards.fetch('zake://down', persistence=None, connect_timeout=0.3)
+
+
+def test_a_connection_lost_while_the_board_sets_up_is_tried_again(monkeypatch):
+    # ZooKeeper restarting just as a command line connects: the first client's setup meets
+    # ConnectionLoss; the command must not be refused while its connect_timeout lasts.
+    made = []
+
+    class LosesItOnce(FaultyClient):
+        def ensure_path(self, path, *args, **kwargs):
+            if len(made) == 1:
+                raise k_exc.ConnectionLoss()
+            return super().ensure_path(path, *args, **kwargs)
+
+    def make_client(cls, url, timeout):
+        made.append(LosesItOnce(storage=impl_zake.storage('flaky-setup')))
+        return made[-1]
+
+    monkeypatch.setattr(impl_zake.ZakeBackend, 'make_client', classmethod(make_client))
+    board = jobboards.fetch('zake://flaky-setup', persistence=None, connect_timeout=30)
+    try:
+        assert len(made) == 2 and board.client is made[1]
+        assert not made[0].connected                    # the first one was let go
+    finally:
+        board.close()
+        impl_zake.forget('flaky-setup')
 
 
 # -- the runner -----------------------------------------------------------------------
