@@ -9,7 +9,6 @@ its event thread). Time-based back-offs run on a clock the test advances by hand
 import threading
 
 import pytest
-import yaml
 from kazoo import exceptions as k_exc
 from kazoo.protocol import states as k_states
 from taskflow import exceptions as tf_exc
@@ -23,19 +22,7 @@ from heat_taskflow.jobs import base as jobs
 from heat_taskflow.jobs import impl_zake
 from heat_taskflow.persistence import api as db
 from tests.unit.conductors import harness
-
-# What these tests check does not depend on the database.
-sqlite_only = pytest.mark.parametrize('db_url', ['sqlite'], indirect=True)
-
-
-def tmpl(resources):
-    return yaml.safe_dump({'heat_template_version': '2018-08-31', 'resources': resources})
-
-
-def res(value, **props):
-    props['value'] = value
-    return {'type': 'OS::Heat::TestResource', 'properties': props}
-
+from tests.unit.engine.helpers import res, sqlite_only, tmpl
 
 CHAIN = tmpl({'a': res('1'), 'b': res({'get_attr': ['a', 'output']})})
 

@@ -79,14 +79,21 @@ def test_downgrade_to_base_drops_only_our_tables_and_upgrade_restores_them(db_ur
         db.dispose()
 
 
-def test_0003_reads_the_rollbacks_already_claimed_from_their_status_reason(db_url):
-    # Stacks rolling back across the upgrade: what the rollback undoes becomes data.
-    db = Database(db_url)
+def _raw_template_and_stack_tables():
+    """The raw_template and stack tables as the old migrations left them (their columns by
+    name: the models describe the newest schema)."""
     raw = sa.table('raw_template', sa.column('id', sa.Integer),
                    sa.column('template', sa.Text), sa.column('created_at', sa.DateTime))
     stack = sa.table('stack', *(sa.column(name) for name in (
         'id', 'name', 'project_id', 'nested_depth', 'action', 'status', 'status_reason',
         'convergence', 'raw_template_id', 'disable_rollback', 'created_at')))
+    return raw, stack
+
+
+def test_0003_reads_the_rollbacks_already_claimed_from_their_status_reason(db_url):
+    # Stacks rolling back across the upgrade: what the rollback undoes becomes data.
+    db = Database(db_url)
+    raw, stack = _raw_template_and_stack_tables()
     reasons = {
         'create-failed': ('ROLLBACK', 'Rolling back: Create failed: boom'),
         'update-failed': ('ROLLBACK', 'Rolling back: Update failed: boom'),
@@ -130,11 +137,7 @@ def test_0004_adds_event_traversal_to_a_database_with_events(db_url):
     # A database at 0003 with a stack and its events: the upgrade keeps them, with no
     # traversal (not known for an old event), and new events can name theirs.
     db = Database(db_url)
-    raw = sa.table('raw_template', sa.column('id', sa.Integer),
-                   sa.column('template', sa.Text), sa.column('created_at', sa.DateTime))
-    stack = sa.table('stack', *(sa.column(name) for name in (
-        'id', 'name', 'project_id', 'nested_depth', 'action', 'status', 'status_reason',
-        'convergence', 'raw_template_id', 'disable_rollback', 'created_at')))
+    raw, stack = _raw_template_and_stack_tables()
     event = sa.table('event', *(sa.column(name) for name in (
         'uuid', 'stack_id', 'resource_name', 'resource_action', 'resource_status',
         'created_at')))
