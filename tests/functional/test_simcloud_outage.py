@@ -20,7 +20,8 @@ from tests.functional import simcloud as simcloud_mod
 pytestmark = pytest.mark.functional
 
 # About 17 s of retries: the simulator's start-up on a loaded machine fits.
-RETRIES = 'retries = 10\nretry_delay = 0.5\nretry_max_delay = 2.0\n'
+# About 40 s of retries: room for the simulator's restart on a loaded machine.
+RETRIES = 'retries = 22\nretry_delay = 0.5\nretry_max_delay = 2.0\n'
 
 TEMPLATE = '''heat_template_version: 2018-08-31
 parameters:
@@ -82,7 +83,9 @@ def _create_during_outage(tmp_path, process, external):
     retrying.wait(cli_mod.TIMEOUT)
     assert any('cloud: retrying after' in line for line in lines), ''.join(lines)
     process.start()                   # same port, same database
-    stdout, _ = started[1].communicate(timeout=cli_mod.TIMEOUT)
+    # stderr is the reader's alone (communicate() would race it for the last lines).
+    stdout = started[1].stdout.read()
+    started[1].wait(timeout=cli_mod.TIMEOUT)
     reader.join(timeout=30)
     return cli, cloud, started[1].returncode, stdout, ''.join(lines)
 
