@@ -428,14 +428,8 @@ class Cluster:
         starting = time.monotonic()
         with self._cloud_lock:
             self._spawn(self._cloud_process.start)
-        end = time.monotonic()
-        down = end - began
-        with self._lock:
-            self.cloud_restarts += 1
-            self.cloud_down_seconds += down
-        self._note('cloud back after %.1f s down (asked %.1f s; stopping took %.1f s, '
-                   'starting %.1f s)' % (down, down_seconds, stopped - began, end - starting))
-        return down
+        return self._restarted('cloud', 'cloud back after %.1f s down', down_seconds,
+                               began, stopped, starting)
 
     # -- ZooKeeper ------------------------------------------------------------------------
 
@@ -480,13 +474,21 @@ class Cluster:
         finally:
             if pause_kills is not None:
                 self._kills_paused_until = time.monotonic() + pause_kills
+        return self._restarted('zk', 'zookeeper was down %.1f s', down_seconds, began,
+                               stopped, starting)
+
+    def _restarted(self, counter, what, down_seconds, began, stopped, starting):
+        """Count a service's restart that began, stopped and started at these monotonic
+        times (``counter``: the prefix of its ``*_restarts`` and ``*_down_seconds``), note
+        it (``what`` % the real down time), and return the real down time."""
         end = time.monotonic()
         down = end - began
         with self._lock:
-            self.zk_restarts += 1
-            self.zk_down_seconds += down
-        self._note('zookeeper was down %.1f s (asked %.1f s; stopping took %.1f s, starting '
-                   '%.1f s)' % (down, down_seconds, stopped - began, end - starting))
+            setattr(self, counter + '_restarts', getattr(self, counter + '_restarts') + 1)
+            setattr(self, counter + '_down_seconds',
+                    getattr(self, counter + '_down_seconds') + down)
+        self._note((what + ' (asked %.1f s; stopping took %.1f s, starting %.1f s)')
+                   % (down, down_seconds, stopped - began, end - starting))
         return down
 
     def kills_paused(self):
